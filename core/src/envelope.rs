@@ -1,0 +1,141 @@
+//! The ciphertext blob: a self-describing, versioned envelope (`FORMAT.md` has every byte).
+//!
+//! ```text
+//! offset      size  field
+//! 0           1     format version (0x01)
+//! 1           1     L = key id length (1..=255)
+//! 2           L     key id (UTF-8)
+//! 2+L         4     key version (u32, big-endian, >= 1)
+//! 6+L         12    nonce
+//! 18+L        n     AES-256-GCM ciphertext
+//! 18+L+n      16    tag
+//! ```
+//! The AAD is the header (bytes `0..18+L`) followed by the SHA-256 digest of the encryption
+//! context's canonical encoding.
+
+use crate::aead::{NONCE_LEN, TAG_LEN};
+use crate::context::EncryptionContext;
+use crate::error::{Error, Result};
+
+/// The format version byte this crate writes.
+pub const FORMAT_V1: u8 = 0x01;
+/// The longest key id a blob can name.
+pub const MAX_KEY_ID_LEN: usize = 255;
+/// Header bytes besides the key id: version byte, id length, key version, nonce.
+const FIXED_HEADER: usize = 1 + 1 + 4 + NONCE_LEN;
+/// The largest header, and so the largest AAD (header plus a 32-byte context digest).
+pub(crate) const MAX_HEADER_LEN: usize = FIXED_HEADER + MAX_KEY_ID_LEN;
+pub(crate) const MAX_AAD_LEN: usize = MAX_HEADER_LEN + 32;
+
+/// What a blob's header says, readable without any key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BlobInfo<'a> {
+    /// The format version byte.
+    pub format_version: u8,
+    /// The key that encrypted it.
+    pub key_id: &'a str,
+    /// The key version that encrypted it.
+    pub key_version: u32,
+}
+
+/// A parsed blob: header fields plus the slices around them.
+pub(crate) struct Parsed<'a> {
+    pub(crate) info: BlobInfo<'a>,
+    pub(crate) nonce: [u8; NONCE_LEN],
+    pub(crate) header: &'a [u8],
+    pub(crate) ciphertext: &'a [u8],
+    pub(crate) tag: &'a [u8],
+}
+
+/// The header length for a key id of `key_id_len` bytes.
+#[must_use]
+pub const fn header_len(key_id_len: usize) -> usize {
+    FIXED_HEADER + key_id_len
+}
+
+/// The blob length for a key id of `key_id_len` bytes and `plaintext_len` bytes of plaintext,
+/// or `None` on overflow.
+#[must_use]
+pub fn ciphertext_len(key_id_len: usize, plaintext_len: usize) -> Option<usize> {
+    header_len(key_id_len)
+        .checked_add(plaintext_len)?
+        .checked_add(TAG_LEN)
+}
+
+/// The largest blob any key id can give for `plaintext_len` bytes, or `None` on overflow.
+#[must_use]
+pub fn max_ciphertext_len(plaintext_len: usize) -> Option<usize> {
+    ciphertext_len(MAX_KEY_ID_LEN, plaintext_len)
+}
+
+/// Reads a blob's header without decrypting it.
+///
+/// # Errors
+/// [`Error::InvalidCiphertext`] when the blob is not a well-formed Keyplane blob.
+pub fn inspect(blob: &[u8]) -> Result<BlobInfo<'_>> {
+    parse(blob).map(|p| p.info)
+}
+
+pub(crate) fn parse(blob: &[u8]) -> Result<Parsed<'_>> {
+    let bad = Error::InvalidCiphertext;
+    let (&format_version, rest) = blob.split_first().ok_or(bad)?;
+    if format_version != FORMAT_V1 {
+        return Err(bad);
+    }
+    let (&id_len, rest) = rest.split_first().ok_or(bad)?;
+    let id_len = usize::from(id_len);
+    if id_len == 0 || rest.len() < id_len + 4 + NONCE_LEN + TAG_LEN {
+        return Err(bad);
+    }
+    let (id, rest) = rest.split_at(id_len);
+    let key_id = core::str::from_utf8(id).map_err(|_| bad)?;
+    let (version, rest) = rest.split_at(4);
+    let key_version = u32::from_be_bytes(version.try_into().map_err(|_| bad)?);
+    if key_version == 0 {
+        return Err(bad);
+    }
+    let (nonce, rest) = rest.split_at(NONCE_LEN);
+    let (ciphertext, tag) = rest.split_at(rest.len() - TAG_LEN);
+    Ok(Parsed {
+        info: BlobInfo {
+            format_version,
+            key_id,
+            key_version,
+        },
+        nonce: nonce.try_into().map_err(|_| bad)?,
+        header: &blob[..header_len(id_len)],
+        ciphertext,
+        tag,
+    })
+}
+
+/// Writes the header into `out` (which must hold it) and returns its length.
+pub(crate) fn write_header(
+    out: &mut [u8],
+    key_id: &str,
+    key_version: u32,
+    nonce: &[u8; NONCE_LEN],
+) -> Result<usize> {
+    let id_len = u8::try_from(key_id.len()).map_err(|_| Error::InvalidInput("key id too long"))?;
+    let len = header_len(key_id.len());
+    let header = out
+        .get_mut(..len)
+        .ok_or(Error::BufferTooSmall { needed: len })?;
+    let (first, rest) = header.split_at_mut(2);
+    first.copy_from_slice(&[FORMAT_V1, id_len]);
+    let (id, rest) = rest.split_at_mut(key_id.len());
+    id.copy_from_slice(key_id.as_bytes());
+    let (version, nonce_out) = rest.split_at_mut(4);
+    version.copy_from_slice(&key_version.to_be_bytes());
+    nonce_out.copy_from_slice(nonce);
+    Ok(len)
+}
+
+/// Builds the AAD (header ‖ context digest) on the stack; returns the buffer and its length.
+pub(crate) fn aad(header: &[u8], context: &EncryptionContext) -> ([u8; MAX_AAD_LEN], usize) {
+    let mut aad = [0u8; MAX_AAD_LEN];
+    let len = header.len() + 32;
+    aad[..header.len()].copy_from_slice(header);
+    aad[header.len()..len].copy_from_slice(context.digest());
+    (aad, len)
+}

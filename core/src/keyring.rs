@@ -1,0 +1,1091 @@
+//! The keyring: named, versioned keys and every operation on them.
+
+use core::fmt;
+use core::num::NonZeroU64;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
+use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use aws_lc_rs::rand;
+use zeroize::Zeroizing;
+
+use crate::aead::{self, KEY_LEN, NONCE_LEN, VersionKey};
+use crate::context::EncryptionContext;
+use crate::datakey::{DataKey, DataKeySpec, MAX_RANDOM_BYTES};
+use crate::envelope::{self, MAX_KEY_ID_LEN};
+use crate::error::{Error, Result};
+use crate::spec::{
+    EncryptionAlgorithm, KeySpec, KeyState, KeyUsage, Origin, PendingWindow, RotationPeriod,
+};
+
+/// Encryptions allowed per key version per keyring instance before the key rotates (or refuses):
+/// 2^32, where the probability that two random 96-bit nonces collide stays below 2^-32.
+pub const DEFAULT_ENCRYPTION_BUDGET: u64 = 1 << 32;
+
+/// The prefix that marks an alias wherever a key id is accepted.
+pub const ALIAS_PREFIX: &str = "alias/";
+
+const MAX_ALIAS_LEN: usize = 256;
+
+/// Options for [`Keyring::create_key`].
+#[derive(Debug, Clone)]
+pub struct CreateKey {
+    spec: KeySpec,
+    usage: Option<KeyUsage>,
+    key_id: Option<String>,
+    description: String,
+    alias: Option<String>,
+    rotation_period: Option<RotationPeriod>,
+    rotate_on_budget: bool,
+}
+
+impl CreateKey {
+    /// A key of `spec` with a generated id, the spec's default usage, no alias and no rotation
+    /// period; it rotates by itself when a version's encryption budget is spent.
+    #[must_use]
+    pub fn new(spec: KeySpec) -> Self {
+        Self {
+            spec,
+            usage: None,
+            key_id: None,
+            description: String::new(),
+            alias: None,
+            rotation_period: None,
+            rotate_on_budget: true,
+        }
+    }
+
+    /// Use this key id instead of a generated one: 1 to 255 bytes of ASCII letters, digits and
+    /// `-_.:/`, not starting with `alias/`.
+    #[must_use]
+    pub fn key_id(mut self, key_id: impl Into<String>) -> Self {
+        self.key_id = Some(key_id.into());
+        self
+    }
+
+    /// The key usage (required for RSA keys, which can encrypt or sign).
+    #[must_use]
+    pub fn usage(mut self, usage: KeyUsage) -> Self {
+        self.usage = Some(usage);
+        self
+    }
+
+    /// A free-text description.
+    #[must_use]
+    pub fn description(mut self, description: impl Into<String>) -> Self {
+        self.description = description.into();
+        self
+    }
+
+    /// Create an alias (`alias/...`) for the new key at the same time.
+    #[must_use]
+    pub fn alias(mut self, alias: impl Into<String>) -> Self {
+        self.alias = Some(alias.into());
+        self
+    }
+
+    /// Rotate automatically with this period.
+    #[must_use]
+    pub fn rotation_period(mut self, period: RotationPeriod) -> Self {
+        self.rotation_period = Some(period);
+        self
+    }
+
+    /// What happens when the current version's encryption budget is spent: rotate (`true`, the
+    /// default) or refuse with [`Error::LimitExceeded`] (`false`).
+    #[must_use]
+    pub fn rotate_on_budget(mut self, rotate: bool) -> Self {
+        self.rotate_on_budget = rotate;
+        self
+    }
+}
+
+/// What [`Keyring::describe_key`] reports about a key.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyMetadata {
+    /// The key id.
+    pub key_id: String,
+    /// The key spec.
+    pub key_spec: KeySpec,
+    /// The key usage.
+    pub key_usage: KeyUsage,
+    /// The key state.
+    pub key_state: KeyState,
+    /// Where the key material came from.
+    pub origin: Origin,
+    /// When the key was created.
+    pub creation_date: SystemTime,
+    /// The description given at creation.
+    pub description: String,
+    /// When a key pending deletion will be deleted.
+    pub deletion_date: Option<SystemTime>,
+    /// The encryption algorithms the key supports.
+    pub encryption_algorithms: Vec<EncryptionAlgorithm>,
+    /// Aliases that point at the key, sorted.
+    pub aliases: Vec<String>,
+    /// The automatic rotation period, if any.
+    pub rotation_period: Option<RotationPeriod>,
+    /// When the key next rotates by itself (on its first use after this time).
+    pub next_rotation_date: Option<SystemTime>,
+    /// The version new encryptions use.
+    pub current_version: u32,
+    /// Blobs of older versions are refused with [`Error::VersionRetired`].
+    pub min_decryption_version: u32,
+    /// Whether the key rotates (rather than refuses) when a version's encryption budget is spent.
+    pub rotate_on_budget: bool,
+    /// Every version, oldest first.
+    pub versions: Vec<KeyVersionInfo>,
+}
+
+/// One version of a key.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyVersionInfo {
+    /// The version number, from 1.
+    pub version: u32,
+    /// When the version was created.
+    pub creation_date: SystemTime,
+    /// How many encryptions (nonces) this keyring instance has made under this version.
+    pub encryptions: u64,
+}
+
+/// An alias and the key it points at.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AliasEntry {
+    /// The alias, `alias/...`.
+    pub alias_name: String,
+    /// The key id it resolves to.
+    pub target_key_id: String,
+}
+
+/// Builds a [`Keyring`] with non-default settings.
+#[derive(Debug, Clone)]
+pub struct KeyringBuilder {
+    encryption_budget: NonZeroU64,
+}
+
+impl KeyringBuilder {
+    /// Encryptions allowed per key version in this keyring instance (default
+    /// [`DEFAULT_ENCRYPTION_BUDGET`]). Replicas holding the same key each count their own, so
+    /// with `n` replicas give each `2^32 / n` (see `FORMAT.md`).
+    #[must_use]
+    pub fn encryption_budget(mut self, budget: NonZeroU64) -> Self {
+        self.encryption_budget = budget;
+        self
+    }
+
+    /// The keyring.
+    #[must_use]
+    pub fn build(self) -> Keyring {
+        Keyring {
+            inner: Arc::new(Inner {
+                keys: RwLock::new(HashMap::new()),
+                aliases: RwLock::new(HashMap::new()),
+                encryption_budget: self.encryption_budget.get(),
+            }),
+        }
+    }
+}
+
+/// The set of keys in a process, and every operation on them.
+///
+/// `Keyring` is `Send + Sync` and cheap to clone (clones share the keys). Key material never
+/// leaves it in plaintext; only the outputs that operations exist to return (data keys) do.
+#[derive(Clone)]
+pub struct Keyring {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    // Lock order: `aliases` before `keys`.
+    keys: RwLock<HashMap<Box<str>, Arc<Key>>>,
+    aliases: RwLock<HashMap<Box<str>, Box<str>>>,
+    encryption_budget: u64,
+}
+
+struct Key {
+    id: Box<str>,
+    spec: KeySpec,
+    usage: KeyUsage,
+    origin: Origin,
+    creation_date: SystemTime,
+    description: String,
+    /// Mirrors `Mutable::state` for lock-free checks; written only under the write lock.
+    state: AtomicU8,
+    /// Unix nanoseconds of the next due rotation; 0 when the key has no rotation period.
+    next_rotation: AtomicU64,
+    mutable: RwLock<Mutable>,
+}
+
+struct Mutable {
+    state: KeyState,
+    versions: Vec<Arc<Version>>,
+    rotation_period: Option<RotationPeriod>,
+    min_decryption_version: u32,
+    rotate_on_budget: bool,
+    deletion_date: Option<SystemTime>,
+}
+
+struct Version {
+    number: u32,
+    creation_date: SystemTime,
+    /// Kept for sealed export; never returned by any API.
+    _root: Zeroizing<[u8; KEY_LEN]>,
+    key: VersionKey,
+    encryptions: AtomicU64,
+}
+
+fn read<T>(lock: &RwLock<T>) -> RwLockReadGuard<'_, T> {
+    lock.read().unwrap_or_else(PoisonError::into_inner)
+}
+
+fn write<T>(lock: &RwLock<T>) -> RwLockWriteGuard<'_, T> {
+    lock.write().unwrap_or_else(PoisonError::into_inner)
+}
+
+fn unix_nanos(t: SystemTime) -> u64 {
+    t.duration_since(UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX))
+}
+
+fn state_code(state: KeyState) -> u8 {
+    match state {
+        KeyState::Enabled => 0,
+        KeyState::Disabled => 1,
+        KeyState::PendingDeletion => 2,
+        KeyState::PendingImport => 3,
+    }
+}
+
+fn validate_key_id(id: &str) -> Result<()> {
+    let ok_char = |b: u8| b.is_ascii_alphanumeric() || b"-_.:/".contains(&b);
+    if id.is_empty() || id.len() > MAX_KEY_ID_LEN || !id.bytes().all(ok_char) {
+        return Err(Error::InvalidInput(
+            "key id must be 1 to 255 ASCII letters, digits or -_.:/",
+        ));
+    }
+    if id.starts_with(ALIAS_PREFIX) {
+        return Err(Error::InvalidInput("key id must not start with alias/"));
+    }
+    Ok(())
+}
+
+fn validate_alias(alias: &str) -> Result<()> {
+    let name = alias
+        .strip_prefix(ALIAS_PREFIX)
+        .ok_or(Error::InvalidInput("alias must start with alias/"))?;
+    let ok_char = |b: u8| b.is_ascii_alphanumeric() || b"-_/".contains(&b);
+    if name.is_empty() || alias.len() > MAX_ALIAS_LEN || !name.bytes().all(ok_char) {
+        return Err(Error::InvalidInput(
+            "alias must be alias/ followed by up to 250 ASCII letters, digits or -_/",
+        ));
+    }
+    Ok(())
+}
+
+/// A random UUID v4, as AWS KMS key ids are.
+fn generate_key_id() -> Result<String> {
+    let mut b = [0u8; 16];
+    rand::fill(&mut b).map_err(|_| Error::Internal)?;
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    let h = |r: core::ops::Range<usize>| -> String {
+        b[r].iter().map(|x| format!("{x:02x}")).collect()
+    };
+    Ok(format!(
+        "{}-{}-{}-{}-{}",
+        h(0..4),
+        h(4..6),
+        h(6..8),
+        h(8..10),
+        h(10..16)
+    ))
+}
+
+impl Key {
+    fn state(&self) -> KeyState {
+        match self.state.load(Ordering::Acquire) {
+            0 => KeyState::Enabled,
+            1 => KeyState::Disabled,
+            2 => KeyState::PendingDeletion,
+            _ => KeyState::PendingImport,
+        }
+    }
+
+    fn set_state(&self, m: &mut Mutable, state: KeyState) {
+        m.state = state;
+        self.state.store(state_code(state), Ordering::Release);
+    }
+
+    /// Checks that this key may perform a symmetric encryption operation now.
+    fn require_symmetric(&self) -> Result<()> {
+        if self.spec != KeySpec::SymmetricDefault || self.usage != KeyUsage::EncryptDecrypt {
+            return Err(Error::InvalidKeyUsage);
+        }
+        match self.state() {
+            KeyState::Enabled => Ok(()),
+            KeyState::Disabled => Err(Error::KeyDisabled),
+            KeyState::PendingDeletion | KeyState::PendingImport => Err(Error::InvalidKeyState),
+        }
+    }
+
+    fn push_version(&self, m: &mut Mutable, root: Zeroizing<[u8; KEY_LEN]>) -> Result<u32> {
+        let number = u32::try_from(m.versions.len())
+            .ok()
+            .and_then(|n| n.checked_add(1))
+            .ok_or(Error::LimitExceeded("too many key versions"))?;
+        let key = VersionKey::derive(&root, &self.id, number)?;
+        let now = SystemTime::now();
+        m.versions.push(Arc::new(Version {
+            number,
+            creation_date: now,
+            _root: root,
+            key,
+            encryptions: AtomicU64::new(0),
+        }));
+        self.schedule_rotation(m, now);
+        Ok(number)
+    }
+
+    fn schedule_rotation(&self, m: &Mutable, from: SystemTime) {
+        let next = m
+            .rotation_period
+            .map_or(0, |p| unix_nanos(from + p.as_duration()).max(1));
+        self.next_rotation.store(next, Ordering::Release);
+    }
+
+    /// The version to encrypt under, with one encryption reserved against the budget.
+    fn version_for_encrypt(&self, budget: u64) -> Result<Arc<Version>> {
+        let due = self.next_rotation.load(Ordering::Acquire);
+        if due != 0 && unix_nanos(SystemTime::now()) >= due {
+            let mut m = write(&self.mutable);
+            // Another thread may have rotated while we waited for the lock.
+            let due = self.next_rotation.load(Ordering::Acquire);
+            if due != 0 && unix_nanos(SystemTime::now()) >= due {
+                self.push_version(&mut m, aead::random_root()?)?;
+            }
+        }
+        loop {
+            let (version, rotate) = {
+                let m = read(&self.mutable);
+                let v = m.versions.last().cloned().ok_or(Error::InvalidKeyState)?;
+                (v, m.rotate_on_budget)
+            };
+            let reserved =
+                version
+                    .encryptions
+                    .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
+                        (n < budget).then(|| n + 1)
+                    });
+            if reserved.is_ok() {
+                return Ok(version);
+            }
+            if !rotate {
+                return Err(Error::LimitExceeded(
+                    "key version's encryption budget is spent and rotate-on-budget is off",
+                ));
+            }
+            let mut m = write(&self.mutable);
+            if m.versions.last().map(|v| v.number) == Some(version.number) {
+                self.push_version(&mut m, aead::random_root()?)?;
+            }
+        }
+    }
+
+    fn metadata(&self, aliases: Vec<String>) -> KeyMetadata {
+        let m = read(&self.mutable);
+        KeyMetadata {
+            key_id: self.id.to_string(),
+            key_spec: self.spec,
+            key_usage: self.usage,
+            key_state: m.state,
+            origin: self.origin,
+            creation_date: self.creation_date,
+            description: self.description.clone(),
+            deletion_date: m.deletion_date,
+            encryption_algorithms: if self.spec == KeySpec::SymmetricDefault {
+                vec![EncryptionAlgorithm::SymmetricDefault]
+            } else {
+                Vec::new()
+            },
+            aliases,
+            rotation_period: m.rotation_period,
+            next_rotation_date: match self.next_rotation.load(Ordering::Acquire) {
+                0 => None,
+                n => Some(UNIX_EPOCH + Duration::from_nanos(n)),
+            },
+            current_version: m.versions.last().map_or(0, |v| v.number),
+            min_decryption_version: m.min_decryption_version,
+            rotate_on_budget: m.rotate_on_budget,
+            versions: m
+                .versions
+                .iter()
+                .map(|v| KeyVersionInfo {
+                    version: v.number,
+                    creation_date: v.creation_date,
+                    encryptions: v.encryptions.load(Ordering::Acquire),
+                })
+                .collect(),
+        }
+    }
+}
+
+impl Default for Keyring {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl fmt::Debug for Keyring {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Keyring")
+            .field("keys", &read(&self.inner.keys).len())
+            .field("encryption_budget", &self.inner.encryption_budget)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Keyring {
+    /// An empty keyring with default settings.
+    #[must_use]
+    pub fn new() -> Self {
+        Self::builder().build()
+    }
+
+    /// A builder for non-default settings.
+    #[must_use]
+    pub fn builder() -> KeyringBuilder {
+        KeyringBuilder {
+            encryption_budget: NonZeroU64::new(DEFAULT_ENCRYPTION_BUDGET)
+                .unwrap_or(NonZeroU64::MIN),
+        }
+    }
+
+    // ----- key management -------------------------------------------------------------------
+
+    /// Creates a key and returns its metadata.
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] for a malformed key id or alias, [`Error::AlreadyExists`] when
+    /// the id or alias is taken, [`Error::InvalidKeyUsage`] for a usage the spec does not allow,
+    /// [`Error::UnsupportedAlgorithm`] for a spec this build cannot create yet.
+    pub fn create_key(&self, options: &CreateKey) -> Result<KeyMetadata> {
+        let root = aead::random_root()?;
+        self.create_key_with_roots(options, Origin::Keyplane, vec![root])
+    }
+
+    fn create_key_with_roots(
+        &self,
+        options: &CreateKey,
+        origin: Origin,
+        roots: Vec<Zeroizing<[u8; KEY_LEN]>>,
+    ) -> Result<KeyMetadata> {
+        let usage = match options.usage {
+            Some(u) if options.spec.allowed_usages().contains(&u) => u,
+            Some(_) => return Err(Error::InvalidKeyUsage),
+            None => options.spec.default_usage().ok_or(Error::InvalidInput(
+                "this key spec needs an explicit key usage",
+            ))?,
+        };
+        if options.spec != KeySpec::SymmetricDefault {
+            return Err(Error::UnsupportedAlgorithm);
+        }
+        let id = match &options.key_id {
+            Some(id) => {
+                validate_key_id(id)?;
+                id.clone()
+            }
+            None => generate_key_id()?,
+        };
+        if let Some(alias) = &options.alias {
+            validate_alias(alias)?;
+        }
+        let key = Arc::new(Key {
+            id: id.clone().into_boxed_str(),
+            spec: options.spec,
+            usage,
+            origin,
+            creation_date: SystemTime::now(),
+            description: options.description.clone(),
+            state: AtomicU8::new(state_code(KeyState::Enabled)),
+            next_rotation: AtomicU64::new(0),
+            mutable: RwLock::new(Mutable {
+                state: KeyState::Enabled,
+                versions: Vec::new(),
+                rotation_period: options.rotation_period,
+                min_decryption_version: 1,
+                rotate_on_budget: options.rotate_on_budget,
+                deletion_date: None,
+            }),
+        });
+        {
+            let mut m = write(&key.mutable);
+            for root in roots {
+                key.push_version(&mut m, root)?;
+            }
+        }
+        let mut aliases = write(&self.inner.aliases);
+        let mut keys = write(&self.inner.keys);
+        if keys.contains_key(id.as_str()) {
+            return Err(Error::AlreadyExists);
+        }
+        if let Some(alias) = &options.alias {
+            if aliases.contains_key(alias.as_str()) {
+                return Err(Error::AlreadyExists);
+            }
+            aliases.insert(alias.clone().into_boxed_str(), id.clone().into_boxed_str());
+        }
+        keys.insert(id.into_boxed_str(), Arc::clone(&key));
+        drop(keys);
+        drop(aliases);
+        Ok(key.metadata(options.alias.iter().cloned().collect()))
+    }
+
+    /// Resolves a key id or `alias/...` to the key, deleting it first if its pending-deletion
+    /// window has passed.
+    fn resolve(&self, key_id: &str) -> Result<Arc<Key>> {
+        let key = if key_id.starts_with(ALIAS_PREFIX) {
+            let aliases = read(&self.inner.aliases);
+            let target = aliases.get(key_id).ok_or(Error::NotFound)?;
+            read(&self.inner.keys).get(target).cloned()
+        } else {
+            read(&self.inner.keys).get(key_id).cloned()
+        }
+        .ok_or(Error::NotFound)?;
+        if key.state() == KeyState::PendingDeletion && self.purge_if_due(&key) {
+            return Err(Error::NotFound);
+        }
+        Ok(key)
+    }
+
+    /// Deletes `key` if it is pending deletion and its date has passed.
+    fn purge_if_due(&self, key: &Key) -> bool {
+        let due = read(&key.mutable)
+            .deletion_date
+            .is_some_and(|d| SystemTime::now() >= d);
+        if due {
+            let mut aliases = write(&self.inner.aliases);
+            let mut keys = write(&self.inner.keys);
+            aliases.retain(|_, target| **target != *key.id);
+            keys.remove(&*key.id);
+        }
+        due
+    }
+
+    fn aliases_of(&self, key_id: &str) -> Vec<String> {
+        let mut v: Vec<String> = read(&self.inner.aliases)
+            .iter()
+            .filter(|(_, target)| ***target == *key_id)
+            .map(|(alias, _)| alias.to_string())
+            .collect();
+        v.sort_unstable();
+        v
+    }
+
+    /// The key's metadata.
+    ///
+    /// # Errors
+    /// [`Error::NotFound`].
+    pub fn describe_key(&self, key_id: &str) -> Result<KeyMetadata> {
+        let key = self.resolve(key_id)?;
+        Ok(key.metadata(self.aliases_of(&key.id)))
+    }
+
+    /// Every key id, sorted.
+    #[must_use]
+    pub fn list_keys(&self) -> Vec<String> {
+        let mut ids: Vec<String> = read(&self.inner.keys)
+            .keys()
+            .map(ToString::to_string)
+            .collect();
+        ids.retain(|id| self.resolve(id).is_ok());
+        ids.sort_unstable();
+        ids
+    }
+
+    fn transition(
+        &self,
+        key_id: &str,
+        f: impl FnOnce(&Key, &mut Mutable) -> Result<()>,
+    ) -> Result<()> {
+        let key = self.resolve(key_id)?;
+        let mut m = write(&key.mutable);
+        f(&key, &mut m)
+    }
+
+    /// Enables a disabled key.
+    ///
+    /// # Errors
+    /// [`Error::NotFound`]; [`Error::InvalidKeyState`] when pending deletion or import.
+    pub fn enable_key(&self, key_id: &str) -> Result<()> {
+        self.transition(key_id, |key, m| match m.state {
+            KeyState::Enabled | KeyState::Disabled => {
+                key.set_state(m, KeyState::Enabled);
+                Ok(())
+            }
+            KeyState::PendingDeletion | KeyState::PendingImport => Err(Error::InvalidKeyState),
+        })
+    }
+
+    /// Disables a key: every operation with it fails with [`Error::KeyDisabled`] until enabled.
+    ///
+    /// # Errors
+    /// [`Error::NotFound`]; [`Error::InvalidKeyState`] when pending deletion or import.
+    pub fn disable_key(&self, key_id: &str) -> Result<()> {
+        self.transition(key_id, |key, m| match m.state {
+            KeyState::Enabled | KeyState::Disabled => {
+                key.set_state(m, KeyState::Disabled);
+                Ok(())
+            }
+            KeyState::PendingDeletion | KeyState::PendingImport => Err(Error::InvalidKeyState),
+        })
+    }
+
+    /// Schedules deletion after `window`; returns the deletion date. Until then the key is
+    /// unusable and [`cancel_key_deletion`](Self::cancel_key_deletion) can save it; after it, the
+    /// key and its aliases are gone at the next look-up.
+    ///
+    /// # Errors
+    /// [`Error::NotFound`]; [`Error::InvalidKeyState`] when already pending deletion.
+    pub fn schedule_key_deletion(&self, key_id: &str, window: PendingWindow) -> Result<SystemTime> {
+        let mut date = SystemTime::now();
+        self.transition(key_id, |key, m| {
+            if m.state == KeyState::PendingDeletion {
+                return Err(Error::InvalidKeyState);
+            }
+            date += window.as_duration();
+            m.deletion_date = Some(date);
+            key.set_state(m, KeyState::PendingDeletion);
+            Ok(())
+        })?;
+        Ok(date)
+    }
+
+    /// Cancels a scheduled deletion. As in AWS KMS, the key comes back **disabled**.
+    ///
+    /// # Errors
+    /// [`Error::NotFound`]; [`Error::InvalidKeyState`] when not pending deletion.
+    pub fn cancel_key_deletion(&self, key_id: &str) -> Result<()> {
+        self.transition(key_id, |key, m| {
+            if m.state != KeyState::PendingDeletion {
+                return Err(Error::InvalidKeyState);
+            }
+            m.deletion_date = None;
+            key.set_state(m, KeyState::Disabled);
+            Ok(())
+        })
+    }
+
+    /// Creates `alias` (`alias/...`) pointing at `key_id` (which may itself be an alias).
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`], [`Error::AlreadyExists`], [`Error::NotFound`].
+    pub fn create_alias(&self, alias: &str, key_id: &str) -> Result<()> {
+        validate_alias(alias)?;
+        let key = self.resolve(key_id)?;
+        let mut aliases = write(&self.inner.aliases);
+        if aliases.contains_key(alias) {
+            return Err(Error::AlreadyExists);
+        }
+        aliases.insert(alias.into(), key.id.clone());
+        Ok(())
+    }
+
+    /// Points an existing alias at another key.
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`], [`Error::NotFound`] (alias or key).
+    pub fn update_alias(&self, alias: &str, key_id: &str) -> Result<()> {
+        validate_alias(alias)?;
+        let key = self.resolve(key_id)?;
+        let mut aliases = write(&self.inner.aliases);
+        let target = aliases.get_mut(alias).ok_or(Error::NotFound)?;
+        *target = key.id.clone();
+        Ok(())
+    }
+
+    /// Deletes an alias (the key is untouched).
+    ///
+    /// # Errors
+    /// [`Error::NotFound`].
+    pub fn delete_alias(&self, alias: &str) -> Result<()> {
+        write(&self.inner.aliases)
+            .remove(alias)
+            .map(drop)
+            .ok_or(Error::NotFound)
+    }
+
+    /// Every alias, sorted by name.
+    #[must_use]
+    pub fn list_aliases(&self) -> Vec<AliasEntry> {
+        let mut v: Vec<AliasEntry> = read(&self.inner.aliases)
+            .iter()
+            .map(|(a, k)| AliasEntry {
+                alias_name: a.to_string(),
+                target_key_id: k.to_string(),
+            })
+            .collect();
+        v.sort_unstable_by(|a, b| a.alias_name.cmp(&b.alias_name));
+        v
+    }
+
+    // ----- rotation ---------------------------------------------------------------------------
+
+    fn symmetric_for_admin(&self, key_id: &str) -> Result<Arc<Key>> {
+        let key = self.resolve(key_id)?;
+        if key.spec != KeySpec::SymmetricDefault {
+            return Err(Error::UnsupportedAlgorithm);
+        }
+        Ok(key)
+    }
+
+    /// Adds a new version now; new encryptions use it, older versions keep decrypting.
+    /// Returns the new version number.
+    ///
+    /// # Errors
+    /// [`Error::NotFound`]; [`Error::KeyDisabled`] / [`Error::InvalidKeyState`] unless enabled;
+    /// [`Error::UnsupportedAlgorithm`] for keys that do not rotate.
+    pub fn rotate_key(&self, key_id: &str) -> Result<u32> {
+        let key = self.symmetric_for_admin(key_id)?;
+        key.require_symmetric()?;
+        let root = aead::random_root()?;
+        let mut m = write(&key.mutable);
+        key.push_version(&mut m, root)
+    }
+
+    /// Turns on automatic rotation with `period`, counted from the current version's creation.
+    ///
+    /// # Errors
+    /// [`Error::NotFound`]; [`Error::UnsupportedAlgorithm`] for keys that do not rotate.
+    pub fn enable_key_rotation(&self, key_id: &str, period: RotationPeriod) -> Result<()> {
+        let key = self.symmetric_for_admin(key_id)?;
+        let mut m = write(&key.mutable);
+        m.rotation_period = Some(period);
+        let from = m
+            .versions
+            .last()
+            .map_or_else(SystemTime::now, |v| v.creation_date);
+        key.schedule_rotation(&m, from);
+        Ok(())
+    }
+
+    /// Turns off automatic (periodic) rotation.
+    ///
+    /// # Errors
+    /// [`Error::NotFound`]; [`Error::UnsupportedAlgorithm`] for keys that do not rotate.
+    pub fn disable_key_rotation(&self, key_id: &str) -> Result<()> {
+        let key = self.symmetric_for_admin(key_id)?;
+        let mut m = write(&key.mutable);
+        m.rotation_period = None;
+        key.schedule_rotation(&m, SystemTime::now());
+        Ok(())
+    }
+
+    /// Whether the key rotates (`true`) or refuses further encryptions (`false`) once a version's
+    /// encryption budget is spent.
+    ///
+    /// # Errors
+    /// [`Error::NotFound`]; [`Error::UnsupportedAlgorithm`] for keys that do not rotate.
+    pub fn set_rotate_on_budget(&self, key_id: &str, rotate: bool) -> Result<()> {
+        let key = self.symmetric_for_admin(key_id)?;
+        write(&key.mutable).rotate_on_budget = rotate;
+        Ok(())
+    }
+
+    /// Refuses blobs made under versions older than `version` ([`Error::VersionRetired`]).
+    /// Lowering it again re-admits them: versions are never destroyed.
+    ///
+    /// # Errors
+    /// [`Error::NotFound`]; [`Error::InvalidInput`] unless `1 <= version <= current`.
+    pub fn set_min_decryption_version(&self, key_id: &str, version: u32) -> Result<()> {
+        let key = self.symmetric_for_admin(key_id)?;
+        let mut m = write(&key.mutable);
+        let current = m.versions.last().map_or(0, |v| v.number);
+        if version == 0 || version > current {
+            return Err(Error::InvalidInput(
+                "minimum decryption version must be between 1 and the current version",
+            ));
+        }
+        m.min_decryption_version = version;
+        Ok(())
+    }
+
+    // ----- symmetric operations ---------------------------------------------------------------
+
+    /// The exact blob length [`encrypt_into`](Self::encrypt_into) writes for `plaintext_len`
+    /// bytes under `key_id`.
+    ///
+    /// # Errors
+    /// [`Error::NotFound`]; [`Error::LimitExceeded`] when the length overflows.
+    pub fn ciphertext_len(&self, key_id: &str, plaintext_len: usize) -> Result<usize> {
+        let key = self.resolve(key_id)?;
+        envelope::ciphertext_len(key.id.len(), plaintext_len)
+            .ok_or(Error::LimitExceeded("plaintext too large"))
+    }
+
+    /// The plaintext length [`decrypt_into`](Self::decrypt_into) writes for `blob`.
+    ///
+    /// # Errors
+    /// [`Error::InvalidCiphertext`] for a malformed blob.
+    pub fn plaintext_len(&self, blob: &[u8]) -> Result<usize> {
+        envelope::parse(blob).map(|p| p.ciphertext.len())
+    }
+
+    /// Encrypts `plaintext` under the current version of `key_id` (or alias) into `out`, and
+    /// returns the blob's length. Allocates nothing and holds no lock while encrypting.
+    ///
+    /// `out` must hold [`ciphertext_len`](Self::ciphertext_len) bytes. On error nothing in
+    /// `out` is meaningful (it is zeroed if anything was written).
+    ///
+    /// # Errors
+    /// [`Error::NotFound`], [`Error::InvalidKeyUsage`], [`Error::KeyDisabled`],
+    /// [`Error::InvalidKeyState`], [`Error::BufferTooSmall`], [`Error::LimitExceeded`] (budget
+    /// spent with rotate-on-budget off).
+    pub fn encrypt_into(
+        &self,
+        key_id: &str,
+        plaintext: &[u8],
+        context: &EncryptionContext,
+        out: &mut [u8],
+    ) -> Result<usize> {
+        let key = self.resolve(key_id)?;
+        key.require_symmetric()?;
+        let needed = envelope::ciphertext_len(key.id.len(), plaintext.len())
+            .ok_or(Error::LimitExceeded("plaintext too large"))?;
+        let out = out
+            .get_mut(..needed)
+            .ok_or(Error::BufferTooSmall { needed })?;
+        let version = key.version_for_encrypt(self.inner.encryption_budget)?;
+        let nonce = aead::random_nonce()?;
+        seal(&key.id, &version, nonce, plaintext, context, out).inspect_err(|_| out.fill(0))?;
+        Ok(needed)
+    }
+
+    /// Encrypts `plaintext` under the current version of `key_id` (or alias).
+    ///
+    /// # Errors
+    /// As [`encrypt_into`](Self::encrypt_into), without the buffer error.
+    pub fn encrypt(
+        &self,
+        key_id: &str,
+        plaintext: &[u8],
+        context: &EncryptionContext,
+    ) -> Result<Vec<u8>> {
+        let mut out = vec![0; self.ciphertext_len(key_id, plaintext.len())?];
+        let n = self.encrypt_into(key_id, plaintext, context, &mut out)?;
+        out.truncate(n);
+        Ok(out)
+    }
+
+    /// Decrypts `blob` into `out` and returns the plaintext's length. The blob names its key
+    /// and version; `context` must equal the one given to encrypt. Allocates nothing and holds
+    /// no lock while decrypting. On any error `out` is left zeroed.
+    ///
+    /// # Errors
+    /// [`Error::InvalidCiphertext`] for a blob that is malformed, tampered with, from another
+    /// keyring, or paired with another context (one error for all, on purpose);
+    /// [`Error::BufferTooSmall`]; [`Error::KeyDisabled`], [`Error::InvalidKeyState`],
+    /// [`Error::InvalidKeyUsage`]; [`Error::VersionRetired`].
+    pub fn decrypt_into(
+        &self,
+        blob: &[u8],
+        context: &EncryptionContext,
+        out: &mut [u8],
+    ) -> Result<usize> {
+        let result = self.decrypt_inner(blob, context, out);
+        if result.is_err() {
+            out.fill(0);
+        }
+        result
+    }
+
+    fn decrypt_inner(
+        &self,
+        blob: &[u8],
+        context: &EncryptionContext,
+        out: &mut [u8],
+    ) -> Result<usize> {
+        let parsed = envelope::parse(blob)?;
+        let needed = parsed.ciphertext.len();
+        let out = out
+            .get_mut(..needed)
+            .ok_or(Error::BufferTooSmall { needed })?;
+        // A key id that is not here (or a flipped bit in it) is one more inauthentic blob.
+        let key = read(&self.inner.keys)
+            .get(parsed.info.key_id)
+            .cloned()
+            .ok_or(Error::InvalidCiphertext)?;
+        if key.state() == KeyState::PendingDeletion && self.purge_if_due(&key) {
+            return Err(Error::InvalidCiphertext);
+        }
+        key.require_symmetric()?;
+        let (version, min_version) = {
+            let m = read(&key.mutable);
+            let index = usize::try_from(parsed.info.key_version - 1)
+                .map_err(|_| Error::InvalidCiphertext)?;
+            let v = m
+                .versions
+                .get(index)
+                .cloned()
+                .ok_or(Error::InvalidCiphertext)?;
+            (v, m.min_decryption_version)
+        };
+        let (aad, aad_len) = envelope::aad(parsed.header, context);
+        version.key.open(
+            parsed.nonce,
+            &aad[..aad_len],
+            parsed.ciphertext,
+            parsed.tag,
+            out,
+        )?;
+        // Policy after authenticity, so a forged version number is just an invalid blob.
+        if version.number < min_version {
+            return Err(Error::VersionRetired);
+        }
+        Ok(needed)
+    }
+
+    /// Decrypts `blob`; the plaintext is zeroized when dropped.
+    ///
+    /// # Errors
+    /// As [`decrypt_into`](Self::decrypt_into), without the buffer error.
+    pub fn decrypt(&self, blob: &[u8], context: &EncryptionContext) -> Result<Zeroizing<Vec<u8>>> {
+        let mut out = Zeroizing::new(vec![0; self.plaintext_len(blob)?]);
+        let n = self.decrypt_into(blob, context, &mut out)?;
+        out.truncate(n);
+        Ok(out)
+    }
+
+    /// Decrypts `blob` (made with `source_context`) and encrypts the plaintext under
+    /// `destination_key_id` (or its newest version) with `destination_context`. The plaintext
+    /// never leaves Keyplane and is zeroized.
+    ///
+    /// # Errors
+    /// Any error of [`decrypt`](Self::decrypt) or [`encrypt`](Self::encrypt).
+    pub fn re_encrypt(
+        &self,
+        blob: &[u8],
+        source_context: &EncryptionContext,
+        destination_key_id: &str,
+        destination_context: &EncryptionContext,
+    ) -> Result<Vec<u8>> {
+        let plaintext = self.decrypt(blob, source_context)?;
+        self.encrypt(destination_key_id, &plaintext, destination_context)
+    }
+
+    /// A fresh data key: its plaintext and the same bytes encrypted under `key_id`.
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] for a bad length, and any error of [`encrypt`](Self::encrypt).
+    pub fn generate_data_key(
+        &self,
+        key_id: &str,
+        spec: DataKeySpec,
+        context: &EncryptionContext,
+    ) -> Result<DataKey> {
+        let mut plaintext = Zeroizing::new(vec![0; spec.byte_len()?]);
+        rand::fill(&mut plaintext).map_err(|_| Error::Internal)?;
+        let ciphertext_blob = self.encrypt(key_id, &plaintext, context)?;
+        let key_id = envelope::inspect(&ciphertext_blob)?.key_id.to_owned();
+        Ok(DataKey {
+            key_id,
+            plaintext,
+            ciphertext_blob,
+        })
+    }
+
+    /// A fresh data key, encrypted under `key_id`, without its plaintext: for a process that
+    /// will hand the blob to another that decrypts it when needed.
+    ///
+    /// # Errors
+    /// As [`generate_data_key`](Self::generate_data_key).
+    pub fn generate_data_key_without_plaintext(
+        &self,
+        key_id: &str,
+        spec: DataKeySpec,
+        context: &EncryptionContext,
+    ) -> Result<Vec<u8>> {
+        self.generate_data_key(key_id, spec, context)
+            .map(|dk| dk.ciphertext_blob)
+    }
+
+    /// `len` bytes (1 to 1024) from the system's cryptographic random number generator.
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] for a length outside 1..=1024.
+    pub fn generate_random(&self, len: usize) -> Result<Vec<u8>> {
+        if !(1..=MAX_RANDOM_BYTES).contains(&len) {
+            return Err(Error::InvalidInput("random length must be 1 to 1024 bytes"));
+        }
+        let mut out = vec![0; len];
+        rand::fill(&mut out).map_err(|_| Error::Internal)?;
+        Ok(out)
+    }
+}
+
+/// Writes header, ciphertext and tag into `out` (exactly the blob's length).
+fn seal(
+    key_id: &str,
+    version: &Version,
+    nonce: [u8; NONCE_LEN],
+    plaintext: &[u8],
+    context: &EncryptionContext,
+    out: &mut [u8],
+) -> Result<()> {
+    let header_len = envelope::write_header(out, key_id, version.number, &nonce)?;
+    let (header, body) = out.split_at_mut(header_len);
+    let (aad, aad_len) = envelope::aad(header, context);
+    let (ciphertext, tag) = body.split_at_mut(plaintext.len());
+    version
+        .key
+        .seal(nonce, &aad[..aad_len], plaintext, ciphertext, tag)
+}
+
+/// Hooks for generating and checking known-answer vectors. **Insecure**: a caller-chosen nonce
+/// repeated under one key reveals plaintext, and caller-chosen root material is not secret.
+#[cfg(feature = "insecure-test-hooks")]
+impl Keyring {
+    /// Creates a symmetric key whose versions 1, 2, … have exactly these root materials.
+    ///
+    /// # Errors
+    /// As [`create_key`](Self::create_key).
+    pub fn insecure_create_key_with_material(
+        &self,
+        key_id: &str,
+        roots: &[[u8; KEY_LEN]],
+    ) -> Result<KeyMetadata> {
+        let roots = roots.iter().map(|r| Zeroizing::new(*r)).collect();
+        self.create_key_with_roots(
+            &CreateKey::new(KeySpec::SymmetricDefault).key_id(key_id),
+            Origin::External,
+            roots,
+        )
+    }
+
+    /// Encrypts under a chosen version with a chosen nonce.
+    ///
+    /// # Errors
+    /// As [`encrypt`](Self::encrypt); [`Error::NotFound`] for an unknown version.
+    pub fn insecure_encrypt_with_nonce(
+        &self,
+        key_id: &str,
+        version: u32,
+        nonce: [u8; NONCE_LEN],
+        plaintext: &[u8],
+        context: &EncryptionContext,
+    ) -> Result<Vec<u8>> {
+        let key = self.resolve(key_id)?;
+        key.require_symmetric()?;
+        let v = read(&key.mutable)
+            .versions
+            .iter()
+            .find(|v| v.number == version)
+            .cloned()
+            .ok_or(Error::NotFound)?;
+        let mut out = vec![0; self.ciphertext_len(key_id, plaintext.len())?];
+        seal(&key.id, &v, nonce, plaintext, context, &mut out)?;
+        Ok(out)
+    }
+}

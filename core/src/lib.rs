@@ -1,0 +1,45 @@
+//! Keyplane: the cryptographic data plane of a key management service, as a library.
+//!
+//! A [`Keyring`] holds named, versioned keys whose material never leaves it in plaintext, and
+//! performs what AWS KMS performs inside its HSMs: encrypt and decrypt under a key with an
+//! [`EncryptionContext`] bound as authenticated data, rotation that keeps old versions
+//! decrypting, and data keys. Every primitive is [aws-lc-rs](https://docs.rs/aws-lc-rs).
+//!
+//! ```
+//! use keyplane::{CreateKey, DataKeySpec, EncryptionContext, KeySpec, Keyring};
+//!
+//! let ring = Keyring::new();
+//! let key = ring.create_key(&CreateKey::new(KeySpec::SymmetricDefault).alias("alias/orders"))?;
+//! let ctx = EncryptionContext::new([("tenant", "acme")])?;
+//!
+//! let blob = ring.encrypt("alias/orders", b"card 4111", &ctx)?;
+//! ring.rotate_key(&key.key_id)?;
+//! assert_eq!(&ring.decrypt(&blob, &ctx)?[..], b"card 4111"); // old version still decrypts
+//! assert!(ring.decrypt(&blob, EncryptionContext::empty()).is_err()); // context is bound
+//!
+//! let data_key = ring.generate_data_key("alias/orders", DataKeySpec::Aes256, &ctx)?;
+//! assert_eq!(&ring.decrypt(data_key.ciphertext_blob(), &ctx)?[..], data_key.plaintext());
+//! # Ok::<(), keyplane::Error>(())
+//! ```
+//!
+//! The byte format of blobs, the key derivation and the nonce argument are in `FORMAT.md`.
+#![deny(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod aead;
+pub mod context;
+pub mod datakey;
+pub mod envelope;
+pub mod error;
+mod fork;
+pub mod keyring;
+pub mod spec;
+
+pub use context::EncryptionContext;
+pub use datakey::{DataKey, DataKeySpec};
+pub use envelope::BlobInfo;
+pub use error::{Error, Result};
+pub use keyring::{AliasEntry, CreateKey, KeyMetadata, KeyVersionInfo, Keyring, KeyringBuilder};
+pub use spec::{
+    EncryptionAlgorithm, KeySpec, KeyState, KeyUsage, Origin, PendingWindow, RotationPeriod,
+};

@@ -1,0 +1,237 @@
+//! Key specs, usages, states and policies, named as AWS KMS names them.
+
+use core::fmt;
+use core::str::FromStr;
+use std::time::Duration;
+
+use crate::error::{Error, Result};
+
+macro_rules! kms_enum {
+    ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident => $s:literal,)* }) => {
+        $(#[$meta])*
+        #[non_exhaustive]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum $name {
+            $($(#[$vmeta])* $variant,)*
+        }
+
+        impl $name {
+            /// Every value, in declaration order.
+            pub const ALL: &'static [Self] = &[$(Self::$variant,)*];
+
+            /// The AWS KMS name (for example `"SYMMETRIC_DEFAULT"`).
+            #[must_use]
+            pub const fn as_str(self) -> &'static str {
+                match self { $(Self::$variant => $s,)* }
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = Error;
+            fn from_str(s: &str) -> Result<Self> {
+                match s {
+                    $($s => Ok(Self::$variant),)*
+                    _ => Err(Error::InvalidInput(concat!("unknown ", stringify!($name)))),
+                }
+            }
+        }
+    };
+}
+
+kms_enum! {
+    /// The type of key material a key holds.
+    KeySpec {
+        /// AES-256-GCM with per-version HKDF-derived keys.
+        SymmetricDefault => "SYMMETRIC_DEFAULT",
+        /// HMAC with SHA-224.
+        Hmac224 => "HMAC_224",
+        /// HMAC with SHA-256.
+        Hmac256 => "HMAC_256",
+        /// HMAC with SHA-384.
+        Hmac384 => "HMAC_384",
+        /// HMAC with SHA-512.
+        Hmac512 => "HMAC_512",
+        /// RSA, 2048-bit modulus.
+        Rsa2048 => "RSA_2048",
+        /// RSA, 3072-bit modulus.
+        Rsa3072 => "RSA_3072",
+        /// RSA, 4096-bit modulus.
+        Rsa4096 => "RSA_4096",
+        /// ECDSA on NIST P-256.
+        EccNistP256 => "ECC_NIST_P256",
+        /// ECDSA on NIST P-384.
+        EccNistP384 => "ECC_NIST_P384",
+        /// ECDSA on NIST P-521.
+        EccNistP521 => "ECC_NIST_P521",
+        /// ECDSA on secp256k1.
+        EccSecgP256k1 => "ECC_SECG_P256K1",
+    }
+}
+
+kms_enum! {
+    /// What a key may be used for.
+    KeyUsage {
+        /// Encrypt and decrypt (symmetric and RSA keys).
+        EncryptDecrypt => "ENCRYPT_DECRYPT",
+        /// Sign and verify (RSA and ECC keys).
+        SignVerify => "SIGN_VERIFY",
+        /// Generate and verify MACs (HMAC keys).
+        GenerateVerifyMac => "GENERATE_VERIFY_MAC",
+        /// Derive shared secrets (ECC keys).
+        KeyAgreement => "KEY_AGREEMENT",
+    }
+}
+
+kms_enum! {
+    /// The life-cycle state of a key.
+    KeyState {
+        /// Usable for every operation its usage allows.
+        Enabled => "Enabled",
+        /// Not usable until enabled again.
+        Disabled => "Disabled",
+        /// Scheduled for deletion; not usable; deletion can be cancelled.
+        PendingDeletion => "PendingDeletion",
+        /// Created for imported key material that has not arrived (or has expired).
+        PendingImport => "PendingImport",
+    }
+}
+
+kms_enum! {
+    /// Where a key's material came from.
+    Origin {
+        /// Generated inside Keyplane from the system random number generator.
+        Keyplane => "KEYPLANE",
+        /// Imported by the caller.
+        External => "EXTERNAL",
+    }
+}
+
+kms_enum! {
+    /// Symmetric encryption algorithms.
+    EncryptionAlgorithm {
+        /// AES-256-GCM under a per-version HKDF-SHA256-derived key (Keyplane's blob format).
+        SymmetricDefault => "SYMMETRIC_DEFAULT",
+    }
+}
+
+impl KeySpec {
+    /// The key usages this spec may be created with; the first is the default.
+    #[must_use]
+    pub const fn allowed_usages(self) -> &'static [KeyUsage] {
+        match self {
+            Self::SymmetricDefault => &[KeyUsage::EncryptDecrypt],
+            Self::Hmac224 | Self::Hmac256 | Self::Hmac384 | Self::Hmac512 => {
+                &[KeyUsage::GenerateVerifyMac]
+            }
+            Self::Rsa2048 | Self::Rsa3072 | Self::Rsa4096 => {
+                &[KeyUsage::EncryptDecrypt, KeyUsage::SignVerify]
+            }
+            Self::EccNistP256 | Self::EccNistP384 | Self::EccNistP521 => {
+                &[KeyUsage::SignVerify, KeyUsage::KeyAgreement]
+            }
+            Self::EccSecgP256k1 => &[KeyUsage::SignVerify],
+        }
+    }
+
+    /// The usage a key of this spec gets when the caller names none. `None` when the caller must
+    /// choose (RSA keys can encrypt or sign, as in AWS KMS).
+    #[must_use]
+    pub const fn default_usage(self) -> Option<KeyUsage> {
+        match self {
+            Self::Rsa2048 | Self::Rsa3072 | Self::Rsa4096 => None,
+            Self::SymmetricDefault => Some(KeyUsage::EncryptDecrypt),
+            Self::Hmac224 | Self::Hmac256 | Self::Hmac384 | Self::Hmac512 => {
+                Some(KeyUsage::GenerateVerifyMac)
+            }
+            Self::EccNistP256 | Self::EccNistP384 | Self::EccNistP521 | Self::EccSecgP256k1 => {
+                Some(KeyUsage::SignVerify)
+            }
+        }
+    }
+}
+
+/// How often a symmetric key rotates by itself.
+///
+/// Rotation is lazy: when a period has passed, the next encryption under the key first appends a
+/// new version. No background thread runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RotationPeriod(Duration);
+
+impl RotationPeriod {
+    const DAY: u64 = 24 * 60 * 60;
+
+    /// A period in days, within AWS KMS's bounds (90 to 2560 days).
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] outside 90..=2560.
+    pub fn days(days: u32) -> Result<Self> {
+        if !(90..=2560).contains(&days) {
+            return Err(Error::InvalidInput(
+                "rotation period must be 90 to 2560 days",
+            ));
+        }
+        Ok(Self(Duration::from_secs(u64::from(days) * Self::DAY)))
+    }
+
+    /// Any non-zero period, without AWS KMS's bounds: for tests and for control planes with a
+    /// policy of their own.
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] for a zero duration.
+    pub fn custom(period: Duration) -> Result<Self> {
+        if period.is_zero() {
+            return Err(Error::InvalidInput("rotation period must not be zero"));
+        }
+        Ok(Self(period))
+    }
+
+    /// The period.
+    #[must_use]
+    pub const fn as_duration(self) -> Duration {
+        self.0
+    }
+}
+
+/// How long a key stays in `PendingDeletion` before it is deleted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PendingWindow(Duration);
+
+impl PendingWindow {
+    /// A window in days, within AWS KMS's bounds (7 to 30 days).
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] outside 7..=30.
+    pub fn days(days: u32) -> Result<Self> {
+        if !(7..=30).contains(&days) {
+            return Err(Error::InvalidInput("pending window must be 7 to 30 days"));
+        }
+        Ok(Self(Duration::from_secs(
+            u64::from(days) * RotationPeriod::DAY,
+        )))
+    }
+
+    /// Any window, without AWS KMS's bounds (zero deletes at the next look-up): for tests.
+    #[must_use]
+    pub const fn custom(window: Duration) -> Self {
+        Self(window)
+    }
+
+    /// The window.
+    #[must_use]
+    pub const fn as_duration(self) -> Duration {
+        self.0
+    }
+}
+
+impl Default for PendingWindow {
+    /// 30 days, as in AWS KMS.
+    fn default() -> Self {
+        Self(Duration::from_secs(30 * RotationPeriod::DAY))
+    }
+}
