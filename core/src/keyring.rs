@@ -350,9 +350,12 @@ impl Key {
     }
 
     fn schedule_rotation(&self, m: &Mutable, from: SystemTime) {
-        let next = m
-            .rotation_period
-            .map_or(0, |p| unix_nanos(from + p.as_duration()).max(1));
+        // A period too long to represent is never due.
+        let next = m.rotation_period.map_or(0, |p| {
+            from.checked_add(p.as_duration())
+                .map_or(u64::MAX, unix_nanos)
+                .max(1)
+        });
         self.next_rotation.store(next, Ordering::Release);
     }
 
@@ -502,6 +505,7 @@ impl Keyring {
         if let Some(alias) = &options.alias {
             validate_alias(alias)?;
         }
+        self.sweep_expired();
         let key = Arc::new(Key {
             id: id.clone().into_boxed_str(),
             spec: options.spec,
@@ -561,17 +565,34 @@ impl Keyring {
     }
 
     /// Deletes `key` if it is pending deletion and its date has passed.
-    fn purge_if_due(&self, key: &Key) -> bool {
+    fn purge_if_due(&self, key: &Arc<Key>) -> bool {
         let due = read(&key.mutable)
             .deletion_date
             .is_some_and(|d| SystemTime::now() >= d);
         if due {
             let mut aliases = write(&self.inner.aliases);
             let mut keys = write(&self.inner.keys);
-            aliases.retain(|_, target| **target != *key.id);
-            keys.remove(&*key.id);
+            // A racing purge may already have removed it and its id been reused: only ever
+            // remove this very key.
+            if keys.get(&*key.id).is_some_and(|k| Arc::ptr_eq(k, key)) {
+                keys.remove(&*key.id);
+                aliases.retain(|_, target| **target != *key.id);
+            }
         }
         due
+    }
+
+    /// Deletes every key whose pending-deletion window has passed, so that management calls
+    /// (creating, listing) see ids and aliases free at once.
+    fn sweep_expired(&self) {
+        let pending: Vec<Arc<Key>> = read(&self.inner.keys)
+            .values()
+            .filter(|k| k.state() == KeyState::PendingDeletion)
+            .cloned()
+            .collect();
+        for key in pending {
+            self.purge_if_due(&key);
+        }
     }
 
     fn aliases_of(&self, key_id: &str) -> Vec<String> {
@@ -596,11 +617,11 @@ impl Keyring {
     /// Every key id, sorted.
     #[must_use]
     pub fn list_keys(&self) -> Vec<String> {
+        self.sweep_expired();
         let mut ids: Vec<String> = read(&self.inner.keys)
             .keys()
             .map(ToString::to_string)
             .collect();
-        ids.retain(|id| self.resolve(id).is_ok());
         ids.sort_unstable();
         ids
     }
@@ -650,12 +671,13 @@ impl Keyring {
     /// # Errors
     /// [`Error::NotFound`]; [`Error::InvalidKeyState`] when already pending deletion.
     pub fn schedule_key_deletion(&self, key_id: &str, window: PendingWindow) -> Result<SystemTime> {
-        let mut date = SystemTime::now();
+        let date = SystemTime::now()
+            .checked_add(window.as_duration())
+            .ok_or(Error::InvalidInput("pending window too long"))?;
         self.transition(key_id, |key, m| {
             if m.state == KeyState::PendingDeletion {
                 return Err(Error::InvalidKeyState);
             }
-            date += window.as_duration();
             m.deletion_date = Some(date);
             key.set_state(m, KeyState::PendingDeletion);
             Ok(())
@@ -684,6 +706,7 @@ impl Keyring {
     /// [`Error::InvalidInput`], [`Error::AlreadyExists`], [`Error::NotFound`].
     pub fn create_alias(&self, alias: &str, key_id: &str) -> Result<()> {
         validate_alias(alias)?;
+        self.sweep_expired();
         let key = self.resolve(key_id)?;
         let mut aliases = write(&self.inner.aliases);
         if aliases.contains_key(alias) {
@@ -720,6 +743,7 @@ impl Keyring {
     /// Every alias, sorted by name.
     #[must_use]
     pub fn list_aliases(&self) -> Vec<AliasEntry> {
+        self.sweep_expired();
         let mut v: Vec<AliasEntry> = read(&self.inner.aliases)
             .iter()
             .map(|(a, k)| AliasEntry {
@@ -851,6 +875,16 @@ impl Keyring {
         out: &mut [u8],
     ) -> Result<usize> {
         let key = self.resolve(key_id)?;
+        self.encrypt_with(&key, plaintext, context, out)
+    }
+
+    fn encrypt_with(
+        &self,
+        key: &Key,
+        plaintext: &[u8],
+        context: &EncryptionContext,
+        out: &mut [u8],
+    ) -> Result<usize> {
         key.require_symmetric()?;
         let needed = envelope::ciphertext_len(key.id.len(), plaintext.len())
             .ok_or(Error::LimitExceeded("plaintext too large"))?;
@@ -873,8 +907,13 @@ impl Keyring {
         plaintext: &[u8],
         context: &EncryptionContext,
     ) -> Result<Vec<u8>> {
-        let mut out = vec![0; self.ciphertext_len(key_id, plaintext.len())?];
-        let n = self.encrypt_into(key_id, plaintext, context, &mut out)?;
+        // One look-up: an alias moved between sizing and encrypting must not change the size.
+        let key = self.resolve(key_id)?;
+        key.require_symmetric()?;
+        let len = envelope::ciphertext_len(key.id.len(), plaintext.len())
+            .ok_or(Error::LimitExceeded("plaintext too large"))?;
+        let mut out = vec![0; len];
+        let n = self.encrypt_with(&key, plaintext, context, &mut out)?;
         out.truncate(n);
         Ok(out)
     }

@@ -43,3 +43,8 @@ pub use keyring::{AliasEntry, CreateKey, KeyMetadata, KeyVersionInfo, Keyring, K
 pub use spec::{
     EncryptionAlgorithm, KeySpec, KeyState, KeyUsage, Origin, PendingWindow, RotationPeriod,
 };
+
+/// The README's examples, compiled and run as doc tests.
+#[doc = include_str!("../../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;

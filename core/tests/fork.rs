@@ -1,0 +1,306 @@
+//! Fork safety of the per-thread nonce pool.
+//!
+//! Each thread buffers nonce randomness; `fork()` copies that buffer into the child. The child
+//! must discard it, or parent and child hand out the same nonces under the same key (and
+//! AES-GCM with a repeated nonce leaks plaintext and the authentication key).
+//!
+//! This binary runs without the libtest harness (`harness = false` in `Cargo.toml`) so that the
+//! process has exactly one thread when it forks; it prints a summary and exits non-zero on any
+//! failure.
+
+#[cfg(target_os = "linux")]
+fn main() {
+    std::process::exit(linux::run());
+}
+
+#[cfg(not(target_os = "linux"))]
+fn main() {}
+
+#[cfg(target_os = "linux")]
+mod linux {
+    use std::collections::HashSet;
+    use std::fs::File;
+    use std::io::{self, Read, Write};
+    use std::os::fd::{FromRawFd, OwnedFd};
+    use std::panic::{self, AssertUnwindSafe};
+
+    use keyplane::aead::NONCE_LEN;
+    use keyplane::{CreateKey, EncryptionContext, KeySpec, Keyring, envelope};
+
+    type Nonce = [u8; NONCE_LEN];
+    type Outcome = Result<(), String>;
+    type Test = (&'static str, fn() -> Outcome);
+
+    /// Encryptions before forking: enough to fill the pool, few enough that the parent's and
+    /// the child's next encryptions would all come from that one pooled draw if it were shared.
+    const WARM_UP: usize = 3;
+    /// Encryptions in each process after the fork.
+    const PER_PROCESS: usize = 50;
+    const KEY: &str = "fork-key";
+
+    pub(crate) fn run() -> i32 {
+        let tests: [Test; 3] = [
+            (
+                "parent_and_child_nonces_are_disjoint",
+                parent_and_child_nonces_are_disjoint,
+            ),
+            (
+                "two_children_and_the_parent_are_disjoint",
+                two_children_and_the_parent_are_disjoint,
+            ),
+            (
+                "child_blobs_decrypt_in_the_parent",
+                child_blobs_decrypt_in_the_parent,
+            ),
+        ];
+        let mut failed = 0;
+        for (name, test) in tests {
+            let outcome = panic::catch_unwind(test).unwrap_or_else(|_| Err("panicked".to_owned()));
+            match outcome {
+                Ok(()) => println!("test {name} ... ok"),
+                Err(why) => {
+                    println!("test {name} ... FAILED: {why}");
+                    failed += 1;
+                }
+            }
+        }
+        println!("fork: {} passed, {failed} failed", tests.len() - failed);
+        i32::from(failed != 0)
+    }
+
+    fn setup() -> Result<(Keyring, EncryptionContext), String> {
+        let ring = Keyring::new();
+        ring.create_key(&CreateKey::new(KeySpec::SymmetricDefault).key_id(KEY))
+            .map_err(|e| format!("create_key: {e}"))?;
+        let context = EncryptionContext::new([("purpose", "fork")]).map_err(|e| e.to_string())?;
+        Ok((ring, context))
+    }
+
+    /// The nonce field of a blob, located through the documented header layout.
+    fn nonce_of(blob: &[u8]) -> Result<Nonce, String> {
+        let info = envelope::inspect(blob).map_err(|e| format!("inspect: {e}"))?;
+        let end = envelope::header_len(info.key_id.len());
+        blob.get(end - NONCE_LEN..end)
+            .and_then(|n| n.try_into().ok())
+            .ok_or_else(|| "blob shorter than its header".to_owned())
+    }
+
+    fn encrypt_blobs(
+        ring: &Keyring,
+        context: &EncryptionContext,
+        n: usize,
+    ) -> Result<Vec<Vec<u8>>, String> {
+        (0..n)
+            .map(|i| {
+                ring.encrypt(KEY, format!("message {i}").as_bytes(), context)
+                    .map_err(|e| format!("encrypt: {e}"))
+            })
+            .collect()
+    }
+
+    fn encrypt_nonces(
+        ring: &Keyring,
+        context: &EncryptionContext,
+        n: usize,
+    ) -> Result<Vec<Nonce>, String> {
+        encrypt_blobs(ring, context, n)?
+            .iter()
+            .map(|b| nonce_of(b))
+            .collect()
+    }
+
+    fn threads_in_process() -> Result<usize, String> {
+        std::fs::read_dir("/proc/self/task")
+            .map(Iterator::count)
+            .map_err(|e| format!("/proc/self/task: {e}"))
+    }
+
+    /// Forks. The child runs `child`, writes what it returns to a pipe and exits (0 on
+    /// success); the parent runs `parent` meanwhile, then collects the child's bytes and exit
+    /// status.
+    fn fork_with<T>(
+        child: impl FnOnce() -> Result<Vec<u8>, String>,
+        parent: impl FnOnce() -> Result<T, String>,
+    ) -> Result<(Vec<u8>, T), String> {
+        let threads = threads_in_process()?;
+        if threads != 1 {
+            return Err(format!(
+                "{threads} threads at fork; the child would be unsound"
+            ));
+        }
+        let mut fds = [0; 2];
+        // SAFETY: `fds` is a writable array of two `c_int`s, which is all pipe(2) requires.
+        if unsafe { libc::pipe(fds.as_mut_ptr()) } != 0 {
+            return Err(format!("pipe: {}", io::Error::last_os_error()));
+        }
+        // SAFETY: pipe(2) succeeded, so both descriptors are open, and nothing else owns them.
+        let (mut reader, mut writer) = unsafe {
+            (
+                File::from(OwnedFd::from_raw_fd(fds[0])),
+                File::from(OwnedFd::from_raw_fd(fds[1])),
+            )
+        };
+        io::stdout().flush().map_err(|e| e.to_string())?;
+
+        // SAFETY: the process has exactly one thread (checked above; this binary runs without
+        // the test harness), so no lock is held by a thread that would not exist in the child,
+        // and the child may run ordinary Rust code until it calls `_exit`.
+        let pid = unsafe { libc::fork() };
+        if pid < 0 {
+            return Err(format!("fork: {}", io::Error::last_os_error()));
+        }
+        if pid == 0 {
+            drop(reader);
+            let code = match panic::catch_unwind(AssertUnwindSafe(child)) {
+                Ok(Ok(bytes)) => match writer.write_all(&bytes) {
+                    Ok(()) => 0,
+                    Err(_) => 3,
+                },
+                Ok(Err(why)) => {
+                    eprintln!("child: {why}");
+                    1
+                }
+                Err(_) => 2,
+            };
+            // SAFETY: `_exit` ends the child at once. It runs none of the parent's atexit
+            // handlers or destructors (which belong to the parent's copy of the state) and is
+            // always safe to call.
+            unsafe { libc::_exit(code) }
+        }
+
+        drop(writer);
+        let parent_result = panic::catch_unwind(AssertUnwindSafe(parent))
+            .unwrap_or_else(|_| Err("parent side panicked".to_owned()));
+        let mut bytes = Vec::new();
+        let read = reader.read_to_end(&mut bytes);
+        let status = wait_for(pid)?;
+        read.map_err(|e| format!("reading the pipe: {e}"))?;
+        if !libc::WIFEXITED(status) {
+            return Err(format!(
+                "child did not exit normally (wait status {status:#x})"
+            ));
+        }
+        let code = libc::WEXITSTATUS(status);
+        if code != 0 {
+            return Err(format!("child exited with {code}"));
+        }
+        Ok((bytes, parent_result?))
+    }
+
+    fn wait_for(pid: libc::pid_t) -> Result<libc::c_int, String> {
+        let mut status = 0;
+        loop {
+            // SAFETY: `pid` is our child and has not been waited for; `status` is a valid,
+            // writable `c_int`.
+            let rc = unsafe { libc::waitpid(pid, &mut status, 0) };
+            if rc == pid {
+                return Ok(status);
+            }
+            let err = io::Error::last_os_error();
+            if err.kind() != io::ErrorKind::Interrupted {
+                return Err(format!("waitpid: {err}"));
+            }
+        }
+    }
+
+    fn nonces_from_bytes(bytes: &[u8]) -> Result<Vec<Nonce>, String> {
+        if bytes.len() != PER_PROCESS * NONCE_LEN {
+            return Err(format!(
+                "child sent {} bytes, want {}",
+                bytes.len(),
+                PER_PROCESS * NONCE_LEN
+            ));
+        }
+        Ok(bytes
+            .chunks_exact(NONCE_LEN)
+            .map(|c| c.try_into().expect("chunks are NONCE_LEN long"))
+            .collect())
+    }
+
+    /// Runs `PER_PROCESS` encryptions in a child and in the parent; returns (child, parent)
+    /// nonces.
+    fn fork_and_encrypt(
+        ring: &Keyring,
+        context: &EncryptionContext,
+    ) -> Result<(Vec<Nonce>, Vec<Nonce>), String> {
+        let (bytes, parent) = fork_with(
+            || Ok(encrypt_nonces(ring, context, PER_PROCESS)?.concat()),
+            || encrypt_nonces(ring, context, PER_PROCESS),
+        )?;
+        Ok((nonces_from_bytes(&bytes)?, parent))
+    }
+
+    /// Checks that no nonce appears twice across all `sets`.
+    fn all_distinct(sets: &[(&str, &[Nonce])]) -> Outcome {
+        let mut seen: HashSet<Nonce> = HashSet::new();
+        let mut owner: Vec<(Nonce, &str)> = Vec::new();
+        for (name, nonces) in sets {
+            for nonce in *nonces {
+                if !seen.insert(*nonce) {
+                    let first = owner
+                        .iter()
+                        .find(|(n, _)| n == nonce)
+                        .map_or("?", |(_, o)| *o);
+                    return Err(format!(
+                        "nonce {} used by {first} and again by {name}",
+                        hex::encode(nonce)
+                    ));
+                }
+                owner.push((*nonce, name));
+            }
+        }
+        Ok(())
+    }
+
+    fn parent_and_child_nonces_are_disjoint() -> Outcome {
+        let (ring, context) = setup()?;
+        let before = encrypt_nonces(&ring, &context, WARM_UP)?;
+        let (child, parent) = fork_and_encrypt(&ring, &context)?;
+        all_distinct(&[
+            ("the parent before fork", &before),
+            ("the parent after fork", &parent),
+            ("the child", &child),
+        ])
+    }
+
+    fn two_children_and_the_parent_are_disjoint() -> Outcome {
+        let (ring, context) = setup()?;
+        let before = encrypt_nonces(&ring, &context, WARM_UP)?;
+        let (first_child, parent_1) = fork_and_encrypt(&ring, &context)?;
+        let (second_child, parent_2) = fork_and_encrypt(&ring, &context)?;
+        all_distinct(&[
+            ("the parent before forking", &before),
+            ("the parent during the first fork", &parent_1),
+            ("the first child", &first_child),
+            ("the parent during the second fork", &parent_2),
+            ("the second child", &second_child),
+        ])
+    }
+
+    fn child_blobs_decrypt_in_the_parent() -> Outcome {
+        // Same key material on both sides: what the child encrypts, the parent decrypts, and
+        // the child decrypts what the parent encrypted before the fork.
+        let (ring, context) = setup()?;
+        let before = encrypt_blobs(&ring, &context, WARM_UP)?;
+        let (bytes, ()) = fork_with(
+            || {
+                for blob in &before {
+                    ring.decrypt(blob, &context)
+                        .map_err(|e| format!("child decrypting a parent blob: {e}"))?;
+                }
+                let blob = ring
+                    .encrypt(KEY, b"from the child", &context)
+                    .map_err(|e| e.to_string())?;
+                Ok(blob)
+            },
+            || Ok(()),
+        )?;
+        let opened = ring
+            .decrypt(&bytes, &context)
+            .map_err(|e| format!("parent decrypting the child's blob: {e}"))?;
+        if opened.as_slice() != b"from the child" {
+            return Err("the child's blob decrypted to other bytes".to_owned());
+        }
+        Ok(())
+    }
+}
