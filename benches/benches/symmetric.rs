@@ -1,1 +1,453 @@
-fn main() {}
+//! Symmetric encrypt/decrypt throughput: Keyplane's `encrypt_into` / `decrypt_into` against the
+//! raw aws-lc-rs AES-256-GCM floor (`LessSafeKey`), at 64 B to 1 MiB.
+//!
+//! Run with `cargo bench -p keyplane-benches --bench symmetric`. After the criterion groups the
+//! bench reads each benchmark's mean back from criterion's `estimates.json` files and prints a
+//! Markdown table with the ratio raw time / Keyplane time (1.00 = as fast as raw aws-lc-rs).
+//! Estimates that this run did not write (`--test`, a filter, `--discard-baseline`) are left out.
+//!
+//! The ratio columns come from a separate *paired* pass: Keyplane and raw aws-lc-rs run in
+//! alternating rounds of about a millisecond each (A B B A …), and the ratio is the median of the
+//! per-round ratios. Criterion measures each benchmark for seconds one after the other, so on a
+//! shared machine whose speed drifts, the ratio of two criterion means says more about the
+//! drift than about Keyplane; the paired ratio cancels it.
+
+use std::env;
+use std::fs;
+use std::hint::black_box;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant, SystemTime};
+
+use aws_lc_rs::aead::{AES_256_GCM, Aad, LessSafeKey, NONCE_LEN, Nonce, UnboundKey};
+use aws_lc_rs::rand;
+use criterion::{BenchmarkId, Criterion, Throughput};
+use keyplane::{CreateKey, EncryptionContext, KeySpec, Keyring};
+
+/// The command that reproduces the table.
+const COMMAND: &str = "cargo bench -p keyplane-benches --bench symmetric";
+
+const ENCRYPT_GROUP: &str = "symmetric_encrypt";
+const DECRYPT_GROUP: &str = "symmetric_decrypt";
+const KEYPLANE: &str = "keyplane";
+const RAW: &str = "aws-lc-rs";
+
+/// Plaintext sizes, with the label criterion uses as the benchmark parameter.
+const SIZES: [(u32, &str); 5] = [
+    (64, "64B"),
+    (1 << 10, "1KiB"),
+    (4 << 10, "4KiB"),
+    (64 << 10, "64KiB"),
+    (1 << 20, "1MiB"),
+];
+
+/// Length of a context digest in Keyplane's AAD (header ‖ SHA-256 of the context).
+const CONTEXT_DIGEST_LEN: usize = 32;
+
+fn len(size: u32) -> usize {
+    usize::try_from(size).expect("benchmark sizes fit in usize")
+}
+
+fn plaintext(size: u32) -> Vec<u8> {
+    (0..len(size)).map(|i| i.to_le_bytes()[0]).collect()
+}
+
+/// A keyring with one `SYMMETRIC_DEFAULT` key, its id and the context every operation uses.
+struct Fixture {
+    ring: Keyring,
+    key_id: String,
+    context: EncryptionContext,
+}
+
+impl Fixture {
+    fn new() -> Self {
+        let ring = Keyring::new();
+        let key_id = ring
+            .create_key(&CreateKey::new(KeySpec::SymmetricDefault))
+            .expect("create key")
+            .key_id;
+        let context = EncryptionContext::new([("tenant", "acme"), ("purpose", "bench")])
+            .expect("encryption context");
+        Self {
+            ring,
+            key_id,
+            context,
+        }
+    }
+
+    /// The length of the AAD Keyplane authenticates for this key: header plus context digest.
+    fn aad_len(&self) -> usize {
+        keyplane::envelope::header_len(self.key_id.len()) + CONTEXT_DIGEST_LEN
+    }
+}
+
+/// The raw aws-lc-rs floor: an AES-256-GCM key, a fixed nonce and an AAD as long as Keyplane's.
+struct Raw {
+    key: LessSafeKey,
+    aad: Vec<u8>,
+}
+
+impl Raw {
+    fn new(aad_len: usize) -> Self {
+        let mut key = [0u8; 32];
+        rand::fill(&mut key).expect("random key");
+        let key = LessSafeKey::new(UnboundKey::new(&AES_256_GCM, &key).expect("AES-256 key"));
+        let aad = (0..aad_len).map(|i| i.to_le_bytes()[0] ^ 0x5a).collect();
+        Self { key, aad }
+    }
+
+    fn nonce() -> Nonce {
+        // Fixed on purpose: only the cost is measured, nothing sealed here is kept.
+        Nonce::assume_unique_for_key([7u8; NONCE_LEN])
+    }
+}
+
+fn bench_encrypt(c: &mut Criterion, fx: &Fixture, raw: &Raw) {
+    let mut group = c.benchmark_group(ENCRYPT_GROUP);
+    for (size, label) in SIZES {
+        group.throughput(Throughput::Bytes(u64::from(size)));
+        let pt = plaintext(size);
+
+        let mut out = vec![
+            0u8;
+            fx.ring
+                .ciphertext_len(&fx.key_id, pt.len())
+                .expect("ciphertext length")
+        ];
+        group.bench_with_input(BenchmarkId::new(KEYPLANE, label), &pt, |b, pt| {
+            b.iter(|| {
+                fx.ring
+                    .encrypt_into(
+                        black_box(&fx.key_id),
+                        black_box(pt),
+                        black_box(&fx.context),
+                        black_box(&mut out),
+                    )
+                    .expect("encrypt_into")
+            });
+        });
+
+        let mut in_out = pt.clone();
+        group.bench_with_input(BenchmarkId::new(RAW, label), &pt, |b, _| {
+            b.iter(|| {
+                raw.key
+                    .seal_in_place_separate_tag(
+                        Raw::nonce(),
+                        Aad::from(black_box(raw.aad.as_slice())),
+                        black_box(in_out.as_mut_slice()),
+                    )
+                    .expect("seal")
+            });
+        });
+    }
+    group.finish();
+}
+
+fn bench_decrypt(c: &mut Criterion, fx: &Fixture, raw: &Raw) {
+    let mut group = c.benchmark_group(DECRYPT_GROUP);
+    for (size, label) in SIZES {
+        group.throughput(Throughput::Bytes(u64::from(size)));
+        let pt = plaintext(size);
+
+        let blob = fx
+            .ring
+            .encrypt(&fx.key_id, &pt, &fx.context)
+            .expect("encrypt");
+        let mut out = vec![0u8; fx.ring.plaintext_len(&blob).expect("plaintext length")];
+        // Checked up front: a filter or `--list` may skip the benchmark itself.
+        fx.ring
+            .decrypt_into(&blob, &fx.context, &mut out)
+            .expect("decrypt_into");
+        assert_eq!(out, pt, "Keyplane round trip");
+        group.bench_with_input(BenchmarkId::new(KEYPLANE, label), &blob, |b, blob| {
+            b.iter(|| {
+                fx.ring
+                    .decrypt_into(black_box(blob), black_box(&fx.context), black_box(&mut out))
+                    .expect("decrypt_into")
+            });
+        });
+
+        // Sealed once; opened out of place each iteration, so no copy back is needed.
+        let mut ciphertext = pt.clone();
+        let tag = raw
+            .key
+            .seal_in_place_separate_tag(Raw::nonce(), Aad::from(&raw.aad), &mut ciphertext)
+            .expect("seal");
+        let mut out = vec![0u8; pt.len()];
+        raw.key
+            .open_separate_gather(
+                Raw::nonce(),
+                Aad::from(&raw.aad),
+                &ciphertext,
+                tag.as_ref(),
+                &mut out,
+            )
+            .expect("open");
+        assert_eq!(out, pt, "raw round trip");
+        group.bench_with_input(BenchmarkId::new(RAW, label), &ciphertext, |b, ct| {
+            b.iter(|| {
+                raw.key
+                    .open_separate_gather(
+                        Raw::nonce(),
+                        Aad::from(black_box(raw.aad.as_slice())),
+                        black_box(ct),
+                        black_box(tag.as_ref()),
+                        black_box(out.as_mut_slice()),
+                    )
+                    .expect("open");
+            });
+        });
+    }
+    group.finish();
+}
+
+// ----- paired ratios ----------------------------------------------------------------------------
+
+const ROUNDS: usize = 41;
+const ROUND: Duration = Duration::from_millis(1);
+
+fn time_iters(iters: u32, f: &mut impl FnMut()) -> Duration {
+    let start = Instant::now();
+    for _ in 0..iters {
+        f();
+    }
+    start.elapsed()
+}
+
+/// The median over alternating rounds of raw time / Keyplane time.
+fn paired_ratio(mut keyplane: impl FnMut(), mut raw: impl FnMut()) -> f64 {
+    // Warm up both, then size a round to about `ROUND` of raw work.
+    time_iters(1000, &mut keyplane);
+    let probe = time_iters(1000, &mut raw).max(Duration::from_nanos(1));
+    let iters = u32::try_from(ROUND.as_nanos() * 1000 / probe.as_nanos())
+        .unwrap_or(u32::MAX)
+        .clamp(1, 1_000_000);
+    let mut ratios: Vec<f64> = (0..ROUNDS)
+        .map(|round| {
+            let (k, r) = if round % 2 == 0 {
+                let k = time_iters(iters, &mut keyplane);
+                (k, time_iters(iters, &mut raw))
+            } else {
+                let r = time_iters(iters, &mut raw);
+                (time_iters(iters, &mut keyplane), r)
+            };
+            r.as_secs_f64() / k.as_secs_f64().max(f64::MIN_POSITIVE)
+        })
+        .collect();
+    ratios.sort_by(f64::total_cmp);
+    ratios[ratios.len() / 2]
+}
+
+/// Paired (encrypt, decrypt) ratios per size label.
+fn paired_ratios(fx: &Fixture, raw: &Raw) -> Vec<(&'static str, f64, f64)> {
+    SIZES
+        .iter()
+        .map(|&(size, label)| {
+            let pt = plaintext(size);
+            let mut out = vec![0u8; fx.ring.ciphertext_len(&fx.key_id, pt.len()).expect("len")];
+            let mut in_out = pt.clone();
+            let enc = paired_ratio(
+                || {
+                    fx.ring
+                        .encrypt_into(&fx.key_id, black_box(&pt), &fx.context, &mut out)
+                        .expect("encrypt_into");
+                },
+                || {
+                    let _tag = raw
+                        .key
+                        .seal_in_place_separate_tag(
+                            Raw::nonce(),
+                            Aad::from(raw.aad.as_slice()),
+                            black_box(in_out.as_mut_slice()),
+                        )
+                        .expect("seal");
+                },
+            );
+
+            let blob = fx
+                .ring
+                .encrypt(&fx.key_id, &pt, &fx.context)
+                .expect("encrypt");
+            let mut plain = vec![0u8; pt.len()];
+            let mut ct = pt.clone();
+            let tag = raw
+                .key
+                .seal_in_place_separate_tag(Raw::nonce(), Aad::from(&raw.aad), &mut ct)
+                .expect("seal");
+            let mut raw_out = vec![0u8; pt.len()];
+            let dec = paired_ratio(
+                || {
+                    fx.ring
+                        .decrypt_into(black_box(&blob), &fx.context, &mut plain)
+                        .expect("decrypt_into");
+                },
+                || {
+                    raw.key
+                        .open_separate_gather(
+                            Raw::nonce(),
+                            Aad::from(raw.aad.as_slice()),
+                            black_box(&ct),
+                            tag.as_ref(),
+                            &mut raw_out,
+                        )
+                        .expect("open");
+                },
+            );
+            (label, enc, dec)
+        })
+        .collect()
+}
+
+// ----- the summary table ----------------------------------------------------------------------
+
+/// Where criterion writes its results, in criterion's own order of preference, checked for a
+/// directory this bench has written to.
+fn criterion_dirs() -> Vec<PathBuf> {
+    let mut dirs = Vec::new();
+    if let Some(home) = env::var_os("CRITERION_HOME") {
+        dirs.push(PathBuf::from(home));
+    }
+    if let Some(target) = env::var_os("CARGO_TARGET_DIR") {
+        dirs.push(PathBuf::from(target).join("criterion"));
+    }
+    // The bench binary is `<target>/[<triple>/]<profile>/deps/symmetric-<hash>`; this also
+    // covers a relative CARGO_TARGET_DIR (relative to where cargo started, not to our cwd).
+    if let Ok(exe) = env::current_exe() {
+        dirs.extend(exe.ancestors().skip(1).map(|dir| dir.join("criterion")));
+    }
+    if let Some(root) = workspace_root() {
+        dirs.push(root.join("target").join("criterion"));
+    }
+    dirs.push(PathBuf::from("target").join("criterion"));
+    dirs
+}
+
+fn workspace_root() -> Option<PathBuf> {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(Path::to_path_buf)
+}
+
+fn criterion_dir() -> Option<PathBuf> {
+    criterion_dirs()
+        .into_iter()
+        .find(|dir| dir.join(ENCRYPT_GROUP).is_dir() || dir.join(DECRYPT_GROUP).is_dir())
+}
+
+/// The mean time in nanoseconds of `group/function/param`, if this run wrote it.
+fn mean_ns(dir: &Path, group: &str, function: &str, param: &str, since: SystemTime) -> Option<f64> {
+    let path = dir
+        .join(group)
+        .join(function)
+        .join(param)
+        .join("new")
+        .join("estimates.json");
+    let modified = fs::metadata(&path).and_then(|m| m.modified()).ok()?;
+    if modified < since {
+        return None; // left over from an earlier run
+    }
+    let json: serde_json::Value = serde_json::from_slice(&fs::read(&path).ok()?).ok()?;
+    json.get("mean")?
+        .get("point_estimate")?
+        .as_f64()
+        .filter(|ns| ns.is_finite() && *ns > 0.0)
+}
+
+fn format_time(ns: f64) -> String {
+    if ns < 1e3 {
+        format!("{ns:.1} ns")
+    } else if ns < 1e6 {
+        format!("{:.2} µs", ns / 1e3)
+    } else {
+        format!("{:.2} ms", ns / 1e6)
+    }
+}
+
+fn format_cell(ns: Option<f64>, size: u32) -> String {
+    ns.map_or_else(
+        || "—".to_owned(),
+        |ns| {
+            let bytes_per_s = f64::from(size) / (ns * 1e-9);
+            let gib = f64::from(1u32 << 30);
+            let mib = f64::from(1u32 << 20);
+            let rate = if bytes_per_s >= gib {
+                format!("{:.2} GiB/s", bytes_per_s / gib)
+            } else {
+                format!("{:.0} MiB/s", bytes_per_s / mib)
+            };
+            format!("{} ({rate})", format_time(ns))
+        },
+    )
+}
+
+fn format_ratio(paired: Option<f64>) -> String {
+    paired.map_or_else(|| "—".to_owned(), |r| format!("{r:.2}"))
+}
+
+fn print_table(since: SystemTime, paired: &[(&str, f64, f64)]) {
+    let dir = criterion_dir().unwrap_or_default();
+    let mut rows = Vec::new();
+    for (size, label) in SIZES {
+        let get = |group, function| mean_ns(&dir, group, function, label, since);
+        let enc = get(ENCRYPT_GROUP, KEYPLANE);
+        let seal = get(ENCRYPT_GROUP, RAW);
+        let dec = get(DECRYPT_GROUP, KEYPLANE);
+        let open = get(DECRYPT_GROUP, RAW);
+        let pair = paired.iter().find(|p| p.0 == label);
+        if [enc, seal, dec, open].iter().all(Option::is_none) && pair.is_none() {
+            continue;
+        }
+        rows.push(format!(
+            "| {label} | {} | {} | {} | {} | {} | {} |",
+            format_cell(enc, size),
+            format_cell(seal, size),
+            format_ratio(pair.map(|p| p.1)),
+            format_cell(dec, size),
+            format_cell(open, size),
+            format_ratio(pair.map(|p| p.2)),
+        ));
+    }
+    if rows.is_empty() {
+        println!("\nNo estimates written by this run; summary table skipped.");
+        return;
+    }
+    println!();
+    println!(
+        "Criterion mean time (throughput). ratio = raw time / Keyplane time, median of {ROUNDS} \
+         interleaved rounds; 1.00 = as fast as raw."
+    );
+    println!("Results: {}", dir.display());
+    println!();
+    println!(
+        "| size | encrypt (Keyplane) | seal (raw) | ratio | decrypt (Keyplane) | open (raw) | ratio |"
+    );
+    println!("|---|---|---|---|---|---|---|");
+    for row in rows {
+        println!("{row}");
+    }
+    println!();
+    println!("Reproduce: `{COMMAND}`");
+}
+
+fn main() {
+    // Criterion's files carry their write time; anything older than this run is stale.
+    let started = SystemTime::now();
+    let mut c = Criterion::default()
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(2))
+        .sample_size(30)
+        .configure_from_args();
+
+    let fx = Fixture::new();
+    let raw = Raw::new(fx.aad_len());
+    bench_encrypt(&mut c, &fx, &raw);
+    bench_decrypt(&mut c, &fx, &raw);
+
+    c.final_summary();
+    let quick = env::args().any(|a| a == "--test" || a == "--list");
+    let paired = if quick {
+        Vec::new()
+    } else {
+        paired_ratios(&fx, &raw)
+    };
+    print_table(started, &paired);
+}

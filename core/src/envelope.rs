@@ -40,7 +40,9 @@ pub struct BlobInfo<'a> {
 
 /// A parsed blob: header fields plus the slices around them.
 pub(crate) struct Parsed<'a> {
-    pub(crate) info: BlobInfo<'a>,
+    /// The key id's bytes, not yet checked to be UTF-8: a key look-up compares bytes anyway.
+    pub(crate) key_id: &'a [u8],
+    pub(crate) key_version: u32,
     pub(crate) nonce: [u8; NONCE_LEN],
     pub(crate) header: &'a [u8],
     pub(crate) ciphertext: &'a [u8],
@@ -73,7 +75,12 @@ pub fn max_ciphertext_len(plaintext_len: usize) -> Option<usize> {
 /// # Errors
 /// [`Error::InvalidCiphertext`] when the blob is not a well-formed Keyplane blob.
 pub fn inspect(blob: &[u8]) -> Result<BlobInfo<'_>> {
-    parse(blob).map(|p| p.info)
+    let parsed = parse(blob)?;
+    Ok(BlobInfo {
+        format_version: FORMAT_V1,
+        key_id: core::str::from_utf8(parsed.key_id).map_err(|_| Error::InvalidCiphertext)?,
+        key_version: parsed.key_version,
+    })
 }
 
 pub(crate) fn parse(blob: &[u8]) -> Result<Parsed<'_>> {
@@ -87,8 +94,7 @@ pub(crate) fn parse(blob: &[u8]) -> Result<Parsed<'_>> {
     if id_len == 0 || rest.len() < id_len + 4 + NONCE_LEN + TAG_LEN {
         return Err(bad);
     }
-    let (id, rest) = rest.split_at(id_len);
-    let key_id = core::str::from_utf8(id).map_err(|_| bad)?;
+    let (key_id, rest) = rest.split_at(id_len);
     let (version, rest) = rest.split_at(4);
     let key_version = u32::from_be_bytes(version.try_into().map_err(|_| bad)?);
     if key_version == 0 {
@@ -97,11 +103,8 @@ pub(crate) fn parse(blob: &[u8]) -> Result<Parsed<'_>> {
     let (nonce, rest) = rest.split_at(NONCE_LEN);
     let (ciphertext, tag) = rest.split_at(rest.len() - TAG_LEN);
     Ok(Parsed {
-        info: BlobInfo {
-            format_version,
-            key_id,
-            key_version,
-        },
+        key_id,
+        key_version,
         nonce: nonce.try_into().map_err(|_| bad)?,
         header: &blob[..header_len(id_len)],
         ciphertext,
@@ -131,11 +134,34 @@ pub(crate) fn write_header(
     Ok(len)
 }
 
-/// Builds the AAD (header ‖ context digest) on the stack; returns the buffer and its length.
-pub(crate) fn aad(header: &[u8], context: &EncryptionContext) -> ([u8; MAX_AAD_LEN], usize) {
-    let mut aad = [0u8; MAX_AAD_LEN];
+/// Headers up to this long (key ids up to 78 bytes, UUIDs included) get a small AAD buffer.
+const SHORT_HEADER_LEN: usize = 96;
+
+/// Calls `f` with the AAD: header ‖ SHA-256 of the context's canonical encoding.
+///
+/// The AAD lives on the stack; zeroing its buffer is a cost of every call, so short headers get a
+/// short buffer.
+pub(crate) fn with_aad<R>(
+    header: &[u8],
+    context: &EncryptionContext,
+    f: impl FnOnce(&[u8]) -> R,
+) -> R {
+    if header.len() <= SHORT_HEADER_LEN {
+        aad_in::<{ SHORT_HEADER_LEN + 32 }, R>(header, context, f)
+    } else {
+        aad_in::<MAX_AAD_LEN, R>(header, context, f)
+    }
+}
+
+fn aad_in<const N: usize, R>(
+    header: &[u8],
+    context: &EncryptionContext,
+    f: impl FnOnce(&[u8]) -> R,
+) -> R {
+    let mut buf = [0u8; N];
     let len = header.len() + 32;
-    aad[..header.len()].copy_from_slice(header);
-    aad[header.len()..len].copy_from_slice(context.digest());
-    (aad, len)
+    let (head, rest) = buf.split_at_mut(header.len());
+    head.copy_from_slice(header);
+    rest[..32].copy_from_slice(context.digest());
+    f(&buf[..len])
 }

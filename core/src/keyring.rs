@@ -3,7 +3,7 @@
 use core::fmt;
 use core::num::NonZeroU64;
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -15,9 +15,11 @@ use crate::context::EncryptionContext;
 use crate::datakey::{DataKey, DataKeySpec, MAX_RANDOM_BYTES};
 use crate::envelope::{self, MAX_KEY_ID_LEN};
 use crate::error::{Error, Result};
+use crate::lookup;
 use crate::spec::{
     EncryptionAlgorithm, KeySpec, KeyState, KeyUsage, Origin, PendingWindow, RotationPeriod,
 };
+use crate::versions::{Version, VersionTable};
 
 /// Encryptions allowed per key version per keyring instance before the key rotates (or refuses):
 /// 2^32, where the probability that two random 96-bit nonces collide stays below 2^-32.
@@ -181,6 +183,8 @@ impl KeyringBuilder {
     pub fn build(self) -> Keyring {
         Keyring {
             inner: Arc::new(Inner {
+                id: NEXT_KEYRING_ID.fetch_add(1, Ordering::Relaxed),
+                generation: AtomicU64::new(0),
                 keys: RwLock::new(HashMap::new()),
                 aliases: RwLock::new(HashMap::new()),
                 encryption_budget: self.encryption_budget.get(),
@@ -199,13 +203,20 @@ pub struct Keyring {
 }
 
 struct Inner {
+    /// Distinguishes keyrings in the per-thread look-up cache.
+    id: u64,
+    /// Bumped after any change to what a name resolves to (alias changes, deletions), so
+    /// per-thread cached look-ups made before it are not used.
+    generation: AtomicU64,
     // Lock order: `aliases` before `keys`.
     keys: RwLock<HashMap<Box<str>, Arc<Key>>>,
     aliases: RwLock<HashMap<Box<str>, Box<str>>>,
     encryption_budget: u64,
 }
 
-struct Key {
+static NEXT_KEYRING_ID: AtomicU64 = AtomicU64::new(1);
+
+pub(crate) struct Key {
     id: Box<str>,
     spec: KeySpec,
     usage: KeyUsage,
@@ -216,25 +227,20 @@ struct Key {
     state: AtomicU8,
     /// Unix nanoseconds of the next due rotation; 0 when the key has no rotation period.
     next_rotation: AtomicU64,
+    /// Blobs of older versions are refused after they authenticate.
+    min_decryption_version: AtomicU32,
+    /// Rotate (rather than refuse) when the current version's budget is spent.
+    rotate_on_budget: AtomicBool,
+    /// Read without locks; pushed to under `mutable`'s write lock.
+    versions: VersionTable,
+    /// Everything changed by management calls; the hot path never takes this lock.
     mutable: RwLock<Mutable>,
 }
 
 struct Mutable {
     state: KeyState,
-    versions: Vec<Arc<Version>>,
     rotation_period: Option<RotationPeriod>,
-    min_decryption_version: u32,
-    rotate_on_budget: bool,
     deletion_date: Option<SystemTime>,
-}
-
-struct Version {
-    number: u32,
-    creation_date: SystemTime,
-    /// Kept for sealed export; never returned by any API.
-    _root: Zeroizing<[u8; KEY_LEN]>,
-    key: VersionKey,
-    encryptions: AtomicU64,
 }
 
 fn read<T>(lock: &RwLock<T>) -> RwLockReadGuard<'_, T> {
@@ -331,21 +337,19 @@ impl Key {
         }
     }
 
+    /// Appends a version; callers hold the write lock on `mutable` (passed as `m`).
     fn push_version(&self, m: &mut Mutable, root: Zeroizing<[u8; KEY_LEN]>) -> Result<u32> {
-        let number = u32::try_from(m.versions.len())
-            .ok()
-            .and_then(|n| n.checked_add(1))
+        let number = self
+            .versions
+            .next_number()
             .ok_or(Error::LimitExceeded("too many key versions"))?;
         let key = VersionKey::derive(&root, &self.id, number)?;
-        let now = SystemTime::now();
-        m.versions.push(Arc::new(Version {
-            number,
-            creation_date: now,
-            _root: root,
-            key,
-            encryptions: AtomicU64::new(0),
-        }));
-        self.schedule_rotation(m, now);
+        let version = Version::new(number, root, key);
+        let created = version.creation_date;
+        if !self.versions.push(version) {
+            return Err(Error::Internal);
+        }
+        self.schedule_rotation(m, created);
         Ok(number)
     }
 
@@ -360,7 +364,7 @@ impl Key {
     }
 
     /// The version to encrypt under, with one encryption reserved against the budget.
-    fn version_for_encrypt(&self, budget: u64) -> Result<Arc<Version>> {
+    fn version_for_encrypt(&self, budget: u64) -> Result<&Version> {
         let due = self.next_rotation.load(Ordering::Acquire);
         if due != 0 && unix_nanos(SystemTime::now()) >= due {
             let mut m = write(&self.mutable);
@@ -371,11 +375,7 @@ impl Key {
             }
         }
         loop {
-            let (version, rotate) = {
-                let m = read(&self.mutable);
-                let v = m.versions.last().cloned().ok_or(Error::InvalidKeyState)?;
-                (v, m.rotate_on_budget)
-            };
+            let version = self.versions.current().ok_or(Error::InvalidKeyState)?;
             let reserved =
                 version
                     .encryptions
@@ -385,13 +385,14 @@ impl Key {
             if reserved.is_ok() {
                 return Ok(version);
             }
-            if !rotate {
+            if !self.rotate_on_budget.load(Ordering::Acquire) {
                 return Err(Error::LimitExceeded(
                     "key version's encryption budget is spent and rotate-on-budget is off",
                 ));
             }
             let mut m = write(&self.mutable);
-            if m.versions.last().map(|v| v.number) == Some(version.number) {
+            // Rotate once, however many threads found the budget spent.
+            if self.versions.current_number() == version.number {
                 self.push_version(&mut m, aead::random_root()?)?;
             }
         }
@@ -419,10 +420,10 @@ impl Key {
                 0 => None,
                 n => Some(UNIX_EPOCH + Duration::from_nanos(n)),
             },
-            current_version: m.versions.last().map_or(0, |v| v.number),
-            min_decryption_version: m.min_decryption_version,
-            rotate_on_budget: m.rotate_on_budget,
-            versions: m
+            current_version: self.versions.current_number(),
+            min_decryption_version: self.min_decryption_version.load(Ordering::Acquire),
+            rotate_on_budget: self.rotate_on_budget.load(Ordering::Acquire),
+            versions: self
                 .versions
                 .iter()
                 .map(|v| KeyVersionInfo {
@@ -515,12 +516,12 @@ impl Keyring {
             description: options.description.clone(),
             state: AtomicU8::new(state_code(KeyState::Enabled)),
             next_rotation: AtomicU64::new(0),
+            min_decryption_version: AtomicU32::new(1),
+            rotate_on_budget: AtomicBool::new(options.rotate_on_budget),
+            versions: VersionTable::new(),
             mutable: RwLock::new(Mutable {
                 state: KeyState::Enabled,
-                versions: Vec::new(),
                 rotation_period: options.rotation_period,
-                min_decryption_version: 1,
-                rotate_on_budget: options.rotate_on_budget,
                 deletion_date: None,
             }),
         });
@@ -548,20 +549,45 @@ impl Keyring {
     }
 
     /// Resolves a key id or `alias/...` to the key, deleting it first if its pending-deletion
-    /// window has passed.
+    /// window has passed. Repeated look-ups by one thread are served from a per-thread cache
+    /// without hashing or locking (see [`crate::lookup`]).
     fn resolve(&self, key_id: &str) -> Result<Arc<Key>> {
-        let key = if key_id.starts_with(ALIAS_PREFIX) {
+        self.resolve_bytes(key_id.as_bytes())
+    }
+
+    /// [`resolve`](Self::resolve) for a name that may not be UTF-8 (read from a blob); such a
+    /// name is [`Error::NotFound`].
+    fn resolve_bytes(&self, key_id: &[u8]) -> Result<Arc<Key>> {
+        let generation = self.inner.generation.load(Ordering::Acquire);
+        let key = match lookup::get(self.inner.id, generation, key_id) {
+            Some(key) => key,
+            None => {
+                let name = core::str::from_utf8(key_id).map_err(|_| Error::NotFound)?;
+                let key = self.resolve_uncached(name)?;
+                lookup::put(self.inner.id, generation, name, &key);
+                key
+            }
+        };
+        if key.state() == KeyState::PendingDeletion && self.purge_if_due(&key) {
+            return Err(Error::NotFound);
+        }
+        Ok(key)
+    }
+
+    fn resolve_uncached(&self, key_id: &str) -> Result<Arc<Key>> {
+        if key_id.starts_with(ALIAS_PREFIX) {
             let aliases = read(&self.inner.aliases);
             let target = aliases.get(key_id).ok_or(Error::NotFound)?;
             read(&self.inner.keys).get(target).cloned()
         } else {
             read(&self.inner.keys).get(key_id).cloned()
         }
-        .ok_or(Error::NotFound)?;
-        if key.state() == KeyState::PendingDeletion && self.purge_if_due(&key) {
-            return Err(Error::NotFound);
-        }
-        Ok(key)
+        .ok_or(Error::NotFound)
+    }
+
+    /// Invalidates every thread's cached look-ups; call after changing the maps.
+    fn bump_generation(&self) {
+        self.inner.generation.fetch_add(1, Ordering::AcqRel);
     }
 
     /// Deletes `key` if it is pending deletion and its date has passed.
@@ -577,6 +603,7 @@ impl Keyring {
             if keys.get(&*key.id).is_some_and(|k| Arc::ptr_eq(k, key)) {
                 keys.remove(&*key.id);
                 aliases.retain(|_, target| **target != *key.id);
+                self.bump_generation();
             }
         }
         due
@@ -713,6 +740,7 @@ impl Keyring {
             return Err(Error::AlreadyExists);
         }
         aliases.insert(alias.into(), key.id.clone());
+        self.bump_generation();
         Ok(())
     }
 
@@ -726,6 +754,7 @@ impl Keyring {
         let mut aliases = write(&self.inner.aliases);
         let target = aliases.get_mut(alias).ok_or(Error::NotFound)?;
         *target = key.id.clone();
+        self.bump_generation();
         Ok(())
     }
 
@@ -736,8 +765,9 @@ impl Keyring {
     pub fn delete_alias(&self, alias: &str) -> Result<()> {
         write(&self.inner.aliases)
             .remove(alias)
-            .map(drop)
-            .ok_or(Error::NotFound)
+            .ok_or(Error::NotFound)?;
+        self.bump_generation();
+        Ok(())
     }
 
     /// Every alias, sorted by name.
@@ -787,9 +817,9 @@ impl Keyring {
         let key = self.symmetric_for_admin(key_id)?;
         let mut m = write(&key.mutable);
         m.rotation_period = Some(period);
-        let from = m
+        let from = key
             .versions
-            .last()
+            .current()
             .map_or_else(SystemTime::now, |v| v.creation_date);
         key.schedule_rotation(&m, from);
         Ok(())
@@ -814,7 +844,7 @@ impl Keyring {
     /// [`Error::NotFound`]; [`Error::UnsupportedAlgorithm`] for keys that do not rotate.
     pub fn set_rotate_on_budget(&self, key_id: &str, rotate: bool) -> Result<()> {
         let key = self.symmetric_for_admin(key_id)?;
-        write(&key.mutable).rotate_on_budget = rotate;
+        key.rotate_on_budget.store(rotate, Ordering::Release);
         Ok(())
     }
 
@@ -825,14 +855,12 @@ impl Keyring {
     /// [`Error::NotFound`]; [`Error::InvalidInput`] unless `1 <= version <= current`.
     pub fn set_min_decryption_version(&self, key_id: &str, version: u32) -> Result<()> {
         let key = self.symmetric_for_admin(key_id)?;
-        let mut m = write(&key.mutable);
-        let current = m.versions.last().map_or(0, |v| v.number);
-        if version == 0 || version > current {
+        if version == 0 || version > key.versions.current_number() {
             return Err(Error::InvalidInput(
                 "minimum decryption version must be between 1 and the current version",
             ));
         }
-        m.min_decryption_version = version;
+        key.min_decryption_version.store(version, Ordering::Release);
         Ok(())
     }
 
@@ -893,7 +921,7 @@ impl Keyring {
             .ok_or(Error::BufferTooSmall { needed })?;
         let version = key.version_for_encrypt(self.inner.encryption_budget)?;
         let nonce = aead::random_nonce()?;
-        seal(&key.id, &version, nonce, plaintext, context, out).inspect_err(|_| out.fill(0))?;
+        seal(&key.id, version, nonce, plaintext, context, out).inspect_err(|_| out.fill(0))?;
         Ok(needed)
     }
 
@@ -952,35 +980,26 @@ impl Keyring {
             .get_mut(..needed)
             .ok_or(Error::BufferTooSmall { needed })?;
         // A key id that is not here (or a flipped bit in it) is one more inauthentic blob.
-        let key = read(&self.inner.keys)
-            .get(parsed.info.key_id)
-            .cloned()
-            .ok_or(Error::InvalidCiphertext)?;
-        if key.state() == KeyState::PendingDeletion && self.purge_if_due(&key) {
+        // Blob key ids are never aliases.
+        if parsed.key_id.starts_with(ALIAS_PREFIX.as_bytes()) {
             return Err(Error::InvalidCiphertext);
         }
+        let key = self.resolve_bytes(parsed.key_id).map_err(|e| match e {
+            Error::NotFound => Error::InvalidCiphertext,
+            other => other,
+        })?;
         key.require_symmetric()?;
-        let (version, min_version) = {
-            let m = read(&key.mutable);
-            let index = usize::try_from(parsed.info.key_version - 1)
-                .map_err(|_| Error::InvalidCiphertext)?;
-            let v = m
-                .versions
-                .get(index)
-                .cloned()
-                .ok_or(Error::InvalidCiphertext)?;
-            (v, m.min_decryption_version)
-        };
-        let (aad, aad_len) = envelope::aad(parsed.header, context);
-        version.key.open(
-            parsed.nonce,
-            &aad[..aad_len],
-            parsed.ciphertext,
-            parsed.tag,
-            out,
-        )?;
+        let version = key
+            .versions
+            .get(parsed.key_version)
+            .ok_or(Error::InvalidCiphertext)?;
+        envelope::with_aad(parsed.header, context, |aad| {
+            version
+                .key
+                .open(parsed.nonce, aad, parsed.ciphertext, parsed.tag, out)
+        })?;
         // Policy after authenticity, so a forged version number is just an invalid blob.
-        if version.number < min_version {
+        if version.number < key.min_decryption_version.load(Ordering::Acquire) {
             return Err(Error::VersionRetired);
         }
         Ok(needed)
@@ -1075,11 +1094,10 @@ fn seal(
 ) -> Result<()> {
     let header_len = envelope::write_header(out, key_id, version.number, &nonce)?;
     let (header, body) = out.split_at_mut(header_len);
-    let (aad, aad_len) = envelope::aad(header, context);
     let (ciphertext, tag) = body.split_at_mut(plaintext.len());
-    version
-        .key
-        .seal(nonce, &aad[..aad_len], plaintext, ciphertext, tag)
+    envelope::with_aad(header, context, |aad| {
+        version.key.seal(nonce, aad, plaintext, ciphertext, tag)
+    })
 }
 
 /// Hooks for generating and checking known-answer vectors. **Insecure**: a caller-chosen nonce
@@ -1117,14 +1135,9 @@ impl Keyring {
     ) -> Result<Vec<u8>> {
         let key = self.resolve(key_id)?;
         key.require_symmetric()?;
-        let v = read(&key.mutable)
-            .versions
-            .iter()
-            .find(|v| v.number == version)
-            .cloned()
-            .ok_or(Error::NotFound)?;
+        let v = key.versions.get(version).ok_or(Error::NotFound)?;
         let mut out = vec![0; self.ciphertext_len(key_id, plaintext.len())?];
-        seal(&key.id, &v, nonce, plaintext, context, &mut out)?;
+        seal(&key.id, v, nonce, plaintext, context, &mut out)?;
         Ok(out)
     }
 }

@@ -33,7 +33,9 @@ pub mod envelope;
 pub mod error;
 mod fork;
 pub mod keyring;
+mod lookup;
 pub mod spec;
+mod versions;
 
 pub use context::EncryptionContext;
 pub use datakey::{DataKey, DataKeySpec};
