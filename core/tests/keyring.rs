@@ -1238,3 +1238,63 @@ fn id_and_aliases_of_a_deleted_key_are_free_at_once() {
     ring.create_key(&symmetric().key_id("reused").alias("alias/reused"))
         .expect("the id and alias of a deleted key are free");
 }
+
+// ----- the per-thread look-up cache ----------------------------------------------------------
+
+#[test]
+fn same_key_id_in_two_keyrings_never_crosses() -> keyplane::Result<()> {
+    let a = Keyring::new();
+    let b = Keyring::new();
+    a.create_key(&symmetric().key_id("shared-id"))?;
+    b.create_key(&symmetric().key_id("shared-id"))?;
+    let c = EncryptionContext::empty();
+    // Alternate on one thread so each look-up could be served from the other ring's cache entry.
+    for _ in 0..3 {
+        let from_a = a.encrypt("shared-id", b"a", c)?;
+        let from_b = b.encrypt("shared-id", b"b", c)?;
+        assert_eq!(&a.decrypt(&from_a, c)?[..], b"a");
+        assert_eq!(&b.decrypt(&from_b, c)?[..], b"b");
+        assert_err!(a.decrypt(&from_b, c), Error::InvalidCiphertext);
+        assert_err!(b.decrypt(&from_a, c), Error::InvalidCiphertext);
+    }
+    Ok(())
+}
+
+#[test]
+fn a_recreated_key_id_is_a_new_key_at_once() -> keyplane::Result<()> {
+    let ring = Keyring::new();
+    let c = EncryptionContext::empty();
+    ring.create_key(&symmetric().key_id("reborn"))?;
+    let old = ring.encrypt("reborn", b"old", c)?; // caches the look-up
+    ring.schedule_key_deletion("reborn", PendingWindow::custom(Duration::ZERO))?;
+    assert_err!(ring.encrypt("reborn", b"x", c), Error::NotFound);
+    ring.create_key(&symmetric().key_id("reborn"))?;
+    let new = ring.encrypt("reborn", b"new", c)?;
+    assert_eq!(&ring.decrypt(&new, c)?[..], b"new");
+    assert_err!(ring.decrypt(&old, c), Error::InvalidCiphertext);
+    Ok(())
+}
+
+#[test]
+fn many_keys_on_one_thread_each_resolve_to_themselves() -> keyplane::Result<()> {
+    // More keys than cache slots, used round-robin, so entries are evicted and refilled.
+    let ring = Keyring::new();
+    let ids: Vec<String> = (0..9).map(|i| format!("key-{i}")).collect();
+    for id in &ids {
+        ring.create_key(&symmetric().key_id(id.as_str()).alias(format!("alias/{id}")))?;
+    }
+    let c = EncryptionContext::empty();
+    for round in 0..3 {
+        for id in &ids {
+            let name = if round % 2 == 0 {
+                id.clone()
+            } else {
+                format!("alias/{id}")
+            };
+            let blob = ring.encrypt(&name, id.as_bytes(), c)?;
+            assert_eq!(blob_key_id(&blob), id.as_str());
+            assert_eq!(&ring.decrypt(&blob, c)?[..], id.as_bytes());
+        }
+    }
+    Ok(())
+}
