@@ -325,6 +325,12 @@ impl Key {
         self.state.store(state_code(state), Ordering::Release);
     }
 
+    /// The blob length for `plaintext_len` bytes under this key.
+    fn ciphertext_len(&self, plaintext_len: usize) -> Result<usize> {
+        envelope::ciphertext_len(self.id.len(), plaintext_len)
+            .ok_or(Error::LimitExceeded("plaintext too large"))
+    }
+
     /// Checks that this key may perform a symmetric encryption operation now.
     fn require_symmetric(&self) -> Result<()> {
         if self.spec != KeySpec::SymmetricDefault || self.usage != KeyUsage::EncryptDecrypt {
@@ -873,8 +879,7 @@ impl Keyring {
     /// [`Error::NotFound`]; [`Error::LimitExceeded`] when the length overflows.
     pub fn ciphertext_len(&self, key_id: &str, plaintext_len: usize) -> Result<usize> {
         let key = self.resolve(key_id)?;
-        envelope::ciphertext_len(key.id.len(), plaintext_len)
-            .ok_or(Error::LimitExceeded("plaintext too large"))
+        key.ciphertext_len(plaintext_len)
     }
 
     /// The plaintext length [`decrypt_into`](Self::decrypt_into) writes for `blob`.
@@ -914,8 +919,7 @@ impl Keyring {
         out: &mut [u8],
     ) -> Result<usize> {
         key.require_symmetric()?;
-        let needed = envelope::ciphertext_len(key.id.len(), plaintext.len())
-            .ok_or(Error::LimitExceeded("plaintext too large"))?;
+        let needed = key.ciphertext_len(plaintext.len())?;
         let out = out
             .get_mut(..needed)
             .ok_or(Error::BufferTooSmall { needed })?;
@@ -938,8 +942,7 @@ impl Keyring {
         // One look-up: an alias moved between sizing and encrypting must not change the size.
         let key = self.resolve(key_id)?;
         key.require_symmetric()?;
-        let len = envelope::ciphertext_len(key.id.len(), plaintext.len())
-            .ok_or(Error::LimitExceeded("plaintext too large"))?;
+        let len = key.ciphertext_len(plaintext.len())?;
         let mut out = vec![0; len];
         let n = self.encrypt_with(&key, plaintext, context, &mut out)?;
         out.truncate(n);

@@ -127,44 +127,28 @@ fn generate() -> Value {
             "valid": true,
         }));
         if c.name == "short plaintext, one context pair" {
+            let invalid = |name: &str, context: &[(&str, &str)], blob: &[u8]| {
+                json!({
+                    "name": name,
+                    "key_id": c.key_id,
+                    "roots": roots,
+                    "context": context_json(context),
+                    "blob": hex::encode(blob),
+                    "valid": false,
+                })
+            };
             let mut tampered = blob.clone();
             let last = tampered.len() - 1;
             tampered[last] ^= 0x80;
-            vectors.push(json!({
-                "name": "tag bit flipped",
-                "key_id": c.key_id,
-                "roots": roots,
-                "context": context_json(&c.context),
-                "blob": hex::encode(&tampered),
-                "valid": false,
-            }));
-            vectors.push(json!({
-                "name": "wrong context value",
-                "key_id": c.key_id,
-                "roots": roots,
-                "context": context_json(&[("tenant", "acme2")]),
-                "blob": hex::encode(&blob),
-                "valid": false,
-            }));
-            vectors.push(json!({
-                "name": "missing context",
-                "key_id": c.key_id,
-                "roots": roots,
-                "context": context_json(&[]),
-                "blob": hex::encode(&blob),
-                "valid": false,
-            }));
             let mut other_version = blob.clone();
-            let at = 2 + c.key_id.len() + 3;
-            other_version[at] ^= 0x02; // version 1 -> 3, which the key does not have
-            vectors.push(json!({
-                "name": "key version changed",
-                "key_id": c.key_id,
-                "roots": roots,
-                "context": context_json(&c.context),
-                "blob": hex::encode(&other_version),
-                "valid": false,
-            }));
+            // Version 1 -> 3, which the key does not have.
+            other_version[2 + c.key_id.len() + 3] ^= 0x02;
+            vectors.extend([
+                invalid("tag bit flipped", &c.context, &tampered),
+                invalid("wrong context value", &[("tenant", "acme2")], &blob),
+                invalid("missing context", &[], &blob),
+                invalid("key version changed", &c.context, &other_version),
+            ]);
         }
     }
     json!({
