@@ -4,7 +4,11 @@ use core::fmt;
 
 use zeroize::Zeroizing;
 
+use crate::context::EncryptionContext;
 use crate::error::{Error, Result};
+use crate::keyring::Keyring;
+use crate::material::{self, Material};
+use crate::spec::{DataKeyPairSpec, KeyUsage};
 
 /// The most random bytes (and data-key bytes) one call returns, as in AWS KMS.
 pub const MAX_RANDOM_BYTES: usize = 1024;
@@ -94,5 +98,134 @@ impl fmt::Debug for DataKey {
             )
             .field("ciphertext_blob_len", &self.ciphertext_blob.len())
             .finish()
+    }
+}
+
+/// A data key pair: the public key, the private key in plaintext (zeroized on drop) and the
+/// private key encrypted under a symmetric Keyplane key.
+pub struct DataKeyPair {
+    pub(crate) key_id: String,
+    pub(crate) key_pair_spec: DataKeyPairSpec,
+    pub(crate) public_key: Vec<u8>,
+    pub(crate) private_key_plaintext: Zeroizing<Vec<u8>>,
+    pub(crate) private_key_ciphertext_blob: Vec<u8>,
+}
+
+impl DataKeyPair {
+    /// The symmetric key that encrypted the private key.
+    #[must_use]
+    pub fn key_id(&self) -> &str {
+        &self.key_id
+    }
+
+    /// The kind of key pair.
+    #[must_use]
+    pub fn key_pair_spec(&self) -> DataKeyPairSpec {
+        self.key_pair_spec
+    }
+
+    /// The public key, DER-encoded X.509 `SubjectPublicKeyInfo`.
+    #[must_use]
+    pub fn public_key(&self) -> &[u8] {
+        &self.public_key
+    }
+
+    /// The private key, PKCS#8 DER.
+    #[must_use]
+    pub fn private_key_plaintext(&self) -> &[u8] {
+        &self.private_key_plaintext
+    }
+
+    /// The PKCS#8 private key encrypted under [`key_id`](Self::key_id): a Keyplane blob.
+    #[must_use]
+    pub fn private_key_ciphertext_blob(&self) -> &[u8] {
+        &self.private_key_ciphertext_blob
+    }
+}
+
+impl fmt::Debug for DataKeyPair {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DataKeyPair")
+            .field("key_id", &self.key_id)
+            .field("key_pair_spec", &self.key_pair_spec)
+            .field("public_key_len", &self.public_key.len())
+            .field(
+                "private_key_plaintext",
+                &format_args!("<{} secret bytes>", self.private_key_plaintext.len()),
+            )
+            .field(
+                "private_key_ciphertext_blob_len",
+                &self.private_key_ciphertext_blob.len(),
+            )
+            .finish()
+    }
+}
+
+/// A data key pair without its plaintext private key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DataKeyPairWithoutPlaintext {
+    /// The symmetric key that encrypted the private key.
+    pub key_id: String,
+    /// The kind of key pair.
+    pub key_pair_spec: DataKeyPairSpec,
+    /// The public key, DER-encoded X.509 `SubjectPublicKeyInfo`.
+    pub public_key: Vec<u8>,
+    /// The PKCS#8 private key encrypted under `key_id`: a Keyplane blob.
+    pub private_key_ciphertext_blob: Vec<u8>,
+}
+
+impl Keyring {
+    /// A fresh key pair whose private key (PKCS#8) is returned both in plaintext and encrypted
+    /// under the symmetric key `key_id` with `context`. The key is checked before the pair is
+    /// generated, and generation (long for RSA-4096) holds no lock.
+    ///
+    /// # Errors
+    /// Any error of [`encrypt`](Keyring::encrypt).
+    pub fn generate_data_key_pair(
+        &self,
+        key_id: &str,
+        spec: DataKeyPairSpec,
+        context: &EncryptionContext,
+    ) -> Result<DataKeyPair> {
+        let key = self.resolve(key_id)?;
+        key.require_symmetric()?;
+        let pkcs8 = material::generate_pkcs8(spec.key_spec())?;
+        // Parse it back the way an imported key is, for the public key.
+        let usage = spec
+            .key_spec()
+            .default_usage()
+            .unwrap_or(KeyUsage::SignVerify);
+        let public_key = Material::from_bytes(spec.key_spec(), usage, &pkcs8, "", 1)?
+            .spki()
+            .ok_or(Error::Internal)?
+            .to_vec();
+        let blob = self.encrypt_with_key(&key, &pkcs8, context)?;
+        Ok(DataKeyPair {
+            key_id: key.id.to_string(),
+            key_pair_spec: spec,
+            public_key,
+            private_key_plaintext: pkcs8,
+            private_key_ciphertext_blob: blob,
+        })
+    }
+
+    /// As [`generate_data_key_pair`](Keyring::generate_data_key_pair), without the plaintext
+    /// private key.
+    ///
+    /// # Errors
+    /// As [`generate_data_key_pair`](Keyring::generate_data_key_pair).
+    pub fn generate_data_key_pair_without_plaintext(
+        &self,
+        key_id: &str,
+        spec: DataKeyPairSpec,
+        context: &EncryptionContext,
+    ) -> Result<DataKeyPairWithoutPlaintext> {
+        let pair = self.generate_data_key_pair(key_id, spec, context)?;
+        Ok(DataKeyPairWithoutPlaintext {
+            key_id: pair.key_id.clone(),
+            key_pair_spec: pair.key_pair_spec,
+            public_key: pair.public_key.clone(),
+            private_key_ciphertext_blob: pair.private_key_ciphertext_blob.clone(),
+        })
     }
 }

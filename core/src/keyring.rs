@@ -10,14 +10,16 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use aws_lc_rs::rand;
 use zeroize::Zeroizing;
 
-use crate::aead::{self, KEY_LEN, NONCE_LEN, VersionKey};
+use crate::aead::{self, NONCE_LEN};
 use crate::context::EncryptionContext;
 use crate::datakey::{DataKey, DataKeySpec, MAX_RANDOM_BYTES};
 use crate::envelope::{self, MAX_KEY_ID_LEN};
 use crate::error::{Error, Result};
 use crate::lookup;
+use crate::material::{self, Material};
 use crate::spec::{
-    EncryptionAlgorithm, KeySpec, KeyState, KeyUsage, Origin, PendingWindow, RotationPeriod,
+    EncryptionAlgorithm, KeySpec, KeyState, KeyUsage, MacAlgorithm, Origin, PendingWindow,
+    RotationPeriod, SigningAlgorithm,
 };
 use crate::versions::{Version, VersionTable};
 
@@ -125,6 +127,10 @@ pub struct KeyMetadata {
     pub deletion_date: Option<SystemTime>,
     /// The encryption algorithms the key supports.
     pub encryption_algorithms: Vec<EncryptionAlgorithm>,
+    /// The signing algorithms the key supports.
+    pub signing_algorithms: Vec<SigningAlgorithm>,
+    /// The MAC algorithms the key supports.
+    pub mac_algorithms: Vec<MacAlgorithm>,
     /// Aliases that point at the key, sorted.
     pub aliases: Vec<String>,
     /// The automatic rotation period, if any.
@@ -217,9 +223,9 @@ struct Inner {
 static NEXT_KEYRING_ID: AtomicU64 = AtomicU64::new(1);
 
 pub(crate) struct Key {
-    id: Box<str>,
-    spec: KeySpec,
-    usage: KeyUsage,
+    pub(crate) id: Box<str>,
+    pub(crate) spec: KeySpec,
+    pub(crate) usage: KeyUsage,
     origin: Origin,
     creation_date: SystemTime,
     description: String,
@@ -232,7 +238,7 @@ pub(crate) struct Key {
     /// Rotate (rather than refuse) when the current version's budget is spent.
     rotate_on_budget: AtomicBool,
     /// Read without locks; pushed to under `mutable`'s write lock.
-    versions: VersionTable,
+    pub(crate) versions: VersionTable,
     /// Everything changed by management calls; the hot path never takes this lock.
     mutable: RwLock<Mutable>,
 }
@@ -332,8 +338,16 @@ impl Key {
     }
 
     /// Checks that this key may perform a symmetric encryption operation now.
-    fn require_symmetric(&self) -> Result<()> {
-        if self.spec != KeySpec::SymmetricDefault || self.usage != KeyUsage::EncryptDecrypt {
+    pub(crate) fn require_symmetric(&self) -> Result<()> {
+        if self.spec != KeySpec::SymmetricDefault {
+            return Err(Error::InvalidKeyUsage);
+        }
+        self.require(KeyUsage::EncryptDecrypt)
+    }
+
+    /// Checks that this key has `usage` and is usable now.
+    pub(crate) fn require(&self, usage: KeyUsage) -> Result<()> {
+        if self.usage != usage {
             return Err(Error::InvalidKeyUsage);
         }
         match self.state() {
@@ -344,13 +358,13 @@ impl Key {
     }
 
     /// Appends a version; callers hold the write lock on `mutable` (passed as `m`).
-    fn push_version(&self, m: &mut Mutable, root: Zeroizing<[u8; KEY_LEN]>) -> Result<u32> {
+    fn push_version(&self, m: &mut Mutable, material: &[u8]) -> Result<u32> {
         let number = self
             .versions
             .next_number()
             .ok_or(Error::LimitExceeded("too many key versions"))?;
-        let key = VersionKey::derive(&root, &self.id, number)?;
-        let version = Version::new(number, root, key);
+        let material = Material::from_bytes(self.spec, self.usage, material, &self.id, number)?;
+        let version = Version::new(number, material);
         let created = version.creation_date;
         if !self.versions.push(version) {
             return Err(Error::Internal);
@@ -377,7 +391,7 @@ impl Key {
             // Another thread may have rotated while we waited for the lock.
             let due = self.next_rotation.load(Ordering::Acquire);
             if due != 0 && unix_nanos(SystemTime::now()) >= due {
-                self.push_version(&mut m, aead::random_root()?)?;
+                self.push_version(&mut m, &material::generate_bytes(self.spec)?)?;
             }
         }
         loop {
@@ -399,7 +413,7 @@ impl Key {
             let mut m = write(&self.mutable);
             // Rotate once, however many threads found the budget spent.
             if self.versions.current_number() == version.number {
-                self.push_version(&mut m, aead::random_root()?)?;
+                self.push_version(&mut m, &material::generate_bytes(self.spec)?)?;
             }
         }
     }
@@ -415,11 +429,13 @@ impl Key {
             creation_date: self.creation_date,
             description: self.description.clone(),
             deletion_date: m.deletion_date,
-            encryption_algorithms: if self.spec == KeySpec::SymmetricDefault {
-                vec![EncryptionAlgorithm::SymmetricDefault]
+            encryption_algorithms: self.spec.encryption_algorithms(self.usage).to_vec(),
+            signing_algorithms: if self.usage == KeyUsage::SignVerify {
+                self.spec.signing_algorithms().to_vec()
             } else {
                 Vec::new()
             },
+            mac_algorithms: self.spec.mac_algorithm().into_iter().collect(),
             aliases,
             rotation_period: m.rotation_period,
             next_rotation_date: match self.next_rotation.load(Ordering::Acquire) {
@@ -480,17 +496,20 @@ impl Keyring {
     /// # Errors
     /// [`Error::InvalidInput`] for a malformed key id or alias, [`Error::AlreadyExists`] when
     /// the id or alias is taken, [`Error::InvalidKeyUsage`] for a usage the spec does not allow,
-    /// [`Error::UnsupportedAlgorithm`] for a spec this build cannot create yet.
+    /// [`Error::InvalidInput`] for a rotation period on a key that does not rotate.
+    ///
+    /// Key generation (seconds for RSA-4096) runs before any lock is taken, so it delays no other
+    /// operation on the keyring.
     pub fn create_key(&self, options: &CreateKey) -> Result<KeyMetadata> {
-        let root = aead::random_root()?;
-        self.create_key_with_roots(options, Origin::Keyplane, vec![root])
+        let material = material::generate_bytes(options.spec)?;
+        self.create_key_with_material(options, Origin::Keyplane, &[material])
     }
 
-    fn create_key_with_roots(
+    fn create_key_with_material(
         &self,
         options: &CreateKey,
         origin: Origin,
-        roots: Vec<Zeroizing<[u8; KEY_LEN]>>,
+        versions: &[Zeroizing<Vec<u8>>],
     ) -> Result<KeyMetadata> {
         let usage = match options.usage {
             Some(u) if options.spec.allowed_usages().contains(&u) => u,
@@ -499,8 +518,14 @@ impl Keyring {
                 "this key spec needs an explicit key usage",
             ))?,
         };
-        if options.spec != KeySpec::SymmetricDefault {
+        if usage == KeyUsage::KeyAgreement {
+            // No key-agreement operation exists yet; a key that can do nothing is refused.
             return Err(Error::UnsupportedAlgorithm);
+        }
+        if options.spec != KeySpec::SymmetricDefault && options.rotation_period.is_some() {
+            return Err(Error::InvalidInput(
+                "only SYMMETRIC_DEFAULT keys rotate automatically",
+            ));
         }
         let id = match &options.key_id {
             Some(id) => {
@@ -533,8 +558,8 @@ impl Keyring {
         });
         {
             let mut m = write(&key.mutable);
-            for root in roots {
-                key.push_version(&mut m, root)?;
+            for material in versions {
+                key.push_version(&mut m, material)?;
             }
         }
         let mut aliases = write(&self.inner.aliases);
@@ -557,8 +582,15 @@ impl Keyring {
     /// Resolves a key id or `alias/...` to the key, deleting it first if its pending-deletion
     /// window has passed. Repeated look-ups by one thread are served from a per-thread cache
     /// without hashing or locking (see [`crate::lookup`]).
-    fn resolve(&self, key_id: &str) -> Result<Arc<Key>> {
+    pub(crate) fn resolve(&self, key_id: &str) -> Result<Arc<Key>> {
         self.resolve_bytes(key_id.as_bytes())
+    }
+
+    /// The key, checked to have `usage` and be usable now.
+    pub(crate) fn usable(&self, key_id: &str, usage: KeyUsage) -> Result<Arc<Key>> {
+        let key = self.resolve(key_id)?;
+        key.require(usage)?;
+        Ok(key)
     }
 
     /// [`resolve`](Self::resolve) for a name that may not be UTF-8 (read from a blob); such a
@@ -810,9 +842,9 @@ impl Keyring {
     pub fn rotate_key(&self, key_id: &str) -> Result<u32> {
         let key = self.symmetric_for_admin(key_id)?;
         key.require_symmetric()?;
-        let root = aead::random_root()?;
+        let material = material::generate_bytes(key.spec)?;
         let mut m = write(&key.mutable);
-        key.push_version(&mut m, root)
+        key.push_version(&mut m, &material)
     }
 
     /// Turns on automatic rotation with `period`, counted from the current version's creation.
@@ -941,10 +973,19 @@ impl Keyring {
     ) -> Result<Vec<u8>> {
         // One look-up: an alias moved between sizing and encrypting must not change the size.
         let key = self.resolve(key_id)?;
+        self.encrypt_with_key(&key, plaintext, context)
+    }
+
+    /// [`encrypt`](Self::encrypt) under an already resolved key.
+    pub(crate) fn encrypt_with_key(
+        &self,
+        key: &Key,
+        plaintext: &[u8],
+        context: &EncryptionContext,
+    ) -> Result<Vec<u8>> {
         key.require_symmetric()?;
-        let len = key.ciphertext_len(plaintext.len())?;
-        let mut out = vec![0; len];
-        let n = self.encrypt_with(&key, plaintext, context, &mut out)?;
+        let mut out = vec![0; key.ciphertext_len(plaintext.len())?];
+        let n = self.encrypt_with(key, plaintext, context, &mut out)?;
         out.truncate(n);
         Ok(out)
     }
@@ -997,9 +1038,13 @@ impl Keyring {
             .get(parsed.key_version)
             .ok_or(Error::InvalidCiphertext)?;
         envelope::with_aad(parsed.header, context, |aad| {
-            version
-                .key
-                .open(parsed.nonce, aad, parsed.ciphertext, parsed.tag, out)
+            version.aead().ok_or(Error::InvalidKeyUsage)?.open(
+                parsed.nonce,
+                aad,
+                parsed.ciphertext,
+                parsed.tag,
+                out,
+            )
         })?;
         // Policy after authenticity, so a forged version number is just an invalid blob.
         if version.number < key.min_decryption_version.load(Ordering::Acquire) {
@@ -1099,7 +1144,10 @@ fn seal(
     let (header, body) = out.split_at_mut(header_len);
     let (ciphertext, tag) = body.split_at_mut(plaintext.len());
     envelope::with_aad(header, context, |aad| {
-        version.key.seal(nonce, aad, plaintext, ciphertext, tag)
+        version
+            .aead()
+            .ok_or(Error::InvalidKeyUsage)?
+            .seal(nonce, aad, plaintext, ciphertext, tag)
     })
 }
 
@@ -1114,13 +1162,33 @@ impl Keyring {
     pub fn insecure_create_key_with_material(
         &self,
         key_id: &str,
-        roots: &[[u8; KEY_LEN]],
+        roots: &[[u8; crate::aead::KEY_LEN]],
     ) -> Result<KeyMetadata> {
-        let roots = roots.iter().map(|r| Zeroizing::new(*r)).collect();
-        self.create_key_with_roots(
+        let roots: Vec<_> = roots.iter().map(|r| Zeroizing::new(r.to_vec())).collect();
+        self.create_key_with_material(
             &CreateKey::new(KeySpec::SymmetricDefault).key_id(key_id),
             Origin::External,
-            roots,
+            &roots,
+        )
+    }
+
+    /// Creates a key of any spec from caller-chosen material: 32 bytes of root material
+    /// (`SYMMETRIC_DEFAULT`), the HMAC secret (`HMAC_*`) or a PKCS#8 private key.
+    ///
+    /// # Errors
+    /// As [`create_key`](Self::create_key); [`Error::InvalidInput`] for material that does not
+    /// fit the spec.
+    pub fn insecure_import_key_material(
+        &self,
+        key_id: &str,
+        spec: KeySpec,
+        usage: KeyUsage,
+        material: &[u8],
+    ) -> Result<KeyMetadata> {
+        self.create_key_with_material(
+            &CreateKey::new(spec).key_id(key_id).usage(usage),
+            Origin::External,
+            &[Zeroizing::new(material.to_vec())],
         )
     }
 

@@ -27,6 +27,7 @@
 #![warn(missing_docs)]
 
 pub mod aead;
+pub mod asymmetric;
 pub mod context;
 pub mod datakey;
 pub mod envelope;
@@ -34,16 +35,21 @@ pub mod error;
 mod fork;
 pub mod keyring;
 mod lookup;
+pub mod mac;
+mod material;
+pub mod sign;
 pub mod spec;
 mod versions;
 
+pub use asymmetric::PublicKeyInfo;
 pub use context::EncryptionContext;
-pub use datakey::{DataKey, DataKeySpec};
+pub use datakey::{DataKey, DataKeyPair, DataKeyPairWithoutPlaintext, DataKeySpec};
 pub use envelope::BlobInfo;
 pub use error::{Error, Result};
 pub use keyring::{AliasEntry, CreateKey, KeyMetadata, KeyVersionInfo, Keyring, KeyringBuilder};
 pub use spec::{
-    EncryptionAlgorithm, KeySpec, KeyState, KeyUsage, Origin, PendingWindow, RotationPeriod,
+    DataKeyPairSpec, EncryptionAlgorithm, KeySpec, KeyState, KeyUsage, MacAlgorithm, MessageType,
+    Origin, PendingWindow, RotationPeriod, SigningAlgorithm,
 };
 
 /// The README's examples, compiled and run as doc tests.

@@ -113,10 +113,98 @@ kms_enum! {
 }
 
 kms_enum! {
-    /// Symmetric encryption algorithms.
+    /// Encryption algorithms.
     EncryptionAlgorithm {
         /// AES-256-GCM under a per-version HKDF-SHA256-derived key (Keyplane's blob format).
         SymmetricDefault => "SYMMETRIC_DEFAULT",
+        /// RSA-OAEP with SHA-1 and MGF1-SHA-1 (for interoperability; prefer SHA-256).
+        RsaesOaepSha1 => "RSAES_OAEP_SHA_1",
+        /// RSA-OAEP with SHA-256 and MGF1-SHA-256.
+        RsaesOaepSha256 => "RSAES_OAEP_SHA_256",
+    }
+}
+
+kms_enum! {
+    /// Signing algorithms.
+    SigningAlgorithm {
+        /// ECDSA with SHA-256; DER-encoded signature.
+        EcdsaSha256 => "ECDSA_SHA_256",
+        /// ECDSA with SHA-384; DER-encoded signature.
+        EcdsaSha384 => "ECDSA_SHA_384",
+        /// ECDSA with SHA-512; DER-encoded signature.
+        EcdsaSha512 => "ECDSA_SHA_512",
+        /// RSASSA-PSS with SHA-256, MGF1-SHA-256 and a 32-byte salt.
+        RsassaPssSha256 => "RSASSA_PSS_SHA_256",
+        /// RSASSA-PSS with SHA-384, MGF1-SHA-384 and a 48-byte salt.
+        RsassaPssSha384 => "RSASSA_PSS_SHA_384",
+        /// RSASSA-PSS with SHA-512, MGF1-SHA-512 and a 64-byte salt.
+        RsassaPssSha512 => "RSASSA_PSS_SHA_512",
+        /// RSASSA-PKCS1-v1_5 with SHA-256.
+        RsassaPkcs1V15Sha256 => "RSASSA_PKCS1_V1_5_SHA_256",
+        /// RSASSA-PKCS1-v1_5 with SHA-384.
+        RsassaPkcs1V15Sha384 => "RSASSA_PKCS1_V1_5_SHA_384",
+        /// RSASSA-PKCS1-v1_5 with SHA-512.
+        RsassaPkcs1V15Sha512 => "RSASSA_PKCS1_V1_5_SHA_512",
+    }
+}
+
+kms_enum! {
+    /// MAC algorithms.
+    MacAlgorithm {
+        /// HMAC with SHA-224.
+        HmacSha224 => "HMAC_SHA_224",
+        /// HMAC with SHA-256.
+        HmacSha256 => "HMAC_SHA_256",
+        /// HMAC with SHA-384.
+        HmacSha384 => "HMAC_SHA_384",
+        /// HMAC with SHA-512.
+        HmacSha512 => "HMAC_SHA_512",
+    }
+}
+
+kms_enum! {
+    /// What a message given to `sign` / `verify` is.
+    MessageType {
+        /// The message itself; Keyplane hashes it with the algorithm's digest.
+        Raw => "RAW",
+        /// The caller's digest of the message; its length must be the algorithm's digest length.
+        Digest => "DIGEST",
+    }
+}
+
+kms_enum! {
+    /// The kind of key pair `generate_data_key_pair` makes.
+    DataKeyPairSpec {
+        /// RSA, 2048-bit modulus.
+        Rsa2048 => "RSA_2048",
+        /// RSA, 3072-bit modulus.
+        Rsa3072 => "RSA_3072",
+        /// RSA, 4096-bit modulus.
+        Rsa4096 => "RSA_4096",
+        /// NIST P-256.
+        EccNistP256 => "ECC_NIST_P256",
+        /// NIST P-384.
+        EccNistP384 => "ECC_NIST_P384",
+        /// NIST P-521.
+        EccNistP521 => "ECC_NIST_P521",
+        /// secp256k1.
+        EccSecgP256k1 => "ECC_SECG_P256K1",
+    }
+}
+
+impl DataKeyPairSpec {
+    /// The key spec of the same key type.
+    #[must_use]
+    pub const fn key_spec(self) -> KeySpec {
+        match self {
+            Self::Rsa2048 => KeySpec::Rsa2048,
+            Self::Rsa3072 => KeySpec::Rsa3072,
+            Self::Rsa4096 => KeySpec::Rsa4096,
+            Self::EccNistP256 => KeySpec::EccNistP256,
+            Self::EccNistP384 => KeySpec::EccNistP384,
+            Self::EccNistP521 => KeySpec::EccNistP521,
+            Self::EccSecgP256k1 => KeySpec::EccSecgP256k1,
+        }
     }
 }
 
@@ -136,6 +224,53 @@ impl KeySpec {
                 &[KeyUsage::SignVerify, KeyUsage::KeyAgreement]
             }
             Self::EccSecgP256k1 => &[KeyUsage::SignVerify],
+        }
+    }
+
+    /// The signing algorithms a key of this spec allows (as AWS KMS allows them), or none.
+    #[must_use]
+    pub const fn signing_algorithms(self) -> &'static [SigningAlgorithm] {
+        use SigningAlgorithm as S;
+        match self {
+            Self::EccNistP256 | Self::EccSecgP256k1 => &[S::EcdsaSha256],
+            Self::EccNistP384 => &[S::EcdsaSha384],
+            Self::EccNistP521 => &[S::EcdsaSha512],
+            Self::Rsa2048 | Self::Rsa3072 | Self::Rsa4096 => &[
+                S::RsassaPssSha256,
+                S::RsassaPssSha384,
+                S::RsassaPssSha512,
+                S::RsassaPkcs1V15Sha256,
+                S::RsassaPkcs1V15Sha384,
+                S::RsassaPkcs1V15Sha512,
+            ],
+            _ => &[],
+        }
+    }
+
+    /// The encryption algorithms a key of this spec allows with `usage`, or none.
+    #[must_use]
+    pub const fn encryption_algorithms(self, usage: KeyUsage) -> &'static [EncryptionAlgorithm] {
+        match (self, usage) {
+            (Self::SymmetricDefault, KeyUsage::EncryptDecrypt) => {
+                &[EncryptionAlgorithm::SymmetricDefault]
+            }
+            (Self::Rsa2048 | Self::Rsa3072 | Self::Rsa4096, KeyUsage::EncryptDecrypt) => &[
+                EncryptionAlgorithm::RsaesOaepSha1,
+                EncryptionAlgorithm::RsaesOaepSha256,
+            ],
+            _ => &[],
+        }
+    }
+
+    /// The MAC algorithm of an HMAC spec, or `None`.
+    #[must_use]
+    pub const fn mac_algorithm(self) -> Option<MacAlgorithm> {
+        match self {
+            Self::Hmac224 => Some(MacAlgorithm::HmacSha224),
+            Self::Hmac256 => Some(MacAlgorithm::HmacSha256),
+            Self::Hmac384 => Some(MacAlgorithm::HmacSha384),
+            Self::Hmac512 => Some(MacAlgorithm::HmacSha512),
+            _ => None,
         }
     }
 

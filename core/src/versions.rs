@@ -4,9 +4,8 @@ use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::time::SystemTime;
 
-use zeroize::Zeroizing;
-
-use crate::aead::{KEY_LEN, VersionKey};
+use crate::aead::VersionKey;
+use crate::material::Material;
 
 /// Versions per key: 2^20 - 1, far beyond any rotation schedule (a daily rotation for 2800 years).
 pub(crate) const MAX_VERSIONS: u32 = (1 << SEGMENTS) - 1;
@@ -15,21 +14,26 @@ const SEGMENTS: usize = 20;
 pub(crate) struct Version {
     pub(crate) number: u32,
     pub(crate) creation_date: SystemTime,
-    /// Kept for sealed export; never returned by any API.
-    _root: Zeroizing<[u8; KEY_LEN]>,
-    pub(crate) key: VersionKey,
+    pub(crate) material: Material,
     /// Encryptions (nonces drawn) under this version by this keyring instance.
     pub(crate) encryptions: AtomicU64,
 }
 
 impl Version {
-    pub(crate) fn new(number: u32, root: Zeroizing<[u8; KEY_LEN]>, key: VersionKey) -> Self {
+    pub(crate) fn new(number: u32, material: Material) -> Self {
         Self {
             number,
             creation_date: SystemTime::now(),
-            _root: root,
-            key,
+            material,
             encryptions: AtomicU64::new(0),
+        }
+    }
+
+    /// The AES-256-GCM key of a symmetric version.
+    pub(crate) fn aead(&self) -> Option<&VersionKey> {
+        match &self.material {
+            Material::Symmetric { aead, .. } => Some(aead),
+            _ => None,
         }
     }
 }
@@ -119,10 +123,18 @@ impl VersionTable {
 mod tests {
     use super::*;
 
+    use crate::spec::{KeySpec, KeyUsage};
+
     fn version(n: u32) -> Version {
-        let root = Zeroizing::new([u8::try_from(n % 256).unwrap(); KEY_LEN]);
-        let key = VersionKey::derive(&root, "k", n).unwrap();
-        Version::new(n, root, key)
+        let root = [u8::try_from(n % 256).unwrap(); 32];
+        let m = Material::from_bytes(
+            KeySpec::SymmetricDefault,
+            KeyUsage::EncryptDecrypt,
+            &root,
+            "k",
+            n,
+        );
+        Version::new(n, m.unwrap())
     }
 
     #[test]
