@@ -7,8 +7,8 @@ use zeroize::Zeroizing;
 use crate::context::EncryptionContext;
 use crate::error::{Error, Result};
 use crate::keyring::Keyring;
-use crate::material::{self, Material};
-use crate::spec::{DataKeyPairSpec, KeyUsage};
+use crate::material;
+use crate::spec::DataKeyPairSpec;
 
 /// The most random bytes (and data-key bytes) one call returns, as in AWS KMS.
 pub const MAX_RANDOM_BYTES: usize = 1024;
@@ -189,16 +189,7 @@ impl Keyring {
     ) -> Result<DataKeyPair> {
         let key = self.resolve(key_id)?;
         key.require_symmetric()?;
-        let pkcs8 = material::generate_pkcs8(spec.key_spec())?;
-        // Parse it back the way an imported key is, for the public key.
-        let usage = spec
-            .key_spec()
-            .default_usage()
-            .unwrap_or(KeyUsage::SignVerify);
-        let public_key = Material::from_bytes(spec.key_spec(), usage, &pkcs8, "", 1)?
-            .spki()
-            .ok_or(Error::Internal)?
-            .to_vec();
+        let (pkcs8, public_key) = material::generate_pair(spec.key_spec())?;
         let blob = self.encrypt_with_key(&key, &pkcs8, context)?;
         Ok(DataKeyPair {
             key_id: key.id.to_string(),

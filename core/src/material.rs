@@ -133,17 +133,20 @@ pub(crate) fn hmac_algorithm(spec: KeySpec) -> Option<(hmac::Algorithm, usize)> 
     }
 }
 
-/// Fresh private key material for an asymmetric spec, as PKCS#8 DER.
-pub(crate) fn generate_pkcs8(spec: KeySpec) -> Result<Zeroizing<Vec<u8>>> {
+/// A fresh key pair for an asymmetric spec: the private key as PKCS#8 DER and the public key as
+/// DER SubjectPublicKeyInfo.
+pub(crate) fn generate_pair(spec: KeySpec) -> Result<(Zeroizing<Vec<u8>>, Vec<u8>)> {
     if let Some(alg) = ecdsa_signing(spec) {
-        let doc = EcdsaKeyPair::generate_pkcs8(alg, &rand::SystemRandom::new())
-            .map_err(|_| Error::Internal)?;
-        return Ok(Zeroizing::new(doc.as_ref().to_vec()));
+        let pair = EcdsaKeyPair::generate(alg).map_err(|_| Error::Internal)?;
+        let pkcs8 = pair.to_pkcs8v1().map_err(|_| Error::Internal)?;
+        let spki = spki(pair.public_key().as_der())?;
+        return Ok((Zeroizing::new(pkcs8.as_ref().to_vec()), spki));
     }
     if let Some((size, _)) = rsa_size(spec) {
         let pair = RsaKeyPair::generate(size).map_err(|_| Error::Internal)?;
-        let der: Pkcs8V1Der<'_> = pair.as_der().map_err(|_| Error::Internal)?;
-        return Ok(Zeroizing::new(der.as_ref().to_vec()));
+        let pkcs8: Pkcs8V1Der<'_> = pair.as_der().map_err(|_| Error::Internal)?;
+        let spki = spki(pair.public_key().as_der())?;
+        return Ok((Zeroizing::new(pkcs8.as_ref().to_vec()), spki));
     }
     Err(Error::UnsupportedAlgorithm)
 }
@@ -158,7 +161,7 @@ pub(crate) fn generate_bytes(spec: KeySpec) -> Result<Zeroizing<Vec<u8>>> {
                 rand::fill(&mut secret).map_err(|_| Error::Internal)?;
                 Ok(secret)
             }
-            None => generate_pkcs8(spec),
+            None => generate_pair(spec).map(|(pkcs8, _)| pkcs8),
         },
     }
 }
