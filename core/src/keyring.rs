@@ -501,16 +501,15 @@ impl Keyring {
     /// Key generation (seconds for RSA-4096) runs before any lock is taken, so it delays no other
     /// operation on the keyring.
     pub fn create_key(&self, options: &CreateKey) -> Result<KeyMetadata> {
+        // Refuse a bad request before paying for key generation.
+        self.validate_create(options)?;
         let material = material::generate_bytes(options.spec)?;
         self.create_key_with_material(options, Origin::Keyplane, &[material])
     }
 
-    fn create_key_with_material(
-        &self,
-        options: &CreateKey,
-        origin: Origin,
-        versions: &[Zeroizing<Vec<u8>>],
-    ) -> Result<KeyMetadata> {
+    /// Checks everything about a creation request that does not need the key material; returns
+    /// the key usage and the key id to use.
+    fn validate_create(&self, options: &CreateKey) -> Result<(KeyUsage, String)> {
         let usage = match options.usage {
             Some(u) if options.spec.allowed_usages().contains(&u) => u,
             Some(_) => return Err(Error::InvalidKeyUsage),
@@ -537,6 +536,16 @@ impl Keyring {
         if let Some(alias) = &options.alias {
             validate_alias(alias)?;
         }
+        Ok((usage, id))
+    }
+
+    fn create_key_with_material(
+        &self,
+        options: &CreateKey,
+        origin: Origin,
+        versions: &[Zeroizing<Vec<u8>>],
+    ) -> Result<KeyMetadata> {
+        let (usage, id) = self.validate_create(options)?;
         self.sweep_expired();
         let key = Arc::new(Key {
             id: id.clone().into_boxed_str(),

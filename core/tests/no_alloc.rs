@@ -1,4 +1,6 @@
-//! `encrypt_into` and `decrypt_into` allocate nothing once warm.
+//! `encrypt_into`, `decrypt_into`, `generate_mac_into`, `verify_mac` and ECDSA `verify` allocate
+//! nothing once warm; ECDSA `sign_into` allocates only inside aws-lc-rs (see
+//! [`ecdsa_sign_into_allocates_only_inside_aws_lc_rs`]).
 //!
 //! This test binary installs a counting global allocator. Counts are kept per thread, so tests
 //! running in parallel (and the harness's own threads) do not disturb each other.
@@ -7,7 +9,11 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 use std::hint::black_box;
 
-use keyplane::{CreateKey, EncryptionContext, Error, KeySpec, Keyring};
+use keyplane::mac::MAX_MAC_LEN;
+use keyplane::{
+    CreateKey, DataKeyPairSpec, EncryptionContext, Error, KeySpec, Keyring, MacAlgorithm,
+    MessageType, PendingWindow, SigningAlgorithm,
+};
 
 /// The system allocator, counting every allocation (and reallocation) made by the current
 /// thread.
@@ -204,4 +210,220 @@ fn failures_allocate_nothing() {
     });
     assert_eq!(results, 0, "unexpected results");
     assert_eq!(n, 0);
+}
+
+// ----- HMAC ---------------------------------------------------------------------------------------
+
+fn mac_setup() -> Keyring {
+    let ring = Keyring::new();
+    ring.create_key(
+        &CreateKey::new(KeySpec::Hmac256)
+            .key_id("no-alloc-mac")
+            .alias("alias/no-alloc-mac"),
+    )
+    .unwrap();
+    ring
+}
+
+/// Generates and verifies `ITERATIONS` MACs under `key` (and refuses as many wrong ones) after a
+/// warm-up, and returns the allocations made.
+fn count_mac_round_trips(ring: &Keyring, key: &str) -> u64 {
+    let algorithm = MacAlgorithm::HmacSha256;
+    let len = algorithm.mac_len();
+    let mut message = *b"sixty-four bytes of request data to authenticate, and so on.....";
+    let mut mac = [0u8; MAX_MAC_LEN];
+
+    for _ in 0..WARM_UP {
+        ring.generate_mac_into(key, &message, algorithm, &mut mac)
+            .unwrap();
+        assert_eq!(
+            ring.verify_mac(key, &message, algorithm, &mac[..len]),
+            Ok(true)
+        );
+    }
+
+    let mut failures = 0usize;
+    let ((), n) = allocations_during(|| {
+        for i in 0..ITERATIONS {
+            let counter = u64::try_from(i).unwrap_or(u64::MAX).to_le_bytes();
+            message[..8].copy_from_slice(&counter);
+            let generated = ring.generate_mac_into(key, &message, algorithm, &mut mac);
+            let verified = ring.verify_mac(key, &message, algorithm, &mac[..len]);
+            mac[len - 1] ^= 1;
+            let refused = ring.verify_mac(key, &message, algorithm, &mac[..len]);
+            if generated != Ok(len) || verified != Ok(true) || refused != Ok(false) {
+                failures += 1;
+            }
+        }
+    });
+    assert_eq!(failures, 0, "MAC operations gave unexpected results");
+    n
+}
+
+#[test]
+fn generate_mac_into_and_verify_mac_allocate_nothing_by_key_id() {
+    let ring = mac_setup();
+    assert_eq!(count_mac_round_trips(&ring, "no-alloc-mac"), 0);
+}
+
+#[test]
+fn generate_mac_into_and_verify_mac_allocate_nothing_by_alias() {
+    let ring = mac_setup();
+    assert_eq!(count_mac_round_trips(&ring, "alias/no-alloc-mac"), 0);
+}
+
+// ----- ECDSA --------------------------------------------------------------------------------------
+
+/// The longest DER encoding of a P-256 ECDSA signature, and what aws-lc sizes its output for.
+const P256_MAX_DER: usize = 72;
+
+fn ecdsa_setup() -> Keyring {
+    let ring = Keyring::new();
+    ring.create_key(&CreateKey::new(KeySpec::EccNistP256).key_id("no-alloc-ecdsa"))
+        .unwrap();
+    ring
+}
+
+/// `sign_into` cannot reach zero allocations through aws-lc-rs's public API: in aws-lc-rs 1.19,
+/// `EcdsaKeyPair::sign` goes through `evp_pkey.rs`'s `sign`, which writes the DER signature into
+/// `vec![0u8; sig_len]` (`sig_len` being the 72-byte maximum aws-lc reports), truncates it to
+/// the actual length and returns `into_boxed_slice()`, which shrinks the buffer. So each call
+/// makes one allocation, plus one reallocation whenever the DER is shorter than 72 bytes. (Only
+/// when r and s both have their top bit set, and so a leading zero byte each, is it 72 bytes
+/// long: about one call in four.) That is exactly what this test observes. Keyplane itself adds
+/// nothing, so the count must never exceed that; a regression in Keyplane's own code (a `Vec`
+/// for the output, a formatted error, a look-up that allocates) would.
+#[test]
+fn ecdsa_sign_into_allocates_only_inside_aws_lc_rs() {
+    let ring = ecdsa_setup();
+    let key = "no-alloc-ecdsa";
+    let algorithm = SigningAlgorithm::EcdsaSha256;
+    let mut message = *b"sixty-four bytes of a document to sign, with a counter in front..";
+    let mut sig = [0u8; P256_MAX_DER];
+    assert_eq!(ring.max_signature_len(key), Ok(P256_MAX_DER));
+    for _ in 0..WARM_UP {
+        ring.sign_into(key, &message, MessageType::Raw, algorithm, &mut sig)
+            .unwrap();
+    }
+
+    // Signatures by length, to know how many calls shrank aws-lc-rs's buffer.
+    let mut lengths = [0u64; P256_MAX_DER + 1];
+    let mut failures = 0usize;
+    let ((), n) = allocations_during(|| {
+        for i in 0..ITERATIONS {
+            let counter = u64::try_from(i).unwrap_or(u64::MAX).to_le_bytes();
+            message[..8].copy_from_slice(&counter);
+            match ring.sign_into(key, &message, MessageType::Raw, algorithm, &mut sig) {
+                Ok(len) if len <= P256_MAX_DER => lengths[len] += 1,
+                _ => failures += 1,
+            }
+        }
+    });
+    assert_eq!(failures, 0, "sign_into failed");
+    let calls = u64::try_from(ITERATIONS).unwrap();
+    let shrunk: u64 = lengths[..P256_MAX_DER].iter().sum();
+    let inside_aws_lc_rs = calls + shrunk;
+    println!(
+        "ECDSA P-256 sign_into: {n} allocations in {calls} calls ({shrunk} signatures shorter \
+         than {P256_MAX_DER} bytes); aws-lc-rs's own: {inside_aws_lc_rs}"
+    );
+    assert!(
+        n <= inside_aws_lc_rs,
+        "sign_into made {n} allocations in {calls} calls; aws-lc-rs accounts for \
+         {inside_aws_lc_rs} (1 per call + 1 per shortened signature), so Keyplane added {}",
+        n - inside_aws_lc_rs
+    );
+    // The last signature is a real one.
+    let len = ring
+        .sign_into(key, b"m", MessageType::Raw, algorithm, &mut sig)
+        .unwrap();
+    assert_eq!(
+        ring.verify(key, b"m", MessageType::Raw, algorithm, &sig[..len]),
+        Ok(true)
+    );
+}
+
+#[test]
+fn ecdsa_verify_allocates_nothing() {
+    let ring = ecdsa_setup();
+    let key = "no-alloc-ecdsa";
+    let algorithm = SigningAlgorithm::EcdsaSha256;
+    let sig = ring
+        .sign(key, b"signed", MessageType::Raw, algorithm)
+        .unwrap();
+    let mut tampered = sig.clone();
+    let last = tampered.len() - 1;
+    tampered[last] ^= 1;
+    for _ in 0..WARM_UP {
+        assert_eq!(
+            ring.verify(key, b"signed", MessageType::Raw, algorithm, &sig),
+            Ok(true)
+        );
+    }
+    let (wrong, n) = allocations_during(|| {
+        let mut wrong = 0usize;
+        for _ in 0..ITERATIONS {
+            wrong += usize::from(
+                ring.verify(key, b"signed", MessageType::Raw, algorithm, &sig) != Ok(true),
+            );
+            wrong += usize::from(
+                ring.verify(key, b"signed", MessageType::Raw, algorithm, &tampered) != Ok(false),
+            );
+        }
+        wrong
+    });
+    assert_eq!(wrong, 0, "unexpected verification results");
+    assert_eq!(n, 0);
+}
+
+// ----- data key pairs -----------------------------------------------------------------------------
+
+/// `generate_data_key_pair` checks its wrapping key before generating anything: a refused call
+/// allocates nothing at all, where generating would (the PKCS#8 is copied into a `Vec`), even
+/// for RSA-4096.
+#[test]
+fn refused_data_key_pairs_generate_nothing() {
+    let ring = Keyring::new();
+    let context = EncryptionContext::empty();
+    for (id, spec) in [
+        ("ecdsa", KeySpec::EccNistP256),
+        ("hmac", KeySpec::Hmac256),
+        ("disabled", KeySpec::SymmetricDefault),
+        ("pending", KeySpec::SymmetricDefault),
+        ("wrapping", KeySpec::SymmetricDefault),
+    ] {
+        ring.create_key(&CreateKey::new(spec).key_id(id)).unwrap();
+    }
+    ring.disable_key("disabled").unwrap();
+    ring.schedule_key_deletion("pending", PendingWindow::days(7).unwrap())
+        .unwrap();
+    let refusals = [
+        ("ecdsa", Error::InvalidKeyUsage),
+        ("hmac", Error::InvalidKeyUsage),
+        ("disabled", Error::KeyDisabled),
+        ("pending", Error::InvalidKeyState),
+    ];
+    // Warm the look-ups (and anything else lazily initialised) first.
+    for (id, _) in refusals {
+        let _ = ring.generate_data_key_pair(id, DataKeyPairSpec::EccNistP256, context);
+    }
+    let (wrong, n) = allocations_during(|| {
+        let mut wrong = 0usize;
+        for (id, error) in refusals {
+            for &spec in DataKeyPairSpec::ALL {
+                let result = ring.generate_data_key_pair(id, spec, context);
+                wrong += usize::from(result.map(drop) != Err(error));
+            }
+        }
+        wrong
+    });
+    assert_eq!(wrong, 0, "unexpected results");
+    assert_eq!(n, 0, "a refused generate_data_key_pair allocated");
+
+    // The control: an accepted call is seen allocating.
+    let (pair, n) = allocations_during(|| {
+        ring.generate_data_key_pair("wrapping", DataKeyPairSpec::EccNistP256, context)
+    });
+    pair.unwrap();
+    assert!(n >= 1, "generating a key pair allocates; counted {n}");
 }
