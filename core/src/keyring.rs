@@ -11,6 +11,7 @@ use aws_lc_rs::rand;
 use zeroize::Zeroizing;
 
 use crate::aead::{self, NONCE_LEN};
+use crate::batch::{BatchConfig, PoolSource};
 use crate::context::EncryptionContext;
 use crate::datakey::{DataKey, DataKeySpec, MAX_RANDOM_BYTES};
 use crate::envelope::{self, MAX_KEY_ID_LEN};
@@ -172,6 +173,7 @@ pub struct AliasEntry {
 #[derive(Debug, Clone)]
 pub struct KeyringBuilder {
     encryption_budget: NonZeroU64,
+    batch: BatchConfig,
 }
 
 impl KeyringBuilder {
@@ -181,6 +183,32 @@ impl KeyringBuilder {
     #[must_use]
     pub fn encryption_budget(mut self, budget: NonZeroU64) -> Self {
         self.encryption_budget = budget;
+        self
+    }
+
+    /// Runs this keyring's batches on a pool of its own with `threads` threads (0: one per
+    /// core), started at the first batch. By default batches share one process-wide pool with a
+    /// thread per core.
+    #[must_use]
+    pub fn threads(mut self, threads: usize) -> Self {
+        self.batch.pool = PoolSource::own(threads);
+        self
+    }
+
+    /// Runs this keyring's batches on `pool`, which may be shared with other keyrings or with
+    /// the rest of the application.
+    #[must_use]
+    pub fn thread_pool(mut self, pool: Arc<rayon::ThreadPool>) -> Self {
+        self.batch.pool = PoolSource::Given(pool);
+        self
+    }
+
+    /// The most items one batch call takes (default
+    /// [`DEFAULT_MAX_BATCH_ITEMS`](crate::batch::DEFAULT_MAX_BATCH_ITEMS)); a larger batch
+    /// fails as a whole with [`Error::LimitExceeded`], so that one call cannot exhaust memory.
+    #[must_use]
+    pub fn max_batch_items(mut self, max: usize) -> Self {
+        self.batch.max_items = max;
         self
     }
 
@@ -194,6 +222,7 @@ impl KeyringBuilder {
                 keys: RwLock::new(HashMap::new()),
                 aliases: RwLock::new(HashMap::new()),
                 encryption_budget: self.encryption_budget.get(),
+                batch: self.batch,
             }),
         }
     }
@@ -218,6 +247,7 @@ struct Inner {
     keys: RwLock<HashMap<Box<str>, Arc<Key>>>,
     aliases: RwLock<HashMap<Box<str>, Box<str>>>,
     encryption_budget: u64,
+    batch: BatchConfig,
 }
 
 static NEXT_KEYRING_ID: AtomicU64 = AtomicU64::new(1);
@@ -486,6 +516,7 @@ impl Keyring {
         KeyringBuilder {
             encryption_budget: NonZeroU64::new(DEFAULT_ENCRYPTION_BUDGET)
                 .unwrap_or(NonZeroU64::MIN),
+            batch: BatchConfig::default(),
         }
     }
 
@@ -630,6 +661,10 @@ impl Keyring {
             read(&self.inner.keys).get(key_id).cloned()
         }
         .ok_or(Error::NotFound)
+    }
+
+    pub(crate) fn batch_config(&self) -> &BatchConfig {
+        &self.inner.batch
     }
 
     /// Invalidates every thread's cached look-ups; call after changing the maps.

@@ -28,6 +28,7 @@
 
 pub mod aead;
 pub mod asymmetric;
+pub mod batch;
 pub mod context;
 pub mod datakey;
 pub mod envelope;
@@ -42,6 +43,10 @@ pub mod spec;
 mod versions;
 
 pub use asymmetric::PublicKeyInfo;
+pub use batch::{
+    BatchDataKey, DataKeyRequest, DecryptRequest, EncryptRequest, MacRequest, ReEncryptRequest,
+    SignRequest, VerifyMacRequest, VerifyRequest,
+};
 pub use context::EncryptionContext;
 pub use datakey::{DataKey, DataKeyPair, DataKeyPairWithoutPlaintext, DataKeySpec};
 pub use envelope::BlobInfo;

@@ -39,7 +39,8 @@ mod linux {
     const KEY: &str = "fork-key";
 
     pub(crate) fn run() -> i32 {
-        let tests: [Test; 3] = [
+        // The batch test runs last: it starts pool threads, and the others need one thread.
+        let tests: [Test; 4] = [
             (
                 "parent_and_child_nonces_are_disjoint",
                 parent_and_child_nonces_are_disjoint,
@@ -51,6 +52,10 @@ mod linux {
             (
                 "child_blobs_decrypt_in_the_parent",
                 child_blobs_decrypt_in_the_parent,
+            ),
+            (
+                "batches_run_in_a_child_forked_after_a_batch",
+                batches_run_in_a_child_forked_after_a_batch,
             ),
         ];
         let mut failed = 0;
@@ -128,6 +133,16 @@ mod linux {
                 "{threads} threads at fork; the child would be unsound"
             ));
         }
+        fork_unchecked(child, parent)
+    }
+
+    /// [`fork_with`] in a process that may have other threads: the child must only use what
+    /// those threads cannot be holding (here: Keyplane, whose pool threads sleep between
+    /// batches, and the allocator, which glibc makes fork-safe).
+    fn fork_unchecked<T>(
+        child: impl FnOnce() -> Result<Vec<u8>, String>,
+        parent: impl FnOnce() -> Result<T, String>,
+    ) -> Result<(Vec<u8>, T), String> {
         let mut fds = [0; 2];
         // SAFETY: `fds` is a writable array of two `c_int`s, which is all pipe(2) requires.
         if unsafe { libc::pipe(fds.as_mut_ptr()) } != 0 {
@@ -142,9 +157,10 @@ mod linux {
         };
         io::stdout().flush().map_err(|e| e.to_string())?;
 
-        // SAFETY: the process has exactly one thread (checked above; this binary runs without
-        // the test harness), so no lock is held by a thread that would not exist in the child,
-        // and the child may run ordinary Rust code until it calls `_exit`.
+        // SAFETY: either the process has one thread (`fork_with` checks; this binary runs
+        // without the test harness), or its other threads are Keyplane's idle pool threads,
+        // which hold no lock the child takes; so the child may run ordinary Rust code until it
+        // calls `_exit`.
         let pid = unsafe { libc::fork() };
         if pid < 0 {
             return Err(format!("fork: {}", io::Error::last_os_error()));
@@ -300,6 +316,54 @@ mod linux {
             .map_err(|e| format!("parent decrypting the child's blob: {e}"))?;
         if opened.as_slice() != b"from the child" {
             return Err("the child's blob decrypted to other bytes".to_owned());
+        }
+        Ok(())
+    }
+
+    /// A child forked after the parent ran a batch has none of the parent's pool threads; its
+    /// batches must run on a new pool (not wait forever on the old one) and use fresh nonces.
+    fn batches_run_in_a_child_forked_after_a_batch() -> Outcome {
+        let (ring, context) = setup()?;
+        let plaintexts: Vec<Vec<u8>> = (0..4000u32).map(|i| i.to_le_bytes().to_vec()).collect();
+        let requests: Vec<_> = plaintexts
+            .iter()
+            .map(|p| keyplane::EncryptRequest {
+                key_id: KEY,
+                plaintext: p,
+                context: &context,
+            })
+            .collect();
+        let nonces_of = |blobs: Vec<keyplane::Result<bytes::Bytes>>| -> Result<Vec<Nonce>, String> {
+            blobs
+                .into_iter()
+                .map(|b| nonce_of(&b.map_err(|e| format!("encrypt_many: {e}"))?))
+                .collect()
+        };
+        let parent_before = nonces_of(ring.encrypt_many(&requests).map_err(|e| e.to_string())?)?;
+        let (bytes, parent_after) = fork_unchecked(
+            || {
+                // A hang here would hang the test: let the kernel end it instead.
+                // SAFETY: alarm(2) only arms a timer; its default action ends this child.
+                unsafe { libc::alarm(30) };
+                let nonces = nonces_of(ring.encrypt_many(&requests).map_err(|e| e.to_string())?)?;
+                Ok(nonces.concat())
+            },
+            || nonces_of(ring.encrypt_many(&requests).map_err(|e| e.to_string())?),
+        )?;
+        let child: Vec<&[u8]> = bytes.chunks(NONCE_LEN).collect();
+        if child.len() != plaintexts.len() {
+            return Err(format!("child returned {} nonces", child.len()));
+        }
+        let mut seen: HashSet<&[u8]> = HashSet::new();
+        for nonce in parent_before
+            .iter()
+            .chain(&parent_after)
+            .map(|n| &n[..])
+            .chain(child)
+        {
+            if !seen.insert(nonce) {
+                return Err("a nonce repeated across parent and child".to_owned());
+            }
         }
         Ok(())
     }

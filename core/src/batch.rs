@@ -1,0 +1,656 @@
+//! Batches: many independent operations spread over a thread pool, one result each.
+//!
+//! Every data-plane operation has a batch form on [`Keyring`] (`encrypt_many`, `decrypt_many`,
+//! …). A batch takes a slice of borrowed requests, which may mix keys and contexts, and returns
+//! one [`Result`] per request, in input order: one bad item never fails the batch. The outer
+//! `Result` fails only for the batch as a whole ([`Error::LimitExceeded`] above the keyring's
+//! [`max_batch_items`](crate::KeyringBuilder::max_batch_items)).
+//!
+//! **Outputs share one buffer.** A batch sizes every output first, allocates one buffer for all
+//! of them, and hands each item out as a [`Bytes`] view into it: one allocation per batch, not
+//! per item. The buffer is freed, and zeroized (it may hold plaintexts and data keys), when the
+//! last view is dropped, so keeping one small output alive keeps the whole buffer alive; copy it
+//! out (`to_vec()`) to keep it longer than the rest.
+//!
+//! **Scheduling.** Items run on a rayon pool in runs sized so that each run is roughly 20 µs of
+//! work: thousands of 64-byte encryptions go to one task, signatures go one per task. A batch
+//! whose work fits in one run stays on the calling thread. The pool is the keyring's own
+//! ([`threads`](crate::KeyringBuilder::threads)), one handed to it
+//! ([`thread_pool`](crate::KeyringBuilder::thread_pool)), or by default one process-wide pool
+//! with a thread per core, created at the first batch. Batches from any number of callers share
+//! the pool, and a batch started from inside a pool thread runs there without deadlock. After a
+//! `fork()`, a Keyplane-made pool (whose threads the child does not have) is replaced by a new
+//! one; a pool handed in by the caller is the caller's to manage.
+
+use core::fmt;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use aws_lc_rs::rand;
+use bytes::Bytes;
+use rayon::prelude::*;
+use rayon::{ThreadPool, ThreadPoolBuilder};
+use zeroize::Zeroizing;
+
+use crate::context::EncryptionContext;
+use crate::datakey::DataKeySpec;
+use crate::envelope;
+use crate::error::{Error, Result};
+use crate::fork;
+use crate::keyring::{ALIAS_PREFIX, Keyring};
+use crate::spec::{MacAlgorithm, MessageType, SigningAlgorithm};
+
+/// The most items one batch takes unless the keyring says otherwise.
+pub const DEFAULT_MAX_BATCH_ITEMS: usize = 100_000;
+
+/// Work per scheduled run: large enough that rayon's per-task cost (about a microsecond) stays
+/// a few percent, small enough that a batch of a few hundred small items still spreads.
+const RUN_NS: u64 = 20_000;
+
+/// One encryption: `plaintext` under the newest version of `key_id` (or alias).
+#[derive(Debug, Clone, Copy)]
+pub struct EncryptRequest<'a> {
+    /// Key id or `alias/...`.
+    pub key_id: &'a str,
+    /// The data to encrypt.
+    pub plaintext: &'a [u8],
+    /// Bound as authenticated data; decryption must present the same.
+    pub context: &'a EncryptionContext,
+}
+
+/// One decryption of a blob made by `encrypt` under `context`.
+#[derive(Debug, Clone, Copy)]
+pub struct DecryptRequest<'a> {
+    /// The ciphertext blob.
+    pub blob: &'a [u8],
+    /// The context given when encrypting.
+    pub context: &'a EncryptionContext,
+}
+
+/// One re-encryption: decrypt `blob` and encrypt its plaintext under `destination_key_id`.
+#[derive(Debug, Clone, Copy)]
+pub struct ReEncryptRequest<'a> {
+    /// The ciphertext blob.
+    pub blob: &'a [u8],
+    /// The context `blob` was made with.
+    pub source_context: &'a EncryptionContext,
+    /// Key id or `alias/...` to encrypt under.
+    pub destination_key_id: &'a str,
+    /// The context bound to the new blob.
+    pub destination_context: &'a EncryptionContext,
+}
+
+/// One data key, generated and encrypted under `key_id`.
+#[derive(Debug, Clone, Copy)]
+pub struct DataKeyRequest<'a> {
+    /// Key id or `alias/...` that encrypts the data key.
+    pub key_id: &'a str,
+    /// The data key's size.
+    pub spec: DataKeySpec,
+    /// Bound to the encrypted data key.
+    pub context: &'a EncryptionContext,
+}
+
+/// One MAC of `message`.
+#[derive(Debug, Clone, Copy)]
+pub struct MacRequest<'a> {
+    /// Key id or `alias/...` of an HMAC key.
+    pub key_id: &'a str,
+    /// The message.
+    pub message: &'a [u8],
+    /// Must match the key's spec.
+    pub algorithm: MacAlgorithm,
+}
+
+/// One MAC check.
+#[derive(Debug, Clone, Copy)]
+pub struct VerifyMacRequest<'a> {
+    /// Key id or `alias/...` of an HMAC key.
+    pub key_id: &'a str,
+    /// The message.
+    pub message: &'a [u8],
+    /// Must match the key's spec.
+    pub algorithm: MacAlgorithm,
+    /// The MAC to check.
+    pub mac: &'a [u8],
+}
+
+/// One signature of `message` (or of the caller's digest).
+#[derive(Debug, Clone, Copy)]
+pub struct SignRequest<'a> {
+    /// Key id or `alias/...` of a signing key.
+    pub key_id: &'a str,
+    /// The message, or its digest with [`MessageType::Digest`].
+    pub message: &'a [u8],
+    /// Whether `message` is the message or its digest.
+    pub message_type: MessageType,
+    /// Must be one the key's spec allows.
+    pub algorithm: SigningAlgorithm,
+}
+
+/// One signature check.
+#[derive(Debug, Clone, Copy)]
+pub struct VerifyRequest<'a> {
+    /// Key id or `alias/...` of a signing key.
+    pub key_id: &'a str,
+    /// The message, or its digest with [`MessageType::Digest`].
+    pub message: &'a [u8],
+    /// Whether `message` is the message or its digest.
+    pub message_type: MessageType,
+    /// Must be one the key's spec allows.
+    pub algorithm: SigningAlgorithm,
+    /// The signature to check.
+    pub signature: &'a [u8],
+}
+
+/// A data key made by a batch: its plaintext and the blob, both views into the batch's buffer.
+#[derive(Clone)]
+pub struct BatchDataKey {
+    plaintext: Bytes,
+    ciphertext_blob: Bytes,
+}
+
+impl BatchDataKey {
+    /// The key that encrypted the data key (never an alias).
+    #[must_use]
+    pub fn key_id(&self) -> &str {
+        // The blob was made by this process a moment ago; its header parses.
+        envelope::inspect(&self.ciphertext_blob).map_or("", |info| info.key_id)
+    }
+
+    /// The data key. The buffer that holds it is zeroized once every view into it is dropped.
+    #[must_use]
+    pub fn plaintext(&self) -> &Bytes {
+        &self.plaintext
+    }
+
+    /// The data key encrypted under [`key_id`](Self::key_id).
+    #[must_use]
+    pub fn ciphertext_blob(&self) -> &Bytes {
+        &self.ciphertext_blob
+    }
+}
+
+impl fmt::Debug for BatchDataKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("BatchDataKey")
+            .field("key_id", &self.key_id())
+            .field("plaintext_len", &self.plaintext.len())
+            .field("ciphertext_blob_len", &self.ciphertext_blob.len())
+            .finish()
+    }
+}
+
+// ----- configuration and pools --------------------------------------------------------------
+
+/// Where a keyring's batches run.
+#[derive(Clone)]
+pub(crate) enum PoolSource {
+    /// The process-wide pool, one thread per core.
+    Default,
+    /// A pool of the keyring's own with this many threads, built at the first batch.
+    Own(usize, Arc<Mutex<Option<ForkedPool>>>),
+    /// A pool the caller handed in.
+    Given(Arc<ThreadPool>),
+}
+
+impl fmt::Debug for PoolSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Default => f.write_str("Default"),
+            Self::Own(threads, _) => f.debug_tuple("Own").field(threads).finish(),
+            Self::Given(pool) => f
+                .debug_tuple("Given")
+                .field(&pool.current_num_threads())
+                .finish(),
+        }
+    }
+}
+
+/// A pool and the fork generation of the process that built it.
+pub(crate) struct ForkedPool {
+    generation: u64,
+    pool: Arc<ThreadPool>,
+}
+
+impl PoolSource {
+    pub(crate) fn own(threads: usize) -> Self {
+        Self::Own(threads, Arc::new(Mutex::new(None)))
+    }
+
+    fn pool(&self) -> Result<Arc<ThreadPool>> {
+        static DEFAULT: Mutex<Option<ForkedPool>> = Mutex::new(None);
+        match self {
+            Self::Default => built(&DEFAULT, 0),
+            Self::Own(threads, slot) => built(slot, *threads),
+            Self::Given(pool) => Ok(Arc::clone(pool)),
+        }
+    }
+}
+
+/// The pool in `slot`, built now if there is none or it was built before a `fork()`.
+/// `threads == 0` means one per core.
+fn built(slot: &Mutex<Option<ForkedPool>>, threads: usize) -> Result<Arc<ThreadPool>> {
+    let generation = fork::generation();
+    let mut slot = slot.lock().unwrap_or_else(PoisonError::into_inner);
+    if let Some(existing) = slot.as_ref() {
+        if existing.generation == generation {
+            return Ok(Arc::clone(&existing.pool));
+        }
+    }
+    let pool = ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .thread_name(|i| format!("keyplane-batch-{i}"))
+        .build()
+        .map_err(|_| Error::Internal)?;
+    let pool = Arc::new(pool);
+    let stale = slot.replace(ForkedPool {
+        generation,
+        pool: Arc::clone(&pool),
+    });
+    // A pool from before a fork has no threads in this process, and its locks may be held by
+    // threads that no longer exist: dropping it could block, so it is leaked (once per fork).
+    core::mem::forget(stale);
+    Ok(pool)
+}
+
+// ----- the engine ---------------------------------------------------------------------------
+
+/// What an item's operation produced.
+enum Out {
+    /// This many bytes at the start of the item's region of the shared buffer.
+    Written(usize),
+    /// Its own allocation: an alias moved to a key with a longer id after sizing.
+    Owned(Zeroizing<Vec<u8>>),
+}
+
+/// An item's region of the shared buffer and, once run, its outcome.
+struct Slot<'b> {
+    region: Option<&'b mut [u8]>,
+    outcome: Result<Out>,
+}
+
+/// Per-task scratch space, reused across the items of one run.
+type Scratch = Zeroizing<Vec<u8>>;
+
+/// How many consecutive items make one scheduled run, given one item's estimated cost.
+fn run_len(items: usize, item_ns: u64) -> usize {
+    let per_run = RUN_NS / item_ns.max(1);
+    usize::try_from(per_run)
+        .unwrap_or(usize::MAX)
+        .clamp(1, items.max(1))
+}
+
+/// Estimated nanoseconds to encrypt or decrypt `len` bytes (AES-GCM runs at several GB/s).
+fn symmetric_ns(total_len: usize, items: usize) -> u64 {
+    let average = total_len / items.max(1);
+    150 + u64::try_from(average / 4).unwrap_or(u64::MAX)
+}
+
+impl Keyring {
+    fn check_batch_len(&self, items: usize) -> Result<()> {
+        if items > self.max_batch_items() {
+            return Err(Error::LimitExceeded(
+                "batch has more items than the keyring allows",
+            ));
+        }
+        Ok(())
+    }
+
+    /// Runs `op` over `items` in runs of `run` items, on the pool unless one run covers all.
+    fn run_items<R, T, F>(&self, items: &[R], run: usize, op: F) -> Result<Vec<Result<T>>>
+    where
+        R: Sync,
+        T: Send,
+        F: Fn(&R) -> Result<T> + Sync,
+    {
+        self.check_batch_len(items.len())?;
+        if run >= items.len() {
+            return Ok(items.iter().map(op).collect());
+        }
+        let pool = self.batch_pool()?;
+        Ok(pool.install(|| items.par_iter().with_min_len(run).map(&op).collect()))
+    }
+
+    /// Sizes every item's output with `size`, runs `op` on each into its region of one shared
+    /// buffer (on the pool unless one run covers all), and hands the outputs out as views.
+    fn run_into_buffer<R, S, F>(
+        &self,
+        items: &[R],
+        run: usize,
+        size: S,
+        op: F,
+    ) -> Result<Vec<Result<Bytes>>>
+    where
+        R: Sync,
+        S: Fn(&R) -> Result<usize>,
+        F: Fn(&R, &mut [u8], &mut Scratch) -> Result<Out> + Sync,
+    {
+        self.check_batch_len(items.len())?;
+        if items.is_empty() {
+            return Ok(Vec::new());
+        }
+        let sizes: Vec<Result<usize>> = items.iter().map(size).collect();
+        let total = sizes
+            .iter()
+            .filter_map(|s| s.as_ref().ok())
+            .try_fold(0usize, |acc, &n| acc.checked_add(n))
+            .ok_or(Error::LimitExceeded("batch output too large"))?;
+
+        let mut buffer = Zeroizing::new(vec![0u8; total]);
+        let mut slots = Vec::with_capacity(items.len());
+        let mut rest: &mut [u8] = &mut buffer;
+        for size in &sizes {
+            slots.push(match size {
+                Ok(n) => {
+                    let (region, tail) = core::mem::take(&mut rest).split_at_mut(*n);
+                    rest = tail;
+                    Slot {
+                        region: Some(region),
+                        outcome: Ok(Out::Written(0)),
+                    }
+                }
+                Err(e) => Slot {
+                    region: None,
+                    outcome: Err(*e),
+                },
+            });
+        }
+
+        let run_one = |scratch: &mut Scratch, (slot, item): (&mut Slot<'_>, &R)| {
+            if let Some(region) = slot.region.take() {
+                slot.outcome = op(item, region, scratch);
+            }
+        };
+        if run >= items.len() {
+            let mut scratch = Scratch::default();
+            slots
+                .iter_mut()
+                .zip(items)
+                .for_each(|pair| run_one(&mut scratch, pair));
+        } else {
+            let pool = self.batch_pool()?;
+            pool.install(|| {
+                slots
+                    .par_iter_mut()
+                    .zip(items.par_iter())
+                    .with_min_len(run)
+                    .for_each_init(Scratch::default, run_one);
+            });
+        }
+
+        let outcomes: Vec<Result<Out>> = slots.into_iter().map(|slot| slot.outcome).collect();
+        let shared = Bytes::from_owner(buffer);
+        let mut offset = 0usize;
+        Ok(outcomes
+            .into_iter()
+            .zip(&sizes)
+            .map(|(outcome, size)| {
+                let start = offset;
+                if let Ok(n) = size {
+                    offset += n; // cannot overflow: the sum was checked above
+                }
+                match outcome? {
+                    Out::Written(len) => Ok(shared.slice(start..start + len)),
+                    Out::Owned(bytes) => Ok(Bytes::from_owner(bytes)),
+                }
+            })
+            .collect())
+    }
+
+    /// The blob length for `plaintext_len` bytes under `key_id`, without a look-up unless
+    /// `key_id` is an alias (whose target's id length is needed).
+    fn sized_ciphertext(&self, key_id: &str, plaintext_len: usize) -> Result<usize> {
+        if key_id.starts_with(ALIAS_PREFIX) {
+            self.ciphertext_len(key_id, plaintext_len)
+        } else {
+            envelope::ciphertext_len(key_id.len(), plaintext_len)
+                .ok_or(Error::LimitExceeded("plaintext too large"))
+        }
+    }
+
+    /// [`encrypt_into`](Self::encrypt_into), or into an allocation of its own if an alias
+    /// moved to a key with a longer id since the region was sized.
+    fn encrypt_region(
+        &self,
+        key_id: &str,
+        plaintext: &[u8],
+        context: &EncryptionContext,
+        region: &mut [u8],
+    ) -> Result<Out> {
+        match self.encrypt_into(key_id, plaintext, context, region) {
+            Err(Error::BufferTooSmall { .. }) => self
+                .encrypt(key_id, plaintext, context)
+                .map(|blob| Out::Owned(Zeroizing::new(blob))),
+            other => other.map(Out::Written),
+        }
+    }
+
+    // ----- the batch operations -------------------------------------------------------------
+
+    /// Encrypts every item; see [`encrypt`](Self::encrypt) for each item's errors.
+    ///
+    /// # Errors
+    /// [`Error::LimitExceeded`] for more items than
+    /// [`max_batch_items`](crate::KeyringBuilder::max_batch_items); [`Error::Internal`] if the
+    /// pool cannot start.
+    pub fn encrypt_many(&self, items: &[EncryptRequest<'_>]) -> Result<Vec<Result<Bytes>>> {
+        let bytes = items.iter().map(|r| r.plaintext.len()).sum();
+        self.run_into_buffer(
+            items,
+            run_len(items.len(), symmetric_ns(bytes, items.len())),
+            |r| self.sized_ciphertext(r.key_id, r.plaintext.len()),
+            |r, region, _| self.encrypt_region(r.key_id, r.plaintext, r.context, region),
+        )
+    }
+
+    /// Decrypts every item; see [`decrypt`](Self::decrypt) for each item's errors. The
+    /// plaintexts share one buffer, zeroized when the last of them is dropped.
+    ///
+    /// # Errors
+    /// As [`encrypt_many`](Self::encrypt_many).
+    pub fn decrypt_many(&self, items: &[DecryptRequest<'_>]) -> Result<Vec<Result<Bytes>>> {
+        let bytes = items.iter().map(|r| r.blob.len()).sum();
+        self.run_into_buffer(
+            items,
+            run_len(items.len(), symmetric_ns(bytes, items.len())),
+            |r| self.plaintext_len(r.blob),
+            |r, region, _| {
+                self.decrypt_into(r.blob, r.context, region)
+                    .map(Out::Written)
+            },
+        )
+    }
+
+    /// Re-encrypts every item; see [`re_encrypt`](Self::re_encrypt) for each item's errors.
+    /// Plaintexts exist only in per-task scratch space, zeroized after use.
+    ///
+    /// # Errors
+    /// As [`encrypt_many`](Self::encrypt_many).
+    pub fn re_encrypt_many(&self, items: &[ReEncryptRequest<'_>]) -> Result<Vec<Result<Bytes>>> {
+        let bytes = items.iter().map(|r| r.blob.len()).sum::<usize>();
+        self.run_into_buffer(
+            items,
+            run_len(items.len(), 2 * symmetric_ns(bytes, items.len())),
+            |r| {
+                let plaintext_len = self.plaintext_len(r.blob)?;
+                self.sized_ciphertext(r.destination_key_id, plaintext_len)
+            },
+            |r, region, scratch| {
+                scratch.clear();
+                scratch.resize(self.plaintext_len(r.blob)?, 0);
+                let n = self.decrypt_into(r.blob, r.source_context, scratch)?;
+                let out = self.encrypt_region(
+                    r.destination_key_id,
+                    &scratch[..n],
+                    r.destination_context,
+                    region,
+                );
+                scratch.fill(0);
+                out
+            },
+        )
+    }
+
+    /// Generates and encrypts a data key per item; see
+    /// [`generate_data_key`](Self::generate_data_key) for each item's errors.
+    ///
+    /// # Errors
+    /// As [`encrypt_many`](Self::encrypt_many).
+    pub fn generate_data_key_many(
+        &self,
+        items: &[DataKeyRequest<'_>],
+    ) -> Result<Vec<Result<BatchDataKey>>> {
+        // Each region is the plaintext followed by its blob.
+        let regions = self.run_into_buffer(
+            items,
+            run_len(items.len(), 400),
+            |r| {
+                let len = r.spec.byte_len()?;
+                let blob = self.sized_ciphertext(r.key_id, len)?;
+                len.checked_add(blob)
+                    .ok_or(Error::LimitExceeded("batch output too large"))
+            },
+            |r, region, scratch| {
+                let len = r.spec.byte_len()?;
+                let (plaintext, blob_region) = region.split_at_mut(len);
+                rand::fill(plaintext).map_err(|_| Error::Internal)?;
+                match self.encrypt_region(r.key_id, plaintext, r.context, blob_region)? {
+                    Out::Written(n) => Ok(Out::Written(len + n)),
+                    Out::Owned(blob) => {
+                        // Rare (an alias moved): keep the pair together in one allocation.
+                        scratch.clear();
+                        scratch.extend_from_slice(plaintext);
+                        scratch.extend_from_slice(&blob);
+                        plaintext.fill(0);
+                        Ok(Out::Owned(Zeroizing::new(core::mem::take(&mut **scratch))))
+                    }
+                }
+            },
+        )?;
+        Ok(items
+            .iter()
+            .zip(regions)
+            .map(|(r, region)| {
+                let region = region?;
+                let len = r.spec.byte_len()?;
+                Ok(BatchDataKey {
+                    plaintext: region.slice(..len),
+                    ciphertext_blob: region.slice(len..),
+                })
+            })
+            .collect())
+    }
+
+    /// Generates a data key per item and returns only its blob; see
+    /// [`generate_data_key_without_plaintext`](Self::generate_data_key_without_plaintext).
+    ///
+    /// # Errors
+    /// As [`encrypt_many`](Self::encrypt_many).
+    pub fn generate_data_key_without_plaintext_many(
+        &self,
+        items: &[DataKeyRequest<'_>],
+    ) -> Result<Vec<Result<Bytes>>> {
+        self.run_into_buffer(
+            items,
+            run_len(items.len(), 400),
+            |r| self.sized_ciphertext(r.key_id, r.spec.byte_len()?),
+            |r, region, scratch| {
+                scratch.clear();
+                scratch.resize(r.spec.byte_len()?, 0);
+                rand::fill(scratch).map_err(|_| Error::Internal)?;
+                let out = self.encrypt_region(r.key_id, scratch, r.context, region);
+                scratch.fill(0);
+                out
+            },
+        )
+    }
+
+    /// Computes a MAC per item; see [`generate_mac`](Self::generate_mac) for each item's errors.
+    ///
+    /// # Errors
+    /// As [`encrypt_many`](Self::encrypt_many).
+    pub fn generate_mac_many(&self, items: &[MacRequest<'_>]) -> Result<Vec<Result<Bytes>>> {
+        let bytes = items.iter().map(|r| r.message.len()).sum();
+        self.run_into_buffer(
+            items,
+            run_len(items.len(), 2 * symmetric_ns(bytes, items.len())),
+            |r| Ok(r.algorithm.mac_len()),
+            |r, region, _| {
+                self.generate_mac_into(r.key_id, r.message, r.algorithm, region)
+                    .map(Out::Written)
+            },
+        )
+    }
+
+    /// Checks a MAC per item; see [`verify_mac`](Self::verify_mac) for each item's errors.
+    ///
+    /// # Errors
+    /// As [`encrypt_many`](Self::encrypt_many).
+    pub fn verify_mac_many(&self, items: &[VerifyMacRequest<'_>]) -> Result<Vec<Result<bool>>> {
+        let bytes = items.iter().map(|r| r.message.len()).sum();
+        self.run_items(
+            items,
+            run_len(items.len(), 2 * symmetric_ns(bytes, items.len())),
+            |r| self.verify_mac(r.key_id, r.message, r.algorithm, r.mac),
+        )
+    }
+
+    /// Signs every item; see [`sign`](Self::sign) for each item's errors.
+    ///
+    /// # Errors
+    /// As [`encrypt_many`](Self::encrypt_many).
+    pub fn sign_many(&self, items: &[SignRequest<'_>]) -> Result<Vec<Result<Bytes>>> {
+        // Signing costs tens of microseconds or more: every item is a run of its own.
+        self.run_into_buffer(
+            items,
+            1,
+            |r| self.max_signature_len(r.key_id),
+            |r, region, _| {
+                self.sign_into(r.key_id, r.message, r.message_type, r.algorithm, region)
+                    .map(Out::Written)
+            },
+        )
+    }
+
+    /// Checks a signature per item; see [`verify`](Self::verify) for each item's errors.
+    ///
+    /// # Errors
+    /// As [`encrypt_many`](Self::encrypt_many).
+    pub fn verify_many(&self, items: &[VerifyRequest<'_>]) -> Result<Vec<Result<bool>>> {
+        // Verification costs tens of microseconds: one item per run.
+        self.run_items(items, 1, |r| {
+            self.verify(
+                r.key_id,
+                r.message,
+                r.message_type,
+                r.algorithm,
+                r.signature,
+            )
+        })
+    }
+
+    /// The pool this keyring's batches run on.
+    fn batch_pool(&self) -> Result<Arc<ThreadPool>> {
+        self.batch_config().pool.pool()
+    }
+
+    fn max_batch_items(&self) -> usize {
+        self.batch_config().max_items
+    }
+}
+
+/// A keyring's batch settings.
+#[derive(Debug, Clone)]
+pub(crate) struct BatchConfig {
+    pub(crate) pool: PoolSource,
+    pub(crate) max_items: usize,
+}
+
+impl Default for BatchConfig {
+    fn default() -> Self {
+        Self {
+            pool: PoolSource::Default,
+            max_items: DEFAULT_MAX_BATCH_ITEMS,
+        }
+    }
+}
