@@ -20,10 +20,8 @@
 //! given size is used); the raw side of verify uses the Keyplane key's public key and signature.
 
 use std::env;
-use std::fs;
 use std::hint::black_box;
-use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, SystemTime};
 
 use aws_lc_rs::encoding::{AsDer, Pkcs8V1Der};
 use aws_lc_rs::hmac;
@@ -40,6 +38,7 @@ use keyplane::{
     CreateKey, DataKeyPairSpec, EncryptionAlgorithm, EncryptionContext, KeySpec, KeyUsage, Keyring,
     MacAlgorithm, MessageType, SigningAlgorithm,
 };
+use keyplane_benches::{Pairing, criterion_dir, mean_ns, time_iters};
 
 /// The command that reproduces the table.
 const COMMAND: &str = "cargo bench -p keyplane-benches --bench asymmetric";
@@ -521,47 +520,15 @@ struct Ratio {
     interval: Option<(f64, f64)>,
 }
 
-fn time_iters(iters: u32, f: &mut dyn FnMut()) -> Duration {
-    let start = Instant::now();
-    for _ in 0..iters {
-        f();
-    }
-    start.elapsed()
-}
-
-/// Runs `f` for at least `WARM_UP` and returns the time of one call.
-fn warm_up(f: &mut dyn FnMut()) -> Duration {
-    let start = Instant::now();
-    let mut iters = 0u32;
-    while start.elapsed() < WARM_UP {
-        f();
-        iters += 1;
-    }
-    start.elapsed() / iters.max(1)
-}
-
 /// The median over alternating rounds of raw time / Keyplane time.
 fn paired_median(keyplane: &mut dyn FnMut(), raw: &mut dyn FnMut()) -> Ratio {
-    warm_up(keyplane);
-    let per_call = warm_up(raw).max(Duration::from_nanos(1));
-    let iters = u32::try_from(ROUND.as_nanos() / per_call.as_nanos())
-        .unwrap_or(u32::MAX)
-        .clamp(1, 1_000_000);
-    let mut ratios: Vec<f64> = (0..ROUNDS)
-        .map(|round| {
-            let (k, r) = if round % 2 == 0 {
-                let k = time_iters(iters, keyplane);
-                (k, time_iters(iters, raw))
-            } else {
-                let r = time_iters(iters, raw);
-                (time_iters(iters, keyplane), r)
-            };
-            r.as_secs_f64() / k.as_secs_f64().max(f64::MIN_POSITIVE)
-        })
-        .collect();
-    ratios.sort_by(f64::total_cmp);
+    let how = Pairing {
+        rounds: ROUNDS,
+        round: ROUND,
+        warm_up: WARM_UP,
+    };
     Ratio {
-        value: ratios[ratios.len() / 2],
+        value: keyplane_benches::paired_median(keyplane, raw, how),
         interval: None,
     }
 }
@@ -634,60 +601,8 @@ fn paired_ratios(cases: &mut [Case<'_>]) -> Vec<Ratio> {
 
 // ----- the summary table ----------------------------------------------------------------------
 
-/// Where criterion writes its results, in criterion's own order of preference, checked for a
-/// directory this bench has written to.
-fn criterion_dirs() -> Vec<PathBuf> {
-    let mut dirs = Vec::new();
-    if let Some(home) = env::var_os("CRITERION_HOME") {
-        dirs.push(PathBuf::from(home));
-    }
-    if let Some(target) = env::var_os("CARGO_TARGET_DIR") {
-        dirs.push(PathBuf::from(target).join("criterion"));
-    }
-    // The bench binary is `<target>/[<triple>/]<profile>/deps/asymmetric-<hash>`; this also
-    // covers a relative CARGO_TARGET_DIR (relative to where cargo started, not to our cwd).
-    if let Ok(exe) = env::current_exe() {
-        dirs.extend(exe.ancestors().skip(1).map(|dir| dir.join("criterion")));
-    }
-    if let Some(root) = Path::new(env!("CARGO_MANIFEST_DIR")).parent() {
-        dirs.push(root.join("target").join("criterion"));
-    }
-    dirs.push(PathBuf::from("target").join("criterion"));
-    dirs
-}
-
-fn criterion_dir(cases: &[Case<'_>]) -> Option<PathBuf> {
-    criterion_dirs()
-        .into_iter()
-        .find(|dir| cases.iter().any(|case| dir.join(case.group).is_dir()))
-}
-
-/// The mean time in nanoseconds of `group/function/param`, if written since `since`.
-fn mean_ns(dir: &Path, group: &str, function: &str, param: &str, since: SystemTime) -> Option<f64> {
-    let path = dir
-        .join(group)
-        .join(function)
-        .join(param)
-        .join("new")
-        .join("estimates.json");
-    let modified = fs::metadata(&path).and_then(|m| m.modified()).ok()?;
-    if modified < since {
-        return None; // left over from an earlier run
-    }
-    let json: serde_json::Value = serde_json::from_slice(&fs::read(&path).ok()?).ok()?;
-    json.get("mean")?
-        .get("point_estimate")?
-        .as_f64()
-        .filter(|ns| ns.is_finite() && *ns > 0.0)
-}
-
 fn format_time(ns: Option<f64>) -> String {
-    match ns {
-        None => "—".to_owned(),
-        Some(ns) if ns < 1e3 => format!("{ns:.1} ns"),
-        Some(ns) if ns < 1e6 => format!("{:.2} µs", ns / 1e3),
-        Some(ns) => format!("{:.2} ms", ns / 1e6),
-    }
+    ns.map_or_else(|| "—".to_owned(), keyplane_benches::format_time)
 }
 
 fn format_ratio(ratio: Option<Ratio>, target: Option<f64>) -> String {
@@ -708,7 +623,8 @@ fn format_ratio(ratio: Option<Ratio>, target: Option<f64>) -> String {
 }
 
 fn print_table(cases: &[Case<'_>], since: SystemTime, paired: &[Ratio]) {
-    let dir = criterion_dir(cases).unwrap_or_default();
+    let groups: Vec<&str> = cases.iter().map(|case| case.group).collect();
+    let dir = criterion_dir(&groups).unwrap_or_default();
     let mut rows = Vec::new();
     for (i, case) in cases.iter().enumerate() {
         let get = |function| mean_ns(&dir, case.group, function, case.param, since);

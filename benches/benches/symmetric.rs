@@ -12,16 +12,14 @@
 //! shared machine whose speed drifts, the ratio of two criterion means says more about the
 //! drift than about Keyplane; the paired ratio cancels it.
 
-use std::env;
-use std::fs;
 use std::hint::black_box;
-use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, SystemTime};
 
 use aws_lc_rs::aead::{AES_256_GCM, Aad, LessSafeKey, NONCE_LEN, Nonce, UnboundKey};
 use aws_lc_rs::rand;
 use criterion::{BenchmarkId, Criterion, Throughput};
 use keyplane::{CreateKey, EncryptionContext, KeySpec, Keyring};
+use keyplane_benches::{Pairing, criterion_dir, format_time, mean_ns, paired_median, quick_mode};
 
 /// The command that reproduces the table.
 const COMMAND: &str = "cargo bench -p keyplane-benches --bench symmetric";
@@ -203,38 +201,15 @@ fn bench_decrypt(c: &mut Criterion, fx: &Fixture, raw: &Raw) {
 // ----- paired ratios ----------------------------------------------------------------------------
 
 const ROUNDS: usize = 41;
-const ROUND: Duration = Duration::from_millis(1);
-
-fn time_iters(iters: u32, f: &mut impl FnMut()) -> Duration {
-    let start = Instant::now();
-    for _ in 0..iters {
-        f();
-    }
-    start.elapsed()
-}
 
 /// The median over alternating rounds of raw time / Keyplane time.
 fn paired_ratio(mut keyplane: impl FnMut(), mut raw: impl FnMut()) -> f64 {
-    // Warm up both, then size a round to about `ROUND` of raw work.
-    time_iters(1000, &mut keyplane);
-    let probe = time_iters(1000, &mut raw).max(Duration::from_nanos(1));
-    let iters = u32::try_from(ROUND.as_nanos() * 1000 / probe.as_nanos())
-        .unwrap_or(u32::MAX)
-        .clamp(1, 1_000_000);
-    let mut ratios: Vec<f64> = (0..ROUNDS)
-        .map(|round| {
-            let (k, r) = if round % 2 == 0 {
-                let k = time_iters(iters, &mut keyplane);
-                (k, time_iters(iters, &mut raw))
-            } else {
-                let r = time_iters(iters, &mut raw);
-                (time_iters(iters, &mut keyplane), r)
-            };
-            r.as_secs_f64() / k.as_secs_f64().max(f64::MIN_POSITIVE)
-        })
-        .collect();
-    ratios.sort_by(f64::total_cmp);
-    ratios[ratios.len() / 2]
+    let how = Pairing {
+        rounds: ROUNDS,
+        round: Duration::from_millis(1),
+        warm_up: Duration::from_millis(20),
+    };
+    paired_median(&mut keyplane, &mut raw, how)
 }
 
 /// Paired (encrypt, decrypt) ratios per size label.
@@ -299,69 +274,6 @@ fn paired_ratios(fx: &Fixture, raw: &Raw) -> Vec<(&'static str, f64, f64)> {
 
 // ----- the summary table ----------------------------------------------------------------------
 
-/// Where criterion writes its results, in criterion's own order of preference, checked for a
-/// directory this bench has written to.
-fn criterion_dirs() -> Vec<PathBuf> {
-    let mut dirs = Vec::new();
-    if let Some(home) = env::var_os("CRITERION_HOME") {
-        dirs.push(PathBuf::from(home));
-    }
-    if let Some(target) = env::var_os("CARGO_TARGET_DIR") {
-        dirs.push(PathBuf::from(target).join("criterion"));
-    }
-    // The bench binary is `<target>/[<triple>/]<profile>/deps/symmetric-<hash>`; this also
-    // covers a relative CARGO_TARGET_DIR (relative to where cargo started, not to our cwd).
-    if let Ok(exe) = env::current_exe() {
-        dirs.extend(exe.ancestors().skip(1).map(|dir| dir.join("criterion")));
-    }
-    if let Some(root) = workspace_root() {
-        dirs.push(root.join("target").join("criterion"));
-    }
-    dirs.push(PathBuf::from("target").join("criterion"));
-    dirs
-}
-
-fn workspace_root() -> Option<PathBuf> {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .map(Path::to_path_buf)
-}
-
-fn criterion_dir() -> Option<PathBuf> {
-    criterion_dirs()
-        .into_iter()
-        .find(|dir| dir.join(ENCRYPT_GROUP).is_dir() || dir.join(DECRYPT_GROUP).is_dir())
-}
-
-/// The mean time in nanoseconds of `group/function/param`, if this run wrote it.
-fn mean_ns(dir: &Path, group: &str, function: &str, param: &str, since: SystemTime) -> Option<f64> {
-    let path = dir
-        .join(group)
-        .join(function)
-        .join(param)
-        .join("new")
-        .join("estimates.json");
-    let modified = fs::metadata(&path).and_then(|m| m.modified()).ok()?;
-    if modified < since {
-        return None; // left over from an earlier run
-    }
-    let json: serde_json::Value = serde_json::from_slice(&fs::read(&path).ok()?).ok()?;
-    json.get("mean")?
-        .get("point_estimate")?
-        .as_f64()
-        .filter(|ns| ns.is_finite() && *ns > 0.0)
-}
-
-fn format_time(ns: f64) -> String {
-    if ns < 1e3 {
-        format!("{ns:.1} ns")
-    } else if ns < 1e6 {
-        format!("{:.2} µs", ns / 1e3)
-    } else {
-        format!("{:.2} ms", ns / 1e6)
-    }
-}
-
 fn format_cell(ns: Option<f64>, size: u32) -> String {
     ns.map_or_else(
         || "—".to_owned(),
@@ -384,7 +296,7 @@ fn format_ratio(paired: Option<f64>) -> String {
 }
 
 fn print_table(since: SystemTime, paired: &[(&str, f64, f64)]) {
-    let dir = criterion_dir().unwrap_or_default();
+    let dir = criterion_dir(&[ENCRYPT_GROUP, DECRYPT_GROUP]).unwrap_or_default();
     let mut rows = Vec::new();
     for (size, label) in SIZES {
         let get = |group, function| mean_ns(&dir, group, function, label, since);
@@ -443,7 +355,7 @@ fn main() {
     bench_decrypt(&mut c, &fx, &raw);
 
     c.final_summary();
-    let quick = env::args().any(|a| a == "--test" || a == "--list");
+    let quick = quick_mode();
     let paired = if quick {
         Vec::new()
     } else {

@@ -8,8 +8,8 @@
 //!
 //! **Outputs share one buffer.** A batch sizes every output first, allocates one buffer for all
 //! of them, and hands each item out as a [`Bytes`] view into it: one allocation per batch, not
-//! per item. The buffer is freed, and zeroized (it may hold plaintexts and data keys), when the
-//! last view is dropped, so keeping one small output alive keeps the whole buffer alive; copy it
+//! per item. The buffer is freed when the last view is dropped, and zeroized first if it holds
+//! secrets (the outputs of `decrypt_many` and `generate_data_key_many`), so keeping one small output alive keeps the whole buffer alive; copy it
 //! out (`to_vec()`) to keep it longer than the rest.
 //!
 //! **Scheduling.** Items run on a rayon pool in runs sized so that each run is roughly 20 µs of
@@ -27,9 +27,10 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use aws_lc_rs::rand;
 use bytes::Bytes;
+use crossbeam::queue::ArrayQueue;
 use rayon::prelude::*;
 use rayon::{ThreadPool, ThreadPoolBuilder};
-use zeroize::Zeroizing;
+use zeroize::{Zeroize, Zeroizing};
 
 use crate::context::EncryptionContext;
 use crate::datakey::DataKeySpec;
@@ -263,10 +264,89 @@ enum Out {
     Owned(Zeroizing<Vec<u8>>),
 }
 
+/// Whether a batch's outputs are secret (plaintexts, data keys): only then is the shared
+/// buffer wiped when its last view is dropped.
+#[derive(Clone, Copy)]
+enum Output {
+    Secret,
+    Public,
+}
+
 /// An item's region of the shared buffer and, once run, its outcome.
 struct Slot<'b> {
+    range: core::ops::Range<usize>,
     region: Option<&'b mut [u8]>,
     outcome: Result<Out>,
+}
+
+/// Output buffers kept for reuse, so a batch neither faults in fresh pages nor zero-fills its
+/// buffer: a reused buffer's stale bytes are never visible, since every output is a view of
+/// exactly the bytes its operation wrote in this batch.
+pub(crate) struct BufferShelf {
+    shelf: ArrayQueue<Vec<u8>>,
+}
+
+/// Buffers above this size are freed rather than kept.
+const MAX_KEPT_BUFFER: usize = 32 << 20;
+/// How many buffers a keyring keeps.
+const KEPT_BUFFERS: usize = 4;
+
+impl BufferShelf {
+    fn new() -> Self {
+        Self {
+            shelf: ArrayQueue::new(KEPT_BUFFERS),
+        }
+    }
+
+    /// A buffer of at least `len` initialized bytes.
+    fn take(&self, len: usize) -> Vec<u8> {
+        match self.shelf.pop() {
+            Some(buffer) if buffer.len() >= len => buffer,
+            _ => vec![0u8; len],
+        }
+    }
+}
+
+impl fmt::Debug for BufferShelf {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("BufferShelf")
+            .field("kept", &self.shelf.len())
+            .finish()
+    }
+}
+
+/// The owner of a batch's buffer behind its `Bytes` views: when the last view goes, the buffer
+/// is wiped if it held secrets and goes back on the shelf (or is freed).
+struct Recycled {
+    buffer: Vec<u8>,
+    secret: bool,
+    home: Arc<BufferShelf>,
+}
+
+impl AsRef<[u8]> for Recycled {
+    fn as_ref(&self) -> &[u8] {
+        &self.buffer
+    }
+}
+
+impl Drop for Recycled {
+    fn drop(&mut self) {
+        let mut buffer = core::mem::take(&mut self.buffer);
+        if buffer.len() <= MAX_KEPT_BUFFER {
+            if self.secret {
+                // The buffer stays reachable (it goes on the shelf), so this store is not dead
+                // and the compiler keeps it; a plain fill runs at memory speed.
+                buffer.fill(0);
+            }
+            match self.home.shelf.push(buffer) {
+                Ok(()) => return,
+                Err(rejected) => buffer = rejected,
+            }
+        }
+        if self.secret {
+            buffer.zeroize();
+        }
+    }
 }
 
 /// Per-task scratch space, reused across the items of one run.
@@ -316,6 +396,7 @@ impl Keyring {
     fn run_into_buffer<R, S, F>(
         &self,
         items: &[R],
+        output: Output,
         run: usize,
         size: S,
         op: F,
@@ -329,31 +410,36 @@ impl Keyring {
         if items.is_empty() {
             return Ok(Vec::new());
         }
-        let sizes: Vec<Result<usize>> = items.iter().map(size).collect();
-        let total = sizes
-            .iter()
-            .filter_map(|s| s.as_ref().ok())
-            .try_fold(0usize, |acc, &n| acc.checked_add(n))
-            .ok_or(Error::LimitExceeded("batch output too large"))?;
-
-        let mut buffer = Zeroizing::new(vec![0u8; total]);
+        // Size every output and give each its region of one buffer.
         let mut slots = Vec::with_capacity(items.len());
-        let mut rest: &mut [u8] = &mut buffer;
-        for size in &sizes {
-            slots.push(match size {
+        let mut total = 0usize;
+        for item in items {
+            slots.push(match size(item) {
                 Ok(n) => {
-                    let (region, tail) = core::mem::take(&mut rest).split_at_mut(*n);
-                    rest = tail;
+                    let start = total;
+                    total = total
+                        .checked_add(n)
+                        .ok_or(Error::LimitExceeded("batch output too large"))?;
                     Slot {
-                        region: Some(region),
+                        range: start..total,
+                        region: None,
                         outcome: Ok(Out::Written(0)),
                     }
                 }
                 Err(e) => Slot {
+                    range: 0..0,
                     region: None,
-                    outcome: Err(*e),
+                    outcome: Err(e),
                 },
             });
+        }
+        let buffers = &self.batch_config().buffers;
+        let mut buffer = buffers.take(total);
+        let mut rest: &mut [u8] = &mut buffer[..total];
+        for slot in slots.iter_mut().filter(|slot| slot.outcome.is_ok()) {
+            let (region, tail) = core::mem::take(&mut rest).split_at_mut(slot.range.len());
+            slot.region = Some(region);
+            rest = tail;
         }
 
         let run_one = |scratch: &mut Scratch, (slot, item): (&mut Slot<'_>, &R)| {
@@ -378,21 +464,21 @@ impl Keyring {
             });
         }
 
-        let outcomes: Vec<Result<Out>> = slots.into_iter().map(|slot| slot.outcome).collect();
-        let shared = Bytes::from_owner(buffer);
-        let mut offset = 0usize;
+        // Every region borrow has ended (each was taken by its run); the slots keep ranges.
+        let outcomes: Vec<(usize, Result<Out>)> = slots
+            .into_iter()
+            .map(|slot| (slot.range.start, slot.outcome))
+            .collect();
+        let shared = Bytes::from_owner(Recycled {
+            buffer,
+            secret: matches!(output, Output::Secret),
+            home: Arc::clone(buffers),
+        });
         Ok(outcomes
             .into_iter()
-            .zip(&sizes)
-            .map(|(outcome, size)| {
-                let start = offset;
-                if let Ok(n) = size {
-                    offset += n; // cannot overflow: the sum was checked above
-                }
-                match outcome? {
-                    Out::Written(len) => Ok(shared.slice(start..start + len)),
-                    Out::Owned(bytes) => Ok(Bytes::from_owner(bytes)),
-                }
+            .map(|(start, outcome)| match outcome? {
+                Out::Written(len) => Ok(shared.slice(start..start + len)),
+                Out::Owned(bytes) => Ok(Bytes::from_owner(bytes)),
             })
             .collect())
     }
@@ -437,6 +523,7 @@ impl Keyring {
         let bytes = items.iter().map(|r| r.plaintext.len()).sum();
         self.run_into_buffer(
             items,
+            Output::Public,
             run_len(items.len(), symmetric_ns(bytes, items.len())),
             |r| self.sized_ciphertext(r.key_id, r.plaintext.len()),
             |r, region, _| self.encrypt_region(r.key_id, r.plaintext, r.context, region),
@@ -452,6 +539,7 @@ impl Keyring {
         let bytes = items.iter().map(|r| r.blob.len()).sum();
         self.run_into_buffer(
             items,
+            Output::Secret,
             run_len(items.len(), symmetric_ns(bytes, items.len())),
             |r| self.plaintext_len(r.blob),
             |r, region, _| {
@@ -470,6 +558,7 @@ impl Keyring {
         let bytes = items.iter().map(|r| r.blob.len()).sum::<usize>();
         self.run_into_buffer(
             items,
+            Output::Public,
             run_len(items.len(), 2 * symmetric_ns(bytes, items.len())),
             |r| {
                 let plaintext_len = self.plaintext_len(r.blob)?;
@@ -503,6 +592,7 @@ impl Keyring {
         // Each region is the plaintext followed by its blob.
         let regions = self.run_into_buffer(
             items,
+            Output::Secret,
             run_len(items.len(), 400),
             |r| {
                 let len = r.spec.byte_len()?;
@@ -552,6 +642,7 @@ impl Keyring {
     ) -> Result<Vec<Result<Bytes>>> {
         self.run_into_buffer(
             items,
+            Output::Public,
             run_len(items.len(), 400),
             |r| self.sized_ciphertext(r.key_id, r.spec.byte_len()?),
             |r, region, scratch| {
@@ -573,6 +664,7 @@ impl Keyring {
         let bytes = items.iter().map(|r| r.message.len()).sum();
         self.run_into_buffer(
             items,
+            Output::Public,
             run_len(items.len(), 2 * symmetric_ns(bytes, items.len())),
             |r| Ok(r.algorithm.mac_len()),
             |r, region, _| {
@@ -603,6 +695,7 @@ impl Keyring {
         // Signing costs tens of microseconds or more: every item is a run of its own.
         self.run_into_buffer(
             items,
+            Output::Public,
             1,
             |r| self.max_signature_len(r.key_id),
             |r, region, _| {
@@ -644,6 +737,7 @@ impl Keyring {
 pub(crate) struct BatchConfig {
     pub(crate) pool: PoolSource,
     pub(crate) max_items: usize,
+    buffers: Arc<BufferShelf>,
 }
 
 impl Default for BatchConfig {
@@ -651,6 +745,7 @@ impl Default for BatchConfig {
         Self {
             pool: PoolSource::Default,
             max_items: DEFAULT_MAX_BATCH_ITEMS,
+            buffers: Arc::new(BufferShelf::new()),
         }
     }
 }
