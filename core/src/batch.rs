@@ -261,7 +261,7 @@ enum Out {
     /// This many bytes at the start of the item's region of the shared buffer.
     Written(usize),
     /// Its own allocation: an alias moved to a key with a longer id after sizing.
-    Owned(Zeroizing<Vec<u8>>),
+    Owned(Box<Zeroizing<Vec<u8>>>),
 }
 
 /// Whether a batch's outputs are secret (plaintexts, data keys): only then is the shared
@@ -272,11 +272,14 @@ enum Output {
     Public,
 }
 
-/// An item's region of the shared buffer and, once run, its outcome.
-struct Slot<'b> {
-    range: core::ops::Range<usize>,
-    region: Option<&'b mut [u8]>,
-    outcome: Result<Out>,
+/// An item's progress through a batch.
+enum Slot {
+    /// Sized: its region starts here and is this long.
+    Sized(usize, usize),
+    /// Failed before running (sizing failed).
+    Failed(Error),
+    /// Ran; its region starts here.
+    Ran(usize, Result<Out>),
 }
 
 /// Output buffers kept for reuse, so a batch neither faults in fresh pages nor zero-fills its
@@ -410,8 +413,8 @@ impl Keyring {
         if items.is_empty() {
             return Ok(Vec::new());
         }
-        // Size every output and give each its region of one buffer.
-        let mut slots = Vec::with_capacity(items.len());
+        // Size every output; the slot holds its start in the buffer until it holds the result.
+        let mut slots: Vec<Slot> = Vec::with_capacity(items.len());
         let mut total = 0usize;
         for item in items {
             slots.push(match size(item) {
@@ -420,65 +423,63 @@ impl Keyring {
                     total = total
                         .checked_add(n)
                         .ok_or(Error::LimitExceeded("batch output too large"))?;
-                    Slot {
-                        range: start..total,
-                        region: None,
-                        outcome: Ok(Out::Written(0)),
-                    }
+                    Slot::Sized(start, n)
                 }
-                Err(e) => Slot {
-                    range: 0..0,
-                    region: None,
-                    outcome: Err(e),
-                },
+                Err(e) => Slot::Failed(e),
             });
         }
         let buffers = &self.batch_config().buffers;
         let mut buffer = buffers.take(total);
-        let mut rest: &mut [u8] = &mut buffer[..total];
-        for slot in slots.iter_mut().filter(|slot| slot.outcome.is_ok()) {
-            let (region, tail) = core::mem::take(&mut rest).split_at_mut(slot.range.len());
-            slot.region = Some(region);
-            rest = tail;
-        }
 
-        let run_one = |scratch: &mut Scratch, (slot, item): (&mut Slot<'_>, &R)| {
-            if let Some(region) = slot.region.take() {
-                slot.outcome = op(item, region, scratch);
+        // Run every item into its region. The regions borrow the buffer only in this block.
+        {
+            let mut regions: Vec<&mut [u8]> = Vec::with_capacity(items.len());
+            let mut rest: &mut [u8] = &mut buffer[..total];
+            for slot in &slots {
+                let n = if let Slot::Sized(_, n) = slot { *n } else { 0 };
+                let (region, tail) = core::mem::take(&mut rest).split_at_mut(n);
+                regions.push(region);
+                rest = tail;
             }
-        };
-        if run >= items.len() {
-            let mut scratch = Scratch::default();
-            slots
-                .iter_mut()
-                .zip(items)
-                .for_each(|pair| run_one(&mut scratch, pair));
-        } else {
-            let pool = self.batch_pool()?;
-            pool.install(|| {
+            let run_one =
+                |scratch: &mut Scratch, ((slot, region), item): ((&mut Slot, &mut [u8]), &R)| {
+                    if let Slot::Sized(start, _) = *slot {
+                        *slot = Slot::Ran(start, op(item, region, scratch));
+                    }
+                };
+            if run >= items.len() {
+                let mut scratch = Scratch::default();
                 slots
-                    .par_iter_mut()
-                    .zip(items.par_iter())
-                    .with_min_len(run)
-                    .for_each_init(Scratch::default, run_one);
-            });
+                    .iter_mut()
+                    .zip(regions)
+                    .zip(items)
+                    .for_each(|job| run_one(&mut scratch, job));
+            } else {
+                let pool = self.batch_pool()?;
+                pool.install(|| {
+                    slots
+                        .par_iter_mut()
+                        .zip(regions)
+                        .zip(items.par_iter())
+                        .with_min_len(run)
+                        .for_each_init(Scratch::default, run_one);
+                });
+            }
         }
 
-        // Every region borrow has ended (each was taken by its run); the slots keep ranges.
-        let outcomes: Vec<(usize, Result<Out>)> = slots
-            .into_iter()
-            .map(|slot| (slot.range.start, slot.outcome))
-            .collect();
         let shared = Bytes::from_owner(Recycled {
             buffer,
             secret: matches!(output, Output::Secret),
             home: Arc::clone(buffers),
         });
-        Ok(outcomes
+        Ok(slots
             .into_iter()
-            .map(|(start, outcome)| match outcome? {
-                Out::Written(len) => Ok(shared.slice(start..start + len)),
-                Out::Owned(bytes) => Ok(Bytes::from_owner(bytes)),
+            .map(|slot| match slot {
+                Slot::Ran(start, Ok(Out::Written(len))) => Ok(shared.slice(start..start + len)),
+                Slot::Ran(_, Ok(Out::Owned(bytes))) => Ok(Bytes::from_owner(*bytes)),
+                Slot::Ran(_, Err(e)) | Slot::Failed(e) => Err(e),
+                // Every sized slot ran; a batch never reports an item it did not run.
+                Slot::Sized(..) => Err(Error::Internal),
             })
             .collect())
     }
@@ -506,7 +507,7 @@ impl Keyring {
         match self.encrypt_into(key_id, plaintext, context, region) {
             Err(Error::BufferTooSmall { .. }) => self
                 .encrypt(key_id, plaintext, context)
-                .map(|blob| Out::Owned(Zeroizing::new(blob))),
+                .map(|blob| Out::Owned(Box::new(Zeroizing::new(blob)))),
             other => other.map(Out::Written),
         }
     }
@@ -612,7 +613,9 @@ impl Keyring {
                         scratch.extend_from_slice(plaintext);
                         scratch.extend_from_slice(&blob);
                         plaintext.fill(0);
-                        Ok(Out::Owned(Zeroizing::new(core::mem::take(&mut **scratch))))
+                        Ok(Out::Owned(Box::new(Zeroizing::new(core::mem::take(
+                            &mut **scratch,
+                        )))))
                     }
                 }
             },
