@@ -1256,3 +1256,144 @@ impl Keyring {
         Ok(out)
     }
 }
+
+// ----- snapshots, for sealed export and import ----------------------------------------------
+
+/// Everything that defines a key: what a sealed record carries (see [`crate::seal`]).
+pub(crate) struct KeySnapshot {
+    pub(crate) id: String,
+    pub(crate) spec: KeySpec,
+    pub(crate) usage: KeyUsage,
+    pub(crate) origin: Origin,
+    pub(crate) creation_date: SystemTime,
+    pub(crate) description: String,
+    pub(crate) state: KeyState,
+    pub(crate) deletion_date: Option<SystemTime>,
+    pub(crate) rotation_period: Option<RotationPeriod>,
+    /// Unix nanoseconds of the next due rotation; 0 for none.
+    pub(crate) next_rotation: u64,
+    pub(crate) min_decryption_version: u32,
+    pub(crate) rotate_on_budget: bool,
+    pub(crate) aliases: Vec<String>,
+    pub(crate) versions: Vec<VersionSnapshot>,
+}
+
+/// One version of a [`KeySnapshot`].
+pub(crate) struct VersionSnapshot {
+    pub(crate) number: u32,
+    pub(crate) creation_date: SystemTime,
+    pub(crate) encryptions: u64,
+    pub(crate) material: Zeroizing<Vec<u8>>,
+}
+
+impl Keyring {
+    /// A consistent copy of `key_id`'s definition, material included.
+    pub(crate) fn snapshot(&self, key_id: &str) -> Result<KeySnapshot> {
+        let key = self.resolve(key_id)?;
+        let aliases = self.aliases_of(&key.id);
+        // Management changes take this lock, so state, policy and versions agree.
+        let m = read(&key.mutable);
+        Ok(KeySnapshot {
+            id: key.id.to_string(),
+            spec: key.spec,
+            usage: key.usage,
+            origin: key.origin,
+            creation_date: key.creation_date,
+            description: key.description.clone(),
+            state: m.state,
+            deletion_date: m.deletion_date,
+            rotation_period: m.rotation_period,
+            next_rotation: key.next_rotation.load(Ordering::Acquire),
+            min_decryption_version: key.min_decryption_version.load(Ordering::Acquire),
+            rotate_on_budget: key.rotate_on_budget.load(Ordering::Acquire),
+            aliases,
+            versions: key
+                .versions
+                .iter()
+                .map(|v| VersionSnapshot {
+                    number: v.number,
+                    creation_date: v.creation_date,
+                    encryptions: v.encryptions.load(Ordering::Acquire),
+                    material: Zeroizing::new(v.material.bytes().to_vec()),
+                })
+                .collect(),
+        })
+    }
+
+    /// Adds the key a snapshot describes, with its id, versions, state and aliases.
+    ///
+    /// # Errors
+    /// [`Error::AlreadyExists`] when the id or one of the aliases is taken;
+    /// [`Error::InvalidInput`] for a snapshot that does not describe a valid key.
+    pub(crate) fn restore(&self, snap: KeySnapshot) -> Result<KeyMetadata> {
+        validate_key_id(&snap.id)?;
+        for alias in &snap.aliases {
+            validate_alias(alias)?;
+        }
+        if !snap.spec.allowed_usages().contains(&snap.usage) {
+            return Err(Error::InvalidKeyUsage);
+        }
+        let numbered = snap
+            .versions
+            .iter()
+            .zip(1u32..)
+            .all(|(v, expected)| v.number == expected);
+        if !numbered || (snap.versions.is_empty() && snap.state != KeyState::PendingImport) {
+            return Err(Error::InvalidInput(
+                "a key's versions must be numbered from 1 without gaps",
+            ));
+        }
+        self.sweep_expired();
+        let key = Arc::new(Key {
+            id: snap.id.clone().into_boxed_str(),
+            spec: snap.spec,
+            usage: snap.usage,
+            origin: snap.origin,
+            creation_date: snap.creation_date,
+            description: snap.description,
+            state: AtomicU8::new(state_code(snap.state)),
+            next_rotation: AtomicU64::new(snap.next_rotation),
+            min_decryption_version: AtomicU32::new(snap.min_decryption_version.max(1)),
+            rotate_on_budget: AtomicBool::new(snap.rotate_on_budget),
+            versions: VersionTable::new(),
+            mutable: RwLock::new(Mutable {
+                state: snap.state,
+                rotation_period: snap.rotation_period,
+                deletion_date: snap.deletion_date,
+            }),
+        });
+        for v in &snap.versions {
+            let material =
+                Material::from_bytes(snap.spec, snap.usage, &v.material, &snap.id, v.number)?;
+            let version = Version {
+                number: v.number,
+                creation_date: v.creation_date,
+                material,
+                encryptions: AtomicU64::new(v.encryptions),
+            };
+            if !key.versions.push(version) {
+                return Err(Error::Internal);
+            }
+        }
+        let mut aliases = write(&self.inner.aliases);
+        let mut keys = write(&self.inner.keys);
+        if keys.contains_key(snap.id.as_str())
+            || snap
+                .aliases
+                .iter()
+                .any(|a| aliases.contains_key(a.as_str()))
+        {
+            return Err(Error::AlreadyExists);
+        }
+        for alias in &snap.aliases {
+            aliases.insert(
+                alias.clone().into_boxed_str(),
+                snap.id.clone().into_boxed_str(),
+            );
+        }
+        keys.insert(snap.id.into_boxed_str(), Arc::clone(&key));
+        drop(keys);
+        drop(aliases);
+        Ok(key.metadata(snap.aliases))
+    }
+}

@@ -38,6 +38,7 @@ pub mod keyring;
 mod lookup;
 pub mod mac;
 mod material;
+pub mod seal;
 pub mod sign;
 pub mod spec;
 mod versions;
@@ -52,6 +53,7 @@ pub use datakey::{DataKey, DataKeyPair, DataKeyPairWithoutPlaintext, DataKeySpec
 pub use envelope::BlobInfo;
 pub use error::{Error, Result};
 pub use keyring::{AliasEntry, CreateKey, KeyMetadata, KeyVersionInfo, Keyring, KeyringBuilder};
+pub use seal::{LocalRootKey, RootKey};
 pub use spec::{
     DataKeyPairSpec, EncryptionAlgorithm, KeySpec, KeyState, KeyUsage, MacAlgorithm, MessageType,
     Origin, PendingWindow, RotationPeriod, SigningAlgorithm,

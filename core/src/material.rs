@@ -291,7 +291,6 @@ impl Material {
     }
 
     /// The bytes that recreate this material (for sealed export).
-    #[allow(dead_code)] // used by sealed export, which builds on this model
     pub(crate) fn bytes(&self) -> &[u8] {
         match self {
             Self::Symmetric { root, .. } => root.as_ref(),

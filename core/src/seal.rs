@@ -1,0 +1,532 @@
+//! Sealed key records: a key's whole definition, material included, encrypted and authenticated
+//! under a root key the embedding control plane supplies.
+//!
+//! [`Keyring::export_sealed`] writes a record that the control plane may store anywhere (a
+//! database row, an object store, another region); [`Keyring::import_sealed`] brings the key
+//! back, in this keyring or another, with the same id, versions, state, aliases and policy, so
+//! blobs made before decrypt after: backup and restore, and replicas in other processes or
+//! regions (AWS KMS's multi-Region keys). [`reseal`] moves a record to a new root key.
+//!
+//! The root key is a trait, [`RootKey`]: [`LocalRootKey`] holds 32 bytes in this process; a
+//! control plane can implement it with its own HSM or KMS (AWS KMS's "custom key store"). A
+//! record is envelope-encrypted: a fresh 256-bit record key encrypts the key's definition
+//! (AES-256-GCM) and the root key wraps only those 32 bytes, so an HSM-backed root does one
+//! small operation per record. The byte format is in `FORMAT.md`.
+
+use core::fmt;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use aws_lc_rs::aead::{AES_256_GCM, Aad, LessSafeKey, Nonce, RandomizedNonceKey, UnboundKey};
+use aws_lc_rs::rand;
+use zeroize::Zeroizing;
+
+use crate::aead::{KEY_LEN, NONCE_LEN, TAG_LEN, hkdf_sha256};
+use crate::error::{Error, Result};
+use crate::keyring::{KeyMetadata, KeySnapshot, Keyring, VersionSnapshot};
+use crate::spec::{KeySpec, KeyState, KeyUsage, Origin, RotationPeriod};
+
+/// The first bytes of every sealed record.
+pub const RECORD_MAGIC: [u8; 4] = *b"KPSR";
+/// The record format this version writes and reads.
+pub const RECORD_FORMAT_V1: u8 = 0x01;
+/// The longest root key id a record can name.
+pub const MAX_ROOT_ID_LEN: usize = 255;
+
+/// Bound into every wrap of a record key, with the key id after it.
+const WRAP_CONTEXT: &[u8] = b"keyplane sealed record key v1\0";
+/// HKDF `info` of a [`LocalRootKey`]'s wrapping key.
+const LOCAL_ROOT_INFO: &[u8] = b"keyplane local root key v1";
+
+/// A root key: wraps and unwraps the 32-byte key of each sealed record.
+///
+/// Implement it to keep the root in an HSM or an external KMS; [`LocalRootKey`] keeps it in
+/// this process. `wrap` must authenticate `aad`, and `unwrap` must fail (with
+/// [`Error::InvalidCiphertext`]) for anything `wrap` did not produce with that same `aad`.
+pub trait RootKey: Send + Sync {
+    /// A short name for this root key (1 to 255 bytes), written in the clear in each record so
+    /// an operator can tell which root a record needs.
+    fn id(&self) -> &str;
+
+    /// Encrypts and authenticates `record_key`, binding `aad`.
+    ///
+    /// # Errors
+    /// Whatever the implementation fails with; Keyplane passes it on.
+    fn wrap(&self, record_key: &[u8], aad: &[u8]) -> Result<Vec<u8>>;
+
+    /// Reverses [`wrap`](Self::wrap).
+    ///
+    /// # Errors
+    /// [`Error::InvalidCiphertext`] for anything not wrapped by this root with this `aad`.
+    fn unwrap(&self, wrapped: &[u8], aad: &[u8]) -> Result<Zeroizing<Vec<u8>>>;
+}
+
+/// A root key held in this process: AES-256-GCM under a key derived (HKDF-SHA256) from 32
+/// bytes of root material, with a random nonce per wrap.
+pub struct LocalRootKey {
+    id: String,
+    key: RandomizedNonceKey,
+}
+
+impl LocalRootKey {
+    /// A root key named `id` from 32 bytes of material.
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] for material that is not 32 bytes or an id that is empty or
+    /// longer than 255 bytes.
+    pub fn new(id: impl Into<String>, material: &[u8]) -> Result<Self> {
+        let id = id.into();
+        if id.is_empty() || id.len() > MAX_ROOT_ID_LEN {
+            return Err(Error::InvalidInput("root key id must be 1 to 255 bytes"));
+        }
+        if material.len() != KEY_LEN {
+            return Err(Error::InvalidInput("root key material must be 32 bytes"));
+        }
+        let mut derived = Zeroizing::new([0u8; KEY_LEN]);
+        hkdf_sha256(&[], material, &[LOCAL_ROOT_INFO], derived.as_mut())?;
+        let key =
+            RandomizedNonceKey::new(&AES_256_GCM, derived.as_ref()).map_err(|_| Error::Internal)?;
+        Ok(Self { id, key })
+    }
+
+    /// Fresh root material from the system's random number generator, to store (for example in
+    /// a 0600 file) and pass to [`new`](Self::new).
+    ///
+    /// # Errors
+    /// [`Error::Internal`] if the random number generator fails.
+    pub fn generate_material() -> Result<Zeroizing<[u8; KEY_LEN]>> {
+        crate::aead::random_root()
+    }
+}
+
+impl fmt::Debug for LocalRootKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("LocalRootKey")
+            .field("id", &self.id)
+            .finish_non_exhaustive()
+    }
+}
+
+impl RootKey for LocalRootKey {
+    fn id(&self) -> &str {
+        &self.id
+    }
+
+    fn wrap(&self, record_key: &[u8], aad: &[u8]) -> Result<Vec<u8>> {
+        let mut sealed = record_key.to_vec();
+        let nonce = self
+            .key
+            .seal_in_place_append_tag(Aad::from(aad), &mut sealed)
+            .map_err(|_| Error::Internal)?;
+        let mut out = Vec::with_capacity(NONCE_LEN + sealed.len());
+        out.extend_from_slice(nonce.as_ref());
+        out.extend_from_slice(&sealed);
+        Ok(out)
+    }
+
+    fn unwrap(&self, wrapped: &[u8], aad: &[u8]) -> Result<Zeroizing<Vec<u8>>> {
+        if wrapped.len() < NONCE_LEN + TAG_LEN {
+            return Err(Error::InvalidCiphertext);
+        }
+        let (nonce, sealed) = wrapped.split_at(NONCE_LEN);
+        let nonce =
+            Nonce::try_assume_unique_for_key(nonce).map_err(|_| Error::InvalidCiphertext)?;
+        let mut buf = Zeroizing::new(sealed.to_vec());
+        let len = self
+            .key
+            .open_in_place(nonce, Aad::from(aad), &mut buf)
+            .map_err(|_| Error::InvalidCiphertext)?
+            .len();
+        buf.truncate(len);
+        Ok(buf)
+    }
+}
+
+/// What a sealed record says in the clear.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordInfo {
+    /// The record format (1).
+    pub format: u8,
+    /// The id of the key inside.
+    pub key_id: String,
+    /// The id of the root key that sealed it.
+    pub root_id: String,
+}
+
+/// Reads a record's clear header (nothing in it is authenticated until the record is opened).
+///
+/// # Errors
+/// [`Error::InvalidInput`] for bytes that are not a sealed record of a known format.
+pub fn inspect(record: &[u8]) -> Result<RecordInfo> {
+    let parsed = Parsed::new(record)?;
+    Ok(RecordInfo {
+        format: RECORD_FORMAT_V1,
+        key_id: parsed.key_id.to_owned(),
+        root_id: parsed.root_id.to_owned(),
+    })
+}
+
+/// Moves a record from `old` root key to `new` (root rotation) without loading the key into a
+/// keyring.
+///
+/// # Errors
+/// As [`Keyring::import_sealed`] for `old`, and whatever `new.wrap` fails with.
+pub fn reseal(record: &[u8], old: &dyn RootKey, new: &dyn RootKey) -> Result<Vec<u8>> {
+    let parsed = Parsed::new(record)?;
+    let payload = parsed.open(old)?;
+    seal_payload(parsed.key_id, &payload, new)
+}
+
+impl Keyring {
+    /// The key `key_id` (or alias) as a sealed record under `root`: every version, the
+    /// metadata, state, aliases, rotation policy and counters.
+    ///
+    /// # Errors
+    /// [`Error::NotFound`]; whatever `root.wrap` fails with.
+    pub fn export_sealed(&self, key_id: &str, root: &dyn RootKey) -> Result<Vec<u8>> {
+        let snapshot = self.snapshot(key_id)?;
+        let payload = encode(&snapshot)?;
+        seal_payload(&snapshot.id, &payload, root)
+    }
+
+    /// Adds the key in a sealed record (from [`export_sealed`](Self::export_sealed)) to this
+    /// keyring, with its id, versions, state and aliases.
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] for bytes that are not a sealed record, or one sealed under a
+    /// root key with another id; [`Error::InvalidCiphertext`] for a record that is not
+    /// authentic under `root` (tampered, truncated, or another root with the same id);
+    /// [`Error::AlreadyExists`] when the key id or one of its aliases is taken here.
+    pub fn import_sealed(&self, record: &[u8], root: &dyn RootKey) -> Result<KeyMetadata> {
+        let parsed = Parsed::new(record)?;
+        let payload = parsed.open(root)?;
+        let snapshot = decode(parsed.key_id, &payload)?;
+        self.restore(snapshot)
+    }
+}
+
+// ----- record layout ------------------------------------------------------------------------
+
+fn wrap_aad(key_id: &str) -> Vec<u8> {
+    let mut aad = Vec::with_capacity(WRAP_CONTEXT.len() + key_id.len());
+    aad.extend_from_slice(WRAP_CONTEXT);
+    aad.extend_from_slice(key_id.as_bytes());
+    aad
+}
+
+fn seal_payload(key_id: &str, payload: &[u8], root: &dyn RootKey) -> Result<Vec<u8>> {
+    let root_id = root.id();
+    let key_id_len = u8::try_from(key_id.len()).map_err(|_| Error::Internal)?;
+    let root_id_len = u8::try_from(root_id.len())
+        .ok()
+        .filter(|&n| n > 0)
+        .ok_or(Error::InvalidInput("root key id must be 1 to 255 bytes"))?;
+
+    let mut record_key = Zeroizing::new([0u8; KEY_LEN]);
+    rand::fill(record_key.as_mut()).map_err(|_| Error::Internal)?;
+    let wrapped = root.wrap(record_key.as_ref(), &wrap_aad(key_id))?;
+    let wrapped_len = u16::try_from(wrapped.len())
+        .map_err(|_| Error::LimitExceeded("wrapped record key longer than 65535 bytes"))?;
+
+    let mut record = Vec::with_capacity(
+        8 + key_id.len() + root_id.len() + wrapped.len() + NONCE_LEN + payload.len() + TAG_LEN,
+    );
+    record.extend_from_slice(&RECORD_MAGIC);
+    record.push(RECORD_FORMAT_V1);
+    record.push(key_id_len);
+    record.extend_from_slice(key_id.as_bytes());
+    record.push(root_id_len);
+    record.extend_from_slice(root_id.as_bytes());
+    record.extend_from_slice(&wrapped_len.to_be_bytes());
+    record.extend_from_slice(&wrapped);
+    let header_len = record.len();
+
+    // The record key is fresh for every record, so a random nonce is only belt and braces.
+    let mut nonce = [0u8; NONCE_LEN];
+    rand::fill(&mut nonce).map_err(|_| Error::Internal)?;
+    record.extend_from_slice(&nonce);
+    record.extend_from_slice(payload);
+    let key = payload_key(record_key.as_ref())?;
+    let (head, body) = record.split_at_mut(header_len + NONCE_LEN);
+    let tag = key
+        .seal_in_place_separate_tag(
+            Nonce::assume_unique_for_key(nonce),
+            Aad::from(&head[..header_len]),
+            body,
+        )
+        .map_err(|_| Error::Internal)?;
+    record.extend_from_slice(tag.as_ref());
+    Ok(record)
+}
+
+fn payload_key(record_key: &[u8]) -> Result<LessSafeKey> {
+    UnboundKey::new(&AES_256_GCM, record_key)
+        .map(LessSafeKey::new)
+        .map_err(|_| Error::InvalidCiphertext)
+}
+
+/// A record's header fields, borrowed from it.
+struct Parsed<'a> {
+    header: &'a [u8],
+    key_id: &'a str,
+    root_id: &'a str,
+    wrapped: &'a [u8],
+    nonce: [u8; NONCE_LEN],
+    sealed: &'a [u8],
+}
+
+impl<'a> Parsed<'a> {
+    fn new(record: &'a [u8]) -> Result<Self> {
+        const NOT_A_RECORD: Error = Error::InvalidInput("not a Keyplane sealed key record");
+        let mut r = Reader::new(record, NOT_A_RECORD);
+        if r.take(RECORD_MAGIC.len())? != RECORD_MAGIC {
+            return Err(NOT_A_RECORD);
+        }
+        if r.u8()? != RECORD_FORMAT_V1 {
+            return Err(Error::InvalidInput(
+                "sealed key record of an unknown format",
+            ));
+        }
+        let key_id = r.str8()?;
+        let root_id = r.str8()?;
+        let wrapped_len = usize::from(r.u16()?);
+        let wrapped = r.take(wrapped_len)?;
+        let header = &record[..r.pos];
+        let nonce = r.take(NONCE_LEN)?.try_into().map_err(|_| NOT_A_RECORD)?;
+        let sealed = r.rest();
+        if sealed.len() < TAG_LEN {
+            return Err(NOT_A_RECORD);
+        }
+        Ok(Self {
+            header,
+            key_id,
+            root_id,
+            wrapped,
+            nonce,
+            sealed,
+        })
+    }
+
+    /// The authenticated, decrypted payload.
+    fn open(&self, root: &dyn RootKey) -> Result<Zeroizing<Vec<u8>>> {
+        if self.root_id != root.id() {
+            return Err(Error::InvalidInput(
+                "sealed key record was sealed under a root key with another id",
+            ));
+        }
+        let record_key = root.unwrap(self.wrapped, &wrap_aad(self.key_id))?;
+        let key = payload_key(&record_key)?;
+        let mut payload = Zeroizing::new(self.sealed.to_vec());
+        let len = key
+            .open_in_place(
+                Nonce::assume_unique_for_key(self.nonce),
+                Aad::from(self.header),
+                &mut payload,
+            )
+            .map_err(|_| Error::InvalidCiphertext)?
+            .len();
+        payload.truncate(len);
+        Ok(payload)
+    }
+}
+
+// ----- payload encoding ---------------------------------------------------------------------
+
+fn nanos(t: SystemTime) -> u64 {
+    t.duration_since(UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX))
+}
+
+fn time(nanos: u64) -> SystemTime {
+    UNIX_EPOCH + Duration::from_nanos(nanos)
+}
+
+struct Writer(Zeroizing<Vec<u8>>);
+
+impl Writer {
+    fn u8(&mut self, v: u8) {
+        self.0.push(v);
+    }
+    fn u16(&mut self, v: u16) {
+        self.0.extend_from_slice(&v.to_be_bytes());
+    }
+    fn u32(&mut self, v: u32) {
+        self.0.extend_from_slice(&v.to_be_bytes());
+    }
+    fn u64(&mut self, v: u64) {
+        self.0.extend_from_slice(&v.to_be_bytes());
+    }
+    fn bytes32(&mut self, v: &[u8]) -> Result<()> {
+        self.u32(u32::try_from(v.len()).map_err(|_| Error::LimitExceeded("field too long"))?);
+        self.0.extend_from_slice(v);
+        Ok(())
+    }
+    fn str8(&mut self, v: &str) -> Result<()> {
+        self.u8(u8::try_from(v.len()).map_err(|_| Error::Internal)?);
+        self.0.extend_from_slice(v.as_bytes());
+        Ok(())
+    }
+    fn opt_time(&mut self, v: Option<SystemTime>) {
+        self.u8(u8::from(v.is_some()));
+        self.u64(v.map_or(0, nanos));
+    }
+}
+
+fn encode(s: &KeySnapshot) -> Result<Zeroizing<Vec<u8>>> {
+    let mut w = Writer(Zeroizing::new(Vec::with_capacity(
+        256 + s
+            .versions
+            .iter()
+            .map(|v| 24 + v.material.len())
+            .sum::<usize>(),
+    )));
+    w.str8(s.spec.as_str())?;
+    w.str8(s.usage.as_str())?;
+    w.str8(s.origin.as_str())?;
+    w.str8(s.state.as_str())?;
+    w.u64(nanos(s.creation_date));
+    w.bytes32(s.description.as_bytes())?;
+    w.opt_time(s.deletion_date);
+    match s.rotation_period {
+        Some(p) => {
+            w.u8(1);
+            w.u64(p.as_duration().as_secs());
+            w.u32(p.as_duration().subsec_nanos());
+        }
+        None => {
+            w.u8(0);
+            w.u64(0);
+            w.u32(0);
+        }
+    }
+    w.u64(s.next_rotation);
+    w.u32(s.min_decryption_version);
+    w.u8(u8::from(s.rotate_on_budget));
+    w.u16(u16::try_from(s.aliases.len()).map_err(|_| Error::LimitExceeded("too many aliases"))?);
+    for alias in &s.aliases {
+        w.str8(alias)?;
+    }
+    w.u32(u32::try_from(s.versions.len()).map_err(|_| Error::Internal)?);
+    for v in &s.versions {
+        w.u32(v.number);
+        w.u64(nanos(v.creation_date));
+        w.u64(v.encryptions);
+        w.bytes32(&v.material)?;
+    }
+    Ok(w.0)
+}
+
+/// Bounds-checked reads; every failure is `err`.
+struct Reader<'a> {
+    bytes: &'a [u8],
+    pos: usize,
+    err: Error,
+}
+
+impl<'a> Reader<'a> {
+    fn new(bytes: &'a [u8], err: Error) -> Self {
+        Self { bytes, pos: 0, err }
+    }
+    fn take(&mut self, n: usize) -> Result<&'a [u8]> {
+        let end = self.pos.checked_add(n).ok_or(self.err)?;
+        let out = self.bytes.get(self.pos..end).ok_or(self.err)?;
+        self.pos = end;
+        Ok(out)
+    }
+    fn rest(&mut self) -> &'a [u8] {
+        let out = &self.bytes[self.pos..];
+        self.pos = self.bytes.len();
+        out
+    }
+    fn array<const N: usize>(&mut self) -> Result<[u8; N]> {
+        self.take(N)?.try_into().map_err(|_| self.err)
+    }
+    fn u8(&mut self) -> Result<u8> {
+        Ok(self.array::<1>()?[0])
+    }
+    fn u16(&mut self) -> Result<u16> {
+        Ok(u16::from_be_bytes(self.array()?))
+    }
+    fn u32(&mut self) -> Result<u32> {
+        Ok(u32::from_be_bytes(self.array()?))
+    }
+    fn u64(&mut self) -> Result<u64> {
+        Ok(u64::from_be_bytes(self.array()?))
+    }
+    fn str_of(&self, bytes: &'a [u8]) -> Result<&'a str> {
+        core::str::from_utf8(bytes).map_err(|_| self.err)
+    }
+    fn str8(&mut self) -> Result<&'a str> {
+        let n = usize::from(self.u8()?);
+        let bytes = self.take(n)?;
+        self.str_of(bytes)
+    }
+    fn bytes32(&mut self) -> Result<&'a [u8]> {
+        let n = usize::try_from(self.u32()?).map_err(|_| self.err)?;
+        self.take(n)
+    }
+    fn opt_time(&mut self) -> Result<Option<SystemTime>> {
+        let present = self.u8()? != 0;
+        let t = self.u64()?;
+        Ok(present.then(|| time(t)))
+    }
+}
+
+fn decode(key_id: &str, payload: &[u8]) -> Result<KeySnapshot> {
+    // The payload authenticated, so a malformed one was written by something else.
+    const MALFORMED: Error = Error::InvalidInput("sealed key record payload is malformed");
+    let mut r = Reader::new(payload, MALFORMED);
+    let spec: KeySpec = r.str8()?.parse()?;
+    let usage: KeyUsage = r.str8()?.parse()?;
+    let origin: Origin = r.str8()?.parse()?;
+    let state: KeyState = r.str8()?.parse()?;
+    let creation_date = time(r.u64()?);
+    let description = r.bytes32()?;
+    let description = r.str_of(description)?.to_owned();
+    let deletion_date = r.opt_time()?;
+    let has_rotation = r.u8()? != 0;
+    let (secs, subsec) = (r.u64()?, r.u32()?);
+    let rotation_period = if has_rotation {
+        Some(RotationPeriod::custom(Duration::new(secs, subsec)).map_err(|_| MALFORMED)?)
+    } else {
+        None
+    };
+    let next_rotation = r.u64()?;
+    let min_decryption_version = r.u32()?;
+    let rotate_on_budget = r.u8()? != 0;
+    let aliases = (0..r.u16()?)
+        .map(|_| r.str8().map(str::to_owned))
+        .collect::<Result<Vec<_>>>()?;
+    let count = r.u32()?;
+    let mut versions = Vec::new();
+    for _ in 0..count {
+        let number = r.u32()?;
+        let creation_date = time(r.u64()?);
+        let encryptions = r.u64()?;
+        let material = Zeroizing::new(r.bytes32()?.to_vec());
+        versions.push(VersionSnapshot {
+            number,
+            creation_date,
+            encryptions,
+            material,
+        });
+    }
+    if r.pos != payload.len() {
+        return Err(MALFORMED);
+    }
+    Ok(KeySnapshot {
+        id: key_id.to_owned(),
+        spec,
+        usage,
+        origin,
+        creation_date,
+        description,
+        state,
+        deletion_date,
+        rotation_period,
+        next_rotation,
+        min_decryption_version,
+        rotate_on_budget,
+        aliases,
+        versions,
+    })
+}
