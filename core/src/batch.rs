@@ -233,10 +233,10 @@ impl PoolSource {
 fn built(slot: &Mutex<Option<ForkedPool>>, threads: usize) -> Result<Arc<ThreadPool>> {
     let generation = fork::generation();
     let mut slot = slot.lock().unwrap_or_else(PoisonError::into_inner);
-    if let Some(existing) = slot.as_ref() {
-        if existing.generation == generation {
-            return Ok(Arc::clone(&existing.pool));
-        }
+    if let Some(existing) = slot.as_ref()
+        && existing.generation == generation
+    {
+        return Ok(Arc::clone(&existing.pool));
     }
     let pool = ThreadPoolBuilder::new()
         .num_threads(threads)

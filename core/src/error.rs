@@ -37,6 +37,9 @@ pub enum Error {
     /// The ciphertext was made with a key version older than the key's minimum decryption
     /// version.
     VersionRetired,
+    /// The key store could not be read or written (or is in use by another process); the text
+    /// says which. The change that needed it was not made.
+    Storage(&'static str),
     /// The underlying cryptographic library failed unexpectedly (for example, the system random
     /// number generator). Never caused by bad input.
     Internal,
@@ -58,6 +61,7 @@ impl Error {
             Self::UnsupportedAlgorithm => "KP_UNSUPPORTED_ALGORITHM",
             Self::LimitExceeded(_) => "KP_LIMIT_EXCEEDED",
             Self::VersionRetired => "KP_VERSION_RETIRED",
+            Self::Storage(_) => "KP_STORAGE",
             Self::Internal => "KP_INTERNAL",
         }
     }
@@ -77,6 +81,7 @@ impl Error {
             Self::UnsupportedAlgorithm => 9,
             Self::LimitExceeded(_) => 10,
             Self::VersionRetired => 11,
+            Self::Storage(_) => 12,
             Self::Internal => 100,
         }
     }
@@ -100,6 +105,7 @@ impl fmt::Display for Error {
             Self::VersionRetired => {
                 f.write_str("key version is below the key's minimum decryption version")
             }
+            Self::Storage(what) => write!(f, "key store: {what}"),
             Self::Internal => f.write_str("internal cryptographic failure"),
         }
     }

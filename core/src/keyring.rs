@@ -4,7 +4,7 @@ use core::fmt;
 use core::num::NonZeroU64;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU32, AtomicU64, Ordering};
-use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::sync::{Arc, Mutex, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use aws_lc_rs::rand;
@@ -18,10 +18,12 @@ use crate::envelope::{self, MAX_KEY_ID_LEN};
 use crate::error::{Error, Result};
 use crate::lookup;
 use crate::material::{self, Material};
+use crate::seal::{self, RootKey};
 use crate::spec::{
     EncryptionAlgorithm, KeySpec, KeyState, KeyUsage, MacAlgorithm, Origin, PendingWindow,
     RotationPeriod, SigningAlgorithm,
 };
+use crate::store::{LoadProblem, Store};
 use crate::versions::{Version, VersionTable};
 
 /// Encryptions allowed per key version per keyring instance before the key rotates (or refuses):
@@ -223,8 +225,56 @@ impl KeyringBuilder {
                 aliases: RwLock::new(HashMap::new()),
                 encryption_budget: self.encryption_budget.get(),
                 batch: self.batch,
+                persistence: None,
             }),
         }
+    }
+
+    /// A keyring on `store`: every key in it is loaded (records sealed under `root`), and every
+    /// later change (create, import, rotate, state, policy, alias) is written to the store
+    /// before the call that makes it returns. Keys whose records cannot be loaded are left out
+    /// and named in the returned [`LoadProblem`]s; every other key loads.
+    ///
+    /// # Errors
+    /// [`Error::Storage`] when the store cannot be listed.
+    pub fn open(self, store: Store, root: Arc<dyn RootKey>) -> Result<(Keyring, Vec<LoadProblem>)> {
+        let records = store.records()?;
+        let ring = Keyring {
+            inner: Arc::new(Inner {
+                id: NEXT_KEYRING_ID.fetch_add(1, Ordering::Relaxed),
+                generation: AtomicU64::new(0),
+                keys: RwLock::new(HashMap::new()),
+                aliases: RwLock::new(HashMap::new()),
+                encryption_budget: self.encryption_budget.get(),
+                batch: self.batch,
+                persistence: None,
+            }),
+        };
+        let mut problems = Vec::new();
+        for (path, bytes) in records {
+            let loaded = bytes.and_then(|bytes| {
+                let snapshot = seal::open_snapshot(&bytes, &*root)?;
+                if !store.is_record_of(&path, &snapshot.id) {
+                    return Err(Error::InvalidInput("record does not match its file name"));
+                }
+                ring.restore(snapshot).map(drop)
+            });
+            if let Err(error) = loaded {
+                problems.push(LoadProblem { path, error });
+            }
+        }
+        let mut inner = Arc::into_inner(ring.inner).ok_or(Error::Internal)?;
+        inner.persistence = Some(Persistence {
+            store,
+            root,
+            writing: Mutex::new(()),
+        });
+        Ok((
+            Keyring {
+                inner: Arc::new(inner),
+            },
+            problems,
+        ))
     }
 }
 
@@ -248,7 +298,23 @@ struct Inner {
     aliases: RwLock<HashMap<Box<str>, Box<str>>>,
     encryption_budget: u64,
     batch: BatchConfig,
+    /// The store every change is written to, for a keyring opened on one.
+    persistence: Option<Persistence>,
 }
+
+/// A store-backed keyring's store and root key.
+struct Persistence {
+    store: Store,
+    root: Arc<dyn RootKey>,
+    /// Serializes record writes, so an older state of a key never lands after a newer one.
+    /// Lock order: a key's `mutable`, then this, then the maps.
+    writing: Mutex<()>,
+}
+
+/// A store-backed keyring writes each version's encryption count rounded up to the next
+/// multiple of this, and writes again when the count gets there: a restart never resumes below
+/// the true count, at the cost of one record write per 2^20 encryptions of a version.
+const COUNT_RESERVATION: u64 = 1 << 20;
 
 static NEXT_KEYRING_ID: AtomicU64 = AtomicU64::new(1);
 
@@ -273,6 +339,11 @@ pub(crate) struct Key {
     mutable: RwLock<Mutable>,
 }
 
+/// Makes a key's next state durable before it takes effect: given the key, its management state
+/// and (for a rotation) the version about to be published.
+type Durable<'a> = &'a dyn Fn(&Key, &Mutable, &Version) -> Result<()>;
+
+#[derive(Clone)]
 struct Mutable {
     state: KeyState,
     rotation_period: Option<RotationPeriod>,
@@ -388,13 +459,16 @@ impl Key {
     }
 
     /// Appends a version; callers hold the write lock on `mutable` (passed as `m`).
-    fn push_version(&self, m: &mut Mutable, material: &[u8]) -> Result<u32> {
+    /// Adds a version made from `material`. `durable` runs with the version built but not yet
+    /// visible (a store-backed keyring writes it down there); if it fails, nothing changes.
+    fn push_version(&self, m: &mut Mutable, material: &[u8], durable: Durable<'_>) -> Result<u32> {
         let number = self
             .versions
             .next_number()
             .ok_or(Error::LimitExceeded("too many key versions"))?;
         let material = Material::from_bytes(self.spec, self.usage, material, &self.id, number)?;
         let version = Version::new(number, material);
+        durable(self, m, &version)?;
         let created = version.creation_date;
         if !self.versions.push(version) {
             return Err(Error::Internal);
@@ -413,15 +487,17 @@ impl Key {
         self.next_rotation.store(next, Ordering::Release);
     }
 
-    /// The version to encrypt under, with one encryption reserved against the budget.
-    fn version_for_encrypt(&self, budget: u64) -> Result<&Version> {
+    /// The version to encrypt under, with one encryption reserved against the budget, and how
+    /// many encryptions that version has counted with this one. New versions made here (a
+    /// rotation that fell due) pass through `durable` first.
+    fn version_for_encrypt(&self, budget: u64, durable: Durable<'_>) -> Result<(&Version, u64)> {
         let due = self.next_rotation.load(Ordering::Acquire);
         if due != 0 && unix_nanos(SystemTime::now()) >= due {
             let mut m = write(&self.mutable);
             // Another thread may have rotated while we waited for the lock.
             let due = self.next_rotation.load(Ordering::Acquire);
             if due != 0 && unix_nanos(SystemTime::now()) >= due {
-                self.push_version(&mut m, &material::generate_bytes(self.spec)?)?;
+                self.push_version(&mut m, &material::generate_bytes(self.spec)?, durable)?;
             }
         }
         loop {
@@ -432,8 +508,8 @@ impl Key {
                     .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
                         (n < budget).then(|| n + 1)
                     });
-            if reserved.is_ok() {
-                return Ok(version);
+            if let Ok(before) = reserved {
+                return Ok((version, before + 1));
             }
             if !self.rotate_on_budget.load(Ordering::Acquire) {
                 return Err(Error::LimitExceeded(
@@ -443,7 +519,7 @@ impl Key {
             let mut m = write(&self.mutable);
             // Rotate once, however many threads found the budget spent.
             if self.versions.current_number() == version.number {
-                self.push_version(&mut m, &material::generate_bytes(self.spec)?)?;
+                self.push_version(&mut m, &material::generate_bytes(self.spec)?, durable)?;
             }
         }
     }
@@ -599,7 +675,8 @@ impl Keyring {
         {
             let mut m = write(&key.mutable);
             for material in versions {
-                key.push_version(&mut m, material)?;
+                // Not yet visible to anyone: written down below, once it is in the keyring.
+                key.push_version(&mut m, material, &|_, _, _| Ok(()))?;
             }
         }
         let mut aliases = write(&self.inner.aliases);
@@ -616,6 +693,7 @@ impl Keyring {
         keys.insert(id.into_boxed_str(), Arc::clone(&key));
         drop(keys);
         drop(aliases);
+        self.persist_new(&key)?;
         Ok(key.metadata(options.alias.iter().cloned().collect()))
     }
 
@@ -682,10 +760,16 @@ impl Keyring {
             let mut keys = write(&self.inner.keys);
             // A racing purge may already have removed it and its id been reused: only ever
             // remove this very key.
-            if keys.get(&*key.id).is_some_and(|k| Arc::ptr_eq(k, key)) {
+            let removed = keys.get(&*key.id).is_some_and(|k| Arc::ptr_eq(k, key));
+            if removed {
                 keys.remove(&*key.id);
                 aliases.retain(|_, target| **target != *key.id);
                 self.bump_generation();
+            }
+            drop(keys);
+            drop(aliases);
+            if removed {
+                self.forget_record(&key.id);
             }
         }
         due
@@ -741,8 +825,31 @@ impl Keyring {
         f: impl FnOnce(&Key, &mut Mutable) -> Result<()>,
     ) -> Result<()> {
         let key = self.resolve(key_id)?;
+        self.change(&key, f)
+    }
+
+    /// Applies `f` to `key`'s management state and, in a store-backed keyring, writes the result
+    /// down before returning; if that fails, the key is put back as it was.
+    fn change(&self, key: &Key, f: impl FnOnce(&Key, &mut Mutable) -> Result<()>) -> Result<()> {
         let mut m = write(&key.mutable);
-        f(&key, &mut m)
+        let before = (
+            m.clone(),
+            key.state.load(Ordering::Acquire),
+            key.next_rotation.load(Ordering::Acquire),
+            key.min_decryption_version.load(Ordering::Acquire),
+            key.rotate_on_budget.load(Ordering::Acquire),
+        );
+        f(key, &mut m)?;
+        if let Err(e) = self.persist_locked(key, &m, None) {
+            *m = before.0;
+            key.state.store(before.1, Ordering::Release);
+            key.next_rotation.store(before.2, Ordering::Release);
+            key.min_decryption_version
+                .store(before.3, Ordering::Release);
+            key.rotate_on_budget.store(before.4, Ordering::Release);
+            return Err(e);
+        }
+        Ok(())
     }
 
     /// Enables a disabled key.
@@ -817,13 +924,18 @@ impl Keyring {
         validate_alias(alias)?;
         self.sweep_expired();
         let key = self.resolve(key_id)?;
-        let mut aliases = write(&self.inner.aliases);
-        if aliases.contains_key(alias) {
-            return Err(Error::AlreadyExists);
+        {
+            let mut aliases = write(&self.inner.aliases);
+            if aliases.contains_key(alias) {
+                return Err(Error::AlreadyExists);
+            }
+            aliases.insert(alias.into(), key.id.clone());
+            self.bump_generation();
         }
-        aliases.insert(alias.into(), key.id.clone());
-        self.bump_generation();
-        Ok(())
+        self.persist_key(&key).inspect_err(|_| {
+            write(&self.inner.aliases).remove(alias);
+            self.bump_generation();
+        })
     }
 
     /// Points an existing alias at another key.
@@ -833,11 +945,25 @@ impl Keyring {
     pub fn update_alias(&self, alias: &str, key_id: &str) -> Result<()> {
         validate_alias(alias)?;
         let key = self.resolve(key_id)?;
-        let mut aliases = write(&self.inner.aliases);
-        let target = aliases.get_mut(alias).ok_or(Error::NotFound)?;
-        *target = key.id.clone();
-        self.bump_generation();
-        Ok(())
+        let previous = {
+            let mut aliases = write(&self.inner.aliases);
+            let target = aliases.get_mut(alias).ok_or(Error::NotFound)?;
+            let previous = core::mem::replace(target, key.id.clone());
+            self.bump_generation();
+            previous
+        };
+        let old_key = read(&self.inner.keys).get(&previous).cloned();
+        let persisted = self.persist_key(&key).and_then(|()| {
+            old_key
+                .as_deref()
+                .map_or(Ok(()), |old| self.persist_key(old))
+        });
+        persisted.inspect_err(|_| {
+            if let Some(target) = write(&self.inner.aliases).get_mut(alias) {
+                *target = previous.clone();
+            }
+            self.bump_generation();
+        })
     }
 
     /// Deletes an alias (the key is untouched).
@@ -845,11 +971,17 @@ impl Keyring {
     /// # Errors
     /// [`Error::NotFound`].
     pub fn delete_alias(&self, alias: &str) -> Result<()> {
-        write(&self.inner.aliases)
+        let target = write(&self.inner.aliases)
             .remove(alias)
             .ok_or(Error::NotFound)?;
         self.bump_generation();
-        Ok(())
+        let key = read(&self.inner.keys).get(&target).cloned();
+        key.as_deref()
+            .map_or(Ok(()), |key| self.persist_key(key))
+            .inspect_err(|_| {
+                write(&self.inner.aliases).insert(alias.into(), target.clone());
+                self.bump_generation();
+            })
     }
 
     /// Every alias, sorted by name.
@@ -888,7 +1020,9 @@ impl Keyring {
         key.require_symmetric()?;
         let material = material::generate_bytes(key.spec)?;
         let mut m = write(&key.mutable);
-        key.push_version(&mut m, &material)
+        key.push_version(&mut m, &material, &|key, m, v| {
+            self.persist_locked(key, m, Some(v))
+        })
     }
 
     /// Turns on automatic rotation with `period`, counted from the current version's creation.
@@ -897,14 +1031,15 @@ impl Keyring {
     /// [`Error::NotFound`]; [`Error::UnsupportedAlgorithm`] for keys that do not rotate.
     pub fn enable_key_rotation(&self, key_id: &str, period: RotationPeriod) -> Result<()> {
         let key = self.symmetric_for_admin(key_id)?;
-        let mut m = write(&key.mutable);
-        m.rotation_period = Some(period);
-        let from = key
-            .versions
-            .current()
-            .map_or_else(SystemTime::now, |v| v.creation_date);
-        key.schedule_rotation(&m, from);
-        Ok(())
+        self.change(&key, |key, m| {
+            m.rotation_period = Some(period);
+            let from = key
+                .versions
+                .current()
+                .map_or_else(SystemTime::now, |v| v.creation_date);
+            key.schedule_rotation(m, from);
+            Ok(())
+        })
     }
 
     /// Turns off automatic (periodic) rotation.
@@ -913,10 +1048,11 @@ impl Keyring {
     /// [`Error::NotFound`]; [`Error::UnsupportedAlgorithm`] for keys that do not rotate.
     pub fn disable_key_rotation(&self, key_id: &str) -> Result<()> {
         let key = self.symmetric_for_admin(key_id)?;
-        let mut m = write(&key.mutable);
-        m.rotation_period = None;
-        key.schedule_rotation(&m, SystemTime::now());
-        Ok(())
+        self.change(&key, |key, m| {
+            m.rotation_period = None;
+            key.schedule_rotation(m, SystemTime::now());
+            Ok(())
+        })
     }
 
     /// Whether the key rotates (`true`) or refuses further encryptions (`false`) once a version's
@@ -926,8 +1062,10 @@ impl Keyring {
     /// [`Error::NotFound`]; [`Error::UnsupportedAlgorithm`] for keys that do not rotate.
     pub fn set_rotate_on_budget(&self, key_id: &str, rotate: bool) -> Result<()> {
         let key = self.symmetric_for_admin(key_id)?;
-        key.rotate_on_budget.store(rotate, Ordering::Release);
-        Ok(())
+        self.change(&key, |key, _| {
+            key.rotate_on_budget.store(rotate, Ordering::Release);
+            Ok(())
+        })
     }
 
     /// Refuses blobs made under versions older than `version` ([`Error::VersionRetired`]).
@@ -942,8 +1080,10 @@ impl Keyring {
                 "minimum decryption version must be between 1 and the current version",
             ));
         }
-        key.min_decryption_version.store(version, Ordering::Release);
-        Ok(())
+        self.change(&key, |key, _| {
+            key.min_decryption_version.store(version, Ordering::Release);
+            Ok(())
+        })
     }
 
     // ----- symmetric operations ---------------------------------------------------------------
@@ -999,9 +1139,16 @@ impl Keyring {
         let out = out
             .get_mut(..needed)
             .ok_or(Error::BufferTooSmall { needed })?;
-        let version = key.version_for_encrypt(self.inner.encryption_budget)?;
+        let (version, count) = key
+            .version_for_encrypt(self.inner.encryption_budget, &|key, m, v| {
+                self.persist_locked(key, m, Some(v))
+            })?;
         let nonce = aead::random_nonce()?;
         seal(&key.id, version, nonce, plaintext, context, out).inspect_err(|_| out.fill(0))?;
+        if count % COUNT_RESERVATION == 0 && self.inner.persistence.is_some() {
+            // The stored count covers encryptions up to here: reserve the next block.
+            self.persist_key(key).inspect_err(|_| out.fill(0))?;
+        }
         Ok(needed)
     }
 
@@ -1290,10 +1437,21 @@ impl Keyring {
     /// A consistent copy of `key_id`'s definition, material included.
     pub(crate) fn snapshot(&self, key_id: &str) -> Result<KeySnapshot> {
         let key = self.resolve(key_id)?;
-        let aliases = self.aliases_of(&key.id);
         // Management changes take this lock, so state, policy and versions agree.
         let m = read(&key.mutable);
-        Ok(KeySnapshot {
+        Ok(self.snapshot_parts(&key, &m, None))
+    }
+
+    /// `key`'s definition with management state `m` and, if given, `pending` as its newest
+    /// version. The caller holds `key.mutable`.
+    fn snapshot_parts(&self, key: &Key, m: &Mutable, pending: Option<&Version>) -> KeySnapshot {
+        let version = |v: &Version| VersionSnapshot {
+            number: v.number,
+            creation_date: v.creation_date,
+            encryptions: v.encryptions.load(Ordering::Acquire),
+            material: Zeroizing::new(v.material.bytes().to_vec()),
+        };
+        KeySnapshot {
             id: key.id.to_string(),
             spec: key.spec,
             usage: key.usage,
@@ -1306,18 +1464,65 @@ impl Keyring {
             next_rotation: key.next_rotation.load(Ordering::Acquire),
             min_decryption_version: key.min_decryption_version.load(Ordering::Acquire),
             rotate_on_budget: key.rotate_on_budget.load(Ordering::Acquire),
-            aliases,
-            versions: key
-                .versions
-                .iter()
-                .map(|v| VersionSnapshot {
-                    number: v.number,
-                    creation_date: v.creation_date,
-                    encryptions: v.encryptions.load(Ordering::Acquire),
-                    material: Zeroizing::new(v.material.bytes().to_vec()),
-                })
-                .collect(),
+            aliases: self.aliases_of(&key.id),
+            versions: key.versions.iter().chain(pending).map(version).collect(),
+        }
+    }
+
+    /// In a store-backed keyring, writes `key` as it is in `m` (with `pending` as its newest
+    /// version, about to be published) to the store. The caller holds `key.mutable`'s write
+    /// lock, so nothing changes underneath.
+    fn persist_locked(&self, key: &Key, m: &Mutable, pending: Option<&Version>) -> Result<()> {
+        let Some(p) = &self.inner.persistence else {
+            return Ok(());
+        };
+        let _serial = p.writing.lock().unwrap_or_else(PoisonError::into_inner);
+        // A key deleted meanwhile must not come back.
+        if !read(&self.inner.keys)
+            .get(&*key.id)
+            .is_some_and(|k| core::ptr::eq(&**k, key))
+        {
+            return Err(Error::NotFound);
+        }
+        let mut snapshot = self.snapshot_parts(key, m, pending);
+        for v in &mut snapshot.versions {
+            v.encryptions = (v.encryptions / COUNT_RESERVATION)
+                .saturating_add(1)
+                .saturating_mul(COUNT_RESERVATION);
+        }
+        let record = seal::seal_snapshot(&snapshot, &*p.root)?;
+        p.store.write(&key.id, &record)
+    }
+
+    /// [`persist_locked`](Self::persist_locked), taking the lock.
+    fn persist_key(&self, key: &Key) -> Result<()> {
+        if self.inner.persistence.is_none() {
+            return Ok(());
+        }
+        let m = write(&key.mutable);
+        self.persist_locked(key, &m, None)
+    }
+
+    /// Writes down a key just added to the maps; if that fails, takes it out again.
+    fn persist_new(&self, key: &Arc<Key>) -> Result<()> {
+        self.persist_key(key).inspect_err(|_| {
+            let mut aliases = write(&self.inner.aliases);
+            let mut keys = write(&self.inner.keys);
+            if keys.get(&*key.id).is_some_and(|k| Arc::ptr_eq(k, key)) {
+                keys.remove(&*key.id);
+                aliases.retain(|_, target| **target != *key.id);
+                self.bump_generation();
+            }
         })
+    }
+
+    /// Removes a deleted key's record from the store. A failure leaves the record, whose key
+    /// is past its deletion date and is deleted again at the next open.
+    fn forget_record(&self, key_id: &str) {
+        if let Some(p) = &self.inner.persistence {
+            let _serial = p.writing.lock().unwrap_or_else(PoisonError::into_inner);
+            let _ = p.store.remove(key_id);
+        }
     }
 
     /// Adds the key a snapshot describes, with its id, versions, state and aliases.
@@ -1325,7 +1530,7 @@ impl Keyring {
     /// # Errors
     /// [`Error::AlreadyExists`] when the id or one of the aliases is taken;
     /// [`Error::InvalidInput`] for a snapshot that does not describe a valid key.
-    pub(crate) fn restore(&self, snap: KeySnapshot) -> Result<KeyMetadata> {
+    pub(crate) fn restore(&self, snap: KeySnapshot) -> Result<Arc<Key>> {
         validate_key_id(&snap.id)?;
         for alias in &snap.aliases {
             validate_alias(alias)?;
@@ -1394,6 +1599,13 @@ impl Keyring {
         keys.insert(snap.id.into_boxed_str(), Arc::clone(&key));
         drop(keys);
         drop(aliases);
-        Ok(key.metadata(snap.aliases))
+        Ok(key)
+    }
+
+    /// [`restore`](Self::restore), written to the store in a store-backed keyring.
+    pub(crate) fn restore_persisted(&self, snap: KeySnapshot) -> Result<KeyMetadata> {
+        let key = self.restore(snap)?;
+        self.persist_new(&key)?;
+        Ok(key.metadata(self.aliases_of(&key.id)))
     }
 }

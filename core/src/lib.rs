@@ -41,6 +41,7 @@ mod material;
 pub mod seal;
 pub mod sign;
 pub mod spec;
+pub mod store;
 mod versions;
 
 pub use asymmetric::PublicKeyInfo;
@@ -58,6 +59,7 @@ pub use spec::{
     DataKeyPairSpec, EncryptionAlgorithm, KeySpec, KeyState, KeyUsage, MacAlgorithm, MessageType,
     Origin, PendingWindow, RotationPeriod, SigningAlgorithm,
 };
+pub use store::{LoadProblem, Store};
 
 /// The README's examples, compiled and run as doc tests.
 #[doc = include_str!("../../README.md")]

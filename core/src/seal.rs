@@ -183,9 +183,7 @@ impl Keyring {
     /// # Errors
     /// [`Error::NotFound`]; whatever `root.wrap` fails with.
     pub fn export_sealed(&self, key_id: &str, root: &dyn RootKey) -> Result<Vec<u8>> {
-        let snapshot = self.snapshot(key_id)?;
-        let payload = encode(&snapshot)?;
-        seal_payload(&snapshot.id, &payload, root)
+        seal_snapshot(&self.snapshot(key_id)?, root)
     }
 
     /// Adds the key in a sealed record (from [`export_sealed`](Self::export_sealed)) to this
@@ -197,11 +195,21 @@ impl Keyring {
     /// authentic under `root` (tampered, truncated, or another root with the same id);
     /// [`Error::AlreadyExists`] when the key id or one of its aliases is taken here.
     pub fn import_sealed(&self, record: &[u8], root: &dyn RootKey) -> Result<KeyMetadata> {
-        let parsed = Parsed::new(record)?;
-        let payload = parsed.open(root)?;
-        let snapshot = decode(parsed.key_id, &payload)?;
-        self.restore(snapshot)
+        self.restore_persisted(open_snapshot(record, root)?)
     }
+}
+
+/// `snapshot` as a sealed record under `root`.
+pub(crate) fn seal_snapshot(snapshot: &KeySnapshot, root: &dyn RootKey) -> Result<Vec<u8>> {
+    let payload = encode(snapshot)?;
+    seal_payload(&snapshot.id, &payload, root)
+}
+
+/// The key definition inside a sealed record.
+pub(crate) fn open_snapshot(record: &[u8], root: &dyn RootKey) -> Result<KeySnapshot> {
+    let parsed = Parsed::new(record)?;
+    let payload = parsed.open(root)?;
+    decode(parsed.key_id, &payload)
 }
 
 // ----- record layout ------------------------------------------------------------------------

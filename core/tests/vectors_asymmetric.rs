@@ -311,15 +311,13 @@ impl Generator<'_> {
             "message_type": message_type.as_str(),
             "valid": true,
         });
-        if !deterministic {
-            if let Some(v) = self.previous_vector("signatures", name, &same) {
-                let previous = unhex(&v["signature"]);
-                let verify = self
-                    .ring
-                    .verify(key_id, message, message_type, algorithm, &previous);
-                if verify == Ok(true) {
-                    return previous;
-                }
+        if !deterministic && let Some(v) = self.previous_vector("signatures", name, &same) {
+            let previous = unhex(&v["signature"]);
+            let verify = self
+                .ring
+                .verify(key_id, message, message_type, algorithm, &previous);
+            if verify == Ok(true) {
+                return previous;
             }
         }
         self.ring

@@ -1,0 +1,345 @@
+//! The embedded store: every acknowledged change survives a reopen and `kill -9`; a damaged
+//! record is named while every other key loads; one process at a time.
+
+use std::fs;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::time::Duration;
+
+use keyplane::{
+    CreateKey, EncryptionContext, Error, KeySpec, KeyState, Keyring, LocalRootKey, MessageType,
+    PendingWindow, RootKey, RotationPeriod, SigningAlgorithm, Store,
+};
+
+fn root() -> Arc<dyn RootKey> {
+    Arc::new(LocalRootKey::new("test-root", &[42; 32]).unwrap())
+}
+
+fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("keyplane-store-{name}-{}", std::process::id()));
+    let _ = fs::remove_dir_all(&dir);
+    dir
+}
+
+fn open(dir: &Path) -> (Keyring, Vec<keyplane::LoadProblem>) {
+    Keyring::builder()
+        .open(Store::open(dir).unwrap(), root())
+        .unwrap()
+}
+
+fn record_files(dir: &Path) -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = fs::read_dir(dir.join("keys"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn every_change_survives_a_reopen() {
+    let dir = temp_dir("reopen");
+    let ctx = EncryptionContext::new([("app", "store")]).unwrap();
+    let (blob_v1, blob_v2, signature) = {
+        let (ring, problems) = open(&dir);
+        assert!(problems.is_empty());
+        ring.create_key(
+            &CreateKey::new(KeySpec::SymmetricDefault)
+                .key_id("sym")
+                .alias("alias/data"),
+        )
+        .unwrap();
+        let v1 = ring.encrypt("alias/data", b"version one", &ctx).unwrap();
+        assert_eq!(ring.rotate_key("sym").unwrap(), 2);
+        let v2 = ring.encrypt("sym", b"version two", &ctx).unwrap();
+        ring.enable_key_rotation("sym", RotationPeriod::days(365).unwrap())
+            .unwrap();
+        ring.set_min_decryption_version("sym", 1).unwrap();
+        ring.create_key(&CreateKey::new(KeySpec::EccNistP256).key_id("signer"))
+            .unwrap();
+        let sig = ring
+            .sign(
+                "signer",
+                b"msg",
+                MessageType::Raw,
+                SigningAlgorithm::EcdsaSha256,
+            )
+            .unwrap();
+        ring.create_key(&CreateKey::new(KeySpec::Hmac256).key_id("off"))
+            .unwrap();
+        ring.disable_key("off").unwrap();
+        ring.create_alias("alias/signing", "signer").unwrap();
+        ring.create_alias("alias/moving", "sym").unwrap();
+        ring.update_alias("alias/moving", "signer").unwrap();
+        ring.create_alias("alias/gone", "sym").unwrap();
+        ring.delete_alias("alias/gone").unwrap();
+        (v1, v2, sig)
+    };
+
+    let (ring, problems) = open(&dir);
+    assert!(problems.is_empty(), "{problems:?}");
+    assert_eq!(ring.list_keys(), ["off", "signer", "sym"]);
+    assert_eq!(&ring.decrypt(&blob_v1, &ctx).unwrap()[..], b"version one");
+    assert_eq!(&ring.decrypt(&blob_v2, &ctx).unwrap()[..], b"version two");
+    let sym = ring.describe_key("sym").unwrap();
+    assert_eq!(sym.current_version, 2);
+    assert_eq!(sym.aliases, ["alias/data"]);
+    assert_eq!(
+        sym.rotation_period,
+        Some(RotationPeriod::days(365).unwrap())
+    );
+    // The stored count is a reservation: never below what was used.
+    assert!(sym.versions[0].encryptions >= 1 && sym.versions[1].encryptions >= 1);
+    assert!(
+        ring.verify(
+            "alias/signing",
+            b"msg",
+            MessageType::Raw,
+            SigningAlgorithm::EcdsaSha256,
+            &signature
+        )
+        .unwrap()
+    );
+    assert_eq!(
+        ring.describe_key("signer").unwrap().aliases,
+        ["alias/moving", "alias/signing"]
+    );
+    assert_eq!(
+        ring.describe_key("off").unwrap().key_state,
+        KeyState::Disabled
+    );
+    fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn one_process_at_a_time() {
+    let dir = temp_dir("lock");
+    let first = Store::open(&dir).unwrap();
+    assert_eq!(
+        Store::open(&dir).unwrap_err(),
+        Error::Storage("the store is in use by another process")
+    );
+    drop(first);
+    Store::open(&dir).unwrap();
+    fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn a_damaged_record_is_named_and_the_rest_load() {
+    let dir = temp_dir("damage");
+    {
+        let (ring, _) = open(&dir);
+        for id in ["a", "b", "c", "d"] {
+            ring.create_key(&CreateKey::new(KeySpec::SymmetricDefault).key_id(id))
+                .unwrap();
+        }
+    }
+    let files = record_files(&dir);
+    assert_eq!(files.len(), 4);
+    // b: one flipped byte. c: truncated. Plus a stray file that is not a record at all.
+    let mut b = fs::read(&files[1]).unwrap();
+    let middle = b.len() / 2;
+    b[middle] ^= 0x20;
+    fs::write(&files[1], b).unwrap();
+    let c = fs::read(&files[2]).unwrap();
+    fs::write(&files[2], &c[..c.len() - 7]).unwrap();
+    let stray = dir.join("keys").join("00.kpr");
+    fs::write(&stray, b"hello").unwrap();
+
+    let (ring, problems) = open(&dir);
+    assert_eq!(ring.list_keys(), ["a", "d"]);
+    let named: Vec<(&Path, Error)> = problems
+        .iter()
+        .map(|p| (p.path.as_path(), p.error))
+        .collect();
+    assert_eq!(named.len(), 3, "{problems:?}");
+    assert!(named.contains(&(files[1].as_path(), Error::InvalidCiphertext)));
+    assert!(named.iter().any(|(p, _)| *p == files[2].as_path()));
+    assert!(
+        named
+            .iter()
+            .any(|(p, e)| *p == stray.as_path() && matches!(e, Error::InvalidInput(_)))
+    );
+    assert!(problems[0].to_string().contains(".kpr"));
+    fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn a_record_under_another_name_is_refused() {
+    let dir = temp_dir("renamed");
+    {
+        let (ring, _) = open(&dir);
+        ring.create_key(&CreateKey::new(KeySpec::SymmetricDefault).key_id("real"))
+            .unwrap();
+    }
+    let file = record_files(&dir).remove(0);
+    fs::rename(&file, file.with_file_name("6f74686572.kpr")).unwrap();
+    let (ring, problems) = open(&dir);
+    assert!(ring.list_keys().is_empty());
+    assert_eq!(problems.len(), 1);
+    fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn a_change_that_cannot_be_written_is_not_made() {
+    let dir = temp_dir("unwritable");
+    let (ring, _) = open(&dir);
+    ring.create_key(&CreateKey::new(KeySpec::SymmetricDefault).key_id("kept"))
+        .unwrap();
+    // Take the records directory away: every write now fails.
+    fs::remove_dir_all(dir.join("keys")).unwrap();
+    assert!(matches!(
+        ring.create_key(&CreateKey::new(KeySpec::SymmetricDefault).key_id("lost")),
+        Err(Error::Storage(_))
+    ));
+    assert_eq!(ring.describe_key("lost").unwrap_err(), Error::NotFound);
+    assert!(matches!(ring.disable_key("kept"), Err(Error::Storage(_))));
+    assert_eq!(
+        ring.describe_key("kept").unwrap().key_state,
+        KeyState::Enabled
+    );
+    assert!(matches!(ring.rotate_key("kept"), Err(Error::Storage(_))));
+    assert_eq!(ring.describe_key("kept").unwrap().current_version, 1);
+    assert!(matches!(
+        ring.create_alias("alias/x", "kept"),
+        Err(Error::Storage(_))
+    ));
+    assert!(ring.describe_key("alias/x").is_err());
+    // Encrypting still works: it changes nothing that must be written.
+    ring.encrypt("kept", b"x", EncryptionContext::empty())
+        .unwrap();
+    fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn deleted_keys_leave_the_store() {
+    let dir = temp_dir("delete");
+    {
+        let (ring, _) = open(&dir);
+        ring.create_key(&CreateKey::new(KeySpec::SymmetricDefault).key_id("short-lived"))
+            .unwrap();
+        ring.schedule_key_deletion(
+            "short-lived",
+            PendingWindow::custom(Duration::from_millis(1)),
+        )
+        .unwrap();
+        std::thread::sleep(Duration::from_millis(5));
+        assert_eq!(
+            ring.describe_key("short-lived").unwrap_err(),
+            Error::NotFound
+        );
+    }
+    assert!(record_files(&dir).is_empty());
+    fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn import_into_a_store_backed_keyring_is_persisted() {
+    let dir = temp_dir("import");
+    let elsewhere = Keyring::new();
+    elsewhere
+        .create_key(&CreateKey::new(KeySpec::SymmetricDefault).key_id("moved"))
+        .unwrap();
+    let blob = elsewhere
+        .encrypt("moved", b"travels", EncryptionContext::empty())
+        .unwrap();
+    let record = elsewhere.export_sealed("moved", &*root()).unwrap();
+    {
+        let (ring, _) = open(&dir);
+        ring.import_sealed(&record, &*root()).unwrap();
+    }
+    let (ring, _) = open(&dir);
+    assert_eq!(
+        &ring.decrypt(&blob, EncryptionContext::empty()).unwrap()[..],
+        b"travels"
+    );
+    fs::remove_dir_all(&dir).unwrap();
+}
+
+/// The child side of the crash test: creates keys until killed, printing each id once
+/// `create_key` has returned.
+#[test]
+#[ignore = "run by crash_at_random_points_loses_nothing_acknowledged"]
+fn crash_child() {
+    let Some(dir) = std::env::var_os("KEYPLANE_STORE_CRASH_DIR") else {
+        return;
+    };
+    let (ring, _) = open(Path::new(&dir));
+    let start = ring.list_keys().len();
+    for i in start.. {
+        let id = format!("crash-{i}");
+        ring.create_key(&CreateKey::new(KeySpec::SymmetricDefault).key_id(&id))
+            .unwrap();
+        if i % 3 == 0 {
+            ring.rotate_key(&id).unwrap();
+        }
+        println!("acked {id}");
+    }
+}
+
+#[test]
+fn crash_at_random_points_loses_nothing_acknowledged() {
+    let dir = temp_dir("crash");
+    let exe = std::env::current_exe().unwrap();
+    let mut acknowledged: Vec<String> = Vec::new();
+    let mut seed = 0x9e37_79b9_u32 ^ std::process::id();
+    for round in 0..12 {
+        let mut child = Command::new(&exe)
+            .args([
+                "--exact",
+                "crash_child",
+                "--ignored",
+                "--nocapture",
+                "--test-threads=1",
+            ])
+            .env("KEYPLANE_STORE_CRASH_DIR", &dir)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let stdout = child.stdout.take().unwrap();
+        // Let it acknowledge a varying number of keys, then SIGKILL it mid-stream.
+        seed ^= seed << 13;
+        seed ^= seed >> 17;
+        seed ^= seed << 5;
+        let wanted = 3 + usize::try_from(seed % 25).unwrap();
+        let mut lines = BufReader::new(stdout).lines();
+        let mut seen = 0;
+        while seen < wanted {
+            match lines.next() {
+                Some(Ok(line)) => {
+                    if let Some(id) = line.strip_prefix("acked ") {
+                        acknowledged.push(id.to_owned());
+                        seen += 1;
+                    }
+                }
+                _ => panic!("round {round}: the child stopped early"),
+            }
+        }
+        child.kill().unwrap(); // SIGKILL
+        child.wait().unwrap();
+
+        let (ring, problems) = open(&dir);
+        assert!(problems.is_empty(), "round {round}: {problems:?}");
+        for id in &acknowledged {
+            let meta = ring
+                .describe_key(id)
+                .unwrap_or_else(|e| panic!("round {round}: {id}: {e}"));
+            let n: usize = id["crash-".len()..].parse().unwrap();
+            assert_eq!(
+                meta.current_version,
+                if n.is_multiple_of(3) { 2 } else { 1 },
+                "{id}"
+            );
+        }
+        let leftovers = record_files(&dir)
+            .iter()
+            .filter(|p| p.extension().is_some_and(|e| e == "tmp"))
+            .count();
+        assert_eq!(leftovers, 0, "temporary files are removed at open");
+    }
+    assert!(acknowledged.len() >= 12 * 3);
+    fs::remove_dir_all(&dir).unwrap();
+}
