@@ -16,12 +16,13 @@ use crate::context::EncryptionContext;
 use crate::datakey::{DataKey, DataKeySpec, MAX_RANDOM_BYTES};
 use crate::envelope::{self, MAX_KEY_ID_LEN};
 use crate::error::{Error, Result};
+use crate::import::{self, ImportParameters};
 use crate::lookup;
 use crate::material::{self, Material};
 use crate::seal::{self, RootKey};
 use crate::spec::{
     EncryptionAlgorithm, KeySpec, KeyState, KeyUsage, MacAlgorithm, Origin, PendingWindow,
-    RotationPeriod, SigningAlgorithm,
+    RotationPeriod, SigningAlgorithm, WrappingAlgorithm, WrappingKeySpec,
 };
 use crate::store::{LoadProblem, Store};
 use crate::versions::{Version, VersionTable};
@@ -45,6 +46,7 @@ pub struct CreateKey {
     alias: Option<String>,
     rotation_period: Option<RotationPeriod>,
     rotate_on_budget: bool,
+    origin: Origin,
 }
 
 impl CreateKey {
@@ -60,7 +62,17 @@ impl CreateKey {
             alias: None,
             rotation_period: None,
             rotate_on_budget: true,
+            origin: Origin::Keyplane,
         }
+    }
+
+    /// Where the material comes from: [`Origin::Keyplane`] (generated now, the default) or
+    /// [`Origin::External`]: the key starts in `PendingImport` with no material until
+    /// [`Keyring::import_key_material`] installs the caller's. Imported keys do not rotate.
+    #[must_use]
+    pub fn origin(mut self, origin: Origin) -> Self {
+        self.origin = origin;
+        self
     }
 
     /// Use this key id instead of a generated one: 1 to 255 bytes of ASCII letters, digits and
@@ -148,6 +160,9 @@ pub struct KeyMetadata {
     pub rotate_on_budget: bool,
     /// Every version, oldest first.
     pub versions: Vec<KeyVersionInfo>,
+    /// For imported material that expires: when it does (the key then returns to
+    /// `PendingImport`).
+    pub valid_to: Option<SystemTime>,
 }
 
 /// One version of a key.
@@ -226,6 +241,7 @@ impl KeyringBuilder {
                 encryption_budget: self.encryption_budget.get(),
                 batch: self.batch,
                 persistence: None,
+                imports: Mutex::new(HashMap::new()),
             }),
         }
     }
@@ -248,6 +264,7 @@ impl KeyringBuilder {
                 encryption_budget: self.encryption_budget.get(),
                 batch: self.batch,
                 persistence: None,
+                imports: Mutex::new(HashMap::new()),
             }),
         };
         let mut problems = Vec::new();
@@ -300,6 +317,8 @@ struct Inner {
     batch: BatchConfig,
     /// The store every change is written to, for a keyring opened on one.
     persistence: Option<Persistence>,
+    /// Import parameters handed out and not yet expired, by token.
+    imports: Mutex<HashMap<[u8; import::TOKEN_LEN], import::Pending>>,
 }
 
 /// A store-backed keyring's store and root key.
@@ -333,6 +352,9 @@ pub(crate) struct Key {
     min_decryption_version: AtomicU32,
     /// Rotate (rather than refuse) when the current version's budget is spent.
     rotate_on_budget: AtomicBool,
+    /// Unix nanoseconds when imported material expires; 0 when it does not. Mirrors
+    /// `Mutable::valid_to` for a lock-free check on every look-up.
+    valid_to: AtomicU64,
     /// Read without locks; pushed to under `mutable`'s write lock.
     pub(crate) versions: VersionTable,
     /// Everything changed by management calls; the hot path never takes this lock.
@@ -348,6 +370,11 @@ struct Mutable {
     state: KeyState,
     rotation_period: Option<RotationPeriod>,
     deletion_date: Option<SystemTime>,
+    /// Fingerprint of the material imported into an `EXTERNAL` key: only that material may
+    /// be imported again.
+    imported: Option<[u8; 32]>,
+    /// When imported material expires.
+    valid_to: Option<SystemTime>,
 }
 
 fn read<T>(lock: &RwLock<T>) -> RwLockReadGuard<'_, T> {
@@ -458,7 +485,6 @@ impl Key {
         }
     }
 
-    /// Appends a version; callers hold the write lock on `mutable` (passed as `m`).
     /// Adds a version made from `material`. `durable` runs with the version built but not yet
     /// visible (a store-backed keyring writes it down there); if it fails, nothing changes.
     fn push_version(&self, m: &mut Mutable, material: &[u8], durable: Durable<'_>) -> Result<u32> {
@@ -560,6 +586,7 @@ impl Key {
                     encryptions: v.encryptions.load(Ordering::Acquire),
                 })
                 .collect(),
+            valid_to: m.valid_to,
         }
     }
 }
@@ -610,6 +637,9 @@ impl Keyring {
     pub fn create_key(&self, options: &CreateKey) -> Result<KeyMetadata> {
         // Refuse a bad request before paying for key generation.
         self.validate_create(options)?;
+        if options.origin == Origin::External {
+            return self.create_key_with_material(options, Origin::External, &[]);
+        }
         let material = material::generate_bytes(options.spec)?;
         self.create_key_with_material(options, Origin::Keyplane, &[material])
     }
@@ -627,6 +657,9 @@ impl Keyring {
         if usage == KeyUsage::KeyAgreement {
             // No key-agreement operation exists yet; a key that can do nothing is refused.
             return Err(Error::UnsupportedAlgorithm);
+        }
+        if options.origin == Origin::External && options.rotation_period.is_some() {
+            return Err(Error::InvalidInput("imported keys do not rotate"));
         }
         if options.spec != KeySpec::SymmetricDefault && options.rotation_period.is_some() {
             return Err(Error::InvalidInput(
@@ -654,6 +687,11 @@ impl Keyring {
     ) -> Result<KeyMetadata> {
         let (usage, id) = self.validate_create(options)?;
         self.sweep_expired();
+        let initial = if versions.is_empty() {
+            KeyState::PendingImport
+        } else {
+            KeyState::Enabled
+        };
         let key = Arc::new(Key {
             id: id.clone().into_boxed_str(),
             spec: options.spec,
@@ -661,15 +699,21 @@ impl Keyring {
             origin,
             creation_date: SystemTime::now(),
             description: options.description.clone(),
-            state: AtomicU8::new(state_code(KeyState::Enabled)),
+            state: AtomicU8::new(state_code(initial)),
             next_rotation: AtomicU64::new(0),
             min_decryption_version: AtomicU32::new(1),
-            rotate_on_budget: AtomicBool::new(options.rotate_on_budget),
+            // Imported material cannot be replaced by generated material.
+            rotate_on_budget: AtomicBool::new(
+                options.rotate_on_budget && origin == Origin::Keyplane,
+            ),
+            valid_to: AtomicU64::new(0),
             versions: VersionTable::new(),
             mutable: RwLock::new(Mutable {
-                state: KeyState::Enabled,
+                state: initial,
                 rotation_period: options.rotation_period,
                 deletion_date: None,
+                imported: None,
+                valid_to: None,
             }),
         });
         {
@@ -726,6 +770,10 @@ impl Keyring {
         };
         if key.state() == KeyState::PendingDeletion && self.purge_if_due(&key) {
             return Err(Error::NotFound);
+        }
+        let expires = key.valid_to.load(Ordering::Acquire);
+        if expires != 0 && unix_nanos(SystemTime::now()) >= expires {
+            return self.expire_material(&key);
         }
         Ok(key)
     }
@@ -1017,6 +1065,9 @@ impl Keyring {
     /// [`Error::UnsupportedAlgorithm`] for keys that do not rotate.
     pub fn rotate_key(&self, key_id: &str) -> Result<u32> {
         let key = self.symmetric_for_admin(key_id)?;
+        if key.origin == Origin::External {
+            return Err(Error::UnsupportedAlgorithm);
+        }
         key.require_symmetric()?;
         let material = material::generate_bytes(key.spec)?;
         let mut m = write(&key.mutable);
@@ -1031,6 +1082,9 @@ impl Keyring {
     /// [`Error::NotFound`]; [`Error::UnsupportedAlgorithm`] for keys that do not rotate.
     pub fn enable_key_rotation(&self, key_id: &str, period: RotationPeriod) -> Result<()> {
         let key = self.symmetric_for_admin(key_id)?;
+        if key.origin == Origin::External {
+            return Err(Error::UnsupportedAlgorithm);
+        }
         self.change(&key, |key, m| {
             m.rotation_period = Some(period);
             let from = key
@@ -1383,6 +1437,14 @@ impl Keyring {
         )
     }
 
+    /// Moves every issued import token's expiry `by` into the past, so tests can see expired
+    /// tokens refused without waiting 24 hours.
+    pub fn insecure_age_import_parameters(&self, by: Duration) {
+        for pending in lock(&self.inner.imports).values_mut() {
+            pending.valid_to = pending.valid_to.checked_sub(by).unwrap_or(UNIX_EPOCH);
+        }
+    }
+
     /// Encrypts under a chosen version with a chosen nonce.
     ///
     /// # Errors
@@ -1423,6 +1485,8 @@ pub(crate) struct KeySnapshot {
     pub(crate) rotate_on_budget: bool,
     pub(crate) aliases: Vec<String>,
     pub(crate) versions: Vec<VersionSnapshot>,
+    pub(crate) imported: Option<[u8; 32]>,
+    pub(crate) valid_to: Option<SystemTime>,
 }
 
 /// One version of a [`KeySnapshot`].
@@ -1466,6 +1530,8 @@ impl Keyring {
             rotate_on_budget: key.rotate_on_budget.load(Ordering::Acquire),
             aliases: self.aliases_of(&key.id),
             versions: key.versions.iter().chain(pending).map(version).collect(),
+            imported: m.imported,
+            valid_to: m.valid_to,
         }
     }
 
@@ -1560,11 +1626,14 @@ impl Keyring {
             next_rotation: AtomicU64::new(snap.next_rotation),
             min_decryption_version: AtomicU32::new(snap.min_decryption_version.max(1)),
             rotate_on_budget: AtomicBool::new(snap.rotate_on_budget),
+            valid_to: AtomicU64::new(snap.valid_to.map_or(0, |t| unix_nanos(t).max(1))),
             versions: VersionTable::new(),
             mutable: RwLock::new(Mutable {
                 state: snap.state,
                 rotation_period: snap.rotation_period,
                 deletion_date: snap.deletion_date,
+                imported: snap.imported,
+                valid_to: snap.valid_to,
             }),
         });
         for v in &snap.versions {
@@ -1607,5 +1676,205 @@ impl Keyring {
         let key = self.restore(snap)?;
         self.persist_new(&key)?;
         Ok(key.metadata(self.aliases_of(&key.id)))
+    }
+}
+
+// ----- importing key material ---------------------------------------------------------------
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl Keyring {
+    /// An RSA public key and an import token with which to wrap material for `key_id` (a key
+    /// created with origin `EXTERNAL`). They are valid for 24 hours in this keyring instance.
+    /// RSA private key material needs an `RSA_AES_KEY_WRAP_*` algorithm.
+    ///
+    /// # Errors
+    /// [`Error::NotFound`]; [`Error::UnsupportedAlgorithm`] for a key whose origin is not
+    /// `EXTERNAL`; [`Error::InvalidKeyState`] when pending deletion; [`Error::InvalidInput`]
+    /// for a wrapping algorithm that cannot carry this key's material.
+    pub fn get_parameters_for_import(
+        &self,
+        key_id: &str,
+        algorithm: WrappingAlgorithm,
+        wrapping_key_spec: WrappingKeySpec,
+    ) -> Result<ImportParameters> {
+        let key = self.importable(key_id)?;
+        import::check_algorithm(key.spec, algorithm)?;
+        let (private, public_key) = import::wrapping_key(wrapping_key_spec)?;
+        let mut token = [0u8; import::TOKEN_LEN];
+        rand::fill(&mut token).map_err(|_| Error::Internal)?;
+        let now = SystemTime::now();
+        let valid_to = now + import::IMPORT_PARAMETERS_VALIDITY;
+        let mut imports = lock(&self.inner.imports);
+        imports.retain(|_, p| p.valid_to > now);
+        imports.insert(
+            token,
+            import::Pending {
+                key_id: key.id.clone(),
+                algorithm,
+                key: private,
+                valid_to,
+            },
+        );
+        Ok(ImportParameters {
+            key_id: key.id.to_string(),
+            public_key,
+            import_token: token.to_vec(),
+            parameters_valid_to: valid_to,
+        })
+    }
+
+    /// Unwraps `encrypted_key_material` (wrapped with the parameters of `import_token`) and
+    /// installs it as the key's material; the key becomes `Enabled`. With `valid_to`, the
+    /// material expires then and the key returns to `PendingImport`. A key accepts only the
+    /// material it was first given: importing it again (after expiry or deletion, or to change
+    /// `valid_to`) works; other material is refused.
+    ///
+    /// # Errors
+    /// [`Error::NotFound`]; [`Error::UnsupportedAlgorithm`] unless the origin is `EXTERNAL`;
+    /// [`Error::InvalidKeyState`] when pending deletion; [`Error::InvalidInput`] for an
+    /// unknown, expired or other key's token, a `valid_to` in the past, material that does not
+    /// fit the key spec, or material other than what the key had; [`Error::InvalidCiphertext`]
+    /// for wrapped material that does not unwrap with the token's key.
+    pub fn import_key_material(
+        &self,
+        key_id: &str,
+        import_token: &[u8],
+        encrypted_key_material: &[u8],
+        valid_to: Option<SystemTime>,
+    ) -> Result<()> {
+        let key = self.importable(key_id)?;
+        if valid_to.is_some_and(|t| t <= SystemTime::now()) {
+            return Err(Error::InvalidInput("valid_to must be in the future"));
+        }
+        const UNKNOWN: Error =
+            Error::InvalidInput("import token is not valid (unknown, or from another keyring)");
+        let token: [u8; import::TOKEN_LEN] = import_token.try_into().map_err(|_| UNKNOWN)?;
+        let material = {
+            let imports = lock(&self.inner.imports);
+            let pending = imports.get(&token).ok_or(UNKNOWN)?;
+            if *pending.key_id != *key.id {
+                return Err(Error::InvalidInput("import token is for another key"));
+            }
+            if pending.valid_to <= SystemTime::now() {
+                return Err(Error::InvalidInput("import token has expired"));
+            }
+            import::unwrap(pending, encrypted_key_material)?
+        };
+        // Refuse material that does not fit the spec before anything changes.
+        Material::from_bytes(key.spec, key.usage, &material, &key.id, 1)?;
+        let fingerprint = import::fingerprint(&key.id, &material);
+
+        let mut m = write(&key.mutable);
+        if let Some(previous) = m.imported
+            && aws_lc_rs::constant_time::verify_slices_are_equal(&previous, &fingerprint).is_err()
+        {
+            return Err(Error::InvalidInput(
+                "key material differs from the material imported into this key before",
+            ));
+        }
+        let before = (
+            m.clone(),
+            key.state.load(Ordering::Acquire),
+            key.valid_to.load(Ordering::Acquire),
+        );
+        m.imported = Some(fingerprint);
+        m.valid_to = valid_to;
+        if m.state == KeyState::PendingImport {
+            key.set_state(&mut m, KeyState::Enabled);
+        }
+        key.valid_to.store(
+            valid_to.map_or(0, |t| unix_nanos(t).max(1)),
+            Ordering::Release,
+        );
+        let written = if key.versions.current().is_none() {
+            key.push_version(&mut m, &material, &|key, m, v| {
+                self.persist_locked(key, m, Some(v))
+            })
+            .map(drop)
+        } else {
+            self.persist_locked(&key, &m, None)
+        };
+        if let Err(e) = written {
+            *m = before.0;
+            key.state.store(before.1, Ordering::Release);
+            key.valid_to.store(before.2, Ordering::Release);
+            return Err(e);
+        }
+        Ok(())
+    }
+
+    /// Deletes the imported material of `key_id` now: the key returns to `PendingImport`, and
+    /// the same material can be imported again.
+    ///
+    /// # Errors
+    /// [`Error::NotFound`]; [`Error::UnsupportedAlgorithm`] unless the origin is `EXTERNAL`;
+    /// [`Error::InvalidKeyState`] when pending deletion; [`Error::Storage`].
+    pub fn delete_imported_key_material(&self, key_id: &str) -> Result<()> {
+        let key = self.importable(key_id)?;
+        self.drop_material(&key).map(drop)
+    }
+
+    /// The `EXTERNAL` key `key_id`, not pending deletion.
+    fn importable(&self, key_id: &str) -> Result<Arc<Key>> {
+        let key = self.resolve(key_id)?;
+        if key.origin != Origin::External {
+            return Err(Error::UnsupportedAlgorithm);
+        }
+        if key.state() == KeyState::PendingDeletion {
+            return Err(Error::InvalidKeyState);
+        }
+        Ok(key)
+    }
+
+    /// Imported material past its `valid_to`: the key goes back to `PendingImport`.
+    fn expire_material(&self, key: &Arc<Key>) -> Result<Arc<Key>> {
+        self.drop_material(key)
+    }
+
+    /// Replaces `key` with a copy in `PendingImport` without versions. The old key, and its
+    /// material, are dropped (and zeroized) when the last operation using it finishes.
+    fn drop_material(&self, key: &Arc<Key>) -> Result<Arc<Key>> {
+        let empty = {
+            let m = write(&key.mutable);
+            let empty = Arc::new(Key {
+                id: key.id.clone(),
+                spec: key.spec,
+                usage: key.usage,
+                origin: key.origin,
+                creation_date: key.creation_date,
+                description: key.description.clone(),
+                state: AtomicU8::new(state_code(KeyState::PendingImport)),
+                next_rotation: AtomicU64::new(0),
+                min_decryption_version: AtomicU32::new(
+                    key.min_decryption_version.load(Ordering::Acquire),
+                ),
+                rotate_on_budget: AtomicBool::new(false),
+                valid_to: AtomicU64::new(0),
+                versions: VersionTable::new(),
+                mutable: RwLock::new(Mutable {
+                    state: KeyState::PendingImport,
+                    rotation_period: None,
+                    deletion_date: None,
+                    imported: m.imported,
+                    valid_to: None,
+                }),
+            });
+            let mut keys = write(&self.inner.keys);
+            match keys.get_mut(&*key.id) {
+                Some(slot) if Arc::ptr_eq(slot, key) => *slot = Arc::clone(&empty),
+                // Replaced meanwhile (a racing expiry): use what is there now.
+                Some(slot) => return Ok(Arc::clone(slot)),
+                None => return Err(Error::NotFound),
+            }
+            self.bump_generation();
+            empty
+        };
+        // The material is gone from memory even if this write fails: the stored record still
+        // has it, with its expiry, and expires it again after a restart.
+        self.persist_key(&empty)?;
+        Ok(empty)
     }
 }

@@ -34,6 +34,7 @@ pub mod datakey;
 pub mod envelope;
 pub mod error;
 mod fork;
+pub mod import;
 pub mod keyring;
 mod lookup;
 pub mod mac;
@@ -53,11 +54,12 @@ pub use context::EncryptionContext;
 pub use datakey::{DataKey, DataKeyPair, DataKeyPairWithoutPlaintext, DataKeySpec};
 pub use envelope::BlobInfo;
 pub use error::{Error, Result};
+pub use import::ImportParameters;
 pub use keyring::{AliasEntry, CreateKey, KeyMetadata, KeyVersionInfo, Keyring, KeyringBuilder};
 pub use seal::{LocalRootKey, RootKey};
 pub use spec::{
     DataKeyPairSpec, EncryptionAlgorithm, KeySpec, KeyState, KeyUsage, MacAlgorithm, MessageType,
-    Origin, PendingWindow, RotationPeriod, SigningAlgorithm,
+    Origin, PendingWindow, RotationPeriod, SigningAlgorithm, WrappingAlgorithm, WrappingKeySpec,
 };
 pub use store::{LoadProblem, Store};
 

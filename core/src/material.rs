@@ -200,6 +200,11 @@ fn ec_spki(spec: KeySpec, point: &[u8]) -> Result<Vec<u8>> {
     Ok([prefix, point].concat())
 }
 
+/// The DER SubjectPublicKeyInfo of an RSA encryption public key.
+pub(crate) fn spki_of(key: aws_lc_rs::rsa::PublicEncryptingKey) -> Result<Vec<u8>> {
+    spki(key.as_der())
+}
+
 fn spki(der: Result<PublicKeyX509Der<'static>, aws_lc_rs::error::Unspecified>) -> Result<Vec<u8>> {
     der.map(|d| d.as_ref().to_vec())
         .map_err(|_| Error::Internal)
@@ -231,9 +236,11 @@ impl Material {
             return Ok(Self::Symmetric { root, aead });
         }
         if let Some((alg, len)) = hmac_algorithm(spec) {
-            if bytes.len() != len {
+            // As AWS KMS: from the digest length up to the hash's block length.
+            let block = alg.digest_algorithm().block_len();
+            if !(len..=block).contains(&bytes.len()) {
                 return Err(Error::InvalidInput(
-                    "HMAC key material must be as long as the digest",
+                    "HMAC key material must be from the digest length to the block length",
                 ));
             }
             return Ok(Self::Hmac {

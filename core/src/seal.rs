@@ -420,6 +420,8 @@ fn encode(s: &KeySnapshot) -> Result<Zeroizing<Vec<u8>>> {
         w.u64(v.encryptions);
         w.bytes32(&v.material)?;
     }
+    w.bytes32(s.imported.as_ref().map_or(&[][..], |f| &f[..]))?;
+    w.opt_time(s.valid_to);
     Ok(w.0)
 }
 
@@ -518,6 +520,11 @@ fn decode(key_id: &str, payload: &[u8]) -> Result<KeySnapshot> {
             material,
         });
     }
+    let imported = match r.bytes32()? {
+        [] => None,
+        fingerprint => Some(fingerprint.try_into().map_err(|_| MALFORMED)?),
+    };
+    let valid_to = r.opt_time()?;
     if r.pos != payload.len() {
         return Err(MALFORMED);
     }
@@ -536,5 +543,7 @@ fn decode(key_id: &str, payload: &[u8]) -> Result<KeySnapshot> {
         rotate_on_budget,
         aliases,
         versions,
+        imported,
+        valid_to,
     })
 }

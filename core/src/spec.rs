@@ -370,3 +370,30 @@ impl Default for PendingWindow {
         Self(Duration::from_secs(30 * RotationPeriod::DAY))
     }
 }
+
+kms_enum! {
+    /// How key material is wrapped for import (AWS KMS's `WrappingAlgorithm`).
+    WrappingAlgorithm {
+        /// RSA-OAEP with SHA-1 of the material itself (symmetric and HMAC material only).
+        RsaesOaepSha1 => "RSAES_OAEP_SHA_1",
+        /// RSA-OAEP with SHA-256 of the material itself (symmetric and HMAC material only).
+        RsaesOaepSha256 => "RSAES_OAEP_SHA_256",
+        /// RSA-OAEP (SHA-1) of a fresh AES-256 key, followed by the material wrapped with that
+        /// key by AES key wrap with padding (RFC 5649). Any material, RSA private keys included.
+        RsaAesKeyWrapSha1 => "RSA_AES_KEY_WRAP_SHA_1",
+        /// As `RSA_AES_KEY_WRAP_SHA_1`, with SHA-256 for OAEP.
+        RsaAesKeyWrapSha256 => "RSA_AES_KEY_WRAP_SHA_256",
+    }
+}
+
+kms_enum! {
+    /// The size of the RSA key that wraps material for import.
+    WrappingKeySpec {
+        /// RSA with a 2048-bit modulus.
+        Rsa2048 => "RSA_2048",
+        /// RSA with a 3072-bit modulus.
+        Rsa3072 => "RSA_3072",
+        /// RSA with a 4096-bit modulus.
+        Rsa4096 => "RSA_4096",
+    }
+}
