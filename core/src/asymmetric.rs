@@ -4,6 +4,7 @@ use aws_lc_rs::rsa::{OAEP_SHA1_MGF1SHA1, OAEP_SHA256_MGF1SHA256, OaepAlgorithm};
 use base64::Engine as _;
 use zeroize::Zeroizing;
 
+use crate::audit::Operation;
 use crate::error::{Error, Result};
 use crate::keyring::Keyring;
 use crate::material::Material;
@@ -59,24 +60,26 @@ impl Keyring {
     /// [`Error::NotFound`]; [`Error::UnsupportedAlgorithm`] for symmetric and HMAC keys, which
     /// have no public half; [`Error::KeyDisabled`], [`Error::InvalidKeyState`].
     pub fn get_public_key(&self, key_id: &str) -> Result<PublicKeyInfo> {
-        let key = self.resolve(key_id)?;
-        key.require(key.usage)?;
-        let spki = key
-            .versions
-            .current()
-            .and_then(|v| v.material.spki())
-            .ok_or(Error::UnsupportedAlgorithm)?;
-        Ok(PublicKeyInfo {
-            key_id: key.id.to_string(),
-            key_spec: key.spec,
-            key_usage: key.usage,
-            public_key: spki.to_vec(),
-            signing_algorithms: if key.usage == KeyUsage::SignVerify {
-                key.spec.signing_algorithms().to_vec()
-            } else {
-                Vec::new()
-            },
-            encryption_algorithms: key.spec.encryption_algorithms(key.usage).to_vec(),
+        self.audited(Operation::GetPublicKey, Some(key_id), None, || {
+            let key = self.resolve(key_id)?;
+            key.require(key.usage)?;
+            let spki = key
+                .versions
+                .current()
+                .and_then(|v| v.material.spki())
+                .ok_or(Error::UnsupportedAlgorithm)?;
+            Ok(PublicKeyInfo {
+                key_id: key.id.to_string(),
+                key_spec: key.spec,
+                key_usage: key.usage,
+                public_key: spki.to_vec(),
+                signing_algorithms: if key.usage == KeyUsage::SignVerify {
+                    key.spec.signing_algorithms().to_vec()
+                } else {
+                    Vec::new()
+                },
+                encryption_algorithms: key.spec.encryption_algorithms(key.usage).to_vec(),
+            })
         })
     }
 
@@ -117,25 +120,27 @@ impl Keyring {
         plaintext: &[u8],
         algorithm: EncryptionAlgorithm,
     ) -> Result<Vec<u8>> {
-        let key = self.usable(key_id, KeyUsage::EncryptDecrypt)?;
-        let (Some(Material::RsaDecrypt { public, .. }), Some(oaep)) = (
-            key.versions.current().map(|v| &v.material),
-            algorithm.oaep(),
-        ) else {
-            return Err(Error::InvalidKeyUsage);
-        };
-        if plaintext.len() > public.max_plaintext_size(oaep) {
-            return Err(Error::InvalidInput(
-                "plaintext longer than the key and algorithm allow",
-            ));
-        }
-        let mut out = vec![0; public.ciphertext_size()];
-        let n = public
-            .encrypt(oaep, plaintext, &mut out, None)
-            .map_err(|_| Error::Internal)?
-            .len();
-        out.truncate(n);
-        Ok(out)
+        self.audited(Operation::EncryptAsymmetric, Some(key_id), None, || {
+            let key = self.usable(key_id, KeyUsage::EncryptDecrypt)?;
+            let (Some(Material::RsaDecrypt { public, .. }), Some(oaep)) = (
+                key.versions.current().map(|v| &v.material),
+                algorithm.oaep(),
+            ) else {
+                return Err(Error::InvalidKeyUsage);
+            };
+            if plaintext.len() > public.max_plaintext_size(oaep) {
+                return Err(Error::InvalidInput(
+                    "plaintext longer than the key and algorithm allow",
+                ));
+            }
+            let mut out = vec![0; public.ciphertext_size()];
+            let n = public
+                .encrypt(oaep, plaintext, &mut out, None)
+                .map_err(|_| Error::Internal)?
+                .len();
+            out.truncate(n);
+            Ok(out)
+        })
     }
 
     /// Decrypts an RSA-OAEP `ciphertext` made with the public half of `key_id`.
@@ -149,19 +154,21 @@ impl Keyring {
         ciphertext: &[u8],
         algorithm: EncryptionAlgorithm,
     ) -> Result<Zeroizing<Vec<u8>>> {
-        let key = self.usable(key_id, KeyUsage::EncryptDecrypt)?;
-        let (Some(Material::RsaDecrypt { private, .. }), Some(oaep)) = (
-            key.versions.current().map(|v| &v.material),
-            algorithm.oaep(),
-        ) else {
-            return Err(Error::InvalidKeyUsage);
-        };
-        let mut out = Zeroizing::new(vec![0; private.min_output_size()]);
-        let n = private
-            .decrypt(oaep, ciphertext, &mut out, None)
-            .map_err(|_| Error::InvalidCiphertext)?
-            .len();
-        out.truncate(n);
-        Ok(out)
+        self.audited(Operation::DecryptAsymmetric, Some(key_id), None, || {
+            let key = self.usable(key_id, KeyUsage::EncryptDecrypt)?;
+            let (Some(Material::RsaDecrypt { private, .. }), Some(oaep)) = (
+                key.versions.current().map(|v| &v.material),
+                algorithm.oaep(),
+            ) else {
+                return Err(Error::InvalidKeyUsage);
+            };
+            let mut out = Zeroizing::new(vec![0; private.min_output_size()]);
+            let n = private
+                .decrypt(oaep, ciphertext, &mut out, None)
+                .map_err(|_| Error::InvalidCiphertext)?
+                .len();
+            out.truncate(n);
+            Ok(out)
+        })
     }
 }

@@ -32,6 +32,7 @@ use rayon::prelude::*;
 use rayon::{ThreadPool, ThreadPoolBuilder};
 use zeroize::{Zeroize, Zeroizing};
 
+use crate::audit::Operation;
 use crate::context::EncryptionContext;
 use crate::datakey::DataKeySpec;
 use crate::envelope;
@@ -256,6 +257,9 @@ fn built(slot: &Mutex<Option<ForkedPool>>, threads: usize) -> Result<Arc<ThreadP
 
 // ----- the engine ---------------------------------------------------------------------------
 
+/// How an item is recorded in the audit trail: operation, key, context.
+type Tag<'r> = (Operation, Option<&'r str>, Option<&'r EncryptionContext>);
+
 /// What an item's operation produced.
 enum Out {
     /// This many bytes at the start of the item's region of the shared buffer.
@@ -396,16 +400,18 @@ impl Keyring {
 
     /// Sizes every item's output with `size`, runs `op` on each into its region of one shared
     /// buffer (on the pool unless one run covers all), and hands the outputs out as views.
-    fn run_into_buffer<R, S, F>(
+    fn run_into_buffer<R, T, S, F>(
         &self,
         items: &[R],
         output: Output,
+        tag: T,
         run: usize,
         size: S,
         op: F,
     ) -> Result<Vec<Result<Bytes>>>
     where
         R: Sync,
+        T: for<'r> Fn(&'r R) -> Tag<'r> + Sync,
         S: Fn(&R) -> Result<usize>,
         F: Fn(&R, &mut [u8], &mut Scratch) -> Result<Out> + Sync,
     {
@@ -425,7 +431,12 @@ impl Keyring {
                         .ok_or(Error::LimitExceeded("batch output too large"))?;
                     Slot::Sized(start, n)
                 }
-                Err(e) => Slot::Failed(e),
+                Err(e) => {
+                    // Recorded like any failed operation.
+                    let (operation, key_id, context) = tag(item);
+                    let _ = self.audited(operation, key_id, context, || Err::<(), _>(e));
+                    Slot::Failed(e)
+                }
             });
         }
         let buffers = &self.batch_config().buffers;
@@ -525,6 +536,7 @@ impl Keyring {
         self.run_into_buffer(
             items,
             Output::Public,
+            |r| (Operation::Encrypt, Some(r.key_id), Some(r.context)),
             run_len(items.len(), symmetric_ns(bytes, items.len())),
             |r| self.sized_ciphertext(r.key_id, r.plaintext.len()),
             |r, region, _| self.encrypt_region(r.key_id, r.plaintext, r.context, region),
@@ -541,6 +553,7 @@ impl Keyring {
         self.run_into_buffer(
             items,
             Output::Secret,
+            |r| (Operation::Decrypt, None, Some(r.context)),
             run_len(items.len(), symmetric_ns(bytes, items.len())),
             |r| self.plaintext_len(r.blob),
             |r, region, _| {
@@ -560,6 +573,13 @@ impl Keyring {
         self.run_into_buffer(
             items,
             Output::Public,
+            |r| {
+                (
+                    Operation::ReEncrypt,
+                    Some(r.destination_key_id),
+                    Some(r.destination_context),
+                )
+            },
             run_len(items.len(), 2 * symmetric_ns(bytes, items.len())),
             |r| {
                 let plaintext_len = self.plaintext_len(r.blob)?;
@@ -594,6 +614,7 @@ impl Keyring {
         let regions = self.run_into_buffer(
             items,
             Output::Secret,
+            |r| (Operation::GenerateDataKey, Some(r.key_id), Some(r.context)),
             run_len(items.len(), 400),
             |r| {
                 let len = r.spec.byte_len()?;
@@ -646,6 +667,13 @@ impl Keyring {
         self.run_into_buffer(
             items,
             Output::Public,
+            |r| {
+                (
+                    Operation::GenerateDataKeyWithoutPlaintext,
+                    Some(r.key_id),
+                    Some(r.context),
+                )
+            },
             run_len(items.len(), 400),
             |r| self.sized_ciphertext(r.key_id, r.spec.byte_len()?),
             |r, region, scratch| {
@@ -668,6 +696,7 @@ impl Keyring {
         self.run_into_buffer(
             items,
             Output::Public,
+            |r| (Operation::GenerateMac, Some(r.key_id), None),
             run_len(items.len(), 2 * symmetric_ns(bytes, items.len())),
             |r| Ok(r.algorithm.mac_len()),
             |r, region, _| {
@@ -699,6 +728,7 @@ impl Keyring {
         self.run_into_buffer(
             items,
             Output::Public,
+            |r| (Operation::Sign, Some(r.key_id), None),
             1,
             |r| self.max_signature_len(r.key_id),
             |r, region, _| {

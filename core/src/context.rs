@@ -1,7 +1,7 @@
 //! Encryption context: non-secret key/value pairs bound to a ciphertext as authenticated data.
 
 use core::fmt;
-use std::sync::LazyLock;
+use std::sync::{Arc, LazyLock};
 
 use aws_lc_rs::digest;
 
@@ -19,7 +19,9 @@ pub const MAX_CONTEXT_BYTES: usize = 8192;
 /// so the encryption hot path only copies its 32-byte digest.
 #[derive(Clone, PartialEq, Eq)]
 pub struct EncryptionContext {
-    pairs: Vec<(String, String)>,
+    // Shared, so that an audited call can keep the context for its record with one atomic
+    // increment instead of a copy.
+    pairs: Arc<[(String, String)]>,
     digest: [u8; 32],
 }
 
@@ -73,7 +75,10 @@ impl EncryptionContext {
         encode(&pairs, |chunk| ctx.update(chunk));
         let mut digest = [0u8; 32];
         digest.copy_from_slice(ctx.finish().as_ref());
-        Self { pairs, digest }
+        Self {
+            pairs: pairs.into(),
+            digest,
+        }
     }
 
     /// Whether the context has no pairs.

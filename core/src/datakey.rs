@@ -4,6 +4,7 @@ use core::fmt;
 
 use zeroize::Zeroizing;
 
+use crate::audit::Operation;
 use crate::context::EncryptionContext;
 use crate::error::{Error, Result};
 use crate::keyring::Keyring;
@@ -187,17 +188,24 @@ impl Keyring {
         spec: DataKeyPairSpec,
         context: &EncryptionContext,
     ) -> Result<DataKeyPair> {
-        let key = self.resolve(key_id)?;
-        key.require_symmetric()?;
-        let (pkcs8, public_key) = material::generate_pair(spec.key_spec())?;
-        let blob = self.encrypt_with_key(&key, &pkcs8, context)?;
-        Ok(DataKeyPair {
-            key_id: key.id.to_string(),
-            key_pair_spec: spec,
-            public_key,
-            private_key_plaintext: pkcs8,
-            private_key_ciphertext_blob: blob,
-        })
+        self.audited(
+            Operation::GenerateDataKeyPair,
+            Some(key_id),
+            Some(context),
+            || {
+                let key = self.resolve(key_id)?;
+                key.require_symmetric()?;
+                let (pkcs8, public_key) = material::generate_pair(spec.key_spec())?;
+                let blob = self.encrypt_with_key(&key, &pkcs8, context)?;
+                Ok(DataKeyPair {
+                    key_id: key.id.to_string(),
+                    key_pair_spec: spec,
+                    public_key,
+                    private_key_plaintext: pkcs8,
+                    private_key_ciphertext_blob: blob,
+                })
+            },
+        )
     }
 
     /// As [`generate_data_key_pair`](Keyring::generate_data_key_pair), without the plaintext
@@ -211,12 +219,19 @@ impl Keyring {
         spec: DataKeyPairSpec,
         context: &EncryptionContext,
     ) -> Result<DataKeyPairWithoutPlaintext> {
-        let pair = self.generate_data_key_pair(key_id, spec, context)?;
-        Ok(DataKeyPairWithoutPlaintext {
-            key_id: pair.key_id.clone(),
-            key_pair_spec: pair.key_pair_spec,
-            public_key: pair.public_key.clone(),
-            private_key_ciphertext_blob: pair.private_key_ciphertext_blob.clone(),
-        })
+        self.audited(
+            Operation::GenerateDataKeyPairWithoutPlaintext,
+            Some(key_id),
+            Some(context),
+            || {
+                let pair = self.generate_data_key_pair(key_id, spec, context)?;
+                Ok(DataKeyPairWithoutPlaintext {
+                    key_id: pair.key_id.clone(),
+                    key_pair_spec: pair.key_pair_spec,
+                    public_key: pair.public_key.clone(),
+                    private_key_ciphertext_blob: pair.private_key_ciphertext_blob.clone(),
+                })
+            },
+        )
     }
 }

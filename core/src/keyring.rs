@@ -11,6 +11,8 @@ use aws_lc_rs::rand;
 use zeroize::Zeroizing;
 
 use crate::aead::{self, NONCE_LEN};
+use crate::audit::Operation;
+use crate::audit::{self, AuditConfig, KeyLastUsage, Recorder};
 use crate::batch::{BatchConfig, PoolSource};
 use crate::context::EncryptionContext;
 use crate::datakey::{DataKey, DataKeySpec, MAX_RANDOM_BYTES};
@@ -187,10 +189,11 @@ pub struct AliasEntry {
 }
 
 /// Builds a [`Keyring`] with non-default settings.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct KeyringBuilder {
     encryption_budget: NonZeroU64,
     batch: BatchConfig,
+    audit: Option<Recorder>,
 }
 
 impl KeyringBuilder {
@@ -229,20 +232,35 @@ impl KeyringBuilder {
         self
     }
 
+    /// Records every operation of the keyring (see [`crate::audit`]). Starts the writer thread.
+    ///
+    /// # Errors
+    /// [`Error::Internal`] if the writer thread cannot be started.
+    pub fn audit(mut self, config: AuditConfig) -> Result<Self> {
+        self.audit = Some(Recorder::start(config)?);
+        Ok(self)
+    }
+
+    fn inner(self) -> Inner {
+        Inner {
+            id: NEXT_KEYRING_ID.fetch_add(1, Ordering::Relaxed),
+            generation: AtomicU64::new(0),
+            keys: RwLock::new(HashMap::new()),
+            aliases: RwLock::new(HashMap::new()),
+            encryption_budget: self.encryption_budget.get(),
+            batch: self.batch,
+            persistence: None,
+            imports: Mutex::new(HashMap::new()),
+            audit: self.audit,
+        }
+    }
+
     /// The keyring.
     #[must_use]
     pub fn build(self) -> Keyring {
         Keyring {
-            inner: Arc::new(Inner {
-                id: NEXT_KEYRING_ID.fetch_add(1, Ordering::Relaxed),
-                generation: AtomicU64::new(0),
-                keys: RwLock::new(HashMap::new()),
-                aliases: RwLock::new(HashMap::new()),
-                encryption_budget: self.encryption_budget.get(),
-                batch: self.batch,
-                persistence: None,
-                imports: Mutex::new(HashMap::new()),
-            }),
+            inner: Arc::new(self.inner()),
+            caller: None,
         }
     }
 
@@ -256,16 +274,8 @@ impl KeyringBuilder {
     pub fn open(self, store: Store, root: Arc<dyn RootKey>) -> Result<(Keyring, Vec<LoadProblem>)> {
         let records = store.records()?;
         let ring = Keyring {
-            inner: Arc::new(Inner {
-                id: NEXT_KEYRING_ID.fetch_add(1, Ordering::Relaxed),
-                generation: AtomicU64::new(0),
-                keys: RwLock::new(HashMap::new()),
-                aliases: RwLock::new(HashMap::new()),
-                encryption_budget: self.encryption_budget.get(),
-                batch: self.batch,
-                persistence: None,
-                imports: Mutex::new(HashMap::new()),
-            }),
+            inner: Arc::new(self.inner()),
+            caller: None,
         };
         let mut problems = Vec::new();
         for (path, bytes) in records {
@@ -289,6 +299,7 @@ impl KeyringBuilder {
         Ok((
             Keyring {
                 inner: Arc::new(inner),
+                caller: None,
             },
             problems,
         ))
@@ -302,6 +313,8 @@ impl KeyringBuilder {
 #[derive(Clone)]
 pub struct Keyring {
     inner: Arc<Inner>,
+    /// Who the audit trail says made the calls through this handle.
+    caller: Option<Arc<str>>,
 }
 
 struct Inner {
@@ -319,6 +332,8 @@ struct Inner {
     persistence: Option<Persistence>,
     /// Import parameters handed out and not yet expired, by token.
     imports: Mutex<HashMap<[u8; import::TOKEN_LEN], import::Pending>>,
+    /// The audit trail, when enabled.
+    audit: Option<Recorder>,
 }
 
 /// A store-backed keyring's store and root key.
@@ -620,6 +635,7 @@ impl Keyring {
             encryption_budget: NonZeroU64::new(DEFAULT_ENCRYPTION_BUDGET)
                 .unwrap_or(NonZeroU64::MIN),
             batch: BatchConfig::default(),
+            audit: None,
         }
     }
 
@@ -635,13 +651,20 @@ impl Keyring {
     /// Key generation (seconds for RSA-4096) runs before any lock is taken, so it delays no other
     /// operation on the keyring.
     pub fn create_key(&self, options: &CreateKey) -> Result<KeyMetadata> {
-        // Refuse a bad request before paying for key generation.
-        self.validate_create(options)?;
-        if options.origin == Origin::External {
-            return self.create_key_with_material(options, Origin::External, &[]);
-        }
-        let material = material::generate_bytes(options.spec)?;
-        self.create_key_with_material(options, Origin::Keyplane, &[material])
+        self.audited(
+            Operation::CreateKey,
+            options.key_id.as_deref(),
+            None,
+            || {
+                // Refuse a bad request before paying for key generation.
+                self.validate_create(options)?;
+                if options.origin == Origin::External {
+                    return self.create_key_with_material(options, Origin::External, &[]);
+                }
+                let material = material::generate_bytes(options.spec)?;
+                self.create_key_with_material(options, Origin::Keyplane, &[material])
+            },
+        )
     }
 
     /// Checks everything about a creation request that does not need the key material; returns
@@ -686,6 +709,7 @@ impl Keyring {
         versions: &[Zeroizing<Vec<u8>>],
     ) -> Result<KeyMetadata> {
         let (usage, id) = self.validate_create(options)?;
+        audit::note(&id, 0);
         self.sweep_expired();
         let initial = if versions.is_empty() {
             KeyState::PendingImport
@@ -768,6 +792,7 @@ impl Keyring {
                 key
             }
         };
+        audit::note(&key.id, 0);
         if key.state() == KeyState::PendingDeletion && self.purge_if_due(&key) {
             return Err(Error::NotFound);
         }
@@ -851,8 +876,10 @@ impl Keyring {
     /// # Errors
     /// [`Error::NotFound`].
     pub fn describe_key(&self, key_id: &str) -> Result<KeyMetadata> {
-        let key = self.resolve(key_id)?;
-        Ok(key.metadata(self.aliases_of(&key.id)))
+        self.audited(Operation::DescribeKey, Some(key_id), None, || {
+            let key = self.resolve(key_id)?;
+            Ok(key.metadata(self.aliases_of(&key.id)))
+        })
     }
 
     /// Every key id, sorted.
@@ -905,12 +932,14 @@ impl Keyring {
     /// # Errors
     /// [`Error::NotFound`]; [`Error::InvalidKeyState`] when pending deletion or import.
     pub fn enable_key(&self, key_id: &str) -> Result<()> {
-        self.transition(key_id, |key, m| match m.state {
-            KeyState::Enabled | KeyState::Disabled => {
-                key.set_state(m, KeyState::Enabled);
-                Ok(())
-            }
-            KeyState::PendingDeletion | KeyState::PendingImport => Err(Error::InvalidKeyState),
+        self.audited(Operation::EnableKey, Some(key_id), None, || {
+            self.transition(key_id, |key, m| match m.state {
+                KeyState::Enabled | KeyState::Disabled => {
+                    key.set_state(m, KeyState::Enabled);
+                    Ok(())
+                }
+                KeyState::PendingDeletion | KeyState::PendingImport => Err(Error::InvalidKeyState),
+            })
         })
     }
 
@@ -919,12 +948,14 @@ impl Keyring {
     /// # Errors
     /// [`Error::NotFound`]; [`Error::InvalidKeyState`] when pending deletion or import.
     pub fn disable_key(&self, key_id: &str) -> Result<()> {
-        self.transition(key_id, |key, m| match m.state {
-            KeyState::Enabled | KeyState::Disabled => {
-                key.set_state(m, KeyState::Disabled);
-                Ok(())
-            }
-            KeyState::PendingDeletion | KeyState::PendingImport => Err(Error::InvalidKeyState),
+        self.audited(Operation::DisableKey, Some(key_id), None, || {
+            self.transition(key_id, |key, m| match m.state {
+                KeyState::Enabled | KeyState::Disabled => {
+                    key.set_state(m, KeyState::Disabled);
+                    Ok(())
+                }
+                KeyState::PendingDeletion | KeyState::PendingImport => Err(Error::InvalidKeyState),
+            })
         })
     }
 
@@ -935,18 +966,20 @@ impl Keyring {
     /// # Errors
     /// [`Error::NotFound`]; [`Error::InvalidKeyState`] when already pending deletion.
     pub fn schedule_key_deletion(&self, key_id: &str, window: PendingWindow) -> Result<SystemTime> {
-        let date = SystemTime::now()
-            .checked_add(window.as_duration())
-            .ok_or(Error::InvalidInput("pending window too long"))?;
-        self.transition(key_id, |key, m| {
-            if m.state == KeyState::PendingDeletion {
-                return Err(Error::InvalidKeyState);
-            }
-            m.deletion_date = Some(date);
-            key.set_state(m, KeyState::PendingDeletion);
-            Ok(())
-        })?;
-        Ok(date)
+        self.audited(Operation::ScheduleKeyDeletion, Some(key_id), None, || {
+            let date = SystemTime::now()
+                .checked_add(window.as_duration())
+                .ok_or(Error::InvalidInput("pending window too long"))?;
+            self.transition(key_id, |key, m| {
+                if m.state == KeyState::PendingDeletion {
+                    return Err(Error::InvalidKeyState);
+                }
+                m.deletion_date = Some(date);
+                key.set_state(m, KeyState::PendingDeletion);
+                Ok(())
+            })?;
+            Ok(date)
+        })
     }
 
     /// Cancels a scheduled deletion. As in AWS KMS, the key comes back **disabled**.
@@ -954,13 +987,15 @@ impl Keyring {
     /// # Errors
     /// [`Error::NotFound`]; [`Error::InvalidKeyState`] when not pending deletion.
     pub fn cancel_key_deletion(&self, key_id: &str) -> Result<()> {
-        self.transition(key_id, |key, m| {
-            if m.state != KeyState::PendingDeletion {
-                return Err(Error::InvalidKeyState);
-            }
-            m.deletion_date = None;
-            key.set_state(m, KeyState::Disabled);
-            Ok(())
+        self.audited(Operation::CancelKeyDeletion, Some(key_id), None, || {
+            self.transition(key_id, |key, m| {
+                if m.state != KeyState::PendingDeletion {
+                    return Err(Error::InvalidKeyState);
+                }
+                m.deletion_date = None;
+                key.set_state(m, KeyState::Disabled);
+                Ok(())
+            })
         })
     }
 
@@ -969,20 +1004,22 @@ impl Keyring {
     /// # Errors
     /// [`Error::InvalidInput`], [`Error::AlreadyExists`], [`Error::NotFound`].
     pub fn create_alias(&self, alias: &str, key_id: &str) -> Result<()> {
-        validate_alias(alias)?;
-        self.sweep_expired();
-        let key = self.resolve(key_id)?;
-        {
-            let mut aliases = write(&self.inner.aliases);
-            if aliases.contains_key(alias) {
-                return Err(Error::AlreadyExists);
+        self.audited(Operation::CreateAlias, Some(key_id), None, || {
+            validate_alias(alias)?;
+            self.sweep_expired();
+            let key = self.resolve(key_id)?;
+            {
+                let mut aliases = write(&self.inner.aliases);
+                if aliases.contains_key(alias) {
+                    return Err(Error::AlreadyExists);
+                }
+                aliases.insert(alias.into(), key.id.clone());
+                self.bump_generation();
             }
-            aliases.insert(alias.into(), key.id.clone());
-            self.bump_generation();
-        }
-        self.persist_key(&key).inspect_err(|_| {
-            write(&self.inner.aliases).remove(alias);
-            self.bump_generation();
+            self.persist_key(&key).inspect_err(|_| {
+                write(&self.inner.aliases).remove(alias);
+                self.bump_generation();
+            })
         })
     }
 
@@ -991,26 +1028,28 @@ impl Keyring {
     /// # Errors
     /// [`Error::InvalidInput`], [`Error::NotFound`] (alias or key).
     pub fn update_alias(&self, alias: &str, key_id: &str) -> Result<()> {
-        validate_alias(alias)?;
-        let key = self.resolve(key_id)?;
-        let previous = {
-            let mut aliases = write(&self.inner.aliases);
-            let target = aliases.get_mut(alias).ok_or(Error::NotFound)?;
-            let previous = core::mem::replace(target, key.id.clone());
-            self.bump_generation();
-            previous
-        };
-        let old_key = read(&self.inner.keys).get(&previous).cloned();
-        let persisted = self.persist_key(&key).and_then(|()| {
-            old_key
-                .as_deref()
-                .map_or(Ok(()), |old| self.persist_key(old))
-        });
-        persisted.inspect_err(|_| {
-            if let Some(target) = write(&self.inner.aliases).get_mut(alias) {
-                *target = previous.clone();
-            }
-            self.bump_generation();
+        self.audited(Operation::UpdateAlias, Some(key_id), None, || {
+            validate_alias(alias)?;
+            let key = self.resolve(key_id)?;
+            let previous = {
+                let mut aliases = write(&self.inner.aliases);
+                let target = aliases.get_mut(alias).ok_or(Error::NotFound)?;
+                let previous = core::mem::replace(target, key.id.clone());
+                self.bump_generation();
+                previous
+            };
+            let old_key = read(&self.inner.keys).get(&previous).cloned();
+            let persisted = self.persist_key(&key).and_then(|()| {
+                old_key
+                    .as_deref()
+                    .map_or(Ok(()), |old| self.persist_key(old))
+            });
+            persisted.inspect_err(|_| {
+                if let Some(target) = write(&self.inner.aliases).get_mut(alias) {
+                    *target = previous.clone();
+                }
+                self.bump_generation();
+            })
         })
     }
 
@@ -1019,17 +1058,19 @@ impl Keyring {
     /// # Errors
     /// [`Error::NotFound`].
     pub fn delete_alias(&self, alias: &str) -> Result<()> {
-        let target = write(&self.inner.aliases)
-            .remove(alias)
-            .ok_or(Error::NotFound)?;
-        self.bump_generation();
-        let key = read(&self.inner.keys).get(&target).cloned();
-        key.as_deref()
-            .map_or(Ok(()), |key| self.persist_key(key))
-            .inspect_err(|_| {
-                write(&self.inner.aliases).insert(alias.into(), target.clone());
-                self.bump_generation();
-            })
+        self.audited(Operation::DeleteAlias, Some(alias), None, || {
+            let target = write(&self.inner.aliases)
+                .remove(alias)
+                .ok_or(Error::NotFound)?;
+            self.bump_generation();
+            let key = read(&self.inner.keys).get(&target).cloned();
+            key.as_deref()
+                .map_or(Ok(()), |key| self.persist_key(key))
+                .inspect_err(|_| {
+                    write(&self.inner.aliases).insert(alias.into(), target.clone());
+                    self.bump_generation();
+                })
+        })
     }
 
     /// Every alias, sorted by name.
@@ -1064,15 +1105,17 @@ impl Keyring {
     /// [`Error::NotFound`]; [`Error::KeyDisabled`] / [`Error::InvalidKeyState`] unless enabled;
     /// [`Error::UnsupportedAlgorithm`] for keys that do not rotate.
     pub fn rotate_key(&self, key_id: &str) -> Result<u32> {
-        let key = self.symmetric_for_admin(key_id)?;
-        if key.origin == Origin::External {
-            return Err(Error::UnsupportedAlgorithm);
-        }
-        key.require_symmetric()?;
-        let material = material::generate_bytes(key.spec)?;
-        let mut m = write(&key.mutable);
-        key.push_version(&mut m, &material, &|key, m, v| {
-            self.persist_locked(key, m, Some(v))
+        self.audited(Operation::RotateKey, Some(key_id), None, || {
+            let key = self.symmetric_for_admin(key_id)?;
+            if key.origin == Origin::External {
+                return Err(Error::UnsupportedAlgorithm);
+            }
+            key.require_symmetric()?;
+            let material = material::generate_bytes(key.spec)?;
+            let mut m = write(&key.mutable);
+            key.push_version(&mut m, &material, &|key, m, v| {
+                self.persist_locked(key, m, Some(v))
+            })
         })
     }
 
@@ -1081,18 +1124,20 @@ impl Keyring {
     /// # Errors
     /// [`Error::NotFound`]; [`Error::UnsupportedAlgorithm`] for keys that do not rotate.
     pub fn enable_key_rotation(&self, key_id: &str, period: RotationPeriod) -> Result<()> {
-        let key = self.symmetric_for_admin(key_id)?;
-        if key.origin == Origin::External {
-            return Err(Error::UnsupportedAlgorithm);
-        }
-        self.change(&key, |key, m| {
-            m.rotation_period = Some(period);
-            let from = key
-                .versions
-                .current()
-                .map_or_else(SystemTime::now, |v| v.creation_date);
-            key.schedule_rotation(m, from);
-            Ok(())
+        self.audited(Operation::EnableKeyRotation, Some(key_id), None, || {
+            let key = self.symmetric_for_admin(key_id)?;
+            if key.origin == Origin::External {
+                return Err(Error::UnsupportedAlgorithm);
+            }
+            self.change(&key, |key, m| {
+                m.rotation_period = Some(period);
+                let from = key
+                    .versions
+                    .current()
+                    .map_or_else(SystemTime::now, |v| v.creation_date);
+                key.schedule_rotation(m, from);
+                Ok(())
+            })
         })
     }
 
@@ -1101,11 +1146,13 @@ impl Keyring {
     /// # Errors
     /// [`Error::NotFound`]; [`Error::UnsupportedAlgorithm`] for keys that do not rotate.
     pub fn disable_key_rotation(&self, key_id: &str) -> Result<()> {
-        let key = self.symmetric_for_admin(key_id)?;
-        self.change(&key, |key, m| {
-            m.rotation_period = None;
-            key.schedule_rotation(m, SystemTime::now());
-            Ok(())
+        self.audited(Operation::DisableKeyRotation, Some(key_id), None, || {
+            let key = self.symmetric_for_admin(key_id)?;
+            self.change(&key, |key, m| {
+                m.rotation_period = None;
+                key.schedule_rotation(m, SystemTime::now());
+                Ok(())
+            })
         })
     }
 
@@ -1115,10 +1162,12 @@ impl Keyring {
     /// # Errors
     /// [`Error::NotFound`]; [`Error::UnsupportedAlgorithm`] for keys that do not rotate.
     pub fn set_rotate_on_budget(&self, key_id: &str, rotate: bool) -> Result<()> {
-        let key = self.symmetric_for_admin(key_id)?;
-        self.change(&key, |key, _| {
-            key.rotate_on_budget.store(rotate, Ordering::Release);
-            Ok(())
+        self.audited(Operation::SetRotateOnBudget, Some(key_id), None, || {
+            let key = self.symmetric_for_admin(key_id)?;
+            self.change(&key, |key, _| {
+                key.rotate_on_budget.store(rotate, Ordering::Release);
+                Ok(())
+            })
         })
     }
 
@@ -1128,16 +1177,23 @@ impl Keyring {
     /// # Errors
     /// [`Error::NotFound`]; [`Error::InvalidInput`] unless `1 <= version <= current`.
     pub fn set_min_decryption_version(&self, key_id: &str, version: u32) -> Result<()> {
-        let key = self.symmetric_for_admin(key_id)?;
-        if version == 0 || version > key.versions.current_number() {
-            return Err(Error::InvalidInput(
-                "minimum decryption version must be between 1 and the current version",
-            ));
-        }
-        self.change(&key, |key, _| {
-            key.min_decryption_version.store(version, Ordering::Release);
-            Ok(())
-        })
+        self.audited(
+            Operation::SetMinDecryptionVersion,
+            Some(key_id),
+            None,
+            || {
+                let key = self.symmetric_for_admin(key_id)?;
+                if version == 0 || version > key.versions.current_number() {
+                    return Err(Error::InvalidInput(
+                        "minimum decryption version must be between 1 and the current version",
+                    ));
+                }
+                self.change(&key, |key, _| {
+                    key.min_decryption_version.store(version, Ordering::Release);
+                    Ok(())
+                })
+            },
+        )
     }
 
     // ----- symmetric operations ---------------------------------------------------------------
@@ -1177,8 +1233,10 @@ impl Keyring {
         context: &EncryptionContext,
         out: &mut [u8],
     ) -> Result<usize> {
-        let key = self.resolve(key_id)?;
-        self.encrypt_with(&key, plaintext, context, out)
+        self.audited(Operation::Encrypt, Some(key_id), Some(context), || {
+            let key = self.resolve(key_id)?;
+            self.encrypt_with(&key, plaintext, context, out)
+        })
     }
 
     fn encrypt_with(
@@ -1197,6 +1255,7 @@ impl Keyring {
             .version_for_encrypt(self.inner.encryption_budget, &|key, m, v| {
                 self.persist_locked(key, m, Some(v))
             })?;
+        audit::note(&key.id, version.number);
         let nonce = aead::random_nonce()?;
         seal(&key.id, version, nonce, plaintext, context, out).inspect_err(|_| out.fill(0))?;
         if count % COUNT_RESERVATION == 0 && self.inner.persistence.is_some() {
@@ -1216,9 +1275,11 @@ impl Keyring {
         plaintext: &[u8],
         context: &EncryptionContext,
     ) -> Result<Vec<u8>> {
-        // One look-up: an alias moved between sizing and encrypting must not change the size.
-        let key = self.resolve(key_id)?;
-        self.encrypt_with_key(&key, plaintext, context)
+        self.audited(Operation::Encrypt, Some(key_id), Some(context), || {
+            // One look-up: an alias moved between sizing and encrypting must not change the size.
+            let key = self.resolve(key_id)?;
+            self.encrypt_with_key(&key, plaintext, context)
+        })
     }
 
     /// [`encrypt`](Self::encrypt) under an already resolved key.
@@ -1250,11 +1311,13 @@ impl Keyring {
         context: &EncryptionContext,
         out: &mut [u8],
     ) -> Result<usize> {
-        let result = self.decrypt_inner(blob, context, out);
-        if result.is_err() {
-            out.fill(0);
-        }
-        result
+        self.audited(Operation::Decrypt, None, Some(context), || {
+            let result = self.decrypt_inner(blob, context, out);
+            if result.is_err() {
+                out.fill(0);
+            }
+            result
+        })
     }
 
     fn decrypt_inner(
@@ -1282,6 +1345,7 @@ impl Keyring {
             .versions
             .get(parsed.key_version)
             .ok_or(Error::InvalidCiphertext)?;
+        audit::note(&key.id, version.number);
         envelope::with_aad(parsed.header, context, |aad| {
             version.aead().ok_or(Error::InvalidKeyUsage)?.open(
                 parsed.nonce,
@@ -1303,10 +1367,12 @@ impl Keyring {
     /// # Errors
     /// As [`decrypt_into`](Self::decrypt_into), without the buffer error.
     pub fn decrypt(&self, blob: &[u8], context: &EncryptionContext) -> Result<Zeroizing<Vec<u8>>> {
-        let mut out = Zeroizing::new(vec![0; self.plaintext_len(blob)?]);
-        let n = self.decrypt_into(blob, context, &mut out)?;
-        out.truncate(n);
-        Ok(out)
+        self.audited(Operation::Decrypt, None, Some(context), || {
+            let mut out = Zeroizing::new(vec![0; self.plaintext_len(blob)?]);
+            let n = self.decrypt_into(blob, context, &mut out)?;
+            out.truncate(n);
+            Ok(out)
+        })
     }
 
     /// Decrypts `blob` (made with `source_context`) and encrypts the plaintext under
@@ -1322,8 +1388,15 @@ impl Keyring {
         destination_key_id: &str,
         destination_context: &EncryptionContext,
     ) -> Result<Vec<u8>> {
-        let plaintext = self.decrypt(blob, source_context)?;
-        self.encrypt(destination_key_id, &plaintext, destination_context)
+        self.audited(
+            Operation::ReEncrypt,
+            Some(destination_key_id),
+            Some(destination_context),
+            || {
+                let plaintext = self.decrypt(blob, source_context)?;
+                self.encrypt(destination_key_id, &plaintext, destination_context)
+            },
+        )
     }
 
     /// A fresh data key: its plaintext and the same bytes encrypted under `key_id`.
@@ -1336,15 +1409,22 @@ impl Keyring {
         spec: DataKeySpec,
         context: &EncryptionContext,
     ) -> Result<DataKey> {
-        let mut plaintext = Zeroizing::new(vec![0; spec.byte_len()?]);
-        rand::fill(&mut plaintext).map_err(|_| Error::Internal)?;
-        let ciphertext_blob = self.encrypt(key_id, &plaintext, context)?;
-        let key_id = envelope::inspect(&ciphertext_blob)?.key_id.to_owned();
-        Ok(DataKey {
-            key_id,
-            plaintext,
-            ciphertext_blob,
-        })
+        self.audited(
+            Operation::GenerateDataKey,
+            Some(key_id),
+            Some(context),
+            || {
+                let mut plaintext = Zeroizing::new(vec![0; spec.byte_len()?]);
+                rand::fill(&mut plaintext).map_err(|_| Error::Internal)?;
+                let ciphertext_blob = self.encrypt(key_id, &plaintext, context)?;
+                let key_id = envelope::inspect(&ciphertext_blob)?.key_id.to_owned();
+                Ok(DataKey {
+                    key_id,
+                    plaintext,
+                    ciphertext_blob,
+                })
+            },
+        )
     }
 
     /// A fresh data key, encrypted under `key_id`, without its plaintext: for a process that
@@ -1358,8 +1438,15 @@ impl Keyring {
         spec: DataKeySpec,
         context: &EncryptionContext,
     ) -> Result<Vec<u8>> {
-        self.generate_data_key(key_id, spec, context)
-            .map(|dk| dk.ciphertext_blob)
+        self.audited(
+            Operation::GenerateDataKeyWithoutPlaintext,
+            Some(key_id),
+            Some(context),
+            || {
+                self.generate_data_key(key_id, spec, context)
+                    .map(|dk| dk.ciphertext_blob)
+            },
+        )
     }
 
     /// `len` bytes (1 to 1024) from the system's cryptographic random number generator.
@@ -1367,12 +1454,14 @@ impl Keyring {
     /// # Errors
     /// [`Error::InvalidInput`] for a length outside 1..=1024.
     pub fn generate_random(&self, len: usize) -> Result<Vec<u8>> {
-        if !(1..=MAX_RANDOM_BYTES).contains(&len) {
-            return Err(Error::InvalidInput("random length must be 1 to 1024 bytes"));
-        }
-        let mut out = vec![0; len];
-        rand::fill(&mut out).map_err(|_| Error::Internal)?;
-        Ok(out)
+        self.audited(Operation::GenerateRandom, None, None, || {
+            if !(1..=MAX_RANDOM_BYTES).contains(&len) {
+                return Err(Error::InvalidInput("random length must be 1 to 1024 bytes"));
+            }
+            let mut out = vec![0; len];
+            rand::fill(&mut out).map_err(|_| Error::Internal)?;
+            Ok(out)
+        })
     }
 }
 
@@ -1598,6 +1687,7 @@ impl Keyring {
     /// [`Error::InvalidInput`] for a snapshot that does not describe a valid key.
     pub(crate) fn restore(&self, snap: KeySnapshot) -> Result<Arc<Key>> {
         validate_key_id(&snap.id)?;
+        audit::note(&snap.id, 0);
         for alias in &snap.aliases {
             validate_alias(alias)?;
         }
@@ -1700,30 +1790,37 @@ impl Keyring {
         algorithm: WrappingAlgorithm,
         wrapping_key_spec: WrappingKeySpec,
     ) -> Result<ImportParameters> {
-        let key = self.importable(key_id)?;
-        import::check_algorithm(key.spec, algorithm)?;
-        let (private, public_key) = import::wrapping_key(wrapping_key_spec)?;
-        let mut token = [0u8; import::TOKEN_LEN];
-        rand::fill(&mut token).map_err(|_| Error::Internal)?;
-        let now = SystemTime::now();
-        let valid_to = now + import::IMPORT_PARAMETERS_VALIDITY;
-        let mut imports = lock(&self.inner.imports);
-        imports.retain(|_, p| p.valid_to > now);
-        imports.insert(
-            token,
-            import::Pending {
-                key_id: key.id.clone(),
-                algorithm,
-                key: private,
-                valid_to,
+        self.audited(
+            Operation::GetParametersForImport,
+            Some(key_id),
+            None,
+            || {
+                let key = self.importable(key_id)?;
+                import::check_algorithm(key.spec, algorithm)?;
+                let (private, public_key) = import::wrapping_key(wrapping_key_spec)?;
+                let mut token = [0u8; import::TOKEN_LEN];
+                rand::fill(&mut token).map_err(|_| Error::Internal)?;
+                let now = SystemTime::now();
+                let valid_to = now + import::IMPORT_PARAMETERS_VALIDITY;
+                let mut imports = lock(&self.inner.imports);
+                imports.retain(|_, p| p.valid_to > now);
+                imports.insert(
+                    token,
+                    import::Pending {
+                        key_id: key.id.clone(),
+                        algorithm,
+                        key: private,
+                        valid_to,
+                    },
+                );
+                Ok(ImportParameters {
+                    key_id: key.id.to_string(),
+                    public_key,
+                    import_token: token.to_vec(),
+                    parameters_valid_to: valid_to,
+                })
             },
-        );
-        Ok(ImportParameters {
-            key_id: key.id.to_string(),
-            public_key,
-            import_token: token.to_vec(),
-            parameters_valid_to: valid_to,
-        })
+        )
     }
 
     /// Unwraps `encrypted_key_material` (wrapped with the parameters of `import_token`) and
@@ -1745,65 +1842,68 @@ impl Keyring {
         encrypted_key_material: &[u8],
         valid_to: Option<SystemTime>,
     ) -> Result<()> {
-        let key = self.importable(key_id)?;
-        if valid_to.is_some_and(|t| t <= SystemTime::now()) {
-            return Err(Error::InvalidInput("valid_to must be in the future"));
-        }
-        const UNKNOWN: Error =
-            Error::InvalidInput("import token is not valid (unknown, or from another keyring)");
-        let token: [u8; import::TOKEN_LEN] = import_token.try_into().map_err(|_| UNKNOWN)?;
-        let material = {
-            let imports = lock(&self.inner.imports);
-            let pending = imports.get(&token).ok_or(UNKNOWN)?;
-            if *pending.key_id != *key.id {
-                return Err(Error::InvalidInput("import token is for another key"));
+        self.audited(Operation::ImportKeyMaterial, Some(key_id), None, || {
+            let key = self.importable(key_id)?;
+            if valid_to.is_some_and(|t| t <= SystemTime::now()) {
+                return Err(Error::InvalidInput("valid_to must be in the future"));
             }
-            if pending.valid_to <= SystemTime::now() {
-                return Err(Error::InvalidInput("import token has expired"));
-            }
-            import::unwrap(pending, encrypted_key_material)?
-        };
-        // Refuse material that does not fit the spec before anything changes.
-        Material::from_bytes(key.spec, key.usage, &material, &key.id, 1)?;
-        let fingerprint = import::fingerprint(&key.id, &material);
+            const UNKNOWN: Error =
+                Error::InvalidInput("import token is not valid (unknown, or from another keyring)");
+            let token: [u8; import::TOKEN_LEN] = import_token.try_into().map_err(|_| UNKNOWN)?;
+            let material = {
+                let imports = lock(&self.inner.imports);
+                let pending = imports.get(&token).ok_or(UNKNOWN)?;
+                if *pending.key_id != *key.id {
+                    return Err(Error::InvalidInput("import token is for another key"));
+                }
+                if pending.valid_to <= SystemTime::now() {
+                    return Err(Error::InvalidInput("import token has expired"));
+                }
+                import::unwrap(pending, encrypted_key_material)?
+            };
+            // Refuse material that does not fit the spec before anything changes.
+            Material::from_bytes(key.spec, key.usage, &material, &key.id, 1)?;
+            let fingerprint = import::fingerprint(&key.id, &material);
 
-        let mut m = write(&key.mutable);
-        if let Some(previous) = m.imported
-            && aws_lc_rs::constant_time::verify_slices_are_equal(&previous, &fingerprint).is_err()
-        {
-            return Err(Error::InvalidInput(
-                "key material differs from the material imported into this key before",
-            ));
-        }
-        let before = (
-            m.clone(),
-            key.state.load(Ordering::Acquire),
-            key.valid_to.load(Ordering::Acquire),
-        );
-        m.imported = Some(fingerprint);
-        m.valid_to = valid_to;
-        if m.state == KeyState::PendingImport {
-            key.set_state(&mut m, KeyState::Enabled);
-        }
-        key.valid_to.store(
-            valid_to.map_or(0, |t| unix_nanos(t).max(1)),
-            Ordering::Release,
-        );
-        let written = if key.versions.current().is_none() {
-            key.push_version(&mut m, &material, &|key, m, v| {
-                self.persist_locked(key, m, Some(v))
-            })
-            .map(drop)
-        } else {
-            self.persist_locked(&key, &m, None)
-        };
-        if let Err(e) = written {
-            *m = before.0;
-            key.state.store(before.1, Ordering::Release);
-            key.valid_to.store(before.2, Ordering::Release);
-            return Err(e);
-        }
-        Ok(())
+            let mut m = write(&key.mutable);
+            if let Some(previous) = m.imported
+                && aws_lc_rs::constant_time::verify_slices_are_equal(&previous, &fingerprint)
+                    .is_err()
+            {
+                return Err(Error::InvalidInput(
+                    "key material differs from the material imported into this key before",
+                ));
+            }
+            let before = (
+                m.clone(),
+                key.state.load(Ordering::Acquire),
+                key.valid_to.load(Ordering::Acquire),
+            );
+            m.imported = Some(fingerprint);
+            m.valid_to = valid_to;
+            if m.state == KeyState::PendingImport {
+                key.set_state(&mut m, KeyState::Enabled);
+            }
+            key.valid_to.store(
+                valid_to.map_or(0, |t| unix_nanos(t).max(1)),
+                Ordering::Release,
+            );
+            let written = if key.versions.current().is_none() {
+                key.push_version(&mut m, &material, &|key, m, v| {
+                    self.persist_locked(key, m, Some(v))
+                })
+                .map(drop)
+            } else {
+                self.persist_locked(&key, &m, None)
+            };
+            if let Err(e) = written {
+                *m = before.0;
+                key.state.store(before.1, Ordering::Release);
+                key.valid_to.store(before.2, Ordering::Release);
+                return Err(e);
+            }
+            Ok(())
+        })
     }
 
     /// Deletes the imported material of `key_id` now: the key returns to `PendingImport`, and
@@ -1813,8 +1913,15 @@ impl Keyring {
     /// [`Error::NotFound`]; [`Error::UnsupportedAlgorithm`] unless the origin is `EXTERNAL`;
     /// [`Error::InvalidKeyState`] when pending deletion; [`Error::Storage`].
     pub fn delete_imported_key_material(&self, key_id: &str) -> Result<()> {
-        let key = self.importable(key_id)?;
-        self.drop_material(&key).map(drop)
+        self.audited(
+            Operation::DeleteImportedKeyMaterial,
+            Some(key_id),
+            None,
+            || {
+                let key = self.importable(key_id)?;
+                self.drop_material(&key).map(drop)
+            },
+        )
     }
 
     /// The `EXTERNAL` key `key_id`, not pending deletion.
@@ -1876,5 +1983,84 @@ impl Keyring {
         // has it, with its expiry, and expires it again after a restart.
         self.persist_key(&empty)?;
         Ok(empty)
+    }
+}
+
+// ----- the audit trail ----------------------------------------------------------------------
+
+impl Keyring {
+    /// Runs `f` as one audited operation (just `f` when the keyring does not audit).
+    #[inline]
+    pub(crate) fn audited<T>(
+        &self,
+        operation: audit::Operation,
+        key_id: Option<&str>,
+        context: Option<&EncryptionContext>,
+        f: impl FnOnce() -> Result<T>,
+    ) -> Result<T> {
+        match &self.inner.audit {
+            None => f(),
+            Some(recorder) => audit::scoped(
+                recorder,
+                self.caller.as_ref(),
+                operation,
+                key_id,
+                context,
+                f,
+            ),
+        }
+    }
+
+    /// A handle on the same keyring whose calls the audit trail attributes to `caller` (a
+    /// service, user or tenant name the embedding application chooses).
+    #[must_use]
+    pub fn with_caller(&self, caller: &str) -> Keyring {
+        Keyring {
+            inner: Arc::clone(&self.inner),
+            caller: Some(Arc::from(caller)),
+        }
+    }
+
+    /// The caller identity of this handle.
+    #[must_use]
+    pub fn caller(&self) -> Option<&str> {
+        self.caller.as_deref()
+    }
+
+    /// Returns once every operation recorded before the call is written (and the sink
+    /// flushed). Does nothing on a keyring without audit.
+    ///
+    /// # Errors
+    /// [`Error::Storage`] if the writer thread has stopped.
+    pub fn flush_audit(&self) -> Result<()> {
+        self.inner.audit.as_ref().map_or(Ok(()), Recorder::flush)
+    }
+
+    /// Events dropped because the queue was full (under [`audit::BackPressure::Drop`]).
+    #[must_use]
+    pub fn audit_dropped(&self) -> u64 {
+        self.inner.audit.as_ref().map_or(0, Recorder::dropped)
+    }
+
+    /// Times the sink failed to record, flush or close.
+    #[must_use]
+    pub fn audit_failures(&self) -> u64 {
+        self.inner.audit.as_ref().map_or(0, Recorder::failures)
+    }
+
+    /// When `key_id` was last used, by which operation, and how often each operation used it
+    /// (AWS KMS's `GetKeyLastUsage`), from the audit trail's writer as of now (call
+    /// [`flush_audit`](Self::flush_audit) first to include operations still queued).
+    ///
+    /// # Errors
+    /// [`Error::NotFound`]; [`Error::InvalidInput`] on a keyring without audit.
+    pub fn key_last_usage(&self, key_id: &str) -> Result<KeyLastUsage> {
+        let recorder = self
+            .inner
+            .audit
+            .as_ref()
+            .ok_or(Error::InvalidInput("this keyring does not audit"))?;
+        let key = self.resolve(key_id)?;
+        Ok(recorder.usage(&key.id))
     }
 }

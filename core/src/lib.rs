@@ -28,6 +28,7 @@
 
 pub mod aead;
 pub mod asymmetric;
+pub mod audit;
 pub mod batch;
 pub mod context;
 pub mod datakey;
@@ -46,6 +47,7 @@ pub mod store;
 mod versions;
 
 pub use asymmetric::PublicKeyInfo;
+pub use audit::{AuditConfig, AuditEvent, AuditSink, Operation};
 pub use batch::{
     BatchDataKey, DataKeyRequest, DecryptRequest, EncryptRequest, MacRequest, ReEncryptRequest,
     SignRequest, VerifyMacRequest, VerifyRequest,

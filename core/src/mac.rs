@@ -2,6 +2,7 @@
 
 use aws_lc_rs::hmac;
 
+use crate::audit::Operation;
 use crate::error::{Error, Result};
 use crate::keyring::{Key, Keyring};
 use crate::material::Material;
@@ -60,14 +61,16 @@ impl Keyring {
         algorithm: MacAlgorithm,
         out: &mut [u8],
     ) -> Result<usize> {
-        let key = self.usable(key_id, KeyUsage::GenerateVerifyMac)?;
-        let hmac_key = hmac_key(&key, algorithm)?;
-        let needed = algorithm.mac_len();
-        let out = out
-            .get_mut(..needed)
-            .ok_or(Error::BufferTooSmall { needed })?;
-        out.copy_from_slice(hmac::sign(hmac_key, message).as_ref());
-        Ok(needed)
+        self.audited(Operation::GenerateMac, Some(key_id), None, || {
+            let key = self.usable(key_id, KeyUsage::GenerateVerifyMac)?;
+            let hmac_key = hmac_key(&key, algorithm)?;
+            let needed = algorithm.mac_len();
+            let out = out
+                .get_mut(..needed)
+                .ok_or(Error::BufferTooSmall { needed })?;
+            out.copy_from_slice(hmac::sign(hmac_key, message).as_ref());
+            Ok(needed)
+        })
     }
 
     /// The MAC of `message`.
@@ -80,9 +83,11 @@ impl Keyring {
         message: &[u8],
         algorithm: MacAlgorithm,
     ) -> Result<Vec<u8>> {
-        let mut out = vec![0; algorithm.mac_len()];
-        self.generate_mac_into(key_id, message, algorithm, &mut out)?;
-        Ok(out)
+        self.audited(Operation::GenerateMac, Some(key_id), None, || {
+            let mut out = vec![0; algorithm.mac_len()];
+            self.generate_mac_into(key_id, message, algorithm, &mut out)?;
+            Ok(out)
+        })
     }
 
     /// Whether `mac` is the MAC of `message`: `Ok(false)` for any mismatch (including a wrong
@@ -97,8 +102,10 @@ impl Keyring {
         algorithm: MacAlgorithm,
         mac: &[u8],
     ) -> Result<bool> {
-        let key = self.usable(key_id, KeyUsage::GenerateVerifyMac)?;
-        let hmac_key = hmac_key(&key, algorithm)?;
-        Ok(hmac::verify(hmac_key, message, mac).is_ok())
+        self.audited(Operation::VerifyMac, Some(key_id), None, || {
+            let key = self.usable(key_id, KeyUsage::GenerateVerifyMac)?;
+            let hmac_key = hmac_key(&key, algorithm)?;
+            Ok(hmac::verify(hmac_key, message, mac).is_ok())
+        })
     }
 }

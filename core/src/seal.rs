@@ -21,6 +21,7 @@ use aws_lc_rs::rand;
 use zeroize::Zeroizing;
 
 use crate::aead::{KEY_LEN, NONCE_LEN, TAG_LEN, hkdf_sha256};
+use crate::audit::Operation;
 use crate::error::{Error, Result};
 use crate::keyring::{KeyMetadata, KeySnapshot, Keyring, VersionSnapshot};
 use crate::spec::{KeySpec, KeyState, KeyUsage, Origin, RotationPeriod};
@@ -183,7 +184,9 @@ impl Keyring {
     /// # Errors
     /// [`Error::NotFound`]; whatever `root.wrap` fails with.
     pub fn export_sealed(&self, key_id: &str, root: &dyn RootKey) -> Result<Vec<u8>> {
-        seal_snapshot(&self.snapshot(key_id)?, root)
+        self.audited(Operation::ExportSealed, Some(key_id), None, || {
+            seal_snapshot(&self.snapshot(key_id)?, root)
+        })
     }
 
     /// Adds the key in a sealed record (from [`export_sealed`](Self::export_sealed)) to this
@@ -195,7 +198,9 @@ impl Keyring {
     /// authentic under `root` (tampered, truncated, or another root with the same id);
     /// [`Error::AlreadyExists`] when the key id or one of its aliases is taken here.
     pub fn import_sealed(&self, record: &[u8], root: &dyn RootKey) -> Result<KeyMetadata> {
-        self.restore_persisted(open_snapshot(record, root)?)
+        self.audited(Operation::ImportSealed, None, None, || {
+            self.restore_persisted(open_snapshot(record, root)?)
+        })
     }
 }
 

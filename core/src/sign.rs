@@ -4,6 +4,7 @@ use aws_lc_rs::digest::{self, Digest};
 use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::signature::{self, ParsedPublicKey, RsaEncoding};
 
+use crate::audit::Operation;
 use crate::error::{Error, Result};
 use crate::keyring::{Key, Keyring};
 use crate::material::Material;
@@ -109,40 +110,44 @@ impl Keyring {
         algorithm: SigningAlgorithm,
         out: &mut [u8],
     ) -> Result<usize> {
-        let key = self.usable(key_id, KeyUsage::SignVerify)?;
-        let material = signing_material(&key, algorithm)?;
-        match material {
-            Material::Ecdsa { pair, .. } => {
-                let needed = max_ecdsa_len(key.spec);
-                if out.len() < needed {
-                    return Err(Error::BufferTooSmall { needed });
-                }
-                let sig = match message_type {
-                    MessageType::Raw => pair.sign(&SystemRandom::new(), message),
-                    MessageType::Digest => pair.sign_digest(&imported_digest(message, algorithm)?),
-                }
-                .map_err(|_| Error::Internal)?;
-                let sig = sig.as_ref();
-                out[..sig.len()].copy_from_slice(sig);
-                Ok(sig.len())
-            }
-            Material::RsaSign { pair, .. } => {
-                let needed = pair.public_modulus_len();
-                let out = out
-                    .get_mut(..needed)
-                    .ok_or(Error::BufferTooSmall { needed })?;
-                let encoding = algorithm.rsa_encoding().ok_or(Error::InvalidKeyUsage)?;
-                match message_type {
-                    MessageType::Raw => pair.sign(encoding, &SystemRandom::new(), message, out),
-                    MessageType::Digest => {
-                        pair.sign_digest(encoding, &imported_digest(message, algorithm)?, out)
+        self.audited(Operation::Sign, Some(key_id), None, || {
+            let key = self.usable(key_id, KeyUsage::SignVerify)?;
+            let material = signing_material(&key, algorithm)?;
+            match material {
+                Material::Ecdsa { pair, .. } => {
+                    let needed = max_ecdsa_len(key.spec);
+                    if out.len() < needed {
+                        return Err(Error::BufferTooSmall { needed });
                     }
+                    let sig = match message_type {
+                        MessageType::Raw => pair.sign(&SystemRandom::new(), message),
+                        MessageType::Digest => {
+                            pair.sign_digest(&imported_digest(message, algorithm)?)
+                        }
+                    }
+                    .map_err(|_| Error::Internal)?;
+                    let sig = sig.as_ref();
+                    out[..sig.len()].copy_from_slice(sig);
+                    Ok(sig.len())
                 }
-                .map_err(|_| Error::Internal)?;
-                Ok(needed)
+                Material::RsaSign { pair, .. } => {
+                    let needed = pair.public_modulus_len();
+                    let out = out
+                        .get_mut(..needed)
+                        .ok_or(Error::BufferTooSmall { needed })?;
+                    let encoding = algorithm.rsa_encoding().ok_or(Error::InvalidKeyUsage)?;
+                    match message_type {
+                        MessageType::Raw => pair.sign(encoding, &SystemRandom::new(), message, out),
+                        MessageType::Digest => {
+                            pair.sign_digest(encoding, &imported_digest(message, algorithm)?, out)
+                        }
+                    }
+                    .map_err(|_| Error::Internal)?;
+                    Ok(needed)
+                }
+                _ => Err(Error::InvalidKeyUsage),
             }
-            _ => Err(Error::InvalidKeyUsage),
-        }
+        })
     }
 
     /// Signs `message` (or the caller's digest); see [`sign_into`](Self::sign_into).
@@ -156,10 +161,12 @@ impl Keyring {
         message_type: MessageType,
         algorithm: SigningAlgorithm,
     ) -> Result<Vec<u8>> {
-        let mut out = vec![0; self.max_signature_len(key_id)?];
-        let n = self.sign_into(key_id, message, message_type, algorithm, &mut out)?;
-        out.truncate(n);
-        Ok(out)
+        self.audited(Operation::Sign, Some(key_id), None, || {
+            let mut out = vec![0; self.max_signature_len(key_id)?];
+            let n = self.sign_into(key_id, message, message_type, algorithm, &mut out)?;
+            out.truncate(n);
+            Ok(out)
+        })
     }
 
     /// Whether `signature` is a valid signature of `message` (or of the caller's digest):
@@ -177,18 +184,22 @@ impl Keyring {
         algorithm: SigningAlgorithm,
         signature: &[u8],
     ) -> Result<bool> {
-        let key = self.usable(key_id, KeyUsage::SignVerify)?;
-        let verifiers = match signing_material(&key, algorithm)? {
-            Material::Ecdsa { verifiers, .. } | Material::RsaSign { verifiers, .. } => verifiers,
-            _ => return Err(Error::InvalidKeyUsage),
-        };
-        let verifier = verifier(verifiers, algorithm)?;
-        Ok(match message_type {
-            MessageType::Raw => verifier.verify_sig(message, signature),
-            MessageType::Digest => {
-                verifier.verify_digest_sig(&imported_digest(message, algorithm)?, signature)
+        self.audited(Operation::Verify, Some(key_id), None, || {
+            let key = self.usable(key_id, KeyUsage::SignVerify)?;
+            let verifiers = match signing_material(&key, algorithm)? {
+                Material::Ecdsa { verifiers, .. } | Material::RsaSign { verifiers, .. } => {
+                    verifiers
+                }
+                _ => return Err(Error::InvalidKeyUsage),
+            };
+            let verifier = verifier(verifiers, algorithm)?;
+            Ok(match message_type {
+                MessageType::Raw => verifier.verify_sig(message, signature),
+                MessageType::Digest => {
+                    verifier.verify_digest_sig(&imported_digest(message, algorithm)?, signature)
+                }
             }
-        }
-        .is_ok())
+            .is_ok())
+        })
     }
 }

@@ -1,0 +1,1128 @@
+//! The audit trail: every operation on a keyring recorded, off the hot path, in a log whose
+//! tampering is detectable.
+//!
+//! A keyring built with [`KeyringBuilder::audit`](crate::KeyringBuilder::audit) records an
+//! [`AuditEvent`] for every operation, key management and cryptographic, success and failure:
+//! when, which operation, which key and version, who (the [`caller`](crate::Keyring::with_caller)
+//! of the keyring handle), the encryption context (in full, keys only or not at all), the
+//! outcome and a request id. Never a plaintext, a ciphertext body or key material. A batch
+//! records one event per item.
+//!
+//! **Off the hot path.** The calling thread fills a fixed-size record and pushes it into a
+//! bounded queue; a writer thread formats, hashes and writes. When the queue is full the caller
+//! either waits ([`BackPressure::Block`], the default: no event is ever lost) or drops the event
+//! and counts it ([`BackPressure::Drop`]); the writer records the count. [`Keyring::flush_audit`]
+//! returns once everything recorded before it is written; dropping the last handle of the
+//! keyring writes everything and closes the log.
+//!
+//! **Sinks.** [`AuditSink`] receives events in order: [`MemorySink`] (tests),
+//! [`CallbackSink`] (the C, Python and Node layers forward events with it) and [`FileSink`], a
+//! JSON Lines log where every line carries the SHA-256 of the line before it, with checkpoints
+//! MACed (HMAC-SHA256) under the keyring's [`AuditKey`], rotation by size with the chain running
+//! on into the next file, and [`verify`] to check it. The format is in `FORMAT.md`.
+//!
+//! **Per-key usage** ([`Keyring::key_last_usage`]): last use and counts per operation, kept by the
+//! writer thread from the events, so they cost the caller nothing.
+//!
+//! [`Keyring::flush_audit`]: crate::Keyring::flush_audit
+//! [`Keyring::key_last_usage`]: crate::Keyring::key_last_usage
+
+use core::cell::{Cell, RefCell};
+use core::fmt;
+use std::collections::HashMap;
+use std::fs::{self, File, OpenOptions};
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::thread::JoinHandle;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use aws_lc_rs::{constant_time, digest, hmac};
+use crossbeam::channel::{self, Receiver, Sender, TrySendError};
+use zeroize::Zeroizing;
+
+use crate::context::EncryptionContext;
+use crate::envelope::MAX_KEY_ID_LEN;
+use crate::error::{Error, Result};
+
+// ----- events -------------------------------------------------------------------------------
+
+macro_rules! operations {
+    ($($variant:ident,)*) => {
+        /// An audited operation, named as AWS KMS names its API calls.
+        #[non_exhaustive]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum Operation {
+            $(
+                #[doc = concat!("`", stringify!($variant), "`.")]
+                $variant,
+            )*
+        }
+
+        impl Operation {
+            /// Every operation.
+            pub const ALL: &'static [Self] = &[$(Self::$variant,)*];
+
+            /// The name written in the log (for example `"Encrypt"`).
+            #[must_use]
+            pub const fn as_str(self) -> &'static str {
+                match self { $(Self::$variant => stringify!($variant),)* }
+            }
+        }
+    };
+}
+
+operations! {
+    CreateKey,
+    DescribeKey,
+    EnableKey,
+    DisableKey,
+    ScheduleKeyDeletion,
+    CancelKeyDeletion,
+    CreateAlias,
+    UpdateAlias,
+    DeleteAlias,
+    RotateKey,
+    EnableKeyRotation,
+    DisableKeyRotation,
+    SetRotateOnBudget,
+    SetMinDecryptionVersion,
+    Encrypt,
+    Decrypt,
+    ReEncrypt,
+    GenerateDataKey,
+    GenerateDataKeyWithoutPlaintext,
+    GenerateDataKeyPair,
+    GenerateDataKeyPairWithoutPlaintext,
+    GenerateRandom,
+    GenerateMac,
+    VerifyMac,
+    Sign,
+    Verify,
+    GetPublicKey,
+    EncryptAsymmetric,
+    DecryptAsymmetric,
+    ExportSealed,
+    ImportSealed,
+    GetParametersForImport,
+    ImportKeyMaterial,
+    DeleteImportedKeyMaterial,
+}
+
+impl fmt::Display for Operation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// How much of an encryption context an event keeps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ContextLogging {
+    /// Every key and value (what AWS KMS logs).
+    #[default]
+    Full,
+    /// The keys only.
+    KeysOnly,
+    /// Nothing.
+    None,
+}
+
+/// What happens when the writer thread falls behind and the queue is full.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum BackPressure {
+    /// The calling thread waits for room: no event is ever lost.
+    #[default]
+    Block,
+    /// The event is dropped and counted; the writer records how many were dropped.
+    Drop,
+}
+
+/// One audited operation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditEvent {
+    /// Position in this keyring's audit trail, from 1.
+    pub sequence: u64,
+    /// When the operation finished.
+    pub time: SystemTime,
+    /// Unique within the process: the thread that made the call and a counter.
+    pub request_id: String,
+    /// The operation.
+    pub operation: Operation,
+    /// The key (its id, never an alias, when the key was found; otherwise the name given).
+    pub key_id: Option<String>,
+    /// The key version used, for symmetric encryption and decryption.
+    pub key_version: Option<u32>,
+    /// The caller identity of the keyring handle.
+    pub caller: Option<String>,
+    /// The encryption context, as much of it as the keyring logs (values are empty strings
+    /// with [`ContextLogging::KeysOnly`]).
+    pub context: Vec<(String, String)>,
+    /// `None` for success, otherwise the error's code (for example `"KP_INVALID_CIPHERTEXT"`).
+    pub error_code: Option<&'static str>,
+}
+
+/// Receives a keyring's audit events in order, on the writer thread.
+pub trait AuditSink: Send {
+    /// Records one event.
+    ///
+    /// # Errors
+    /// [`Error::Storage`] when the event cannot be recorded; the writer keeps going and the
+    /// failure is counted (see [`Keyring::audit_failures`](crate::Keyring::audit_failures)).
+    fn record(&mut self, event: &AuditEvent) -> Result<()>;
+
+    /// `dropped` more events were dropped under [`BackPressure::Drop`] before the next one.
+    ///
+    /// # Errors
+    /// As [`record`](Self::record).
+    fn dropped(&mut self, dropped: u64) -> Result<()> {
+        let _ = dropped;
+        Ok(())
+    }
+
+    /// Makes everything recorded so far durable.
+    ///
+    /// # Errors
+    /// As [`record`](Self::record).
+    fn flush(&mut self) -> Result<()> {
+        Ok(())
+    }
+
+    /// The keyring is going away: write anything pending and close.
+    ///
+    /// # Errors
+    /// As [`record`](Self::record).
+    fn close(&mut self) -> Result<()> {
+        self.flush()
+    }
+}
+
+/// Keeps events in memory, for tests and small tools.
+#[derive(Debug, Clone, Default)]
+pub struct MemorySink {
+    events: Arc<Mutex<Vec<AuditEvent>>>,
+    dropped: Arc<AtomicU64>,
+}
+
+impl MemorySink {
+    /// An empty sink; clones share the events.
+    #[must_use]
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// A copy of the events recorded so far.
+    #[must_use]
+    pub fn events(&self) -> Vec<AuditEvent> {
+        self.events
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// How many events were reported dropped.
+    #[must_use]
+    pub fn dropped(&self) -> u64 {
+        self.dropped.load(Ordering::Acquire)
+    }
+}
+
+impl AuditSink for MemorySink {
+    fn record(&mut self, event: &AuditEvent) -> Result<()> {
+        self.events
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(event.clone());
+        Ok(())
+    }
+
+    fn dropped(&mut self, dropped: u64) -> Result<()> {
+        self.dropped.fetch_add(dropped, Ordering::AcqRel);
+        Ok(())
+    }
+}
+
+/// Calls a function with every event (on the writer thread).
+pub struct CallbackSink<F>(pub F);
+
+impl<F> fmt::Debug for CallbackSink<F> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("CallbackSink")
+    }
+}
+
+impl<F: FnMut(&AuditEvent) + Send> AuditSink for CallbackSink<F> {
+    fn record(&mut self, event: &AuditEvent) -> Result<()> {
+        (self.0)(event);
+        Ok(())
+    }
+}
+
+// ----- configuration ------------------------------------------------------------------------
+
+/// The default queue capacity, in events (each slot is about 330 bytes).
+pub const DEFAULT_QUEUE_CAPACITY: usize = 1 << 13;
+
+/// How a keyring audits: the sink and the policies.
+pub struct AuditConfig {
+    sink: Box<dyn AuditSink>,
+    context: ContextLogging,
+    back_pressure: BackPressure,
+    capacity: usize,
+}
+
+impl fmt::Debug for AuditConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AuditConfig")
+            .field("context", &self.context)
+            .field("back_pressure", &self.back_pressure)
+            .field("capacity", &self.capacity)
+            .finish_non_exhaustive()
+    }
+}
+
+impl AuditConfig {
+    /// Audits into `sink`, logging contexts in full, blocking when the queue is full.
+    pub fn new(sink: impl AuditSink + 'static) -> Self {
+        Self {
+            sink: Box::new(sink),
+            context: ContextLogging::Full,
+            back_pressure: BackPressure::Block,
+            capacity: DEFAULT_QUEUE_CAPACITY,
+        }
+    }
+
+    /// How much of each encryption context to log.
+    #[must_use]
+    pub fn context(mut self, context: ContextLogging) -> Self {
+        self.context = context;
+        self
+    }
+
+    /// What to do when the queue is full.
+    #[must_use]
+    pub fn back_pressure(mut self, policy: BackPressure) -> Self {
+        self.back_pressure = policy;
+        self
+    }
+
+    /// The queue's capacity in events (at least 1).
+    #[must_use]
+    pub fn queue_capacity(mut self, capacity: usize) -> Self {
+        self.capacity = capacity.max(1);
+        self
+    }
+}
+
+// ----- the recorder (calling side) ----------------------------------------------------------
+
+/// What the calling thread pushes: fixed size, no allocation (the context is shared).
+struct Raw {
+    time: u64,
+    thread: u64,
+    counter: u64,
+    operation: Operation,
+    key_len: u8,
+    key: [u8; MAX_KEY_ID_LEN],
+    version: u32,
+    caller: Option<Arc<str>>,
+    context: Option<EncryptionContext>,
+    error: Option<Error>,
+}
+
+// Records travel by value: a fixed-size slot in the queue, no allocation per event.
+#[allow(clippy::large_enum_variant)]
+enum Message {
+    Event(Raw),
+    Flush(Sender<()>),
+}
+
+/// Per-key usage, kept by the writer thread.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct KeyLastUsage {
+    /// The last time the key was used (any operation, success or failure).
+    pub last_used: Option<SystemTime>,
+    /// The last operation.
+    pub last_operation: Option<Operation>,
+    /// How many times each operation was performed with the key.
+    pub counts: Vec<(Operation, u64)>,
+}
+
+type Usage = HashMap<String, (u64, Operation, HashMap<Operation, u64>)>;
+
+/// A keyring's audit machinery: the queue's sending side and what the writer shares.
+pub(crate) struct Recorder {
+    sender: Option<Sender<Message>>,
+    context: ContextLogging,
+    back_pressure: BackPressure,
+    dropped: Arc<AtomicU64>,
+    failures: Arc<AtomicU64>,
+    usage: Arc<Mutex<Usage>>,
+    writer: Option<JoinHandle<()>>,
+}
+
+impl fmt::Debug for Recorder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Recorder")
+            .field("context", &self.context)
+            .field("back_pressure", &self.back_pressure)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Recorder {
+    pub(crate) fn start(config: AuditConfig) -> Result<Self> {
+        let (sender, receiver) = channel::bounded(config.capacity);
+        let dropped = Arc::new(AtomicU64::new(0));
+        let failures = Arc::new(AtomicU64::new(0));
+        let usage = Arc::new(Mutex::new(Usage::new()));
+        let mut writer = Writer {
+            sink: config.sink,
+            sequence: 0,
+            dropped: Arc::clone(&dropped),
+            reported_dropped: 0,
+            failures: Arc::clone(&failures),
+            usage: Arc::clone(&usage),
+            context: config.context,
+        };
+        let writer = std::thread::Builder::new()
+            .name("keyplane-audit".into())
+            .spawn(move || writer.run(&receiver))
+            .map_err(|_| Error::Internal)?;
+        Ok(Self {
+            sender: Some(sender),
+            context: config.context,
+            back_pressure: config.back_pressure,
+            dropped,
+            failures,
+            usage,
+            writer: Some(writer),
+        })
+    }
+
+    pub(crate) fn flush(&self) -> Result<()> {
+        let (ack, done) = channel::bounded(1);
+        let sender = self.sender.as_ref().ok_or(Error::Internal)?;
+        sender
+            .send(Message::Flush(ack))
+            .map_err(|_| Error::Storage("the audit writer has stopped"))?;
+        done.recv()
+            .map_err(|_| Error::Storage("the audit writer has stopped"))
+    }
+
+    pub(crate) fn dropped(&self) -> u64 {
+        self.dropped.load(Ordering::Acquire)
+    }
+
+    pub(crate) fn failures(&self) -> u64 {
+        self.failures.load(Ordering::Acquire)
+    }
+
+    pub(crate) fn usage(&self, key_id: &str) -> KeyLastUsage {
+        let usage = self.usage.lock().unwrap_or_else(PoisonError::into_inner);
+        usage
+            .get(key_id)
+            .map_or_else(KeyLastUsage::default, |(t, op, counts)| {
+                let mut counts: Vec<(Operation, u64)> =
+                    counts.iter().map(|(o, n)| (*o, *n)).collect();
+                counts.sort_by_key(|(o, _)| o.as_str());
+                KeyLastUsage {
+                    last_used: Some(UNIX_EPOCH + Duration::from_nanos(*t)),
+                    last_operation: Some(*op),
+                    counts,
+                }
+            })
+    }
+
+    fn push(&self, raw: Raw) {
+        let Some(sender) = &self.sender else { return };
+        let message = Message::Event(raw);
+        match self.back_pressure {
+            BackPressure::Block => {
+                // Fails only if the writer thread is gone, which it never is while we exist.
+                let _ = sender.send(message);
+            }
+            BackPressure::Drop => {
+                if let Err(TrySendError::Full(_)) = sender.try_send(message) {
+                    self.dropped.fetch_add(1, Ordering::AcqRel);
+                }
+            }
+        }
+    }
+}
+
+impl Drop for Recorder {
+    fn drop(&mut self) {
+        // Closing the queue lets the writer drain it, close the sink and stop.
+        drop(self.sender.take());
+        if let Some(writer) = self.writer.take() {
+            let _ = writer.join();
+        }
+    }
+}
+
+// The calling thread's audit state: whether an audited call is in progress (nested calls,
+// such as `decrypt` inside `re_encrypt`, are part of it and not recorded again) and what the
+// operation noted about its key.
+thread_local! {
+    static ACTIVE: Cell<bool> = const { Cell::new(false) };
+    static NOTED: RefCell<Noted> = const {
+        RefCell::new(Noted { len: 0, key: [0; MAX_KEY_ID_LEN], version: 0 })
+    };
+    static REQUESTS: Cell<(u64, u64)> = const { Cell::new((0, 0)) };
+}
+
+/// The key (and version) the operation in progress on this thread is using.
+struct Noted {
+    len: usize,
+    key: [u8; MAX_KEY_ID_LEN],
+    version: u32,
+}
+
+static NEXT_THREAD: AtomicU64 = AtomicU64::new(1);
+
+/// Called by operations once they know the key (and the version) they are using.
+#[inline]
+pub(crate) fn note(key_id: &str, version: u32) {
+    if ACTIVE.get() {
+        NOTED.with_borrow_mut(|noted| {
+            let n = key_id.len().min(MAX_KEY_ID_LEN);
+            noted.key[..n].copy_from_slice(&key_id.as_bytes()[..n]);
+            noted.len = n;
+            noted.version = version;
+        });
+    }
+}
+
+fn now_nanos() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX))
+}
+
+/// Runs `f` as one audited operation.
+pub(crate) fn scoped<T>(
+    recorder: &Recorder,
+    caller: Option<&Arc<str>>,
+    operation: Operation,
+    key_id: Option<&str>,
+    context: Option<&EncryptionContext>,
+    f: impl FnOnce() -> Result<T>,
+) -> Result<T> {
+    if ACTIVE.get() {
+        return f();
+    }
+    ACTIVE.set(true);
+    NOTED.with_borrow_mut(|noted| {
+        noted.len = 0;
+        noted.version = 0;
+    });
+    let result = f();
+    ACTIVE.set(false);
+
+    // The key the operation found (its real id, not an alias), else the name it was given.
+    let mut key = [0u8; MAX_KEY_ID_LEN];
+    let (n, version) = NOTED.with_borrow(|noted| {
+        if noted.len > 0 {
+            key[..noted.len].copy_from_slice(&noted.key[..noted.len]);
+            (noted.len, noted.version)
+        } else {
+            let name = key_id.unwrap_or_default().as_bytes();
+            let n = name.len().min(MAX_KEY_ID_LEN);
+            key[..n].copy_from_slice(&name[..n]);
+            (n, 0)
+        }
+    });
+
+    let (thread, counter) = {
+        let (mut thread, counter) = REQUESTS.get();
+        if thread == 0 {
+            thread = NEXT_THREAD.fetch_add(1, Ordering::Relaxed);
+        }
+        REQUESTS.set((thread, counter + 1));
+        (thread, counter + 1)
+    };
+    let context = match recorder.context {
+        ContextLogging::None => None,
+        _ => context.filter(|c| !c.is_empty()).cloned(),
+    };
+    recorder.push(Raw {
+        time: now_nanos(),
+        thread,
+        counter,
+        operation,
+        key_len: u8::try_from(n).unwrap_or(u8::MAX),
+        key,
+        version,
+        caller: caller.cloned(),
+        context,
+        error: result.as_ref().err().copied(),
+    });
+    result
+}
+
+// ----- the writer thread --------------------------------------------------------------------
+
+struct Writer {
+    sink: Box<dyn AuditSink>,
+    sequence: u64,
+    dropped: Arc<AtomicU64>,
+    reported_dropped: u64,
+    failures: Arc<AtomicU64>,
+    usage: Arc<Mutex<Usage>>,
+    context: ContextLogging,
+}
+
+impl Writer {
+    fn run(&mut self, receiver: &Receiver<Message>) {
+        while let Ok(message) = receiver.recv() {
+            match message {
+                Message::Event(raw) => self.event(&raw),
+                Message::Flush(ack) => {
+                    self.report_dropped();
+                    let flushed = self.sink.flush();
+                    self.check(flushed);
+                    let _ = ack.send(());
+                }
+            }
+        }
+        self.report_dropped();
+        let closed = self.sink.close();
+        self.check(closed);
+    }
+
+    fn check(&self, result: Result<()>) {
+        if result.is_err() {
+            self.failures.fetch_add(1, Ordering::AcqRel);
+        }
+    }
+
+    fn report_dropped(&mut self) {
+        let dropped = self.dropped.load(Ordering::Acquire);
+        if dropped > self.reported_dropped {
+            let result = self.sink.dropped(dropped - self.reported_dropped);
+            self.check(result);
+            self.reported_dropped = dropped;
+        }
+    }
+
+    fn event(&mut self, raw: &Raw) {
+        self.report_dropped();
+        self.sequence += 1;
+        let key_id = (raw.key_len > 0)
+            .then(|| String::from_utf8_lossy(&raw.key[..usize::from(raw.key_len)]).into_owned());
+        if let Some(id) = &key_id {
+            let mut usage = self.usage.lock().unwrap_or_else(PoisonError::into_inner);
+            let entry = usage
+                .entry(id.clone())
+                .or_insert_with(|| (0, raw.operation, HashMap::new()));
+            entry.0 = raw.time;
+            entry.1 = raw.operation;
+            *entry.2.entry(raw.operation).or_default() += 1;
+        }
+        let context = raw.context.as_ref().map_or_else(Vec::new, |c| {
+            c.iter()
+                .map(|(k, v)| match self.context {
+                    ContextLogging::KeysOnly => (k.to_owned(), String::new()),
+                    _ => (k.to_owned(), v.to_owned()),
+                })
+                .collect()
+        });
+        let event = AuditEvent {
+            sequence: self.sequence,
+            time: UNIX_EPOCH + Duration::from_nanos(raw.time),
+            request_id: format!("{:x}-{:x}", raw.thread, raw.counter),
+            operation: raw.operation,
+            key_id,
+            key_version: (raw.version > 0).then_some(raw.version),
+            caller: raw.caller.as_deref().map(str::to_owned),
+            context,
+            error_code: raw.error.map(|e| e.code()),
+        };
+        let result = self.sink.record(&event);
+        self.check(result);
+    }
+}
+
+// ----- the hash-chained file sink -----------------------------------------------------------
+
+/// The key that MACs the audit log's checkpoints (HMAC-SHA256). Keep it apart from the log:
+/// whoever holds it can forge checkpoints.
+pub struct AuditKey(Zeroizing<Vec<u8>>);
+
+impl AuditKey {
+    /// A key from 32 bytes.
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] unless `bytes` is 32 bytes long.
+    pub fn new(bytes: &[u8]) -> Result<Self> {
+        if bytes.len() != 32 {
+            return Err(Error::InvalidInput("audit key must be 32 bytes"));
+        }
+        Ok(Self(Zeroizing::new(bytes.to_vec())))
+    }
+
+    fn mac(&self, data: &[u8]) -> [u8; 32] {
+        let key = hmac::Key::new(hmac::HMAC_SHA256, &self.0);
+        let mut out = [0u8; 32];
+        out.copy_from_slice(hmac::sign(&key, data).as_ref());
+        out
+    }
+}
+
+impl fmt::Debug for AuditKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("AuditKey")
+    }
+}
+
+/// Records between checkpoints unless the file sink is told otherwise.
+pub const DEFAULT_CHECKPOINT_EVERY: u64 = 1000;
+/// File size at which the file sink starts the next file unless told otherwise.
+pub const DEFAULT_MAX_FILE_BYTES: u64 = 64 << 20;
+
+/// A JSON Lines audit log in a directory: `audit-000001.jsonl`, `audit-000002.jsonl`, …
+///
+/// Each line carries `"prev"`, the SHA-256 of the line before it (across files), and every
+/// [`checkpoint_every`](Self::checkpoint_every) records, at each file's end and at close, a
+/// checkpoint line carries an HMAC-SHA256 under the [`AuditKey`]. See `FORMAT.md`.
+pub struct FileSink {
+    dir: PathBuf,
+    key: AuditKey,
+    file: Option<BufWriter<File>>,
+    file_number: u32,
+    file_bytes: u64,
+    max_file_bytes: u64,
+    checkpoint_every: u64,
+    since_checkpoint: u64,
+    line: u64,
+    prev: [u8; 32],
+}
+
+impl fmt::Debug for FileSink {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FileSink")
+            .field("dir", &self.dir)
+            .field("file_number", &self.file_number)
+            .finish_non_exhaustive()
+    }
+}
+
+fn storage(what: &'static str) -> impl Fn(std::io::Error) -> Error {
+    move |_| Error::Storage(what)
+}
+
+impl FileSink {
+    /// A log in `dir` (created if needed). The directory must hold no earlier log: a log is
+    /// one chain from its first file.
+    ///
+    /// # Errors
+    /// [`Error::Storage`] when the directory cannot be created or already holds a log.
+    pub fn create(dir: impl AsRef<Path>, key: AuditKey) -> Result<Self> {
+        let dir = dir.as_ref().to_path_buf();
+        fs::create_dir_all(&dir).map_err(storage("cannot create the audit directory"))?;
+        if !log_files(&dir)?.is_empty() {
+            return Err(Error::Storage(
+                "the audit directory already holds a log; use a new directory",
+            ));
+        }
+        Ok(Self {
+            dir,
+            key,
+            file: None,
+            file_number: 0,
+            file_bytes: 0,
+            max_file_bytes: DEFAULT_MAX_FILE_BYTES,
+            checkpoint_every: DEFAULT_CHECKPOINT_EVERY,
+            since_checkpoint: 0,
+            line: 0,
+            prev: [0; 32],
+        })
+    }
+
+    /// Starts a new file once the current one reaches `bytes` (default 64 MiB).
+    #[must_use]
+    pub fn max_file_bytes(mut self, bytes: u64) -> Self {
+        self.max_file_bytes = bytes.max(1);
+        self
+    }
+
+    /// Writes a MACed checkpoint every `records` records (default 1000).
+    #[must_use]
+    pub fn checkpoint_every(mut self, records: u64) -> Self {
+        self.checkpoint_every = records.max(1);
+        self
+    }
+
+    fn writer(&mut self) -> Result<&mut BufWriter<File>> {
+        if self.file.is_none() {
+            self.file_number += 1;
+            let path = self
+                .dir
+                .join(format!("audit-{:06}.jsonl", self.file_number));
+            let file = OpenOptions::new()
+                .create_new(true)
+                .write(true)
+                .open(&path)
+                .map_err(storage("cannot create an audit log file"))?;
+            self.file = Some(BufWriter::with_capacity(1 << 16, file));
+            self.file_bytes = 0;
+        }
+        self.file.as_mut().ok_or(Error::Internal)
+    }
+
+    /// Appends one line (`body` is a JSON object without its closing brace); chains it.
+    fn append(&mut self, body: &str) -> Result<()> {
+        let mut line = String::with_capacity(body.len() + 80);
+        line.push_str(body);
+        line.push_str(",\"prev\":\"");
+        push_hex(&mut line, &self.prev);
+        line.push_str("\"}");
+        let hash = digest::digest(&digest::SHA256, line.as_bytes());
+        self.prev.copy_from_slice(hash.as_ref());
+        line.push('\n');
+        let writer = self.writer()?;
+        writer
+            .write_all(line.as_bytes())
+            .map_err(storage("cannot write the audit log"))?;
+        self.file_bytes += u64::try_from(line.len()).unwrap_or(u64::MAX);
+        self.line += 1;
+        Ok(())
+    }
+
+    /// A checkpoint: the chain so far, MACed.
+    fn checkpoint(&mut self, closed: bool) -> Result<()> {
+        let seq = self.line + 1;
+        let time = now_nanos();
+        let mac = self
+            .key
+            .mac(&checkpoint_input(seq, time, closed, &self.prev));
+        let mut body = format!(
+            "{{\"seq\":{seq},\"checkpoint\":true,\"time\":{time},\"closed\":{closed},\"mac\":\""
+        );
+        push_hex(&mut body, &mac);
+        body.push('"');
+        self.append(&body)?;
+        self.since_checkpoint = 0;
+        Ok(())
+    }
+
+    fn sync(&mut self) -> Result<()> {
+        if let Some(writer) = self.file.as_mut() {
+            writer
+                .flush()
+                .map_err(storage("cannot write the audit log"))?;
+            writer
+                .get_ref()
+                .sync_data()
+                .map_err(storage("cannot sync the audit log"))?;
+        }
+        Ok(())
+    }
+
+    fn after_record(&mut self) -> Result<()> {
+        self.since_checkpoint += 1;
+        if self.since_checkpoint >= self.checkpoint_every {
+            self.checkpoint(false)?;
+        }
+        if self.file_bytes >= self.max_file_bytes {
+            if self.since_checkpoint > 0 {
+                self.checkpoint(false)?;
+            }
+            self.sync()?;
+            self.file = None;
+        }
+        Ok(())
+    }
+}
+
+fn checkpoint_input(seq: u64, time: u64, closed: bool, prev: &[u8; 32]) -> Vec<u8> {
+    let mut input = Vec::with_capacity(64);
+    input.extend_from_slice(b"keyplane audit checkpoint v1\0");
+    input.extend_from_slice(&seq.to_be_bytes());
+    input.extend_from_slice(&time.to_be_bytes());
+    input.push(u8::from(closed));
+    input.extend_from_slice(prev);
+    input
+}
+
+impl AuditSink for FileSink {
+    fn record(&mut self, event: &AuditEvent) -> Result<()> {
+        let mut body = String::with_capacity(256);
+        let time = event
+            .time
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX));
+        let seq = self.line + 1;
+        body.push_str(&format!(
+            "{{\"seq\":{seq},\"time\":{time},\"request_id\":\"{}\",\"operation\":\"{}\"",
+            event.request_id, event.operation
+        ));
+        if let Some(key_id) = &event.key_id {
+            body.push_str(",\"key_id\":");
+            push_json_str(&mut body, key_id);
+        }
+        if let Some(v) = event.key_version {
+            body.push_str(&format!(",\"key_version\":{v}"));
+        }
+        if let Some(caller) = &event.caller {
+            body.push_str(",\"caller\":");
+            push_json_str(&mut body, caller);
+        }
+        if !event.context.is_empty() {
+            body.push_str(",\"context\":{");
+            for (i, (k, v)) in event.context.iter().enumerate() {
+                if i > 0 {
+                    body.push(',');
+                }
+                push_json_str(&mut body, k);
+                body.push(':');
+                push_json_str(&mut body, v);
+            }
+            body.push('}');
+        }
+        body.push_str(",\"outcome\":\"");
+        body.push_str(event.error_code.unwrap_or("ok"));
+        body.push('"');
+        self.append(&body)?;
+        self.after_record()
+    }
+
+    fn dropped(&mut self, dropped: u64) -> Result<()> {
+        let seq = self.line + 1;
+        let body = format!(
+            "{{\"seq\":{seq},\"time\":{},\"operation\":\"AuditRecordsDropped\",\"count\":{dropped}",
+            now_nanos()
+        );
+        self.append(&body)?;
+        self.after_record()
+    }
+
+    fn flush(&mut self) -> Result<()> {
+        self.sync()
+    }
+
+    fn close(&mut self) -> Result<()> {
+        self.checkpoint(true)?;
+        self.sync()
+    }
+}
+
+fn push_hex(out: &mut String, bytes: &[u8]) {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    for b in bytes {
+        out.push(char::from(DIGITS[usize::from(b >> 4)]));
+        out.push(char::from(DIGITS[usize::from(b & 0x0f)]));
+    }
+}
+
+fn push_json_str(out: &mut String, s: &str) {
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if u32::from(c) < 0x20 => out.push_str(&format!("\\u{:04x}", u32::from(c))),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
+fn log_files(dir: &Path) -> Result<Vec<PathBuf>> {
+    let mut files: Vec<PathBuf> = fs::read_dir(dir)
+        .map_err(storage("cannot list the audit directory"))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with("audit-") && n.ends_with(".jsonl"))
+        })
+        .collect();
+    files.sort();
+    Ok(files)
+}
+
+// ----- verification -------------------------------------------------------------------------
+
+/// What [`verify`] found in an intact log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VerifyReport {
+    /// Event lines (checkpoints not counted).
+    pub records: u64,
+    /// The last checkpoint: its file, line and time.
+    pub last_checkpoint: Option<(PathBuf, u64, SystemTime)>,
+    /// Whether the log ends with the checkpoint written at close. `false` means the writer
+    /// crashed or the tail was cut off after `ends_at`: lines after the last checkpoint are
+    /// chained but not MACed.
+    pub closed: bool,
+    /// The last complete line: file and line number.
+    pub ends_at: Option<(PathBuf, u64)>,
+    /// An incomplete last line was ignored (a crash mid-write).
+    pub incomplete_tail: bool,
+}
+
+impl fmt::Display for VerifyReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "intact, {} records", self.records)?;
+        match &self.last_checkpoint {
+            Some((file, line, time)) => {
+                let secs = time.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
+                write!(
+                    f,
+                    ", last checkpoint at {}:{line} (unix time {secs})",
+                    file.display()
+                )?;
+            }
+            None => f.write_str(", no checkpoint")?,
+        }
+        if !self.closed {
+            match &self.ends_at {
+                Some((file, line)) => write!(
+                    f,
+                    "; NOT CLOSED: ends at {}:{line} (crash or cut-off tail)",
+                    file.display()
+                )?,
+                None => f.write_str("; NOT CLOSED: empty")?,
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The first broken link [`verify`] found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Broken {
+    /// The file.
+    pub file: PathBuf,
+    /// The line, from 1.
+    pub line: u64,
+    /// What is wrong.
+    pub reason: String,
+}
+
+impl fmt::Display for Broken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}: {}", self.file.display(), self.line, self.reason)
+    }
+}
+
+impl std::error::Error for Broken {}
+
+/// Checks a log: `files` in order (as the file sink numbers them), the hash chain through all of
+/// them, every checkpoint's MAC under `key`, and that sequence numbers run without gaps.
+///
+/// # Errors
+/// The first broken link: an edited, deleted, reordered or inserted line, a file missing from
+/// the middle, a checkpoint whose MAC fails, or lines after the close.
+pub fn verify(files: &[PathBuf], key: &AuditKey) -> core::result::Result<VerifyReport, Broken> {
+    let mut prev = [0u8; 32];
+    let mut seq = 0u64;
+    let mut report = VerifyReport {
+        records: 0,
+        last_checkpoint: None,
+        closed: false,
+        ends_at: None,
+        incomplete_tail: false,
+    };
+    for (index, file) in files.iter().enumerate() {
+        let broken = |line: u64, reason: &str| Broken {
+            file: file.clone(),
+            line,
+            reason: reason.to_owned(),
+        };
+        let bytes = fs::read(file).map_err(|e| broken(0, &format!("cannot read: {e}")))?;
+        let mut lines: Vec<&[u8]> = bytes.split(|&b| b == b'\n').collect();
+        // The text after the last newline: empty, or a line cut short by a crash.
+        let tail = lines.pop().unwrap_or_default();
+        if !tail.is_empty() {
+            if index + 1 != files.len() {
+                return Err(broken(
+                    u64::try_from(lines.len() + 1).unwrap_or(u64::MAX),
+                    "incomplete line in the middle of the log",
+                ));
+            }
+            report.incomplete_tail = true;
+        }
+        for (i, line) in lines.iter().enumerate() {
+            let number = u64::try_from(i + 1).unwrap_or(u64::MAX);
+            if report.closed {
+                return Err(broken(number, "line after the log was closed"));
+            }
+            let text = core::str::from_utf8(line).map_err(|_| broken(number, "not UTF-8"))?;
+            let expected_prev = format!(",\"prev\":\"{}\"}}", hex_string(&prev));
+            let body = text.strip_suffix(&expected_prev).ok_or_else(|| {
+                broken(
+                    number,
+                    "chain broken: \"prev\" is not the hash of the line before",
+                )
+            })?;
+            seq += 1;
+            let seq_field = format!("{{\"seq\":{seq},");
+            if !body.starts_with(&seq_field) {
+                return Err(broken(number, "sequence number out of order"));
+            }
+            if body.contains("\"checkpoint\":true") {
+                let (time, closed, mac) =
+                    parse_checkpoint(body).ok_or_else(|| broken(number, "malformed checkpoint"))?;
+                let expected = key.mac(&checkpoint_input(seq, time, closed, &prev));
+                if constant_time::verify_slices_are_equal(&expected, &mac).is_err() {
+                    return Err(broken(
+                        number,
+                        "checkpoint MAC does not verify (wrong audit key, or the log before it was rewritten)",
+                    ));
+                }
+                report.last_checkpoint = Some((
+                    file.clone(),
+                    number,
+                    UNIX_EPOCH + Duration::from_nanos(time),
+                ));
+                report.closed = closed;
+            } else {
+                report.records += 1;
+            }
+            let hash = digest::digest(&digest::SHA256, line);
+            prev.copy_from_slice(hash.as_ref());
+            report.ends_at = Some((file.clone(), number));
+        }
+    }
+    Ok(report)
+}
+
+fn hex_string(bytes: &[u8]) -> String {
+    let mut s = String::with_capacity(bytes.len() * 2);
+    push_hex(&mut s, bytes);
+    s
+}
+
+/// `(time, closed, mac)` of a checkpoint body as [`FileSink`] writes it.
+fn parse_checkpoint(body: &str) -> Option<(u64, bool, [u8; 32])> {
+    let field = |name: &str| {
+        let start = body.find(&format!("\"{name}\":"))? + name.len() + 3;
+        let rest = &body[start..];
+        let end = rest.find([',', '}']).unwrap_or(rest.len());
+        Some(rest[..end].trim_matches('"'))
+    };
+    let time = field("time")?.parse().ok()?;
+    let closed = field("closed")? == "true";
+    let mac_hex = field("mac")?;
+    if mac_hex.len() != 64 {
+        return None;
+    }
+    let mut mac = [0u8; 32];
+    for (i, byte) in mac.iter_mut().enumerate() {
+        *byte = u8::from_str_radix(mac_hex.get(2 * i..2 * i + 2)?, 16).ok()?;
+    }
+    Some((time, closed, mac))
+}
+
+/// The log files in `dir`, in order, for [`verify`].
+///
+/// # Errors
+/// [`Error::Storage`] when the directory cannot be listed.
+pub fn log_files_in(dir: impl AsRef<Path>) -> Result<Vec<PathBuf>> {
+    log_files(dir.as_ref())
+}
