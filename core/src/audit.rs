@@ -39,7 +39,7 @@ use std::thread::JoinHandle;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use aws_lc_rs::{constant_time, digest, hmac};
-use crossbeam::channel::{self, Receiver, Sender, TrySendError};
+use crossbeam::channel::{self, Receiver, Sender, TryRecvError, TrySendError};
 use zeroize::Zeroizing;
 
 use crate::context::EncryptionContext;
@@ -138,27 +138,111 @@ pub enum BackPressure {
     Drop,
 }
 
-/// One audited operation.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AuditEvent {
+/// Identifies one call: the thread that made it and a counter of that thread's calls.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct RequestId {
+    /// A number given to each thread at its first audited call.
+    pub thread: u64,
+    /// The thread's calls, from 1.
+    pub counter: u64,
+}
+
+impl fmt::Display for RequestId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:x}-{:x}", self.thread, self.counter)
+    }
+}
+
+/// The encryption context of an event, as much of it as the keyring logs.
+#[derive(Debug, Clone, Copy)]
+pub struct AuditContext<'a> {
+    context: Option<&'a EncryptionContext>,
+    keys_only: bool,
+}
+
+impl<'a> AuditContext<'a> {
+    /// The pairs, sorted by key; values are empty with [`ContextLogging::KeysOnly`].
+    pub fn iter(&self) -> impl Iterator<Item = (&'a str, &'a str)> + use<'a> {
+        let keys_only = self.keys_only;
+        self.context
+            .into_iter()
+            .flat_map(EncryptionContext::iter)
+            .map(move |(k, v)| (k, if keys_only { "" } else { v }))
+    }
+
+    /// Whether nothing of the context is logged.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.context.is_none_or(EncryptionContext::is_empty)
+    }
+}
+
+/// One audited operation, as the writer thread hands it to a sink (borrowed: copy what you
+/// keep, for example with [`to_owned`](Self::to_owned)).
+#[derive(Debug, Clone, Copy)]
+pub struct AuditEvent<'a> {
     /// Position in this keyring's audit trail, from 1.
     pub sequence: u64,
     /// When the operation finished.
     pub time: SystemTime,
-    /// Unique within the process: the thread that made the call and a counter.
-    pub request_id: String,
+    /// Unique within the process.
+    pub request_id: RequestId,
     /// The operation.
     pub operation: Operation,
     /// The key (its id, never an alias, when the key was found; otherwise the name given).
-    pub key_id: Option<String>,
+    pub key_id: Option<&'a str>,
     /// The key version used, for symmetric encryption and decryption.
     pub key_version: Option<u32>,
     /// The caller identity of the keyring handle.
-    pub caller: Option<String>,
-    /// The encryption context, as much of it as the keyring logs (values are empty strings
-    /// with [`ContextLogging::KeysOnly`]).
-    pub context: Vec<(String, String)>,
+    pub caller: Option<&'a str>,
+    /// The encryption context, as much of it as the keyring logs.
+    pub context: AuditContext<'a>,
     /// `None` for success, otherwise the error's code (for example `"KP_INVALID_CIPHERTEXT"`).
+    pub error_code: Option<&'static str>,
+}
+
+impl AuditEvent<'_> {
+    /// An owned copy.
+    #[must_use]
+    pub fn to_owned(&self) -> OwnedAuditEvent {
+        OwnedAuditEvent {
+            sequence: self.sequence,
+            time: self.time,
+            request_id: self.request_id,
+            operation: self.operation,
+            key_id: self.key_id.map(str::to_owned),
+            key_version: self.key_version,
+            caller: self.caller.map(str::to_owned),
+            context: self
+                .context
+                .iter()
+                .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                .collect(),
+            error_code: self.error_code,
+        }
+    }
+}
+
+/// An [`AuditEvent`] that owns its strings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OwnedAuditEvent {
+    /// See [`AuditEvent::sequence`].
+    pub sequence: u64,
+    /// See [`AuditEvent::time`].
+    pub time: SystemTime,
+    /// See [`AuditEvent::request_id`].
+    pub request_id: RequestId,
+    /// See [`AuditEvent::operation`].
+    pub operation: Operation,
+    /// See [`AuditEvent::key_id`].
+    pub key_id: Option<String>,
+    /// See [`AuditEvent::key_version`].
+    pub key_version: Option<u32>,
+    /// See [`AuditEvent::caller`].
+    pub caller: Option<String>,
+    /// See [`AuditEvent::context`].
+    pub context: Vec<(String, String)>,
+    /// See [`AuditEvent::error_code`].
     pub error_code: Option<&'static str>,
 }
 
@@ -169,7 +253,7 @@ pub trait AuditSink: Send {
     /// # Errors
     /// [`Error::Storage`] when the event cannot be recorded; the writer keeps going and the
     /// failure is counted (see [`Keyring::audit_failures`](crate::Keyring::audit_failures)).
-    fn record(&mut self, event: &AuditEvent) -> Result<()>;
+    fn record(&mut self, event: &AuditEvent<'_>) -> Result<()>;
 
     /// `dropped` more events were dropped under [`BackPressure::Drop`] before the next one.
     ///
@@ -200,7 +284,7 @@ pub trait AuditSink: Send {
 /// Keeps events in memory, for tests and small tools.
 #[derive(Debug, Clone, Default)]
 pub struct MemorySink {
-    events: Arc<Mutex<Vec<AuditEvent>>>,
+    events: Arc<Mutex<Vec<OwnedAuditEvent>>>,
     dropped: Arc<AtomicU64>,
 }
 
@@ -213,7 +297,7 @@ impl MemorySink {
 
     /// A copy of the events recorded so far.
     #[must_use]
-    pub fn events(&self) -> Vec<AuditEvent> {
+    pub fn events(&self) -> Vec<OwnedAuditEvent> {
         self.events
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
@@ -228,11 +312,11 @@ impl MemorySink {
 }
 
 impl AuditSink for MemorySink {
-    fn record(&mut self, event: &AuditEvent) -> Result<()> {
+    fn record(&mut self, event: &AuditEvent<'_>) -> Result<()> {
         self.events
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
-            .push(event.clone());
+            .push(event.to_owned());
         Ok(())
     }
 
@@ -251,8 +335,8 @@ impl<F> fmt::Debug for CallbackSink<F> {
     }
 }
 
-impl<F: FnMut(&AuditEvent) + Send> AuditSink for CallbackSink<F> {
-    fn record(&mut self, event: &AuditEvent) -> Result<()> {
+impl<F: FnMut(&AuditEvent<'_>) + Send> AuditSink for CallbackSink<F> {
+    fn record(&mut self, event: &AuditEvent<'_>) -> Result<()> {
         (self.0)(event);
         Ok(())
     }
@@ -563,6 +647,10 @@ pub(crate) fn scoped<T>(
 
 // ----- the writer thread --------------------------------------------------------------------
 
+/// How long the idle writer sleeps between looks at the queue (also the most a `flush` waits
+/// for it to notice).
+const IDLE_NAP: Duration = Duration::from_micros(200);
+
 struct Writer {
     sink: Box<dyn AuditSink>,
     sequence: u64,
@@ -575,15 +663,19 @@ struct Writer {
 
 impl Writer {
     fn run(&mut self, receiver: &Receiver<Message>) {
-        while let Ok(message) = receiver.recv() {
-            match message {
-                Message::Event(raw) => self.event(&raw),
-                Message::Flush(ack) => {
+        // Polls rather than blocking in `recv`: a writer parked in `recv` makes every producer
+        // pay a futex wake (microseconds) to hand it one event. Idle, it naps `IDLE_NAP`.
+        loop {
+            match receiver.try_recv() {
+                Ok(Message::Event(raw)) => self.event(&raw),
+                Ok(Message::Flush(ack)) => {
                     self.report_dropped();
                     let flushed = self.sink.flush();
                     self.check(flushed);
                     let _ = ack.send(());
                 }
+                Err(TryRecvError::Empty) => std::thread::sleep(IDLE_NAP),
+                Err(TryRecvError::Disconnected) => break,
             }
         }
         self.report_dropped();
@@ -610,33 +702,35 @@ impl Writer {
         self.report_dropped();
         self.sequence += 1;
         let key_id = (raw.key_len > 0)
-            .then(|| String::from_utf8_lossy(&raw.key[..usize::from(raw.key_len)]).into_owned());
-        if let Some(id) = &key_id {
+            .then(|| core::str::from_utf8(&raw.key[..usize::from(raw.key_len)]).ok())
+            .flatten();
+        if let Some(id) = key_id {
             let mut usage = self.usage.lock().unwrap_or_else(PoisonError::into_inner);
-            let entry = usage
-                .entry(id.clone())
-                .or_insert_with(|| (0, raw.operation, HashMap::new()));
+            let entry = match usage.get_mut(id) {
+                Some(entry) => entry,
+                None => usage
+                    .entry(id.to_owned())
+                    .or_insert_with(|| (0, raw.operation, HashMap::new())),
+            };
             entry.0 = raw.time;
             entry.1 = raw.operation;
             *entry.2.entry(raw.operation).or_default() += 1;
         }
-        let context = raw.context.as_ref().map_or_else(Vec::new, |c| {
-            c.iter()
-                .map(|(k, v)| match self.context {
-                    ContextLogging::KeysOnly => (k.to_owned(), String::new()),
-                    _ => (k.to_owned(), v.to_owned()),
-                })
-                .collect()
-        });
         let event = AuditEvent {
             sequence: self.sequence,
             time: UNIX_EPOCH + Duration::from_nanos(raw.time),
-            request_id: format!("{:x}-{:x}", raw.thread, raw.counter),
+            request_id: RequestId {
+                thread: raw.thread,
+                counter: raw.counter,
+            },
             operation: raw.operation,
             key_id,
             key_version: (raw.version > 0).then_some(raw.version),
-            caller: raw.caller.as_deref().map(str::to_owned),
-            context,
+            caller: raw.caller.as_deref(),
+            context: AuditContext {
+                context: raw.context.as_ref(),
+                keys_only: self.context == ContextLogging::KeysOnly,
+            },
             error_code: raw.error.map(|e| e.code()),
         };
         let result = self.sink.record(&event);
@@ -697,6 +791,9 @@ pub struct FileSink {
     since_checkpoint: u64,
     line: u64,
     prev: [u8; 32],
+    /// Reused for every record, so writing one allocates nothing.
+    body: String,
+    line_buffer: String,
 }
 
 impl fmt::Debug for FileSink {
@@ -737,6 +834,8 @@ impl FileSink {
             since_checkpoint: 0,
             line: 0,
             prev: [0; 32],
+            body: String::with_capacity(512),
+            line_buffer: String::with_capacity(640),
         })
     }
 
@@ -773,7 +872,8 @@ impl FileSink {
 
     /// Appends one line (`body` is a JSON object without its closing brace); chains it.
     fn append(&mut self, body: &str) -> Result<()> {
-        let mut line = String::with_capacity(body.len() + 80);
+        let mut line = core::mem::take(&mut self.line_buffer);
+        line.clear();
         line.push_str(body);
         line.push_str(",\"prev\":\"");
         push_hex(&mut line, &self.prev);
@@ -781,11 +881,14 @@ impl FileSink {
         let hash = digest::digest(&digest::SHA256, line.as_bytes());
         self.prev.copy_from_slice(hash.as_ref());
         line.push('\n');
-        let writer = self.writer()?;
-        writer
-            .write_all(line.as_bytes())
-            .map_err(storage("cannot write the audit log"))?;
+        let written = self.writer().and_then(|writer| {
+            writer
+                .write_all(line.as_bytes())
+                .map_err(storage("cannot write the audit log"))
+        });
         self.file_bytes += u64::try_from(line.len()).unwrap_or(u64::MAX);
+        self.line_buffer = line;
+        written?;
         self.line += 1;
         Ok(())
     }
@@ -847,25 +950,29 @@ fn checkpoint_input(seq: u64, time: u64, closed: bool, prev: &[u8; 32]) -> Vec<u
 }
 
 impl AuditSink for FileSink {
-    fn record(&mut self, event: &AuditEvent) -> Result<()> {
-        let mut body = String::with_capacity(256);
+    fn record(&mut self, event: &AuditEvent<'_>) -> Result<()> {
+        use core::fmt::Write as _;
+        let mut body = core::mem::take(&mut self.body);
+        body.clear();
         let time = event
             .time
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX));
         let seq = self.line + 1;
-        body.push_str(&format!(
+        // Writing into a String cannot fail.
+        let _ = write!(
+            body,
             "{{\"seq\":{seq},\"time\":{time},\"request_id\":\"{}\",\"operation\":\"{}\"",
             event.request_id, event.operation
-        ));
-        if let Some(key_id) = &event.key_id {
+        );
+        if let Some(key_id) = event.key_id {
             body.push_str(",\"key_id\":");
             push_json_str(&mut body, key_id);
         }
         if let Some(v) = event.key_version {
-            body.push_str(&format!(",\"key_version\":{v}"));
+            let _ = write!(body, ",\"key_version\":{v}");
         }
-        if let Some(caller) = &event.caller {
+        if let Some(caller) = event.caller {
             body.push_str(",\"caller\":");
             push_json_str(&mut body, caller);
         }
@@ -884,7 +991,9 @@ impl AuditSink for FileSink {
         body.push_str(",\"outcome\":\"");
         body.push_str(event.error_code.unwrap_or("ok"));
         body.push('"');
-        self.append(&body)?;
+        let appended = self.append(&body);
+        self.body = body;
+        appended?;
         self.after_record()
     }
 

@@ -47,7 +47,7 @@ pub mod store;
 mod versions;
 
 pub use asymmetric::PublicKeyInfo;
-pub use audit::{AuditConfig, AuditEvent, AuditSink, Operation};
+pub use audit::{AuditConfig, AuditEvent, AuditSink, Operation, OwnedAuditEvent};
 pub use batch::{
     BatchDataKey, DataKeyRequest, DecryptRequest, EncryptRequest, MacRequest, ReEncryptRequest,
     SignRequest, VerifyMacRequest, VerifyRequest,

@@ -92,7 +92,7 @@ fn events_say_who_did_what_to_which_key() {
     // An unknown key is recorded under the name given.
     assert_eq!(events[5].key_id.as_deref(), Some("missing"));
     assert_eq!(events[5].error_code, Some("KP_NOT_FOUND"));
-    let mut ids: Vec<&str> = events.iter().map(|e| e.request_id.as_str()).collect();
+    let mut ids: Vec<String> = events.iter().map(|e| e.request_id.to_string()).collect();
     ids.sort_unstable();
     ids.dedup();
     assert_eq!(ids.len(), events.len(), "request ids are unique");
@@ -368,7 +368,7 @@ fn drop_policy_counts_what_it_drops() {
     let slow = sink.clone();
     let ring = Keyring::builder()
         .audit(
-            AuditConfig::new(CallbackSink(move |e: &keyplane::AuditEvent| {
+            AuditConfig::new(CallbackSink(move |e: &keyplane::AuditEvent<'_>| {
                 std::thread::sleep(Duration::from_millis(1));
                 let mut s = slow.clone();
                 let _ = keyplane::AuditSink::record(&mut s, e);
