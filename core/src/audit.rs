@@ -33,13 +33,15 @@ use std::collections::HashMap;
 use std::fs::{self, File, OpenOptions};
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::JoinHandle;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use aws_lc_rs::{constant_time, digest, hmac};
-use crossbeam::channel::{self, Receiver, Sender, TryRecvError, TrySendError};
+use crossbeam::channel::{self, Sender};
+use crossbeam::queue::ArrayQueue;
+use crossbeam::utils::Backoff;
 use zeroize::Zeroizing;
 
 use crate::context::EncryptionContext;
@@ -156,7 +158,7 @@ impl fmt::Display for RequestId {
 /// The encryption context of an event, as much of it as the keyring logs.
 #[derive(Debug, Clone, Copy)]
 pub struct AuditContext<'a> {
-    context: Option<&'a EncryptionContext>,
+    pairs: &'a [(String, String)],
     keys_only: bool,
 }
 
@@ -164,16 +166,15 @@ impl<'a> AuditContext<'a> {
     /// The pairs, sorted by key; values are empty with [`ContextLogging::KeysOnly`].
     pub fn iter(&self) -> impl Iterator<Item = (&'a str, &'a str)> + use<'a> {
         let keys_only = self.keys_only;
-        self.context
-            .into_iter()
-            .flat_map(EncryptionContext::iter)
-            .map(move |(k, v)| (k, if keys_only { "" } else { v }))
+        self.pairs
+            .iter()
+            .map(move |(k, v)| (k.as_str(), if keys_only { "" } else { v.as_str() }))
     }
 
     /// Whether nothing of the context is logged.
     #[must_use]
     pub fn is_empty(&self) -> bool {
-        self.context.is_none_or(EncryptionContext::is_empty)
+        self.pairs.is_empty()
     }
 }
 
@@ -400,22 +401,52 @@ impl AuditConfig {
 
 // ----- the recorder (calling side) ----------------------------------------------------------
 
-/// What the calling thread pushes: fixed size, no allocation (the context is shared).
+/// Key ids up to this long travel inside the record; longer ones (rare: generated ids are 36
+/// bytes) in an allocation of their own.
+const INLINE_KEY_ID: usize = 62;
+
+/// A key id in a record.
+enum KeyName {
+    Inline(u8, [u8; INLINE_KEY_ID]),
+    Long(Box<str>),
+}
+
+impl KeyName {
+    fn new(id: &[u8]) -> Self {
+        match u8::try_from(id.len()) {
+            Ok(n) if id.len() <= INLINE_KEY_ID => {
+                let mut bytes = [0u8; INLINE_KEY_ID];
+                bytes[..id.len()].copy_from_slice(id);
+                Self::Inline(n, bytes)
+            }
+            _ => Self::Long(String::from_utf8_lossy(id).into()),
+        }
+    }
+
+    fn as_str(&self) -> Option<&str> {
+        match self {
+            Self::Inline(0, _) => None,
+            Self::Inline(n, bytes) => core::str::from_utf8(&bytes[..usize::from(*n)]).ok(),
+            Self::Long(s) => Some(s),
+        }
+    }
+}
+
+/// What the calling thread pushes: about 170 bytes by value, no allocation (the caller and the
+/// context are shared, not copied).
 struct Raw {
     time: u64,
     thread: u64,
     counter: u64,
     operation: Operation,
-    key_len: u8,
-    key: [u8; MAX_KEY_ID_LEN],
+    key: KeyName,
     version: u32,
     caller: Option<Arc<str>>,
-    context: Option<EncryptionContext>,
+    context: Option<Arc<[(String, String)]>>,
     error: Option<Error>,
 }
 
 // Records travel by value: a fixed-size slot in the queue, no allocation per event.
-#[allow(clippy::large_enum_variant)]
 enum Message {
     Event(Raw),
     Flush(Sender<()>),
@@ -436,7 +467,9 @@ type Usage = HashMap<String, (u64, Operation, HashMap<Operation, u64>)>;
 
 /// A keyring's audit machinery: the queue's sending side and what the writer shares.
 pub(crate) struct Recorder {
-    sender: Option<Sender<Message>>,
+    /// A lock-free bounded queue: a push is a few dozen instructions, where a channel's send
+    /// is hundreds. The writer polls it.
+    queue: Arc<Queue>,
     context: ContextLogging,
     back_pressure: BackPressure,
     dropped: Arc<AtomicU64>,
@@ -456,7 +489,12 @@ impl fmt::Debug for Recorder {
 
 impl Recorder {
     pub(crate) fn start(config: AuditConfig) -> Result<Self> {
-        let (sender, receiver) = channel::bounded(config.capacity);
+        let queue = Arc::new(Queue {
+            messages: ArrayQueue::new(config.capacity),
+            clock: AtomicU64::new(now_nanos()),
+            closing: AtomicBool::new(false),
+        });
+        let receiver = Arc::clone(&queue);
         let dropped = Arc::new(AtomicU64::new(0));
         let failures = Arc::new(AtomicU64::new(0));
         let usage = Arc::new(Mutex::new(Usage::new()));
@@ -474,7 +512,7 @@ impl Recorder {
             .spawn(move || writer.run(&receiver))
             .map_err(|_| Error::Internal)?;
         Ok(Self {
-            sender: Some(sender),
+            queue,
             context: config.context,
             back_pressure: config.back_pressure,
             dropped,
@@ -486,12 +524,22 @@ impl Recorder {
 
     pub(crate) fn flush(&self) -> Result<()> {
         let (ack, done) = channel::bounded(1);
-        let sender = self.sender.as_ref().ok_or(Error::Internal)?;
-        sender
-            .send(Message::Flush(ack))
-            .map_err(|_| Error::Storage("the audit writer has stopped"))?;
+        self.push_blocking(Message::Flush(ack));
         done.recv()
             .map_err(|_| Error::Storage("the audit writer has stopped"))
+    }
+
+    /// Pushes, waiting (spinning, then yielding, then napping) while the queue is full.
+    fn push_blocking(&self, mut message: Message) {
+        let backoff = Backoff::new();
+        while let Err(back) = self.queue.messages.push(message) {
+            message = back;
+            if backoff.is_completed() {
+                std::thread::sleep(Duration::from_micros(50));
+            } else {
+                backoff.snooze();
+            }
+        }
     }
 
     pub(crate) fn dropped(&self) -> u64 {
@@ -519,15 +567,11 @@ impl Recorder {
     }
 
     fn push(&self, raw: Raw) {
-        let Some(sender) = &self.sender else { return };
         let message = Message::Event(raw);
         match self.back_pressure {
-            BackPressure::Block => {
-                // Fails only if the writer thread is gone, which it never is while we exist.
-                let _ = sender.send(message);
-            }
+            BackPressure::Block => self.push_blocking(message),
             BackPressure::Drop => {
-                if let Err(TrySendError::Full(_)) = sender.try_send(message) {
+                if self.queue.messages.push(message).is_err() {
                     self.dropped.fetch_add(1, Ordering::AcqRel);
                 }
             }
@@ -535,10 +579,20 @@ impl Recorder {
     }
 }
 
+/// The queue between callers and the writer.
+struct Queue {
+    messages: ArrayQueue<Message>,
+    /// Unix nanoseconds, refreshed by the writer every 64 events and whenever it idles:
+    /// events carry this time, which saves each call a clock read (CloudTrail's own times are
+    /// to the second).
+    clock: AtomicU64,
+    /// Set when the keyring goes away: the writer drains the queue, closes the sink and stops.
+    closing: AtomicBool,
+}
+
 impl Drop for Recorder {
     fn drop(&mut self) {
-        // Closing the queue lets the writer drain it, close the sink and stop.
-        drop(self.sender.take());
+        self.queue.closing.store(true, Ordering::Release);
         if let Some(writer) = self.writer.take() {
             let _ = writer.join();
         }
@@ -605,16 +659,11 @@ pub(crate) fn scoped<T>(
     ACTIVE.set(false);
 
     // The key the operation found (its real id, not an alias), else the name it was given.
-    let mut key = [0u8; MAX_KEY_ID_LEN];
-    let (n, version) = NOTED.with_borrow(|noted| {
+    let (key, version) = NOTED.with_borrow(|noted| {
         if noted.len > 0 {
-            key[..noted.len].copy_from_slice(&noted.key[..noted.len]);
-            (noted.len, noted.version)
+            (KeyName::new(&noted.key[..noted.len]), noted.version)
         } else {
-            let name = key_id.unwrap_or_default().as_bytes();
-            let n = name.len().min(MAX_KEY_ID_LEN);
-            key[..n].copy_from_slice(&name[..n]);
-            (n, 0)
+            (KeyName::new(key_id.unwrap_or_default().as_bytes()), 0)
         }
     });
 
@@ -628,14 +677,15 @@ pub(crate) fn scoped<T>(
     };
     let context = match recorder.context {
         ContextLogging::None => None,
-        _ => context.filter(|c| !c.is_empty()).cloned(),
+        _ => context
+            .filter(|c| !c.is_empty())
+            .map(EncryptionContext::shared_pairs),
     };
     recorder.push(Raw {
-        time: now_nanos(),
+        time: recorder.queue.clock.load(Ordering::Relaxed),
         thread,
         counter,
         operation,
-        key_len: u8::try_from(n).unwrap_or(u8::MAX),
         key,
         version,
         caller: caller.cloned(),
@@ -647,8 +697,14 @@ pub(crate) fn scoped<T>(
 
 // ----- the writer thread --------------------------------------------------------------------
 
+/// Runs a sink call; a sink that panics counts as a failed call, and the writer carries on (a
+/// dead writer would leave callers waiting on a full queue).
+fn guarded(f: impl FnOnce() -> Result<()>) -> Result<()> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).unwrap_or(Err(Error::Internal))
+}
+
 /// How long the idle writer sleeps between looks at the queue (also the most a `flush` waits
-/// for it to notice).
+/// for it to notice, and how stale an idle writer lets the event clock get).
 const IDLE_NAP: Duration = Duration::from_micros(200);
 
 struct Writer {
@@ -662,24 +718,30 @@ struct Writer {
 }
 
 impl Writer {
-    fn run(&mut self, receiver: &Receiver<Message>) {
-        // Polls rather than blocking in `recv`: a writer parked in `recv` makes every producer
-        // pay a futex wake (microseconds) to hand it one event. Idle, it naps `IDLE_NAP`.
+    fn run(&mut self, queue: &Queue) {
+        // Polls rather than sleeping on a condition: a sleeping writer would make every
+        // producer pay a futex wake (microseconds) to hand it one event. Idle, it naps.
+        let mut tick = 0u32;
         loop {
-            match receiver.try_recv() {
-                Ok(Message::Event(raw)) => self.event(&raw),
-                Ok(Message::Flush(ack)) => {
+            tick = tick.wrapping_add(1);
+            if tick.is_multiple_of(64) || queue.messages.is_empty() {
+                queue.clock.store(now_nanos(), Ordering::Relaxed);
+            }
+            match queue.messages.pop() {
+                Some(Message::Event(raw)) => self.event(&raw),
+                Some(Message::Flush(ack)) => {
                     self.report_dropped();
-                    let flushed = self.sink.flush();
+                    let flushed = guarded(|| self.sink.flush());
                     self.check(flushed);
                     let _ = ack.send(());
                 }
-                Err(TryRecvError::Empty) => std::thread::sleep(IDLE_NAP),
-                Err(TryRecvError::Disconnected) => break,
+                // Producers are gone once `closing` is set, so an empty queue is drained.
+                None if queue.closing.load(Ordering::Acquire) => break,
+                None => std::thread::sleep(IDLE_NAP),
             }
         }
         self.report_dropped();
-        let closed = self.sink.close();
+        let closed = guarded(|| self.sink.close());
         self.check(closed);
     }
 
@@ -692,7 +754,8 @@ impl Writer {
     fn report_dropped(&mut self) {
         let dropped = self.dropped.load(Ordering::Acquire);
         if dropped > self.reported_dropped {
-            let result = self.sink.dropped(dropped - self.reported_dropped);
+            let count = dropped - self.reported_dropped;
+            let result = guarded(|| self.sink.dropped(count));
             self.check(result);
             self.reported_dropped = dropped;
         }
@@ -701,9 +764,7 @@ impl Writer {
     fn event(&mut self, raw: &Raw) {
         self.report_dropped();
         self.sequence += 1;
-        let key_id = (raw.key_len > 0)
-            .then(|| core::str::from_utf8(&raw.key[..usize::from(raw.key_len)]).ok())
-            .flatten();
+        let key_id = raw.key.as_str();
         if let Some(id) = key_id {
             let mut usage = self.usage.lock().unwrap_or_else(PoisonError::into_inner);
             let entry = match usage.get_mut(id) {
@@ -728,12 +789,12 @@ impl Writer {
             key_version: (raw.version > 0).then_some(raw.version),
             caller: raw.caller.as_deref(),
             context: AuditContext {
-                context: raw.context.as_ref(),
+                pairs: raw.context.as_deref().unwrap_or_default(),
                 keys_only: self.context == ContextLogging::KeysOnly,
             },
             error_code: raw.error.map(|e| e.code()),
         };
-        let result = self.sink.record(&event);
+        let result = guarded(|| self.sink.record(&event));
         self.check(result);
     }
 }

@@ -115,6 +115,11 @@ impl EncryptionContext {
         out
     }
 
+    /// The pairs, shared (an atomic increment, no copy): what the audit trail keeps.
+    pub(crate) fn shared_pairs(&self) -> Arc<[(String, String)]> {
+        Arc::clone(&self.pairs)
+    }
+
     /// SHA-256 of the canonical encoding: what the AAD carries.
     pub(crate) fn digest(&self) -> &[u8; 32] {
         &self.digest
