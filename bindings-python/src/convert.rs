@@ -1,0 +1,327 @@
+//! Arguments from Python: byte buffers, encryption contexts, AWS KMS names, counts, and the
+//! "one value for every item, or a list with one per item" arguments of the batch forms.
+
+use core::str::FromStr;
+
+use keyplane::EncryptionContext;
+use pyo3::exceptions::{PyOverflowError, PyTypeError};
+use pyo3::prelude::*;
+use pyo3::pybacked::PyBackedStr;
+use pyo3::types::{
+    PyByteArray, PyBytes, PyDict, PyList, PyMemoryView, PySequence, PyString, PyTuple,
+};
+use zeroize::Zeroize;
+
+use crate::classes::PyEncryptionContext;
+use crate::errors::invalid_input;
+
+/// A bytes-like argument, readable while the GIL is released.
+///
+/// `bytes` is immutable, so it is borrowed in place: no copy. Every other buffer (`bytearray`,
+/// `memoryview`, `array.array`, `mmap`, …) can be written or resized by another Python thread
+/// while the GIL is released, so its contents are first copied, with the GIL held, into a private
+/// `bytearray` that no Python code can reach; that copy is wiped when the call returns.
+pub(crate) enum Buf<'py> {
+    Bytes(Bound<'py, PyBytes>),
+    Private(Bound<'py, PyByteArray>),
+}
+
+impl<'py> Buf<'py> {
+    pub(crate) fn new(obj: &Bound<'py, PyAny>) -> PyResult<Self> {
+        if let Ok(bytes) = obj.cast::<PyBytes>() {
+            return Ok(Self::Bytes(bytes.clone()));
+        }
+        if obj.is_instance_of::<PyString>() {
+            return Err(PyTypeError::new_err(
+                "a bytes-like object is required, not 'str' (encode text first, e.g. s.encode())",
+            ));
+        }
+        let copy = if obj.is_instance_of::<PyByteArray>() {
+            PyByteArray::from(obj)?
+        } else {
+            // Only objects with the buffer protocol make a memoryview; bytearray(x) alone would
+            // also accept integers and iterables.
+            let view = PyMemoryView::from(obj).map_err(|_| not_bytes_like(obj))?;
+            PyByteArray::from(view.as_any())?
+        };
+        Ok(Self::Private(copy))
+    }
+
+    /// The bytes.
+    pub(crate) fn as_slice(&self) -> &[u8] {
+        match self {
+            Self::Bytes(b) => b.as_bytes(),
+            // SAFETY: this bytearray was created by `Buf::new` and no reference to it was ever
+            // handed to Python code, so nothing can resize or write it, with or without the GIL,
+            // while the returned slice (bounded by `&self`) lives.
+            Self::Private(b) => unsafe { b.as_bytes() },
+        }
+    }
+}
+
+impl Drop for Buf<'_> {
+    fn drop(&mut self) {
+        if let Self::Private(b) = self {
+            // SAFETY: as in `as_slice`: the private copy is ours alone, and no slice of it
+            // outlives `self`.
+            unsafe { b.as_bytes_mut() }.zeroize();
+        }
+    }
+}
+
+impl<'a, 'py> FromPyObject<'a, 'py> for Buf<'py> {
+    type Error = PyErr;
+
+    fn extract(obj: Borrowed<'a, 'py, PyAny>) -> PyResult<Self> {
+        Self::new(&obj.to_owned())
+    }
+}
+
+fn not_bytes_like(obj: &Bound<'_, PyAny>) -> PyErr {
+    let type_name = obj
+        .get_type()
+        .name()
+        .map_or_else(|_| "?".to_owned(), |n| n.to_string());
+    PyTypeError::new_err(format!(
+        "a bytes-like object (bytes, bytearray, memoryview, ...) is required, not '{type_name}'"
+    ))
+}
+
+/// An encryption context argument: `None`, a `dict[str, str]`, or a prebuilt
+/// `keyplane.EncryptionContext`.
+pub(crate) enum Ctx<'py> {
+    Empty,
+    Owned(EncryptionContext),
+    Shared(Bound<'py, PyEncryptionContext>),
+}
+
+impl<'py> Ctx<'py> {
+    pub(crate) fn new(obj: Option<&Bound<'py, PyAny>>) -> PyResult<Self> {
+        let Some(obj) = obj.filter(|o| !o.is_none()) else {
+            return Ok(Self::Empty);
+        };
+        if let Ok(shared) = obj.cast::<PyEncryptionContext>() {
+            return Ok(Self::Shared(shared.clone()));
+        }
+        let dict = obj.cast::<PyDict>().map_err(|_| {
+            PyTypeError::new_err(
+                "context must be a dict[str, str], a keyplane.EncryptionContext or None",
+            )
+        })?;
+        Ok(Self::Owned(context_from_dict(dict)?))
+    }
+
+    pub(crate) fn get(&self) -> &EncryptionContext {
+        match self {
+            Self::Empty => EncryptionContext::empty(),
+            Self::Owned(c) => c,
+            Self::Shared(c) => &c.get().inner,
+        }
+    }
+}
+
+impl<'a, 'py> FromPyObject<'a, 'py> for Ctx<'py> {
+    type Error = PyErr;
+
+    fn extract(obj: Borrowed<'a, 'py, PyAny>) -> PyResult<Self> {
+        Self::new(Some(&obj.to_owned()))
+    }
+}
+
+/// A context from a `dict[str, str]`.
+pub(crate) fn context_from_dict(dict: &Bound<'_, PyDict>) -> PyResult<EncryptionContext> {
+    let mut pairs = Vec::with_capacity(dict.len());
+    for (k, v) in dict.iter() {
+        let (Ok(k), Ok(v)) = (k.extract::<PyBackedStr>(), v.extract::<PyBackedStr>()) else {
+            return Err(PyTypeError::new_err(
+                "encryption context keys and values must be str",
+            ));
+        };
+        pairs.push((k, v));
+    }
+    Ok(EncryptionContext::new(pairs.iter().map(|(k, v)| (&**k, &**v))).map_err(crate::KpError)?)
+}
+
+/// Parses an AWS KMS name (`"SYMMETRIC_DEFAULT"`, `"ECDSA_SHA_256"`, …).
+pub(crate) fn kms_name<T: FromStr + Copy>(
+    name: &str,
+    what: &str,
+    all: &[T],
+    as_str: fn(T) -> &'static str,
+) -> PyResult<T> {
+    T::from_str(name).map_err(|_| {
+        let expected: Vec<&str> = all.iter().map(|v| as_str(*v)).collect();
+        invalid_input(format!(
+            "unknown {what} {name:?}; expected one of {}",
+            expected.join(", ")
+        ))
+    })
+}
+
+macro_rules! kms_parser {
+    ($fn:ident, $ty:ty, $what:literal) => {
+        pub(crate) fn $fn(name: &str) -> PyResult<$ty> {
+            kms_name(name, $what, <$ty>::ALL, <$ty>::as_str)
+        }
+    };
+}
+
+kms_parser!(key_spec, keyplane::KeySpec, "key spec");
+kms_parser!(key_usage, keyplane::KeyUsage, "key usage");
+kms_parser!(
+    encryption_algorithm,
+    keyplane::EncryptionAlgorithm,
+    "encryption algorithm"
+);
+kms_parser!(
+    signing_algorithm,
+    keyplane::SigningAlgorithm,
+    "signing algorithm"
+);
+kms_parser!(mac_algorithm, keyplane::MacAlgorithm, "MAC algorithm");
+kms_parser!(message_type, keyplane::MessageType, "message type");
+kms_parser!(
+    data_key_pair_spec,
+    keyplane::DataKeyPairSpec,
+    "data key pair spec"
+);
+
+/// A data key size from KMS's two exclusive arguments: `key_spec` (`"AES_256"`, `"AES_128"`) or
+/// `number_of_bytes` (1 to 1024). Neither means `AES_256`.
+pub(crate) fn data_key_spec(
+    key_spec: Option<&str>,
+    number_of_bytes: Option<&Bound<'_, PyAny>>,
+) -> PyResult<keyplane::DataKeySpec> {
+    use keyplane::DataKeySpec as D;
+    match (key_spec, number_of_bytes) {
+        (Some(_), Some(_)) => Err(invalid_input("give key_spec or number_of_bytes, not both")),
+        (None, Some(n)) => Ok(D::NumberOfBytes(count(n, "number_of_bytes")?)),
+        (Some("AES_256") | None, None) => Ok(D::Aes256),
+        (Some("AES_128"), None) => Ok(D::Aes128),
+        (Some(other), None) => Err(invalid_input(format!(
+            "unknown data key spec {other:?}; expected one of AES_256, AES_128"
+        ))),
+    }
+}
+
+/// A non-negative integer argument (`bool` excluded). Negative or too large values are
+/// `InvalidInputError` (a `ValueError`), as the core reports other out-of-range numbers.
+pub(crate) fn count(obj: &Bound<'_, PyAny>, what: &str) -> PyResult<usize> {
+    if obj.is_instance_of::<pyo3::types::PyBool>() {
+        return Err(PyTypeError::new_err(format!(
+            "{what} must be an int, not bool"
+        )));
+    }
+    let n: i64 = match obj.extract() {
+        Ok(n) => n,
+        Err(e) if e.is_instance_of::<PyOverflowError>(obj.py()) => {
+            return Err(invalid_input(format!("{what} is too large")));
+        }
+        Err(_) => return Err(PyTypeError::new_err(format!("{what} must be an int"))),
+    };
+    if n < 0 {
+        return Err(invalid_input(format!("{what} must not be negative")));
+    }
+    usize::try_from(n).map_err(|_| invalid_input(format!("{what} is too large")))
+}
+
+/// A `u32` argument, range-checked as [`count`].
+pub(crate) fn count_u32(obj: &Bound<'_, PyAny>, what: &str) -> PyResult<u32> {
+    u32::try_from(count(obj, what)?).map_err(|_| invalid_input(format!("{what} is too large")))
+}
+
+/// A batch argument: one value for every item, or a sequence (list, tuple, …) with one per item.
+pub(crate) enum Each<T> {
+    All(T),
+    PerItem(Vec<T>),
+}
+
+impl<T> Each<T> {
+    /// Reads `obj` as a list/tuple of values or as one value, with `one` for each value.
+    pub(crate) fn new<'py>(
+        obj: &Bound<'py, PyAny>,
+        one: impl Fn(&Bound<'py, PyAny>) -> PyResult<T>,
+    ) -> PyResult<Self> {
+        match items(obj)? {
+            Some(list) => list
+                .iter()
+                .map(&one)
+                .collect::<PyResult<_>>()
+                .map(Self::PerItem),
+            None => one(obj).map(Self::All),
+        }
+    }
+
+    /// The value for item `i`.
+    pub(crate) fn get(&self, i: usize) -> &T {
+        match self {
+            Self::All(v) => v,
+            Self::PerItem(v) => &v[i],
+        }
+    }
+
+    /// Checks a per-item list against the batch's length.
+    pub(crate) fn check_len(&self, n: usize, what: &str) -> PyResult<()> {
+        match self {
+            Self::PerItem(v) if v.len() != n => Err(invalid_input(format!(
+                "{what} has {} items, the batch has {n}",
+                v.len()
+            ))),
+            _ => Ok(()),
+        }
+    }
+
+    /// The batch length this argument implies, if it is a per-item list.
+    pub(crate) fn len(&self) -> Option<usize> {
+        match self {
+            Self::All(_) => None,
+            Self::PerItem(v) => Some(v.len()),
+        }
+    }
+}
+
+/// The items of a list, tuple or other sequence (a snapshot, holding a reference to each), or
+/// `None` for a single value: anything else, including `str` and bytes-like objects.
+fn items<'py>(obj: &Bound<'py, PyAny>) -> PyResult<Option<Vec<Bound<'py, PyAny>>>> {
+    if let Ok(list) = obj.cast::<PyList>() {
+        return Ok(Some(list.iter().collect()));
+    }
+    if let Ok(tuple) = obj.cast::<PyTuple>() {
+        return Ok(Some(tuple.iter().collect()));
+    }
+    if obj.is_instance_of::<PyString>()
+        || obj.is_instance_of::<PyBytes>()
+        || obj.is_instance_of::<PyByteArray>()
+        || obj.is_instance_of::<PyMemoryView>()
+    {
+        return Ok(None);
+    }
+    match obj.cast::<PySequence>() {
+        Ok(seq) => seq.try_iter()?.collect::<PyResult<Vec<_>>>().map(Some),
+        Err(_) => Ok(None),
+    }
+}
+
+/// The byte buffers of a batch: a list, tuple or other sequence of bytes-like objects.
+pub(crate) fn buffers<'py>(obj: &Bound<'py, PyAny>, what: &str) -> PyResult<Vec<Buf<'py>>> {
+    let list = items(obj)?.ok_or_else(|| {
+        PyTypeError::new_err(format!(
+            "{what} must be a list, tuple or other sequence of bytes-like objects"
+        ))
+    })?;
+    list.iter()
+        .enumerate()
+        .map(|(i, o)| {
+            Buf::new(o).map_err(|e| {
+                let py = o.py();
+                PyTypeError::new_err(format!("{what}[{i}]: {}", e.value(py)))
+            })
+        })
+        .collect()
+}
+
+/// A `str` argument of a batch (key id, algorithm name).
+pub(crate) fn string(obj: &Bound<'_, PyAny>, what: &str) -> PyResult<PyBackedStr> {
+    obj.extract::<PyBackedStr>()
+        .map_err(|_| PyTypeError::new_err(format!("{what} must be a str or a list of str")))
+}

@@ -1,0 +1,924 @@
+//! `keyplane.Keyring`: every operation of the core keyring.
+//!
+//! Each cryptographic call, batch and key generation runs with the GIL released
+//! (`Python::detach`); inside, only Rust data is touched: borrowed `bytes`, private copies of
+//! mutable buffers (see [`Buf`]), contexts and key ids.
+
+use core::num::NonZeroU64;
+use std::time::{Duration, SystemTime};
+
+use keyplane::{CreateKey, PendingWindow, RotationPeriod};
+use pyo3::prelude::*;
+use pyo3::pybacked::PyBackedStr;
+use pyo3::types::{PyBytes, PyDict, PyList};
+use zeroize::Zeroizing;
+
+use crate::batch;
+use crate::classes::{
+    PyDataKey, PyDataKeyPair, PyDataKeyPairWithoutPlaintext, PyKeyMetadata, PyLocalRootKey,
+    PyPublicKey,
+};
+use crate::convert::{self, Buf, Ctx, count, count_u32};
+use crate::errors::{KpError, KpResult, invalid_input};
+
+/// A set of named, versioned keys whose material never leaves in plaintext, and every operation
+/// on them.
+///
+/// ``Keyring(threads=None, encryption_budget=None, max_batch_items=None)``:
+///
+/// - ``threads``: batches run on a pool of the keyring's own with this many threads (0: one per
+///   core); ``None`` shares one process-wide pool with a thread per core.
+/// - ``encryption_budget``: encryptions allowed per key version in this keyring before the key
+///   rotates by itself (or refuses); default 2**32.
+/// - ``max_batch_items``: the most items one batch call takes (default 100,000).
+///
+/// A keyring is safe to share between threads; every cryptographic call releases the GIL.
+#[pyclass(frozen, module = "keyplane", name = "Keyring")]
+pub(crate) struct PyKeyring {
+    pub(crate) ring: keyplane::Keyring,
+}
+
+/// A rotation period from `rotation_period_days` (AWS KMS's 90 to 2560) or a `timedelta`.
+fn rotation_period(
+    days: Option<&Bound<'_, PyAny>>,
+    period: Option<Duration>,
+) -> PyResult<Option<RotationPeriod>> {
+    match (days, period) {
+        (Some(_), Some(_)) => Err(invalid_input(
+            "give rotation_period_days or rotation_period, not both",
+        )),
+        (Some(days), None) => Ok(Some(
+            RotationPeriod::days(count_u32(days, "rotation_period_days")?).map_err(KpError)?,
+        )),
+        (None, Some(period)) => Ok(Some(RotationPeriod::custom(period).map_err(KpError)?)),
+        (None, None) => Ok(None),
+    }
+}
+
+/// A `bytes` of `len` bytes filled by `fill` with the GIL released. `fill` returns how many
+/// bytes it wrote; the result is shortened (copied) if that is fewer than `len`. On error the
+/// new object is dropped and the error returned.
+fn filled_bytes<'py, F>(py: Python<'py>, len: usize, fill: F) -> PyResult<Bound<'py, PyBytes>>
+where
+    F: Send + FnOnce(&mut [u8]) -> keyplane::Result<usize>,
+{
+    let mut outcome = Ok(0);
+    let bytes = PyBytes::new_with(py, len, |buf| {
+        outcome = py.detach(|| fill(buf));
+        Ok(())
+    })?;
+    let written = outcome.map_err(KpError)?;
+    if written == len {
+        Ok(bytes)
+    } else {
+        let short = bytes
+            .as_bytes()
+            .get(..written)
+            .ok_or(KpError(keyplane::Error::Internal))?;
+        Ok(PyBytes::new(py, short))
+    }
+}
+
+impl PyKeyring {
+    fn encrypt_bytes<'py>(
+        &self,
+        py: Python<'py>,
+        key_id: &str,
+        plaintext: &[u8],
+        context: &keyplane::EncryptionContext,
+    ) -> PyResult<Bound<'py, PyBytes>> {
+        let ring = &self.ring;
+        // A key id's blob length follows from the id; only an alias needs a look-up.
+        let len = if key_id.starts_with(keyplane::keyring::ALIAS_PREFIX) {
+            ring.ciphertext_len(key_id, plaintext.len())
+                .map_err(KpError)?
+        } else {
+            keyplane::envelope::ciphertext_len(key_id.len(), plaintext.len()).ok_or(KpError(
+                keyplane::Error::LimitExceeded("plaintext too large"),
+            ))?
+        };
+        let mut outcome = Ok(0);
+        let bytes = PyBytes::new_with(py, len, |buf| {
+            outcome = py.detach(|| ring.encrypt_into(key_id, plaintext, context, buf));
+            Ok(())
+        })?;
+        match outcome {
+            Ok(n) if n == len => Ok(bytes),
+            Ok(n) => Ok(PyBytes::new(
+                py,
+                bytes
+                    .as_bytes()
+                    .get(..n)
+                    .ok_or(KpError(keyplane::Error::Internal))?,
+            )),
+            // The alias moved to a key with a longer id between sizing and encrypting.
+            Err(keyplane::Error::BufferTooSmall { .. }) => {
+                let blob = py
+                    .detach(|| ring.encrypt(key_id, plaintext, context))
+                    .map_err(KpError)?;
+                Ok(PyBytes::new(py, &blob))
+            }
+            Err(e) => Err(KpError(e).into()),
+        }
+    }
+}
+
+#[pymethods]
+impl PyKeyring {
+    #[new]
+    #[pyo3(signature = (*, threads=None, encryption_budget=None, max_batch_items=None))]
+    fn new(
+        threads: Option<&Bound<'_, PyAny>>,
+        encryption_budget: Option<&Bound<'_, PyAny>>,
+        max_batch_items: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Self> {
+        let mut builder = keyplane::Keyring::builder();
+        if let Some(threads) = threads {
+            builder = builder.threads(count(threads, "threads")?);
+        }
+        if let Some(budget) = encryption_budget {
+            let budget = u64::try_from(count(budget, "encryption_budget")?)
+                .ok()
+                .and_then(NonZeroU64::new)
+                .ok_or_else(|| invalid_input("encryption_budget must be at least 1"))?;
+            builder = builder.encryption_budget(budget);
+        }
+        if let Some(max) = max_batch_items {
+            builder = builder.max_batch_items(count(max, "max_batch_items")?);
+        }
+        Ok(Self {
+            ring: builder.build(),
+        })
+    }
+
+    fn __repr__(&self) -> String {
+        format!("Keyring(keys={})", self.ring.list_keys().len())
+    }
+
+    // ----- key management ---------------------------------------------------------------------
+
+    /// Creates a key and returns its metadata.
+    ///
+    /// ``spec`` is an AWS KMS key spec: ``"SYMMETRIC_DEFAULT"`` (AES-256-GCM, the default),
+    /// ``"HMAC_224|256|384|512"``, ``"RSA_2048|3072|4096"``, ``"ECC_NIST_P256|P384|P521"``,
+    /// ``"ECC_SECG_P256K1"``. ``usage`` (``"ENCRYPT_DECRYPT"``, ``"SIGN_VERIFY"``,
+    /// ``"GENERATE_VERIFY_MAC"``) defaults to the spec's; RSA keys must name one. ``key_id``
+    /// defaults to a random UUID; ``alias`` (``"alias/..."``) is created with the key.
+    /// ``rotation_period_days`` (90 to 2560) or ``rotation_period`` (any positive
+    /// ``timedelta``) turns on automatic rotation of a symmetric key; ``rotate_on_budget=False``
+    /// makes the key refuse, rather than rotate, once a version's encryption budget is spent.
+    /// Key generation (seconds for RSA-4096) runs with the GIL released.
+    #[pyo3(
+        signature = (
+            spec=None, *, key_id=None, alias=None, usage=None, description=None,
+            rotation_period_days=None, rotation_period=None, rotate_on_budget=true
+        ),
+        text_signature = "(self, spec='SYMMETRIC_DEFAULT', *, key_id=None, alias=None, \
+                          usage=None, description=None, rotation_period_days=None, \
+                          rotation_period=None, rotate_on_budget=True)"
+    )]
+    #[allow(clippy::too_many_arguments)]
+    fn create_key(
+        &self,
+        py: Python<'_>,
+        spec: Option<PyBackedStr>,
+        key_id: Option<PyBackedStr>,
+        alias: Option<PyBackedStr>,
+        usage: Option<PyBackedStr>,
+        description: Option<PyBackedStr>,
+        rotation_period_days: Option<&Bound<'_, PyAny>>,
+        rotation_period: Option<Duration>,
+        rotate_on_budget: bool,
+    ) -> PyResult<PyKeyMetadata> {
+        let spec = match &spec {
+            Some(name) => convert::key_spec(name)?,
+            None => keyplane::KeySpec::SymmetricDefault,
+        };
+        let mut options = CreateKey::new(spec).rotate_on_budget(rotate_on_budget);
+        if let Some(key_id) = key_id {
+            options = options.key_id(&*key_id);
+        }
+        if let Some(alias) = alias {
+            options = options.alias(&*alias);
+        }
+        if let Some(usage) = usage {
+            options = options.usage(convert::key_usage(&usage)?);
+        }
+        if let Some(description) = description {
+            options = options.description(&*description);
+        }
+        if let Some(period) = self::rotation_period(rotation_period_days, rotation_period)? {
+            options = options.rotation_period(period);
+        }
+        let ring = &self.ring;
+        let metadata = py.detach(|| ring.create_key(&options)).map_err(KpError)?;
+        Ok(PyKeyMetadata::new(metadata))
+    }
+
+    /// The key's metadata. ``key_id`` may be an alias.
+    fn describe_key(&self, key_id: PyBackedStr) -> KpResult<PyKeyMetadata> {
+        Ok(PyKeyMetadata::new(self.ring.describe_key(&key_id)?))
+    }
+
+    /// Every key id, sorted.
+    fn list_keys(&self) -> Vec<String> {
+        self.ring.list_keys()
+    }
+
+    /// Enables a disabled key.
+    fn enable_key(&self, key_id: PyBackedStr) -> KpResult<()> {
+        Ok(self.ring.enable_key(&key_id)?)
+    }
+
+    /// Disables a key: every operation with it raises ``KeyDisabledError`` until it is enabled.
+    fn disable_key(&self, key_id: PyBackedStr) -> KpResult<()> {
+        Ok(self.ring.disable_key(&key_id)?)
+    }
+
+    /// Schedules the key's deletion after ``pending_window_days`` (7 to 30, default 30), or
+    /// after ``pending_window`` (any ``timedelta``, for tests), and returns the deletion date.
+    /// Until then the key is unusable and ``cancel_key_deletion`` can save it.
+    #[pyo3(signature = (key_id, pending_window_days=None, *, pending_window=None))]
+    fn schedule_key_deletion(
+        &self,
+        key_id: PyBackedStr,
+        pending_window_days: Option<&Bound<'_, PyAny>>,
+        pending_window: Option<Duration>,
+    ) -> PyResult<SystemTime> {
+        let window = match (pending_window_days, pending_window) {
+            (Some(_), Some(_)) => {
+                return Err(invalid_input(
+                    "give pending_window_days or pending_window, not both",
+                ));
+            }
+            (Some(days), None) => {
+                PendingWindow::days(count_u32(days, "pending_window_days")?).map_err(KpError)?
+            }
+            (None, Some(window)) => PendingWindow::custom(window),
+            (None, None) => PendingWindow::default(),
+        };
+        Ok(self
+            .ring
+            .schedule_key_deletion(&key_id, window)
+            .map_err(KpError)?)
+    }
+
+    /// Cancels a scheduled deletion; as in AWS KMS the key comes back disabled.
+    fn cancel_key_deletion(&self, key_id: PyBackedStr) -> KpResult<()> {
+        Ok(self.ring.cancel_key_deletion(&key_id)?)
+    }
+
+    /// Creates ``alias`` (``"alias/..."``) pointing at ``key_id``.
+    fn create_alias(&self, alias: PyBackedStr, key_id: PyBackedStr) -> KpResult<()> {
+        Ok(self.ring.create_alias(&alias, &key_id)?)
+    }
+
+    /// Points an existing alias at another key.
+    fn update_alias(&self, alias: PyBackedStr, key_id: PyBackedStr) -> KpResult<()> {
+        Ok(self.ring.update_alias(&alias, &key_id)?)
+    }
+
+    /// Deletes an alias (the key is untouched).
+    fn delete_alias(&self, alias: PyBackedStr) -> KpResult<()> {
+        Ok(self.ring.delete_alias(&alias)?)
+    }
+
+    /// Every alias and the key id it points at, as a ``dict`` sorted by alias.
+    fn list_aliases<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let dict = PyDict::new(py);
+        for entry in self.ring.list_aliases() {
+            dict.set_item(entry.alias_name, entry.target_key_id)?;
+        }
+        Ok(dict)
+    }
+
+    /// Adds a new version to a symmetric key now and returns its number. New encryptions use
+    /// it; every older version keeps decrypting.
+    fn rotate_key(&self, py: Python<'_>, key_id: PyBackedStr) -> KpResult<u32> {
+        let ring = &self.ring;
+        Ok(py.detach(|| ring.rotate_key(&key_id))?)
+    }
+
+    /// Turns on automatic rotation every ``rotation_period_days`` (90 to 2560, default 365) or
+    /// every ``rotation_period`` (any positive ``timedelta``).
+    #[pyo3(signature = (key_id, rotation_period_days=None, *, rotation_period=None))]
+    fn enable_key_rotation(
+        &self,
+        key_id: PyBackedStr,
+        rotation_period_days: Option<&Bound<'_, PyAny>>,
+        rotation_period: Option<Duration>,
+    ) -> PyResult<()> {
+        let period = match self::rotation_period(rotation_period_days, rotation_period)? {
+            Some(period) => period,
+            None => RotationPeriod::days(365).map_err(KpError)?,
+        };
+        Ok(self
+            .ring
+            .enable_key_rotation(&key_id, period)
+            .map_err(KpError)?)
+    }
+
+    /// Turns off automatic (periodic) rotation.
+    fn disable_key_rotation(&self, key_id: PyBackedStr) -> KpResult<()> {
+        Ok(self.ring.disable_key_rotation(&key_id)?)
+    }
+
+    /// Refuses blobs of versions older than ``version`` (``VersionRetiredError``); lowering it
+    /// re-admits them.
+    fn set_min_decryption_version(
+        &self,
+        key_id: PyBackedStr,
+        version: &Bound<'_, PyAny>,
+    ) -> PyResult<()> {
+        let version = count_u32(version, "version")?;
+        Ok(self
+            .ring
+            .set_min_decryption_version(&key_id, version)
+            .map_err(KpError)?)
+    }
+
+    /// Whether the key rotates (``True``) or refuses (``False``) once a version's encryption
+    /// budget is spent.
+    fn set_rotate_on_budget(&self, key_id: PyBackedStr, rotate: bool) -> KpResult<()> {
+        Ok(self.ring.set_rotate_on_budget(&key_id, rotate)?)
+    }
+
+    // ----- symmetric encryption -------------------------------------------------------------
+
+    /// Encrypts ``plaintext`` (any bytes-like object) under the newest version of ``key_id``
+    /// (or alias) and returns the blob. ``context`` (a ``dict[str, str]`` or
+    /// ``EncryptionContext``) is bound as authenticated data and must be given again to
+    /// decrypt.
+    #[pyo3(signature = (key_id, plaintext, context=None))]
+    fn encrypt<'py>(
+        &self,
+        py: Python<'py>,
+        key_id: PyBackedStr,
+        plaintext: Buf<'py>,
+        context: Option<Ctx<'py>>,
+    ) -> PyResult<Bound<'py, PyBytes>> {
+        let context = context.unwrap_or(Ctx::Empty);
+        self.encrypt_bytes(py, &key_id, plaintext.as_slice(), context.get())
+    }
+
+    /// Decrypts a blob made by ``encrypt``; the blob names its key and version. ``context``
+    /// must equal the one given to encrypt. Any failure to authenticate is
+    /// ``InvalidCiphertextError``, with no detail.
+    #[pyo3(signature = (blob, context=None))]
+    fn decrypt<'py>(
+        &self,
+        py: Python<'py>,
+        blob: Buf<'py>,
+        context: Option<Ctx<'py>>,
+    ) -> PyResult<Bound<'py, PyBytes>> {
+        let context = context.unwrap_or(Ctx::Empty);
+        let (blob, context, ring) = (blob.as_slice(), context.get(), &self.ring);
+        let len = ring.plaintext_len(blob).map_err(KpError)?;
+        filled_bytes(py, len, |out| ring.decrypt_into(blob, context, out))
+    }
+
+    /// Decrypts ``blob`` (made with ``source_context``) and encrypts its plaintext under
+    /// ``destination_key_id`` with ``destination_context``; the plaintext never leaves Keyplane.
+    #[pyo3(signature = (blob, destination_key_id, *, source_context=None, destination_context=None))]
+    fn re_encrypt<'py>(
+        &self,
+        py: Python<'py>,
+        blob: Buf<'py>,
+        destination_key_id: PyBackedStr,
+        source_context: Option<Ctx<'py>>,
+        destination_context: Option<Ctx<'py>>,
+    ) -> PyResult<Bound<'py, PyBytes>> {
+        let source = source_context.unwrap_or(Ctx::Empty);
+        let destination = destination_context.unwrap_or(Ctx::Empty);
+        let (blob, source, destination) = (blob.as_slice(), source.get(), destination.get());
+        let ring = &self.ring;
+        let out = py
+            .detach(|| ring.re_encrypt(blob, source, &destination_key_id, destination))
+            .map_err(KpError)?;
+        Ok(PyBytes::new(py, &out))
+    }
+
+    /// A fresh data key: its plaintext and the same bytes encrypted under ``key_id``.
+    /// ``key_spec`` is ``"AES_256"`` (the default) or ``"AES_128"``; or give
+    /// ``number_of_bytes`` (1 to 1024) instead.
+    #[pyo3(signature = (key_id, key_spec=None, *, number_of_bytes=None, context=None))]
+    fn generate_data_key<'py>(
+        &self,
+        py: Python<'py>,
+        key_id: PyBackedStr,
+        key_spec: Option<PyBackedStr>,
+        number_of_bytes: Option<&Bound<'py, PyAny>>,
+        context: Option<Ctx<'py>>,
+    ) -> PyResult<PyDataKey> {
+        let spec = convert::data_key_spec(key_spec.as_deref(), number_of_bytes)?;
+        let context = context.unwrap_or(Ctx::Empty);
+        let (context, ring) = (context.get(), &self.ring);
+        let data_key = py
+            .detach(|| ring.generate_data_key(&key_id, spec, context))
+            .map_err(KpError)?;
+        Ok(PyDataKey::new(
+            py,
+            data_key.key_id().to_owned(),
+            data_key.plaintext(),
+            data_key.ciphertext_blob(),
+        ))
+    }
+
+    /// A fresh data key encrypted under ``key_id``, without its plaintext: the blob only.
+    #[pyo3(signature = (key_id, key_spec=None, *, number_of_bytes=None, context=None))]
+    fn generate_data_key_without_plaintext<'py>(
+        &self,
+        py: Python<'py>,
+        key_id: PyBackedStr,
+        key_spec: Option<PyBackedStr>,
+        number_of_bytes: Option<&Bound<'py, PyAny>>,
+        context: Option<Ctx<'py>>,
+    ) -> PyResult<Bound<'py, PyBytes>> {
+        let spec = convert::data_key_spec(key_spec.as_deref(), number_of_bytes)?;
+        let context = context.unwrap_or(Ctx::Empty);
+        let (context, ring) = (context.get(), &self.ring);
+        let blob = py
+            .detach(|| ring.generate_data_key_without_plaintext(&key_id, spec, context))
+            .map_err(KpError)?;
+        Ok(PyBytes::new(py, &blob))
+    }
+
+    /// A fresh key pair (``key_pair_spec``: ``"ECC_NIST_P256"``, ``"RSA_2048"``, …) whose
+    /// PKCS#8 private key is returned in plaintext and encrypted under the symmetric key
+    /// ``key_id``. RSA generation runs with the GIL released.
+    #[pyo3(signature = (key_id, key_pair_spec, *, context=None))]
+    fn generate_data_key_pair<'py>(
+        &self,
+        py: Python<'py>,
+        key_id: PyBackedStr,
+        key_pair_spec: PyBackedStr,
+        context: Option<Ctx<'py>>,
+    ) -> PyResult<PyDataKeyPair> {
+        let spec = convert::data_key_pair_spec(&key_pair_spec)?;
+        let context = context.unwrap_or(Ctx::Empty);
+        let (context, ring) = (context.get(), &self.ring);
+        let pair = py
+            .detach(|| ring.generate_data_key_pair(&key_id, spec, context))
+            .map_err(KpError)?;
+        Ok(PyDataKeyPair::new(py, &pair))
+    }
+
+    /// As ``generate_data_key_pair``, without the plaintext private key.
+    #[pyo3(signature = (key_id, key_pair_spec, *, context=None))]
+    fn generate_data_key_pair_without_plaintext<'py>(
+        &self,
+        py: Python<'py>,
+        key_id: PyBackedStr,
+        key_pair_spec: PyBackedStr,
+        context: Option<Ctx<'py>>,
+    ) -> PyResult<PyDataKeyPairWithoutPlaintext> {
+        let spec = convert::data_key_pair_spec(&key_pair_spec)?;
+        let context = context.unwrap_or(Ctx::Empty);
+        let (context, ring) = (context.get(), &self.ring);
+        let pair = py
+            .detach(|| ring.generate_data_key_pair_without_plaintext(&key_id, spec, context))
+            .map_err(KpError)?;
+        Ok(PyDataKeyPairWithoutPlaintext::new(py, &pair))
+    }
+
+    /// ``number_of_bytes`` (1 to 1024) bytes from the system's cryptographic random number
+    /// generator.
+    fn generate_random<'py>(
+        &self,
+        py: Python<'py>,
+        number_of_bytes: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyBytes>> {
+        let n = count(number_of_bytes, "number_of_bytes")?;
+        let ring = &self.ring;
+        let random = Zeroizing::new(py.detach(|| ring.generate_random(n)).map_err(KpError)?);
+        Ok(PyBytes::new(py, &random))
+    }
+
+    // ----- MACs -------------------------------------------------------------------------------
+
+    /// The MAC of ``message`` under the HMAC key ``key_id``; ``algorithm`` must be the key's
+    /// (``"HMAC_SHA_256"`` for an ``HMAC_256`` key, …).
+    fn generate_mac<'py>(
+        &self,
+        py: Python<'py>,
+        key_id: PyBackedStr,
+        message: Buf<'py>,
+        algorithm: PyBackedStr,
+    ) -> PyResult<Bound<'py, PyBytes>> {
+        let algorithm = convert::mac_algorithm(&algorithm)?;
+        let (message, ring) = (message.as_slice(), &self.ring);
+        filled_bytes(py, algorithm.mac_len(), |out| {
+            ring.generate_mac_into(&key_id, message, algorithm, out)
+        })
+    }
+
+    /// Whether ``mac`` is the MAC of ``message``: ``False`` for any mismatch (compared in
+    /// constant time).
+    fn verify_mac<'py>(
+        &self,
+        py: Python<'py>,
+        key_id: PyBackedStr,
+        message: Buf<'py>,
+        mac: Buf<'py>,
+        algorithm: PyBackedStr,
+    ) -> PyResult<bool> {
+        let algorithm = convert::mac_algorithm(&algorithm)?;
+        let (message, mac, ring) = (message.as_slice(), mac.as_slice(), &self.ring);
+        Ok(py
+            .detach(|| ring.verify_mac(&key_id, message, algorithm, mac))
+            .map_err(KpError)?)
+    }
+
+    /// The largest MAC ``key_id`` produces.
+    fn mac_len(&self, key_id: PyBackedStr) -> KpResult<usize> {
+        Ok(self.ring.mac_len(&key_id)?)
+    }
+
+    // ----- signing ----------------------------------------------------------------------------
+
+    /// Signs ``message`` with the signing key ``key_id``. ``algorithm`` is an AWS KMS signing
+    /// algorithm the key allows (``"ECDSA_SHA_256"``, ``"RSASSA_PSS_SHA_256"``, …);
+    /// ``message_type="DIGEST"`` signs a digest you computed. ECDSA signatures are DER.
+    #[pyo3(
+        signature = (key_id, message, algorithm, *, message_type=None),
+        text_signature = "(self, key_id, message, algorithm, *, message_type='RAW')"
+    )]
+    fn sign<'py>(
+        &self,
+        py: Python<'py>,
+        key_id: PyBackedStr,
+        message: Buf<'py>,
+        algorithm: PyBackedStr,
+        message_type: Option<PyBackedStr>,
+    ) -> PyResult<Bound<'py, PyBytes>> {
+        let algorithm = convert::signing_algorithm(&algorithm)?;
+        let message_type = message_type_or_raw(message_type.as_deref())?;
+        let (message, ring) = (message.as_slice(), &self.ring);
+        let mut signature = [0u8; keyplane::sign::MAX_SIGNATURE_LEN];
+        let n = py
+            .detach(|| ring.sign_into(&key_id, message, message_type, algorithm, &mut signature))
+            .map_err(KpError)?;
+        let signature = signature
+            .get(..n)
+            .ok_or(KpError(keyplane::Error::Internal))?;
+        Ok(PyBytes::new(py, signature))
+    }
+
+    /// Whether ``signature`` is a valid signature of ``message`` (or, with
+    /// ``message_type="DIGEST"``, of that digest): ``False`` for any invalid or malformed
+    /// signature.
+    #[pyo3(
+        signature = (key_id, message, signature, algorithm, *, message_type=None),
+        text_signature = "(self, key_id, message, signature, algorithm, *, message_type='RAW')"
+    )]
+    fn verify<'py>(
+        &self,
+        py: Python<'py>,
+        key_id: PyBackedStr,
+        message: Buf<'py>,
+        signature: Buf<'py>,
+        algorithm: PyBackedStr,
+        message_type: Option<PyBackedStr>,
+    ) -> PyResult<bool> {
+        let algorithm = convert::signing_algorithm(&algorithm)?;
+        let message_type = message_type_or_raw(message_type.as_deref())?;
+        let (message, signature, ring) = (message.as_slice(), signature.as_slice(), &self.ring);
+        Ok(py
+            .detach(|| ring.verify(&key_id, message, message_type, algorithm, signature))
+            .map_err(KpError)?)
+    }
+
+    /// The longest signature ``key_id`` can produce.
+    fn max_signature_len(&self, key_id: PyBackedStr) -> KpResult<usize> {
+        Ok(self.ring.max_signature_len(&key_id)?)
+    }
+
+    /// The public half of an asymmetric key (DER ``SubjectPublicKeyInfo``) and what it may be
+    /// used for.
+    fn get_public_key(&self, key_id: PyBackedStr) -> KpResult<PyPublicKey> {
+        Ok(PyPublicKey::new(self.ring.get_public_key(&key_id)?))
+    }
+
+    // ----- RSA-OAEP ---------------------------------------------------------------------------
+
+    /// Encrypts ``plaintext`` with the public half of an RSA ``ENCRYPT_DECRYPT`` key
+    /// (``algorithm``: ``"RSAES_OAEP_SHA_256"`` or ``"RSAES_OAEP_SHA_1"``).
+    fn encrypt_asymmetric<'py>(
+        &self,
+        py: Python<'py>,
+        key_id: PyBackedStr,
+        plaintext: Buf<'py>,
+        algorithm: PyBackedStr,
+    ) -> PyResult<Bound<'py, PyBytes>> {
+        let algorithm = convert::encryption_algorithm(&algorithm)?;
+        let (plaintext, ring) = (plaintext.as_slice(), &self.ring);
+        let ciphertext = py
+            .detach(|| ring.encrypt_asymmetric(&key_id, plaintext, algorithm))
+            .map_err(KpError)?;
+        Ok(PyBytes::new(py, &ciphertext))
+    }
+
+    /// Decrypts an RSA-OAEP ``ciphertext`` made with the public half of ``key_id``. Any
+    /// failure is ``InvalidCiphertextError``.
+    fn decrypt_asymmetric<'py>(
+        &self,
+        py: Python<'py>,
+        key_id: PyBackedStr,
+        ciphertext: Buf<'py>,
+        algorithm: PyBackedStr,
+    ) -> PyResult<Bound<'py, PyBytes>> {
+        let algorithm = convert::encryption_algorithm(&algorithm)?;
+        let (ciphertext, ring) = (ciphertext.as_slice(), &self.ring);
+        let plaintext = py
+            .detach(|| ring.decrypt_asymmetric(&key_id, ciphertext, algorithm))
+            .map_err(KpError)?;
+        Ok(PyBytes::new(py, &plaintext))
+    }
+
+    /// The longest plaintext ``algorithm`` can encrypt under ``key_id``.
+    fn max_asymmetric_plaintext_len(
+        &self,
+        key_id: PyBackedStr,
+        algorithm: PyBackedStr,
+    ) -> PyResult<usize> {
+        let algorithm = convert::encryption_algorithm(&algorithm)?;
+        Ok(self
+            .ring
+            .max_asymmetric_plaintext_len(&key_id, algorithm)
+            .map_err(KpError)?)
+    }
+
+    // ----- sizes ------------------------------------------------------------------------------
+
+    /// The blob length ``encrypt`` returns for ``plaintext_len`` bytes under ``key_id``.
+    fn ciphertext_len(
+        &self,
+        key_id: PyBackedStr,
+        plaintext_len: &Bound<'_, PyAny>,
+    ) -> PyResult<usize> {
+        let n = count(plaintext_len, "plaintext_len")?;
+        Ok(self.ring.ciphertext_len(&key_id, n).map_err(KpError)?)
+    }
+
+    /// The plaintext length ``decrypt`` returns for ``blob``.
+    fn plaintext_len(&self, blob: Buf<'_>) -> KpResult<usize> {
+        Ok(self.ring.plaintext_len(blob.as_slice())?)
+    }
+
+    // ----- sealed key records ---------------------------------------------------------------
+
+    /// The key ``key_id`` (every version, its metadata, state, aliases and policy) as a sealed
+    /// record: envelope-encrypted under ``root`` (a ``LocalRootKey``), for backup or
+    /// replication. The format is in FORMAT.md.
+    fn export_sealed<'py>(
+        &self,
+        py: Python<'py>,
+        key_id: PyBackedStr,
+        root: &Bound<'py, PyLocalRootKey>,
+    ) -> PyResult<Bound<'py, PyBytes>> {
+        let (ring, root) = (&self.ring, &root.get().inner);
+        let record = py
+            .detach(|| ring.export_sealed(&key_id, root))
+            .map_err(KpError)?;
+        Ok(PyBytes::new(py, &record))
+    }
+
+    /// Opens a sealed record with ``root`` and adds its key to this keyring; returns the key's
+    /// metadata. A record that does not open is ``InvalidCiphertextError``.
+    fn import_sealed<'py>(
+        &self,
+        py: Python<'py>,
+        record: Buf<'py>,
+        root: &Bound<'py, PyLocalRootKey>,
+    ) -> PyResult<PyKeyMetadata> {
+        let (ring, record, root) = (&self.ring, record.as_slice(), &root.get().inner);
+        let metadata = py
+            .detach(|| ring.import_sealed(record, root))
+            .map_err(KpError)?;
+        Ok(PyKeyMetadata::new(metadata))
+    }
+
+    // ----- batches ----------------------------------------------------------------------------
+
+    /// Encrypts every item of ``plaintexts`` (a list or tuple of bytes-like objects) on the
+    /// keyring's thread pool, with the GIL released. ``key_id`` and ``context`` are one value
+    /// for every item or a list with one per item. Returns a list in input order: each item is
+    /// the blob (``bytes``), or the ``KeyplaneError`` instance that item failed with.
+    #[pyo3(signature = (key_id, plaintexts, context=None))]
+    fn encrypt_many<'py>(
+        &self,
+        py: Python<'py>,
+        key_id: &Bound<'py, PyAny>,
+        plaintexts: &Bound<'py, PyAny>,
+        context: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyList>> {
+        batch::encrypt_many(&self.ring, py, key_id, plaintexts, context)
+    }
+
+    /// Decrypts every blob; ``context`` is one value or a list with one per blob. Returns a
+    /// list of plaintexts (``bytes``) or ``KeyplaneError`` instances, in input order.
+    #[pyo3(signature = (blobs, context=None))]
+    fn decrypt_many<'py>(
+        &self,
+        py: Python<'py>,
+        blobs: &Bound<'py, PyAny>,
+        context: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyList>> {
+        batch::decrypt_many(&self.ring, py, blobs, context)
+    }
+
+    /// Re-encrypts every blob under ``destination_key_id``; each argument other than ``blobs``
+    /// is one value or a list with one per blob. Returns blobs or ``KeyplaneError`` instances.
+    #[pyo3(signature = (blobs, destination_key_id, *, source_context=None, destination_context=None))]
+    fn re_encrypt_many<'py>(
+        &self,
+        py: Python<'py>,
+        blobs: &Bound<'py, PyAny>,
+        destination_key_id: &Bound<'py, PyAny>,
+        source_context: Option<&Bound<'py, PyAny>>,
+        destination_context: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyList>> {
+        batch::re_encrypt_many(
+            &self.ring,
+            py,
+            blobs,
+            destination_key_id,
+            source_context,
+            destination_context,
+        )
+    }
+
+    /// ``count`` data keys under ``key_id`` (or one per key id if ``key_id`` is a list).
+    /// Returns ``DataKey`` objects or ``KeyplaneError`` instances, in order.
+    #[pyo3(signature = (key_id, count=None, *, key_spec=None, number_of_bytes=None, context=None))]
+    fn generate_data_key_many<'py>(
+        &self,
+        py: Python<'py>,
+        key_id: &Bound<'py, PyAny>,
+        count: Option<&Bound<'py, PyAny>>,
+        key_spec: Option<PyBackedStr>,
+        number_of_bytes: Option<&Bound<'py, PyAny>>,
+        context: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyList>> {
+        let spec = convert::data_key_spec(key_spec.as_deref(), number_of_bytes)?;
+        batch::generate_data_key_many(&self.ring, py, key_id, count, spec, context, true)
+    }
+
+    /// As ``generate_data_key_many``, returning only the blobs (``bytes``) or
+    /// ``KeyplaneError`` instances.
+    #[pyo3(signature = (key_id, count=None, *, key_spec=None, number_of_bytes=None, context=None))]
+    fn generate_data_key_without_plaintext_many<'py>(
+        &self,
+        py: Python<'py>,
+        key_id: &Bound<'py, PyAny>,
+        count: Option<&Bound<'py, PyAny>>,
+        key_spec: Option<PyBackedStr>,
+        number_of_bytes: Option<&Bound<'py, PyAny>>,
+        context: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyList>> {
+        let spec = convert::data_key_spec(key_spec.as_deref(), number_of_bytes)?;
+        batch::generate_data_key_many(&self.ring, py, key_id, count, spec, context, false)
+    }
+
+    /// The MAC of every message; ``key_id`` and ``algorithm`` are one value or a list with
+    /// one per message. Returns MACs or ``KeyplaneError`` instances.
+    fn generate_mac_many<'py>(
+        &self,
+        py: Python<'py>,
+        key_id: &Bound<'py, PyAny>,
+        messages: &Bound<'py, PyAny>,
+        algorithm: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyList>> {
+        batch::generate_mac_many(&self.ring, py, key_id, messages, algorithm)
+    }
+
+    /// Checks a MAC per message. Returns ``bool`` or ``KeyplaneError`` instances.
+    fn verify_mac_many<'py>(
+        &self,
+        py: Python<'py>,
+        key_id: &Bound<'py, PyAny>,
+        messages: &Bound<'py, PyAny>,
+        macs: &Bound<'py, PyAny>,
+        algorithm: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyList>> {
+        batch::verify_mac_many(&self.ring, py, key_id, messages, macs, algorithm)
+    }
+
+    /// Signs every message; ``key_id``, ``algorithm`` and ``message_type`` are one value or a
+    /// list with one per message. Returns signatures or ``KeyplaneError`` instances.
+    #[pyo3(
+        signature = (key_id, messages, algorithm, *, message_type=None),
+        text_signature = "(self, key_id, messages, algorithm, *, message_type='RAW')"
+    )]
+    fn sign_many<'py>(
+        &self,
+        py: Python<'py>,
+        key_id: &Bound<'py, PyAny>,
+        messages: &Bound<'py, PyAny>,
+        algorithm: &Bound<'py, PyAny>,
+        message_type: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyList>> {
+        batch::sign_many(&self.ring, py, key_id, messages, algorithm, message_type)
+    }
+
+    /// Checks a signature per message. Returns ``bool`` or ``KeyplaneError`` instances.
+    #[pyo3(
+        signature = (key_id, messages, signatures, algorithm, *, message_type=None),
+        text_signature = "(self, key_id, messages, signatures, algorithm, *, message_type='RAW')"
+    )]
+    fn verify_many<'py>(
+        &self,
+        py: Python<'py>,
+        key_id: &Bound<'py, PyAny>,
+        messages: &Bound<'py, PyAny>,
+        signatures: &Bound<'py, PyAny>,
+        algorithm: &Bound<'py, PyAny>,
+        message_type: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyList>> {
+        batch::verify_many(
+            &self.ring,
+            py,
+            key_id,
+            messages,
+            signatures,
+            algorithm,
+            message_type,
+        )
+    }
+
+    // ----- insecure test hooks ----------------------------------------------------------------
+
+    /// INSECURE, test builds only: creates a symmetric key whose versions 1, 2, … have exactly
+    /// these 32-byte root materials.
+    #[cfg(feature = "insecure-test-hooks")]
+    fn _insecure_create_key_with_material(
+        &self,
+        key_id: PyBackedStr,
+        roots: Vec<Vec<u8>>,
+    ) -> PyResult<PyKeyMetadata> {
+        let roots = roots
+            .iter()
+            .map(|r| <[u8; 32]>::try_from(r.as_slice()))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|_| invalid_input("root material must be 32 bytes"))?;
+        let metadata = self
+            .ring
+            .insecure_create_key_with_material(&key_id, &roots)
+            .map_err(KpError)?;
+        Ok(PyKeyMetadata::new(metadata))
+    }
+
+    /// INSECURE, test builds only: creates a key of any spec from caller-chosen material.
+    #[cfg(feature = "insecure-test-hooks")]
+    fn _insecure_import_key_material(
+        &self,
+        key_id: PyBackedStr,
+        spec: PyBackedStr,
+        usage: PyBackedStr,
+        material: Buf<'_>,
+    ) -> PyResult<PyKeyMetadata> {
+        let metadata = self
+            .ring
+            .insecure_import_key_material(
+                &key_id,
+                convert::key_spec(&spec)?,
+                convert::key_usage(&usage)?,
+                material.as_slice(),
+            )
+            .map_err(KpError)?;
+        Ok(PyKeyMetadata::new(metadata))
+    }
+
+    /// INSECURE, test builds only: encrypts under a chosen version with a chosen nonce.
+    #[cfg(feature = "insecure-test-hooks")]
+    #[pyo3(signature = (key_id, version, nonce, plaintext, context=None))]
+    fn _insecure_encrypt_with_nonce<'py>(
+        &self,
+        py: Python<'py>,
+        key_id: PyBackedStr,
+        version: u32,
+        nonce: Buf<'py>,
+        plaintext: Buf<'py>,
+        context: Option<Ctx<'py>>,
+    ) -> PyResult<Bound<'py, PyBytes>> {
+        let nonce = <[u8; 12]>::try_from(nonce.as_slice())
+            .map_err(|_| invalid_input("nonce must be 12 bytes"))?;
+        let context = context.unwrap_or(Ctx::Empty);
+        let blob = self
+            .ring
+            .insecure_encrypt_with_nonce(
+                &key_id,
+                version,
+                nonce,
+                plaintext.as_slice(),
+                context.get(),
+            )
+            .map_err(KpError)?;
+        Ok(PyBytes::new(py, &blob))
+    }
+}
+
+/// A message type name, `RAW` when not given.
+pub(crate) fn message_type_or_raw(name: Option<&str>) -> PyResult<keyplane::MessageType> {
+    name.map_or(Ok(keyplane::MessageType::Raw), convert::message_type)
+}

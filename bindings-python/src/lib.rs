@@ -1,0 +1,62 @@
+//! The `keyplane._keyplane` extension module: pyo3 bindings over the `keyplane` core.
+//!
+//! The pure-Python package `keyplane` (in `python/keyplane/`) re-exports everything here and
+//! defines the exception classes (`keyplane/_errors.py`) that core errors map to.
+
+mod batch;
+mod classes;
+mod convert;
+mod errors;
+mod keyring;
+
+use pyo3::prelude::*;
+
+use crate::convert::Buf;
+pub(crate) use crate::errors::KpError;
+
+/// Reads a blob's header (format version, key id, key version) without decrypting it.
+/// A malformed blob is ``InvalidCiphertextError``.
+#[pyfunction]
+fn inspect_blob(blob: Buf<'_>) -> PyResult<classes::PyBlobInfo> {
+    let info = keyplane::envelope::inspect(blob.as_slice()).map_err(KpError)?;
+    Ok(classes::PyBlobInfo {
+        format_version: info.format_version,
+        key_id: info.key_id.to_owned(),
+        key_version: info.key_version,
+    })
+}
+
+/// Re-seals a sealed key record under another root key (root key rotation) without importing
+/// it anywhere.
+#[pyfunction]
+fn reseal<'py>(
+    py: Python<'py>,
+    record: Buf<'py>,
+    old: &Bound<'py, classes::PyLocalRootKey>,
+    new: &Bound<'py, classes::PyLocalRootKey>,
+) -> PyResult<Bound<'py, pyo3::types::PyBytes>> {
+    let (record, old, new) = (record.as_slice(), &old.get().inner, &new.get().inner);
+    let resealed = py
+        .detach(|| keyplane::seal::reseal(record, old, new))
+        .map_err(KpError)?;
+    Ok(pyo3::types::PyBytes::new(py, &resealed))
+}
+
+/// The native part of the ``keyplane`` package; import ``keyplane`` instead.
+#[pymodule]
+fn _keyplane(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<keyring::PyKeyring>()?;
+    m.add_class::<classes::PyKeyMetadata>()?;
+    m.add_class::<classes::PyKeyVersion>()?;
+    m.add_class::<classes::PyDataKey>()?;
+    m.add_class::<classes::PyDataKeyPair>()?;
+    m.add_class::<classes::PyDataKeyPairWithoutPlaintext>()?;
+    m.add_class::<classes::PyPublicKey>()?;
+    m.add_class::<classes::PyBlobInfo>()?;
+    m.add_class::<classes::PyEncryptionContext>()?;
+    m.add_class::<classes::PyLocalRootKey>()?;
+    m.add_function(wrap_pyfunction!(inspect_blob, m)?)?;
+    m.add_function(wrap_pyfunction!(reseal, m)?)?;
+    m.add("INSECURE_TEST_HOOKS", cfg!(feature = "insecure-test-hooks"))?;
+    Ok(())
+}

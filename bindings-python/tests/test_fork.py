@@ -1,0 +1,95 @@
+"""fork() safety: a child (os.fork, or multiprocessing's fork start method) never repeats the
+parent's nonces, keeps its keys, and runs batches on a fresh pool."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import select
+import signal
+import sys
+import time
+
+import pytest
+
+import keyplane
+from conftest import nonce_of
+
+pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="fork() is POSIX")
+
+_RING: keyplane.Keyring | None = None
+_KEY = "fork-test-key"
+
+
+def _child_nonces(count: int) -> list[bytes]:
+    assert _RING is not None
+    return [nonce_of(_RING.encrypt(_KEY, b"child")) for _ in range(count)]
+
+
+def _read_all(fd: int, pid: int, timeout: float = 120.0) -> bytes:
+    chunks: list[bytes] = []
+    deadline = time.monotonic() + timeout
+    while True:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+            pytest.fail("child did not finish")
+        ready, _, _ = select.select([fd], [], [], remaining)
+        if ready:
+            chunk = os.read(fd, 1 << 16)
+            if not chunk:
+                return b"".join(chunks)
+            chunks.append(chunk)
+
+
+@pytest.mark.parametrize("batch_before_fork", [False, True])
+def test_os_fork_child_never_repeats_parent_nonces(batch_before_fork: bool) -> None:
+    ring = keyplane.Keyring()
+    ring.create_key(key_id=_KEY)
+    parent = [nonce_of(ring.encrypt(_KEY, b"parent")) for _ in range(3000)]
+    if batch_before_fork:  # the pool's threads exist now; the child has none of them
+        parent += [nonce_of(b) for b in ring.encrypt_many(_KEY, [b"p"] * 2000)]  # type: ignore[arg-type]
+    old_blob = ring.encrypt(_KEY, b"made before fork")
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # child: report nonces, decrypt an old blob, run a batch; never return
+        code = 1
+        try:
+            os.close(read_end)
+            mine = [nonce_of(ring.encrypt(_KEY, b"child")) for _ in range(5000)]
+            mine += [nonce_of(b) for b in ring.encrypt_many(_KEY, [b"c"] * 3000)]  # type: ignore[arg-type]
+            assert ring.decrypt(old_blob) == b"made before fork"
+            os.write(write_end, b"".join(mine))
+            code = 0
+        finally:
+            os._exit(code)
+    os.close(write_end)
+    parent_after = [nonce_of(ring.encrypt(_KEY, b"parent")) for _ in range(5000)]
+    data = _read_all(read_end, pid)
+    os.close(read_end)
+    _, status = os.waitpid(pid, 0)
+    assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
+    child = {data[i : i + 12] for i in range(0, len(data), 12)}
+    assert len(child) == 8000
+    everything_parent = set(parent) | set(parent_after)
+    assert len(everything_parent) == len(parent) + len(parent_after)
+    assert child.isdisjoint(everything_parent)
+
+
+def test_multiprocessing_fork_children_never_repeat_nonces() -> None:
+    global _RING
+    _RING = keyplane.Keyring()
+    _RING.create_key(key_id=_KEY)
+    parent = _child_nonces(2000)
+    try:
+        ctx = multiprocessing.get_context("fork")
+        with ctx.Pool(3) as pool:
+            results = pool.map(_child_nonces, [2500] * 6)
+        parent += _child_nonces(2000)
+    finally:
+        _RING = None
+    children = [n for r in results for n in r]
+    assert len(set(children)) == len(children) == 15000
+    assert set(children).isdisjoint(parent)
+    assert len(set(parent)) == 4000
