@@ -412,13 +412,41 @@ impl Keyring {
     where
         R: Sync,
         T: for<'r> Fn(&'r R) -> Tag<'r> + Sync,
-        S: Fn(&R) -> Result<usize>,
+        S: Fn(&R) -> Result<usize> + Sync,
         F: Fn(&R, &mut [u8], &mut Scratch) -> Result<Out> + Sync,
     {
         self.check_batch_len(items.len())?;
         if items.is_empty() {
             return Ok(Vec::new());
         }
+        let whole = |parallel: bool| self.buffered(items, output, &tag, run, &size, &op, parallel);
+        if run >= items.len() {
+            return whole(false);
+        }
+        // The whole batch, sizing and collecting included, runs in the pool: the bookkeeping
+        // stays in the cache of the thread that uses it instead of crossing between threads.
+        self.batch_pool()?.install(|| whole(true))
+    }
+
+    /// [`run_into_buffer`](Self::run_into_buffer)'s work, on the current thread (spreading
+    /// over the current pool when `parallel`).
+    #[allow(clippy::too_many_arguments)]
+    fn buffered<R, T, S, F>(
+        &self,
+        items: &[R],
+        output: Output,
+        tag: &T,
+        run: usize,
+        size: &S,
+        op: &F,
+        parallel: bool,
+    ) -> Result<Vec<Result<Bytes>>>
+    where
+        R: Sync,
+        T: for<'r> Fn(&'r R) -> Tag<'r> + Sync,
+        S: Fn(&R) -> Result<usize> + Sync,
+        F: Fn(&R, &mut [u8], &mut Scratch) -> Result<Out> + Sync,
+    {
         // Size every output; the slot holds its start in the buffer until it holds the result.
         let mut slots: Vec<Slot> = Vec::with_capacity(items.len());
         let mut total = 0usize;
@@ -455,26 +483,27 @@ impl Keyring {
             let run_one =
                 |scratch: &mut Scratch, ((slot, region), item): ((&mut Slot, &mut [u8]), &R)| {
                     if let Slot::Sized(start, _) = *slot {
-                        *slot = Slot::Ran(start, op(item, region, scratch));
+                        // One event per item, under the batch operation's name.
+                        let (operation, key_id, context) = tag(item);
+                        let outcome =
+                            self.audited(operation, key_id, context, || op(item, region, scratch));
+                        *slot = Slot::Ran(start, outcome);
                     }
                 };
-            if run >= items.len() {
+            if parallel {
+                slots
+                    .par_iter_mut()
+                    .zip(regions)
+                    .zip(items.par_iter())
+                    .with_min_len(run)
+                    .for_each_init(Scratch::default, run_one);
+            } else {
                 let mut scratch = Scratch::default();
                 slots
                     .iter_mut()
                     .zip(regions)
                     .zip(items)
                     .for_each(|job| run_one(&mut scratch, job));
-            } else {
-                let pool = self.batch_pool()?;
-                pool.install(|| {
-                    slots
-                        .par_iter_mut()
-                        .zip(regions)
-                        .zip(items.par_iter())
-                        .with_min_len(run)
-                        .for_each_init(Scratch::default, run_one);
-                });
             }
         }
 

@@ -188,6 +188,25 @@ fn nested_and_batch_calls_are_recorded_once_per_use() {
             .count(),
         5
     );
+
+    // A batch re-encryption is one ReEncrypt per item, not a decrypt and an encrypt.
+    let moves: Vec<keyplane::ReEncryptRequest<'_>> = (0..3)
+        .map(|_| keyplane::ReEncryptRequest {
+            blob: &blob,
+            source_context: ctx,
+            destination_key_id: "b",
+            destination_context: ctx,
+        })
+        .collect();
+    assert!(
+        ring.re_encrypt_many(&moves)
+            .unwrap()
+            .iter()
+            .all(Result::is_ok)
+    );
+    ring.flush_audit().unwrap();
+    let after: Vec<Operation> = sink.events().iter().skip(57).map(|e| e.operation).collect();
+    assert_eq!(after, [Operation::ReEncrypt; 3]);
 }
 
 /// A closed log of `n` encryptions in `dir`, with small files and frequent checkpoints.
