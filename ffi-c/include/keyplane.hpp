@@ -1,0 +1,581 @@
+// keyplane.hpp: a header-only C++17 wrapper over keyplane.h. Licensed Apache-2.0 OR MIT.
+//
+// RAII handles (move-only; the destructor frees), std::string_view and keyplane::byte_view
+// inputs, std::vector<uint8_t> outputs (keyplane::secret_bytes, zeroized when freed, for
+// plaintexts and keys), and exceptions: every failing call throws keyplane::error, which
+// carries the kp_status (status()), its stable code (code(), "KP_INVALID_CIPHERTEXT") and the
+// library's message (what()). Verification returns bool rather than throwing. Thread safety is
+// the C library's: a keyring may be used from many threads at once.
+#ifndef KEYPLANE_HPP
+#define KEYPLANE_HPP
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <initializer_list>
+#include <limits>
+#include <memory>
+#include <new>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "keyplane.h"
+
+namespace keyplane {
+
+// A failed call: the status, its stable code and the message.
+class error : public std::runtime_error {
+ public:
+  error(kp_status status, const char *message)
+      : std::runtime_error(std::string(kp_status_str(static_cast<uint32_t>(status))) + ": " +
+                           message),
+        status_(status) {}
+  kp_status status() const noexcept { return status_; }
+  const char *code() const noexcept { return kp_status_str(static_cast<uint32_t>(status_)); }
+
+ private:
+  kp_status status_;
+};
+
+namespace detail {
+inline void check(kp_status status) {
+  if (status != KP_OK) throw error(status, kp_last_error_message());
+}
+}  // namespace detail
+
+// An allocator that zeroes memory before releasing it.
+template <class T>
+struct zeroizing_allocator {
+  using value_type = T;
+  zeroizing_allocator() noexcept = default;
+  template <class U>
+  zeroizing_allocator(const zeroizing_allocator<U> &) noexcept {}
+  T *allocate(std::size_t n) {
+    if (n > std::numeric_limits<std::size_t>::max() / sizeof(T)) throw std::bad_alloc();
+    return static_cast<T *>(::operator new(n * sizeof(T)));
+  }
+  void deallocate(T *p, std::size_t n) noexcept {
+    volatile unsigned char *bytes = reinterpret_cast<volatile unsigned char *>(p);
+    for (std::size_t i = 0; i < n * sizeof(T); i++) bytes[i] = 0;
+    ::operator delete(p);
+  }
+  template <class U>
+  bool operator==(const zeroizing_allocator<U> &) const noexcept {
+    return true;
+  }
+  template <class U>
+  bool operator!=(const zeroizing_allocator<U> &) const noexcept {
+    return false;
+  }
+};
+
+using bytes = std::vector<uint8_t>;
+// Secret output (plaintexts, data keys, private keys, random bytes): zeroized when freed.
+using secret_bytes = std::vector<uint8_t, zeroizing_allocator<uint8_t>>;
+
+// A borrowed run of bytes: from a vector, a string_view, an array, or (pointer, length).
+class byte_view {
+ public:
+  constexpr byte_view() noexcept = default;
+  constexpr byte_view(const uint8_t *data, std::size_t size) noexcept : data_(data), size_(size) {}
+  template <class A>
+  byte_view(const std::vector<uint8_t, A> &v) noexcept : data_(v.data()), size_(v.size()) {}
+  template <std::size_t N>
+  byte_view(const std::array<uint8_t, N> &a) noexcept : data_(a.data()), size_(N) {}
+  byte_view(std::string_view s) noexcept
+      : data_(reinterpret_cast<const uint8_t *>(s.data())), size_(s.size()) {}
+  byte_view(const char *s) noexcept : byte_view(std::string_view(s)) {}
+  byte_view(kp_bytes b) noexcept : data_(b.data), size_(b.len) {}
+  const uint8_t *data() const noexcept { return data_; }
+  std::size_t size() const noexcept { return size_; }
+  bytes to_vector() const { return bytes(data_, data_ + size_); }
+
+ private:
+  const uint8_t *data_ = nullptr;
+  std::size_t size_ = 0;
+};
+
+inline std::string_view to_string_view(kp_str s) { return std::string_view(s.data, s.len); }
+
+// An encryption context: UTF-8 key/value pairs, copied in.
+class context {
+ public:
+  context() = default;
+  context(std::initializer_list<std::pair<std::string_view, std::string_view>> pairs) {
+    for (const auto &p : pairs) pairs_.emplace_back(std::string(p.first), std::string(p.second));
+    rebuild();
+  }
+  template <class Map>
+  static context from(const Map &map) {
+    context c;
+    for (const auto &p : map) c.pairs_.emplace_back(std::string(p.first), std::string(p.second));
+    c.rebuild();
+    return c;
+  }
+  context(const context &o) : pairs_(o.pairs_) { rebuild(); }
+  context &operator=(const context &o) {
+    pairs_ = o.pairs_;
+    rebuild();
+    return *this;
+  }
+  context(context &&o) noexcept : pairs_(std::move(o.pairs_)) { rebuild(); }
+  context &operator=(context &&o) noexcept {
+    pairs_ = std::move(o.pairs_);
+    rebuild();
+    return *this;
+  }
+  const kp_context_entry *data() const noexcept { return entries_.data(); }
+  std::size_t size() const noexcept { return entries_.size(); }
+
+ private:
+  void rebuild() {
+    entries_.clear();
+    for (const auto &p : pairs_) {
+      entries_.push_back({p.first.data(), p.first.size(), p.second.data(), p.second.size()});
+    }
+  }
+  std::vector<std::pair<std::string, std::string>> pairs_;
+  std::vector<kp_context_entry> entries_;
+};
+
+namespace detail {
+// Runs a (out, cap, *out_len) call: a size query, then the call into a buffer of that size.
+template <class Vec, class F>
+Vec output(F &&call) {
+  std::size_t needed = 0;
+  kp_status status = call(nullptr, 0, &needed);
+  for (int attempt = 0; attempt < 3; attempt++) {
+    if (status == KP_OK) return Vec();
+    if (status != KP_ERR_BUFFER_TOO_SMALL) check(status);
+    Vec out(needed);
+    std::size_t n = 0;
+    status = call(out.data(), out.size(), &n);
+    if (status == KP_OK) {
+      out.resize(n);
+      return out;
+    }
+    needed = n;  // the size moved (an alias re-pointed): try again
+  }
+  check(status);
+  return Vec();
+}
+
+// Runs a call into a buffer of a known largest size.
+template <class Vec, class F>
+Vec output_max(std::size_t max, F &&call) {
+  Vec out(max);
+  std::size_t n = 0;
+  check(call(out.data(), out.size(), &n));
+  out.resize(n);
+  return out;
+}
+
+template <class T, void (*Free)(T **)>
+struct deleter {
+  void operator()(T *p) const noexcept { Free(&p); }
+};
+template <class T, void (*Free)(T **)>
+using owned = std::unique_ptr<T, deleter<T, Free>>;
+}  // namespace detail
+
+// A snapshot of a key's metadata.
+class key_metadata {
+ public:
+  explicit key_metadata(kp_key_metadata *m) : m_(m) {}
+  std::string_view key_id() const { return to_string_view(kp_key_metadata_key_id(get())); }
+  kp_key_spec key_spec() const { return kp_key_metadata_key_spec(get()); }
+  kp_key_usage key_usage() const { return kp_key_metadata_key_usage(get()); }
+  kp_key_state key_state() const { return kp_key_metadata_key_state(get()); }
+  kp_origin origin() const { return kp_key_metadata_origin(get()); }
+  int64_t creation_date() const { return kp_key_metadata_creation_date(get()); }
+  std::string_view description() const {
+    return to_string_view(kp_key_metadata_description(get()));
+  }
+  int64_t deletion_date() const { return kp_key_metadata_deletion_date(get()); }
+  std::vector<std::string_view> aliases() const {
+    std::vector<std::string_view> v;
+    for (std::size_t i = 0; i < kp_key_metadata_alias_count(get()); i++) {
+      v.push_back(to_string_view(kp_key_metadata_alias(get(), i)));
+    }
+    return v;
+  }
+  std::vector<kp_encryption_algorithm> encryption_algorithms() const {
+    std::vector<kp_encryption_algorithm> v;
+    for (std::size_t i = 0; i < kp_key_metadata_encryption_algorithm_count(get()); i++) {
+      v.push_back(kp_key_metadata_encryption_algorithm(get(), i));
+    }
+    return v;
+  }
+  std::vector<kp_signing_algorithm> signing_algorithms() const {
+    std::vector<kp_signing_algorithm> v;
+    for (std::size_t i = 0; i < kp_key_metadata_signing_algorithm_count(get()); i++) {
+      v.push_back(kp_key_metadata_signing_algorithm(get(), i));
+    }
+    return v;
+  }
+  std::vector<kp_mac_algorithm> mac_algorithms() const {
+    std::vector<kp_mac_algorithm> v;
+    for (std::size_t i = 0; i < kp_key_metadata_mac_algorithm_count(get()); i++) {
+      v.push_back(kp_key_metadata_mac_algorithm(get(), i));
+    }
+    return v;
+  }
+  uint64_t rotation_period_seconds() const {
+    return kp_key_metadata_rotation_period_seconds(get());
+  }
+  int64_t next_rotation_date() const { return kp_key_metadata_next_rotation_date(get()); }
+  uint32_t current_version() const { return kp_key_metadata_current_version(get()); }
+  uint32_t min_decryption_version() const { return kp_key_metadata_min_decryption_version(get()); }
+  bool rotate_on_budget() const { return kp_key_metadata_rotate_on_budget(get()); }
+  std::vector<kp_key_version> versions() const {
+    std::vector<kp_key_version> v(kp_key_metadata_version_count(get()));
+    for (std::size_t i = 0; i < v.size(); i++) detail::check(kp_key_metadata_version(get(), i, &v[i]));
+    return v;
+  }
+  const kp_key_metadata *get() const noexcept { return m_.get(); }
+
+ private:
+  detail::owned<kp_key_metadata, kp_key_metadata_free> m_;
+};
+
+// A data key: plaintext (zeroized when freed) and the blob.
+class data_key {
+ public:
+  explicit data_key(kp_data_key *d) : d_(d) {}
+  std::string_view key_id() const { return to_string_view(kp_data_key_key_id(d_.get())); }
+  byte_view plaintext() const { return kp_data_key_plaintext(d_.get()); }
+  byte_view ciphertext_blob() const { return kp_data_key_ciphertext_blob(d_.get()); }
+
+ private:
+  detail::owned<kp_data_key, kp_data_key_free> d_;
+};
+
+// A data key pair: DER public key, PKCS#8 private key (zeroized when freed; empty when made
+// without plaintext) and the private key's blob.
+class data_key_pair {
+ public:
+  explicit data_key_pair(kp_data_key_pair *p) : p_(p) {}
+  std::string_view key_id() const { return to_string_view(kp_data_key_pair_key_id(p_.get())); }
+  kp_data_key_pair_spec key_pair_spec() const { return kp_data_key_pair_key_pair_spec(p_.get()); }
+  byte_view public_key() const { return kp_data_key_pair_public_key(p_.get()); }
+  byte_view private_key_plaintext() const {
+    return kp_data_key_pair_private_key_plaintext(p_.get());
+  }
+  byte_view private_key_ciphertext_blob() const {
+    return kp_data_key_pair_private_key_ciphertext_blob(p_.get());
+  }
+
+ private:
+  detail::owned<kp_data_key_pair, kp_data_key_pair_free> p_;
+};
+
+// The public half of an asymmetric key.
+class public_key {
+ public:
+  explicit public_key(kp_public_key *p) : p_(p) {}
+  std::string_view key_id() const { return to_string_view(kp_public_key_key_id(p_.get())); }
+  kp_key_spec key_spec() const { return kp_public_key_key_spec(p_.get()); }
+  kp_key_usage key_usage() const { return kp_public_key_key_usage(p_.get()); }
+  byte_view der() const { return kp_public_key_der(p_.get()); }
+  std::string_view pem() const { return to_string_view(kp_public_key_pem(p_.get())); }
+
+ private:
+  detail::owned<kp_public_key, kp_public_key_free> p_;
+};
+
+// The results of a batch call, one item per request in input order.
+class batch_result {
+ public:
+  explicit batch_result(kp_batch_result *r) : r_(r) {}
+  std::size_t size() const { return kp_batch_result_count(r_.get()); }
+  kp_batch_item operator[](std::size_t i) const {
+    kp_batch_item item;
+    detail::check(kp_batch_result_item(r_.get(), i, &item));
+    return item;
+  }
+
+ private:
+  detail::owned<kp_batch_result, kp_batch_result_free> r_;
+};
+
+// Options for keyring::create_key.
+struct create_key_options {
+  kp_key_spec key_spec = KP_KEY_SPEC_SYMMETRIC_DEFAULT;
+  kp_key_usage key_usage = KP_KEY_USAGE_DEFAULT;
+  std::string_view key_id;
+  std::string_view description;
+  std::string_view alias;
+  uint32_t rotation_period_days = 0;
+  uint64_t rotation_period_seconds = 0;
+  bool refuse_on_budget = false;
+};
+
+// One request of keyring::encrypt_many.
+struct encrypt_item {
+  std::string_view key_id;
+  byte_view plaintext;
+  const context *ctx = nullptr;
+};
+
+// One request of keyring::decrypt_many.
+struct decrypt_item {
+  byte_view blob;
+  const context *ctx = nullptr;
+};
+
+// A keyring. Move-only; thread-safe.
+class keyring {
+ public:
+  keyring() {
+    kp_keyring *k = nullptr;
+    detail::check(kp_keyring_new(&k));
+    k_.reset(k);
+  }
+  explicit keyring(const kp_keyring_options &options) {
+    kp_keyring *k = nullptr;
+    detail::check(kp_keyring_new_with_options(&options, &k));
+    k_.reset(k);
+  }
+  const kp_keyring *get() const noexcept { return k_.get(); }
+
+  // ----- key management
+  key_metadata create_key(const create_key_options &o) const {
+    kp_create_key_options c{};
+    c.key_spec = o.key_spec;
+    c.key_usage = o.key_usage;
+    c.key_id = o.key_id.data();
+    c.key_id_len = o.key_id.size();
+    c.description = o.description.data();
+    c.description_len = o.description.size();
+    c.alias = o.alias.data();
+    c.alias_len = o.alias.size();
+    c.rotation_period_days = o.rotation_period_days;
+    c.rotation_period_seconds = o.rotation_period_seconds;
+    c.refuse_on_budget = o.refuse_on_budget;
+    kp_key_metadata *m = nullptr;
+    detail::check(kp_create_key(get(), &c, &m));
+    return key_metadata(m);
+  }
+  key_metadata describe_key(std::string_view key_id) const {
+    kp_key_metadata *m = nullptr;
+    detail::check(kp_describe_key(get(), key_id.data(), key_id.size(), &m));
+    return key_metadata(m);
+  }
+  std::vector<std::string> list_keys() const {
+    kp_string_list *l = nullptr;
+    detail::check(kp_list_keys(get(), &l));
+    detail::owned<kp_string_list, kp_string_list_free> list(l);
+    std::vector<std::string> v;
+    for (std::size_t i = 0; i < kp_string_list_count(l); i++) {
+      v.emplace_back(to_string_view(kp_string_list_get(l, i)));
+    }
+    return v;
+  }
+  std::vector<std::pair<std::string, std::string>> list_aliases() const {
+    kp_alias_list *l = nullptr;
+    detail::check(kp_list_aliases(get(), &l));
+    detail::owned<kp_alias_list, kp_alias_list_free> list(l);
+    std::vector<std::pair<std::string, std::string>> v;
+    for (std::size_t i = 0; i < kp_alias_list_count(l); i++) {
+      v.emplace_back(to_string_view(kp_alias_list_name(l, i)),
+                     to_string_view(kp_alias_list_target(l, i)));
+    }
+    return v;
+  }
+  void enable_key(std::string_view id) const {
+    detail::check(kp_enable_key(get(), id.data(), id.size()));
+  }
+  void disable_key(std::string_view id) const {
+    detail::check(kp_disable_key(get(), id.data(), id.size()));
+  }
+  int64_t schedule_key_deletion(std::string_view id, uint32_t pending_window_days = 0) const {
+    int64_t date = 0;
+    detail::check(kp_schedule_key_deletion(get(), id.data(), id.size(), pending_window_days, &date));
+    return date;
+  }
+  void cancel_key_deletion(std::string_view id) const {
+    detail::check(kp_cancel_key_deletion(get(), id.data(), id.size()));
+  }
+  void create_alias(std::string_view alias, std::string_view key_id) const {
+    detail::check(kp_create_alias(get(), alias.data(), alias.size(), key_id.data(), key_id.size()));
+  }
+  void update_alias(std::string_view alias, std::string_view key_id) const {
+    detail::check(kp_update_alias(get(), alias.data(), alias.size(), key_id.data(), key_id.size()));
+  }
+  void delete_alias(std::string_view alias) const {
+    detail::check(kp_delete_alias(get(), alias.data(), alias.size()));
+  }
+  uint32_t rotate_key(std::string_view id) const {
+    uint32_t version = 0;
+    detail::check(kp_rotate_key(get(), id.data(), id.size(), &version));
+    return version;
+  }
+  void enable_key_rotation(std::string_view id, uint32_t days, uint64_t seconds = 0) const {
+    detail::check(kp_enable_key_rotation(get(), id.data(), id.size(), days, seconds));
+  }
+  void disable_key_rotation(std::string_view id) const {
+    detail::check(kp_disable_key_rotation(get(), id.data(), id.size()));
+  }
+  void set_rotate_on_budget(std::string_view id, bool rotate) const {
+    detail::check(kp_set_rotate_on_budget(get(), id.data(), id.size(), rotate));
+  }
+  void set_min_decryption_version(std::string_view id, uint32_t version) const {
+    detail::check(kp_set_min_decryption_version(get(), id.data(), id.size(), version));
+  }
+
+  // ----- symmetric
+  bytes encrypt(std::string_view key_id, byte_view plaintext, const context &ctx = {}) const {
+    return detail::output<bytes>([&](uint8_t *out, std::size_t cap, std::size_t *len) {
+      return kp_encrypt(get(), key_id.data(), key_id.size(), plaintext.data(), plaintext.size(),
+                        ctx.data(), ctx.size(), out, cap, len);
+    });
+  }
+  secret_bytes decrypt(byte_view blob, const context &ctx = {}) const {
+    return detail::output<secret_bytes>([&](uint8_t *out, std::size_t cap, std::size_t *len) {
+      return kp_decrypt(get(), blob.data(), blob.size(), ctx.data(), ctx.size(), out, cap, len);
+    });
+  }
+  bytes re_encrypt(byte_view blob, const context &source, std::string_view destination_key_id,
+                   const context &destination = {}) const {
+    return detail::output<bytes>([&](uint8_t *out, std::size_t cap, std::size_t *len) {
+      return kp_re_encrypt(get(), blob.data(), blob.size(), source.data(), source.size(),
+                           destination_key_id.data(), destination_key_id.size(),
+                           destination.data(), destination.size(), out, cap, len);
+    });
+  }
+
+  // ----- data keys and random bytes
+  data_key generate_data_key(std::string_view key_id, kp_data_key_spec spec,
+                             const context &ctx = {}, std::size_t number_of_bytes = 0) const {
+    kp_data_key *d = nullptr;
+    detail::check(kp_generate_data_key(get(), key_id.data(), key_id.size(), spec, number_of_bytes,
+                                       ctx.data(), ctx.size(), &d));
+    return data_key(d);
+  }
+  bytes generate_data_key_without_plaintext(std::string_view key_id, kp_data_key_spec spec,
+                                            const context &ctx = {},
+                                            std::size_t number_of_bytes = 0) const {
+    return detail::output<bytes>([&](uint8_t *out, std::size_t cap, std::size_t *len) {
+      return kp_generate_data_key_without_plaintext(get(), key_id.data(), key_id.size(), spec,
+                                                    number_of_bytes, ctx.data(), ctx.size(), out,
+                                                    cap, len);
+    });
+  }
+  data_key_pair generate_data_key_pair(std::string_view key_id, kp_data_key_pair_spec spec,
+                                       const context &ctx = {}) const {
+    kp_data_key_pair *p = nullptr;
+    detail::check(kp_generate_data_key_pair(get(), key_id.data(), key_id.size(), spec, ctx.data(),
+                                            ctx.size(), &p));
+    return data_key_pair(p);
+  }
+  data_key_pair generate_data_key_pair_without_plaintext(std::string_view key_id,
+                                                         kp_data_key_pair_spec spec,
+                                                         const context &ctx = {}) const {
+    kp_data_key_pair *p = nullptr;
+    detail::check(kp_generate_data_key_pair_without_plaintext(get(), key_id.data(), key_id.size(),
+                                                              spec, ctx.data(), ctx.size(), &p));
+    return data_key_pair(p);
+  }
+  secret_bytes generate_random(std::size_t number_of_bytes) const {
+    return detail::output_max<secret_bytes>(
+        number_of_bytes, [&](uint8_t *out, std::size_t cap, std::size_t *len) {
+          return kp_generate_random(get(), number_of_bytes, out, cap, len);
+        });
+  }
+
+  // ----- MAC and signatures
+  bytes generate_mac(std::string_view key_id, byte_view message, kp_mac_algorithm alg) const {
+    std::size_t max = 0;
+    detail::check(kp_mac_len(get(), key_id.data(), key_id.size(), &max));
+    return detail::output_max<bytes>(max, [&](uint8_t *out, std::size_t cap, std::size_t *len) {
+      return kp_generate_mac(get(), key_id.data(), key_id.size(), message.data(), message.size(),
+                             alg, out, cap, len);
+    });
+  }
+  bool verify_mac(std::string_view key_id, byte_view message, kp_mac_algorithm alg,
+                  byte_view mac) const {
+    bool valid = false;
+    detail::check(kp_verify_mac(get(), key_id.data(), key_id.size(), message.data(),
+                                message.size(), alg, mac.data(), mac.size(), &valid));
+    return valid;
+  }
+  bytes sign(std::string_view key_id, byte_view message, kp_signing_algorithm alg,
+             kp_message_type type = KP_MESSAGE_TYPE_RAW) const {
+    std::size_t max = 0;
+    detail::check(kp_max_signature_len(get(), key_id.data(), key_id.size(), &max));
+    return detail::output_max<bytes>(max, [&](uint8_t *out, std::size_t cap, std::size_t *len) {
+      return kp_sign(get(), key_id.data(), key_id.size(), message.data(), message.size(), type,
+                     alg, out, cap, len);
+    });
+  }
+  bool verify(std::string_view key_id, byte_view message, kp_signing_algorithm alg,
+              byte_view signature, kp_message_type type = KP_MESSAGE_TYPE_RAW) const {
+    bool valid = false;
+    detail::check(kp_verify(get(), key_id.data(), key_id.size(), message.data(), message.size(),
+                            type, alg, signature.data(), signature.size(), &valid));
+    return valid;
+  }
+
+  // ----- public keys and RSA-OAEP
+  keyplane::public_key get_public_key(std::string_view key_id) const {
+    kp_public_key *p = nullptr;
+    detail::check(kp_get_public_key(get(), key_id.data(), key_id.size(), &p));
+    return keyplane::public_key(p);
+  }
+  bytes encrypt_asymmetric(std::string_view key_id, byte_view plaintext,
+                           kp_encryption_algorithm alg) const {
+    return detail::output_max<bytes>(512, [&](uint8_t *out, std::size_t cap, std::size_t *len) {
+      return kp_encrypt_asymmetric(get(), key_id.data(), key_id.size(), plaintext.data(),
+                                   plaintext.size(), alg, out, cap, len);
+    });
+  }
+  secret_bytes decrypt_asymmetric(std::string_view key_id, byte_view ciphertext,
+                                  kp_encryption_algorithm alg) const {
+    std::size_t max = 0;
+    detail::check(kp_max_asymmetric_plaintext_len(get(), key_id.data(), key_id.size(), alg, &max));
+    return detail::output_max<secret_bytes>(
+        max, [&](uint8_t *out, std::size_t cap, std::size_t *len) {
+          return kp_decrypt_asymmetric(get(), key_id.data(), key_id.size(), ciphertext.data(),
+                                       ciphertext.size(), alg, out, cap, len);
+        });
+  }
+
+  // ----- batches
+  batch_result encrypt_many(const std::vector<encrypt_item> &items) const {
+    std::vector<kp_encrypt_request> reqs;
+    reqs.reserve(items.size());
+    for (const auto &i : items) {
+      reqs.push_back({i.key_id.data(), i.key_id.size(), i.plaintext.data(), i.plaintext.size(),
+                      i.ctx ? i.ctx->data() : nullptr, i.ctx ? i.ctx->size() : 0});
+    }
+    return many(kp_encrypt_many, reqs);
+  }
+  batch_result decrypt_many(const std::vector<decrypt_item> &items) const {
+    std::vector<kp_decrypt_request> reqs;
+    reqs.reserve(items.size());
+    for (const auto &i : items) {
+      reqs.push_back({i.blob.data(), i.blob.size(), i.ctx ? i.ctx->data() : nullptr,
+                      i.ctx ? i.ctx->size() : 0});
+    }
+    return many(kp_decrypt_many, reqs);
+  }
+  // Any batch form with the C request structs, e.g. many(kp_sign_many, sign_requests).
+  template <class Request>
+  batch_result many(kp_status (*fn)(const kp_keyring *, const Request *, std::size_t,
+                                    kp_batch_result **),
+                    const std::vector<Request> &requests) const {
+    kp_batch_result *r = nullptr;
+    detail::check(fn(get(), requests.data(), requests.size(), &r));
+    return batch_result(r);
+  }
+
+ private:
+  detail::owned<kp_keyring, kp_keyring_free> k_;
+};
+
+}  // namespace keyplane
+
+#endif  // KEYPLANE_HPP

@@ -1,0 +1,151 @@
+// The C++17 wrapper (keyplane.hpp): RAII handles, views in, vectors out, exceptions.
+#include <cstdio>
+#include <map>
+#include <string>
+
+#include "keyplane.hpp"
+
+static int passed, failed;
+#define CHECK(cond)                                                               \
+  do {                                                                            \
+    if (cond) {                                                                   \
+      passed++;                                                                   \
+    } else {                                                                      \
+      failed++;                                                                   \
+      std::fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond); \
+    }                                                                             \
+  } while (0)
+
+template <class F>
+static kp_status status_of(F &&f) {
+  try {
+    f();
+  } catch (const keyplane::error &e) {
+    return e.status();
+  }
+  return KP_OK;
+}
+
+int main() {
+  using namespace keyplane;
+  keyring ring;
+  key_metadata meta = ring.create_key({KP_KEY_SPEC_SYMMETRIC_DEFAULT, KP_KEY_USAGE_DEFAULT,
+                                       "orders", "orders table", "alias/orders", 365, 0, false});
+  CHECK(meta.key_id() == "orders");
+  CHECK(meta.description() == "orders table");
+  CHECK(meta.aliases().size() == 1 && meta.aliases()[0] == "alias/orders");
+  CHECK(meta.key_state() == KP_KEY_STATE_ENABLED);
+  CHECK(meta.versions().size() == 1);
+
+  const context ctx{{"tenant", "acme"}, {"table", "orders"}};
+  bytes blob = ring.encrypt("alias/orders", "card 4111", ctx);
+  secret_bytes plain = ring.decrypt(blob, ctx);
+  CHECK(std::string(plain.begin(), plain.end()) == "card 4111");
+  CHECK(ring.decrypt(ring.encrypt("orders", "")).empty());
+
+  // Contexts from a map, copied and moved.
+  std::map<std::string, std::string> m{{"tenant", "acme"}, {"table", "orders"}};
+  context from_map = context::from(m);
+  context moved = std::move(from_map);
+  CHECK(ring.decrypt(blob, moved).size() == 9);
+
+  // Errors are exceptions carrying the status and code.
+  try {
+    ring.decrypt(blob, context{{"tenant", "globex"}});
+    CHECK(false);
+  } catch (const error &e) {
+    CHECK(e.status() == KP_ERR_INVALID_CIPHERTEXT);
+    CHECK(std::string(e.code()) == "KP_INVALID_CIPHERTEXT");
+    CHECK(std::string(e.what()).find("invalid ciphertext") != std::string::npos);
+  }
+  CHECK(status_of([&] { ring.encrypt("missing", "x"); }) == KP_ERR_NOT_FOUND);
+  CHECK(status_of([&] { ring.describe_key(std::string_view("\xff", 1)); }) == KP_ERR_INVALID_UTF8);
+  CHECK(status_of([&] { ring.generate_random(0); }) == KP_ERR_INVALID_INPUT);
+
+  // Rotation and re-encryption.
+  CHECK(ring.rotate_key("orders") == 2);
+  ring.create_key({KP_KEY_SPEC_SYMMETRIC_DEFAULT, KP_KEY_USAGE_DEFAULT, "archive", "", "", 0, 0,
+                   false});
+  bytes moved_blob = ring.re_encrypt(blob, ctx, "archive");
+  CHECK(ring.decrypt(moved_blob).size() == 9);
+  ring.set_min_decryption_version("orders", 2);
+  CHECK(status_of([&] { ring.decrypt(blob, ctx); }) == KP_ERR_VERSION_RETIRED);
+  ring.set_min_decryption_version("orders", 1);
+  ring.disable_key("archive");
+  CHECK(status_of([&] { ring.decrypt(moved_blob); }) == KP_ERR_KEY_DISABLED);
+  ring.enable_key("archive");
+  ring.enable_key_rotation("archive", 0, 3600);
+  CHECK(ring.describe_key("archive").rotation_period_seconds() == 3600);
+  ring.disable_key_rotation("archive");
+  ring.set_rotate_on_budget("archive", false);
+  CHECK(!ring.describe_key("archive").rotate_on_budget());
+  CHECK(ring.schedule_key_deletion("archive", 7) > 0);
+  ring.cancel_key_deletion("archive");
+  CHECK(ring.describe_key("archive").key_state() == KP_KEY_STATE_DISABLED);
+
+  // Aliases and listings.
+  ring.create_alias("alias/archive", "archive");
+  ring.update_alias("alias/archive", "orders");
+  auto aliases = ring.list_aliases();
+  CHECK(aliases.size() == 2 && aliases[0].first == "alias/archive" && aliases[0].second == "orders");
+  ring.delete_alias("alias/archive");
+  CHECK(ring.list_keys() == (std::vector<std::string>{"archive", "orders"}));
+
+  // Data keys and random bytes.
+  data_key dk = ring.generate_data_key("orders", KP_DATA_KEY_SPEC_AES_256, ctx);
+  CHECK(dk.plaintext().size() == 32 && dk.key_id() == "orders");
+  secret_bytes dk_plain = ring.decrypt(dk.ciphertext_blob(), ctx);
+  CHECK(bytes(dk_plain.begin(), dk_plain.end()) == dk.plaintext().to_vector());
+  CHECK(ring.decrypt(ring.generate_data_key_without_plaintext("orders", KP_DATA_KEY_SPEC_NUMBER_OF_BYTES, {}, 24)).size() == 24);
+  data_key_pair pair = ring.generate_data_key_pair("orders", KP_DATA_KEY_PAIR_SPEC_ECC_NIST_P256);
+  CHECK(pair.public_key().size() == 91 && pair.private_key_plaintext().size() > 0);
+  CHECK(ring.decrypt(pair.private_key_ciphertext_blob()).size() == pair.private_key_plaintext().size());
+  CHECK(ring.generate_data_key_pair_without_plaintext("orders", KP_DATA_KEY_PAIR_SPEC_ECC_SECG_P256K1)
+            .private_key_plaintext().size() == 0);
+  CHECK(ring.generate_random(48).size() == 48);
+
+  // MACs and signatures.
+  ring.create_key({KP_KEY_SPEC_HMAC_384, KP_KEY_USAGE_DEFAULT, "mac", "", "", 0, 0, false});
+  bytes tag = ring.generate_mac("mac", "session=42", KP_MAC_ALGORITHM_HMAC_SHA_384);
+  CHECK(tag.size() == 48);
+  CHECK(ring.verify_mac("mac", "session=42", KP_MAC_ALGORITHM_HMAC_SHA_384, tag));
+  CHECK(!ring.verify_mac("mac", "session=43", KP_MAC_ALGORITHM_HMAC_SHA_384, tag));
+  ring.create_key({KP_KEY_SPEC_ECC_NIST_P384, KP_KEY_USAGE_DEFAULT, "signer", "", "", 0, 0, false});
+  bytes sig = ring.sign("signer", "release", KP_SIGNING_ALGORITHM_ECDSA_SHA_384);
+  CHECK(sig.size() > 8 && sig.size() <= 104);
+  CHECK(ring.verify("signer", "release", KP_SIGNING_ALGORITHM_ECDSA_SHA_384, sig));
+  CHECK(!ring.verify("signer", "releasE", KP_SIGNING_ALGORITHM_ECDSA_SHA_384, sig));
+  CHECK(status_of([&] { ring.sign("signer", "x", KP_SIGNING_ALGORITHM_ECDSA_SHA_256); }) ==
+        KP_ERR_INVALID_KEY_USAGE);
+  public_key pk = ring.get_public_key("signer");
+  CHECK(pk.key_spec() == KP_KEY_SPEC_ECC_NIST_P384 && pk.der().size() == 120);
+  CHECK(pk.pem().substr(0, 26) == "-----BEGIN PUBLIC KEY-----");
+  CHECK(status_of([&] { ring.decrypt_asymmetric("signer", "x", KP_ENCRYPTION_ALGORITHM_RSAES_OAEP_SHA_256); }) ==
+        KP_ERR_INVALID_KEY_USAGE);
+
+  // Batches.
+  std::vector<encrypt_item> items{{"orders", "one", &ctx}, {"missing", "two", nullptr}, {"orders", "three", nullptr}};
+  batch_result enc = ring.encrypt_many(items);
+  CHECK(enc.size() == 3);
+  CHECK(enc[0].status == KP_OK && enc[1].status == KP_ERR_NOT_FOUND && enc[2].status == KP_OK);
+  batch_result dec = ring.decrypt_many({{enc[0].output, &ctx}, {enc[2].output, nullptr}});
+  CHECK(byte_view(dec[0].output).to_vector() == byte_view("one").to_vector());
+  CHECK(byte_view(dec[1].output).to_vector() == byte_view("three").to_vector());
+  CHECK(status_of([&] { dec[2]; }) == KP_ERR_INVALID_INPUT);
+  std::vector<kp_sign_request> sreqs{{"signer", 6, reinterpret_cast<const uint8_t *>("m"), 1,
+                                      KP_MESSAGE_TYPE_RAW, KP_SIGNING_ALGORITHM_ECDSA_SHA_384}};
+  batch_result signed_ = ring.many(kp_sign_many, sreqs);
+  CHECK(signed_[0].status == KP_OK);
+  CHECK(ring.verify("signer", "m", KP_SIGNING_ALGORITHM_ECDSA_SHA_384, signed_[0].output));
+
+  // A keyring with options, moved.
+  kp_keyring_options opts{};
+  opts.max_batch_items = 1;
+  keyring small(opts);
+  keyring moved_ring = std::move(small);
+  CHECK(moved_ring.get() != nullptr && small.get() == nullptr);
+  CHECK(status_of([&] { moved_ring.encrypt_many(items); }) == KP_ERR_LIMIT_EXCEEDED);
+
+  std::printf("test_wrapper: %d passed, %d failed\n", passed, failed);
+  return failed == 0 && passed > 0 ? 0 : 1;
+}
