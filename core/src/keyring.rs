@@ -346,8 +346,9 @@ struct Persistence {
 }
 
 /// A store-backed keyring writes each version's encryption count rounded up to the next
-/// multiple of this, and writes again when the count gets there: a restart never resumes below
-/// the true count, at the cost of one record write per 2^20 encryptions of a version.
+/// multiple of this, and writes again before acknowledging an encryption counted above what
+/// the store holds (the first one after each open, then one per 2^20): a restart never resumes
+/// below the true count.
 const COUNT_RESERVATION: u64 = 1 << 20;
 
 static NEXT_KEYRING_ID: AtomicU64 = AtomicU64::new(1);
@@ -1258,9 +1259,10 @@ impl Keyring {
         audit::note(&key.id, version.number);
         let nonce = aead::random_nonce()?;
         seal(&key.id, version, nonce, plaintext, context, out).inspect_err(|_| out.fill(0))?;
-        if count % COUNT_RESERVATION == 0 && self.inner.persistence.is_some() {
-            // The stored count covers encryptions up to here: reserve the next block.
-            self.persist_key(key).inspect_err(|_| out.fill(0))?;
+        if count > version.reserved.load(Ordering::Acquire) && self.inner.persistence.is_some() {
+            // The store's count does not cover this encryption: reserve the next block first.
+            self.reserve(key, version, count)
+                .inspect_err(|_| out.fill(0))?;
         }
         Ok(needed)
     }
@@ -1646,7 +1648,25 @@ impl Keyring {
                 .saturating_mul(COUNT_RESERVATION);
         }
         let record = seal::seal_snapshot(&snapshot, &*p.root)?;
-        p.store.write(&key.id, &record)
+        p.store.write(&key.id, &record)?;
+        for (stored, v) in snapshot
+            .versions
+            .iter()
+            .zip(key.versions.iter().chain(pending))
+        {
+            v.reserved.fetch_max(stored.encryptions, Ordering::AcqRel);
+        }
+        Ok(())
+    }
+
+    /// Writes a new reservation for `version` of `key` unless one covering `count` encryptions
+    /// landed meanwhile.
+    fn reserve(&self, key: &Key, version: &Version, count: u64) -> Result<()> {
+        let m = write(&key.mutable);
+        if count <= version.reserved.load(Ordering::Acquire) {
+            return Ok(());
+        }
+        self.persist_locked(key, &m, None)
     }
 
     /// [`persist_locked`](Self::persist_locked), taking the lock.
@@ -1734,6 +1754,7 @@ impl Keyring {
                 creation_date: v.creation_date,
                 material,
                 encryptions: AtomicU64::new(v.encryptions),
+                reserved: AtomicU64::new(v.encryptions),
             };
             if !key.versions.push(version) {
                 return Err(Error::Internal);

@@ -17,6 +17,9 @@ pub(crate) struct Version {
     pub(crate) material: Material,
     /// Encryptions (nonces drawn) under this version by this keyring instance.
     pub(crate) encryptions: AtomicU64,
+    /// In a store-backed keyring, the encryption count the store's record allows: an
+    /// encryption counted above it is acknowledged only after a new reservation is written.
+    pub(crate) reserved: AtomicU64,
 }
 
 impl Version {
@@ -26,6 +29,7 @@ impl Version {
             creation_date: SystemTime::now(),
             material,
             encryptions: AtomicU64::new(0),
+            reserved: AtomicU64::new(0),
         }
     }
 

@@ -114,6 +114,32 @@ fn every_change_survives_a_reopen() {
 }
 
 #[test]
+fn each_open_resumes_above_every_encryption_counted_before() {
+    // Short-lived processes that each encrypt a little: the count a reopen starts from must
+    // still cover every encryption made under the version, so the nonce budget holds.
+    let dir = temp_dir("reservation");
+    {
+        let (ring, _) = open(&dir);
+        ring.create_key(&CreateKey::new(KeySpec::SymmetricDefault).key_id("k"))
+            .unwrap();
+    }
+    let mut seen = 0;
+    for round in 0..4 {
+        let (ring, _) = open(&dir);
+        let resumed = ring.describe_key("k").unwrap().versions[0].encryptions;
+        assert!(
+            resumed >= seen,
+            "round {round}: resumed at {resumed}, {seen} encryptions counted before"
+        );
+        ring.encrypt("k", b"x", &EncryptionContext::default())
+            .unwrap();
+        seen = ring.describe_key("k").unwrap().versions[0].encryptions;
+        assert_eq!(seen, resumed + 1);
+    }
+    fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
 fn one_process_at_a_time() {
     let dir = temp_dir("lock");
     let first = Store::open(&dir).unwrap();
