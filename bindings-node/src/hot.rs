@@ -1,0 +1,91 @@
+//! Synchronous fast paths for the small, frequent operations: arguments are read in place
+//! (the key id into a stack buffer, bytes borrowed from the caller's typed array) and the
+//! result is written straight into the new `Buffer`, with no intermediate copy.
+//!
+//! Order matters: every read that could run script code (the context object's getters) comes
+//! before any borrowed byte slice is taken, so no script can detach an array under a borrow.
+
+use napi::sys;
+
+use crate::error::Failure;
+use crate::js::{Js, NAME_BUF};
+use crate::ops::ctx;
+
+type R<T> = Result<T, Failure>;
+
+pub(crate) fn encrypt(
+    ring: &keyplane::Keyring,
+    js: Js,
+    key_id: sys::napi_value,
+    plaintext: sys::napi_value,
+    context: sys::napi_value,
+) -> R<sys::napi_value> {
+    let mut name = [0u8; NAME_BUF];
+    let key_id = js.str_in(key_id, "keyId", &mut name)?;
+    let context = js.context(context, "context")?;
+    let len = js.bytes_len(plaintext, "plaintext")?;
+    let mut size = ring.ciphertext_len(&key_id, len)?;
+    // The size depends on the key id; if an alias moved between sizing and encrypting, size
+    // again (a few times at most: each retry follows another thread's alias update).
+    for _ in 0..4 {
+        let result = js.pooled_buffer_with(size, |out| {
+            let plaintext = js.bytes(plaintext, "plaintext")?;
+            Ok(ring.encrypt_into(&key_id, plaintext, ctx(&context), out)?)
+        });
+        match result {
+            Err(Failure::Core(keyplane::Error::BufferTooSmall { needed })) => size = needed,
+            Err(Failure::Core(keyplane::Error::Internal)) if size > 0 => {
+                size = ring.ciphertext_len(&key_id, len)?;
+            }
+            other => return other,
+        }
+    }
+    Err(Failure::Core(keyplane::Error::Internal))
+}
+
+pub(crate) fn decrypt(
+    ring: &keyplane::Keyring,
+    js: Js,
+    blob: sys::napi_value,
+    context: sys::napi_value,
+) -> R<sys::napi_value> {
+    let context = js.context(context, "context")?;
+    let size = ring.plaintext_len(js.bytes(blob, "blob")?)?;
+    js.buffer_with(size, |out| {
+        let blob = js.bytes(blob, "blob")?;
+        Ok(ring.decrypt_into(blob, ctx(&context), out)?)
+    })
+}
+
+pub(crate) fn generate_mac(
+    ring: &keyplane::Keyring,
+    js: Js,
+    key_id: sys::napi_value,
+    message: sys::napi_value,
+    algorithm: sys::napi_value,
+) -> R<sys::napi_value> {
+    let mut name = [0u8; NAME_BUF];
+    let key_id = js.str_in(key_id, "keyId", &mut name)?;
+    let algorithm: keyplane::MacAlgorithm = js.parse(algorithm, "macAlgorithm")?;
+    js.bytes_len(message, "message")?;
+    js.pooled_buffer_with(algorithm.mac_len(), |out| {
+        let message = js.bytes(message, "message")?;
+        Ok(ring.generate_mac_into(&key_id, message, algorithm, out)?)
+    })
+}
+
+pub(crate) fn verify_mac(
+    ring: &keyplane::Keyring,
+    js: Js,
+    key_id: sys::napi_value,
+    message: sys::napi_value,
+    algorithm: sys::napi_value,
+    mac: sys::napi_value,
+) -> R<sys::napi_value> {
+    let mut name = [0u8; NAME_BUF];
+    let key_id = js.str_in(key_id, "keyId", &mut name)?;
+    let algorithm: keyplane::MacAlgorithm = js.parse(algorithm, "macAlgorithm")?;
+    let message = js.bytes(message, "message")?;
+    let mac = js.bytes(mac, "mac")?;
+    js.boolean(ring.verify_mac(&key_id, message, algorithm, mac)?)
+}

@@ -1,0 +1,969 @@
+//! The Node-API boundary: reading JavaScript arguments and building results.
+//!
+//! Every `unsafe` block of the crate is here. Each reads or creates a value through a Node-API
+//! call on the JavaScript thread, with the `napi_env` of the current call, and checks the
+//! returned status before trusting any out-parameter.
+//!
+//! Borrowed byte slices ([`Js::bytes`]) point into a typed array's backing store. They are only
+//! used during a synchronous call, after every read that could run JavaScript (property getters,
+//! proxies) is done, so no script can detach or resize the array while the slice is alive;
+//! asynchronous tasks copy their inputs instead ([`Js::bytes_owned`]).
+
+use core::ffi::c_char;
+use core::fmt::Display;
+use core::ptr;
+use std::borrow::Cow;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use keyplane::EncryptionContext;
+use napi::bindgen_prelude::{ToNapiValue, TypeName};
+use napi::sys;
+use zeroize::Zeroizing;
+
+use crate::error::Failure;
+
+/// A JavaScript value returned as is (its TypeScript type is given on each export).
+#[derive(Debug, Clone, Copy)]
+pub struct JsAny(pub(crate) sys::napi_value);
+
+impl ToNapiValue for JsAny {
+    unsafe fn to_napi_value(_env: sys::napi_env, val: Self) -> napi::Result<sys::napi_value> {
+        Ok(val.0)
+    }
+}
+
+impl TypeName for JsAny {
+    fn type_name() -> &'static str {
+        "unknown"
+    }
+
+    fn value_type() -> napi::ValueType {
+        napi::ValueType::Unknown
+    }
+}
+
+/// Key ids and aliases are at most 256 bytes: read them into a stack buffer this large, so the
+/// hot path does not allocate for them.
+pub(crate) const NAME_BUF: usize = 512;
+
+type JsResult<T> = Result<T, Failure>;
+
+fn check(status: sys::napi_status) -> JsResult<()> {
+    if status == sys::Status::napi_ok {
+        Ok(())
+    } else {
+        Err(Failure::Napi(status))
+    }
+}
+
+/// The environment of the current call on the JavaScript thread.
+#[derive(Clone, Copy)]
+pub(crate) struct Js {
+    env: sys::napi_env,
+}
+
+impl Js {
+    pub(crate) fn new(env: &napi::Env) -> Self {
+        Self { env: env.raw() }
+    }
+
+    pub(crate) fn from_raw(env: sys::napi_env) -> Self {
+        Self { env }
+    }
+
+    pub(crate) fn raw(self) -> sys::napi_env {
+        self.env
+    }
+
+    fn type_of(self, v: sys::napi_value) -> JsResult<sys::napi_valuetype> {
+        let mut t = 0;
+        // SAFETY: `v` is a live handle of this call's scope; `t` is a valid out-pointer.
+        check(unsafe { sys::napi_typeof(self.env, v, &mut t) })?;
+        Ok(t)
+    }
+
+    /// A short description of a value's type for error messages, as Node's own errors give it.
+    fn describe(self, v: sys::napi_value) -> &'static str {
+        use sys::ValueType as T;
+        match self.type_of(v) {
+            Ok(T::napi_undefined) => "undefined",
+            Ok(T::napi_null) => "null",
+            Ok(T::napi_boolean) => "a boolean",
+            Ok(T::napi_number) => "a number",
+            Ok(T::napi_string) => "a string",
+            Ok(T::napi_symbol) => "a symbol",
+            Ok(T::napi_function) => "a function",
+            Ok(T::napi_bigint) => "a bigint",
+            Ok(T::napi_object) if self.is_array(v).unwrap_or(false) => "an array",
+            Ok(T::napi_object) if self.is_typed_array(v).unwrap_or(false) => "a typed array",
+            Ok(T::napi_object) => "an object",
+            _ => "an unknown value",
+        }
+    }
+
+    fn type_error(self, what: impl Display + Copy, expected: &str, v: sys::napi_value) -> Failure {
+        Failure::Type(format!(
+            "{what} must be {expected}, got {}",
+            self.describe(v)
+        ))
+    }
+
+    pub(crate) fn is_nullish(self, v: sys::napi_value) -> JsResult<bool> {
+        let t = self.type_of(v)?;
+        Ok(t == sys::ValueType::napi_undefined || t == sys::ValueType::napi_null)
+    }
+
+    fn is_array(self, v: sys::napi_value) -> JsResult<bool> {
+        let mut is = false;
+        // SAFETY: live handle, valid out-pointer.
+        check(unsafe { sys::napi_is_array(self.env, v, &mut is) })?;
+        Ok(is)
+    }
+
+    fn is_typed_array(self, v: sys::napi_value) -> JsResult<bool> {
+        let mut is = false;
+        // SAFETY: live handle, valid out-pointer.
+        check(unsafe { sys::napi_is_typedarray(self.env, v, &mut is) })?;
+        Ok(is)
+    }
+
+    // ----- strings ----------------------------------------------------------------------------
+
+    /// A string argument, copied into `buf` when it fits (key ids, aliases), else onto the heap.
+    pub(crate) fn str_in<'b>(
+        self,
+        v: sys::napi_value,
+        what: impl Display + Copy,
+        buf: &'b mut [u8; NAME_BUF],
+    ) -> JsResult<Cow<'b, str>> {
+        if self.type_of(v)? != sys::ValueType::napi_string {
+            return Err(self.type_error(what, "a string", v));
+        }
+        let mut written = 0usize;
+        // SAFETY: `buf` is writable for `NAME_BUF` bytes; Node writes at most `NAME_BUF - 1`
+        // bytes plus a NUL and reports the count (without the NUL) in `written`.
+        check(unsafe {
+            sys::napi_get_value_string_utf8(
+                self.env,
+                v,
+                buf.as_mut_ptr().cast::<c_char>(),
+                NAME_BUF,
+                &mut written,
+            )
+        })?;
+        // A string that filled the buffer may have been cut: read it whole instead.
+        if written + 1 < NAME_BUF {
+            let s = buf
+                .get(..written)
+                .ok_or(Failure::Napi(sys::Status::napi_generic_failure))?;
+            return core::str::from_utf8(s)
+                .map(Cow::Borrowed)
+                .map_err(|_| Failure::Napi(sys::Status::napi_generic_failure));
+        }
+        self.string_value(v).map(Cow::Owned)
+    }
+
+    /// A string argument, owned.
+    pub(crate) fn string(self, v: sys::napi_value, what: impl Display + Copy) -> JsResult<String> {
+        if self.type_of(v)? != sys::ValueType::napi_string {
+            return Err(self.type_error(what, "a string", v));
+        }
+        self.string_value(v)
+    }
+
+    fn string_value(self, v: sys::napi_value) -> JsResult<String> {
+        let mut len = 0usize;
+        // SAFETY: a NULL buffer asks Node for the UTF-8 length only.
+        check(unsafe {
+            sys::napi_get_value_string_utf8(self.env, v, ptr::null_mut(), 0, &mut len)
+        })?;
+        let cap = len
+            .checked_add(1)
+            .ok_or(Failure::Napi(sys::Status::napi_generic_failure))?;
+        let mut bytes = vec![0u8; cap];
+        let mut written = 0usize;
+        // SAFETY: `bytes` is writable for `cap` bytes, which holds the string and its NUL.
+        check(unsafe {
+            sys::napi_get_value_string_utf8(
+                self.env,
+                v,
+                bytes.as_mut_ptr().cast::<c_char>(),
+                cap,
+                &mut written,
+            )
+        })?;
+        bytes.truncate(written);
+        String::from_utf8(bytes).map_err(|_| Failure::Napi(sys::Status::napi_generic_failure))
+    }
+
+    /// An optional string: `undefined` and `null` are `None`.
+    pub(crate) fn opt_string(
+        self,
+        v: sys::napi_value,
+        what: impl Display + Copy,
+    ) -> JsResult<Option<String>> {
+        if self.is_nullish(v)? {
+            return Ok(None);
+        }
+        self.string(v, what).map(Some)
+    }
+
+    /// A string naming one of a Keyplane enum's values (`"SYMMETRIC_DEFAULT"`, …).
+    pub(crate) fn parse<T>(self, v: sys::napi_value, what: impl Display + Copy) -> JsResult<T>
+    where
+        T: core::str::FromStr<Err = keyplane::Error>,
+    {
+        let mut buf = [0u8; NAME_BUF];
+        let s = self.str_in(v, what, &mut buf)?;
+        s.parse::<T>().map_err(Failure::Core)
+    }
+
+    /// An optional enum string; `undefined`/`null` give `default`.
+    pub(crate) fn parse_or<T>(
+        self,
+        v: sys::napi_value,
+        what: impl Display + Copy,
+        default: T,
+    ) -> JsResult<T>
+    where
+        T: core::str::FromStr<Err = keyplane::Error>,
+    {
+        if self.is_nullish(v)? {
+            return Ok(default);
+        }
+        self.parse(v, what)
+    }
+
+    // ----- numbers and booleans ---------------------------------------------------------------
+
+    fn number(self, v: sys::napi_value, what: impl Display + Copy) -> JsResult<f64> {
+        if self.type_of(v)? != sys::ValueType::napi_number {
+            return Err(self.type_error(what, "a number", v));
+        }
+        let mut n = 0f64;
+        // SAFETY: `v` is a number (checked above); valid out-pointer.
+        check(unsafe { sys::napi_get_value_double(self.env, v, &mut n) })?;
+        Ok(n)
+    }
+
+    /// A non-negative safe integer (`0 ..= 2^53 - 1`).
+    pub(crate) fn uint(self, v: sys::napi_value, what: impl Display + Copy) -> JsResult<u64> {
+        const MAX_SAFE: f64 = 9_007_199_254_740_991.0;
+        let n = self.number(v, what)?;
+        if !(n.is_finite() && n.fract() == 0.0 && (0.0..=MAX_SAFE).contains(&n)) {
+            return Err(Failure::Range(format!(
+                "{what} must be a non-negative integer, got {n}"
+            )));
+        }
+        let mut exact = 0i64;
+        // SAFETY: `v` is a number (checked above); valid out-pointer. The value is an integer
+        // within 2^53, so the int64 reading is exact.
+        check(unsafe { sys::napi_get_value_int64(self.env, v, &mut exact) })?;
+        u64::try_from(exact)
+            .map_err(|_| Failure::Range(format!("{what} must be a non-negative integer")))
+    }
+
+    /// A non-negative integer that fits in `T` (`usize`, `u32`).
+    pub(crate) fn uint_as<T: TryFrom<u64>>(
+        self,
+        v: sys::napi_value,
+        what: impl Display + Copy,
+    ) -> JsResult<T> {
+        let n = self.uint(v, what)?;
+        T::try_from(n).map_err(|_| Failure::Range(format!("{what} is out of range: {n}")))
+    }
+
+    /// A number of seconds, zero or more, as a `Duration`.
+    pub(crate) fn positive_seconds(
+        self,
+        v: sys::napi_value,
+        what: impl Display + Copy,
+    ) -> JsResult<Duration> {
+        let n = self.number(v, what)?;
+        Duration::try_from_secs_f64(n).map_err(|_| {
+            Failure::Range(format!(
+                "{what} must be a finite number of seconds, 0 or more"
+            ))
+        })
+    }
+
+    pub(crate) fn bool(self, v: sys::napi_value, what: impl Display + Copy) -> JsResult<bool> {
+        if self.type_of(v)? != sys::ValueType::napi_boolean {
+            return Err(self.type_error(what, "a boolean", v));
+        }
+        let mut b = false;
+        // SAFETY: `v` is a boolean (checked above); valid out-pointer.
+        check(unsafe { sys::napi_get_value_bool(self.env, v, &mut b) })?;
+        Ok(b)
+    }
+
+    // ----- bytes ------------------------------------------------------------------------------
+
+    /// The bytes of a `Buffer` or `Uint8Array` argument, borrowed from its backing store.
+    ///
+    /// Only for synchronous calls, once every argument read that could run JavaScript is done:
+    /// the slice is valid while no script runs (see the module documentation).
+    pub(crate) fn bytes<'a>(
+        self,
+        v: sys::napi_value,
+        what: impl Display + Copy,
+    ) -> JsResult<&'a [u8]> {
+        let (data, len) = self.typed_array(v, what)?;
+        if len == 0 || data.is_null() {
+            return Ok(&[]);
+        }
+        // SAFETY: Node reports `data` (already adjusted by the view's byte offset) and `len`
+        // elements of one byte each for a Uint8Array; the backing store stays alive and
+        // unmoved while `v` is referenced by the current call and no JavaScript runs, which the
+        // callers guarantee for the slice's lifetime.
+        Ok(unsafe { core::slice::from_raw_parts(data.cast::<u8>(), len) })
+    }
+
+    /// Just the length of a `Buffer` or `Uint8Array` argument (type-checked).
+    pub(crate) fn bytes_len(
+        self,
+        v: sys::napi_value,
+        what: impl Display + Copy,
+    ) -> JsResult<usize> {
+        self.typed_array(v, what).map(|(_, len)| len)
+    }
+
+    /// The bytes of a `Buffer` or `Uint8Array` argument, copied (for asynchronous tasks and
+    /// batches); zeroized when dropped, as inputs may be secrets.
+    pub(crate) fn bytes_owned(
+        self,
+        v: sys::napi_value,
+        what: impl Display + Copy,
+    ) -> JsResult<Zeroizing<Vec<u8>>> {
+        self.bytes(v, what).map(|b| Zeroizing::new(b.to_vec()))
+    }
+
+    fn typed_array(
+        self,
+        v: sys::napi_value,
+        what: impl Display + Copy,
+    ) -> JsResult<(*mut core::ffi::c_void, usize)> {
+        if self.type_of(v)? != sys::ValueType::napi_object || !self.is_typed_array(v)? {
+            return Err(self.type_error(what, "a Buffer or Uint8Array", v));
+        }
+        let mut kind = 0;
+        let mut len = 0usize;
+        let mut data = ptr::null_mut();
+        let mut array_buffer = ptr::null_mut();
+        let mut offset = 0usize;
+        // SAFETY: `v` is a typed array (checked above); all out-pointers are valid.
+        check(unsafe {
+            sys::napi_get_typedarray_info(
+                self.env,
+                v,
+                &mut kind,
+                &mut len,
+                &mut data,
+                &mut array_buffer,
+                &mut offset,
+            )
+        })?;
+        if kind != sys::TypedarrayType::uint8_array {
+            return Err(Failure::Type(format!(
+                "{what} must be a Buffer or Uint8Array, got another typed array"
+            )));
+        }
+        Ok((data, len))
+    }
+
+    // ----- objects ----------------------------------------------------------------------------
+
+    /// Checks that `v` is an object (not an array, a typed array or a function).
+    pub(crate) fn object(self, v: sys::napi_value, what: impl Display + Copy) -> JsResult<()> {
+        if self.type_of(v)? != sys::ValueType::napi_object
+            || self.is_array(v)?
+            || self.is_typed_array(v)?
+        {
+            return Err(self.type_error(what, "an object", v));
+        }
+        Ok(())
+    }
+
+    /// A property of an object (may run a getter).
+    pub(crate) fn get(
+        self,
+        obj: sys::napi_value,
+        name: &core::ffi::CStr,
+    ) -> JsResult<sys::napi_value> {
+        let mut out = ptr::null_mut();
+        // SAFETY: `obj` is a live object handle; `name` is NUL-terminated.
+        check(unsafe { sys::napi_get_named_property(self.env, obj, name.as_ptr(), &mut out) })?;
+        Ok(out)
+    }
+
+    /// A property-name string, for [`get_by`](Self::get_by).
+    pub(crate) fn name(self, name: &core::ffi::CStr) -> JsResult<sys::napi_value> {
+        let mut out = ptr::null_mut();
+        // SAFETY: `name` is NUL-terminated (length -1 asks Node to find the NUL).
+        check(unsafe { sys::napi_create_string_utf8(self.env, name.as_ptr(), -1, &mut out) })?;
+        Ok(out)
+    }
+
+    /// A property of an object by a name made with [`name`](Self::name) (may run a getter).
+    pub(crate) fn get_by(
+        self,
+        obj: sys::napi_value,
+        key: sys::napi_value,
+    ) -> JsResult<sys::napi_value> {
+        let mut out = ptr::null_mut();
+        // SAFETY: `obj` is a live object handle, `key` a live string handle.
+        check(unsafe { sys::napi_get_property(self.env, obj, key, &mut out) })?;
+        Ok(out)
+    }
+
+    /// The elements of an array argument.
+    pub(crate) fn array(
+        self,
+        v: sys::napi_value,
+        what: impl Display + Copy,
+    ) -> JsResult<Vec<sys::napi_value>> {
+        if self.type_of(v)? != sys::ValueType::napi_object || !self.is_array(v)? {
+            return Err(self.type_error(what, "an array", v));
+        }
+        let mut len = 0u32;
+        // SAFETY: `v` is an array (checked above); valid out-pointer.
+        check(unsafe { sys::napi_get_array_length(self.env, v, &mut len) })?;
+        let mut out = Vec::with_capacity(usize::try_from(len).unwrap_or(0));
+        for i in 0..len {
+            let mut item = ptr::null_mut();
+            // SAFETY: `v` is an array and `i` below its length; valid out-pointer.
+            check(unsafe { sys::napi_get_element(self.env, v, i, &mut item) })?;
+            out.push(item);
+        }
+        Ok(out)
+    }
+
+    /// Whether two values are the same (`===`).
+    pub(crate) fn same(self, a: sys::napi_value, b: sys::napi_value) -> JsResult<bool> {
+        let mut eq = false;
+        // SAFETY: live handles, valid out-pointer.
+        check(unsafe { sys::napi_strict_equals(self.env, a, b, &mut eq) })?;
+        Ok(eq)
+    }
+
+    /// An encryption context: `undefined`/`null` for none, else a plain object whose own
+    /// enumerable properties are all strings.
+    pub(crate) fn context(
+        self,
+        v: sys::napi_value,
+        what: impl Display + Copy,
+    ) -> JsResult<Option<EncryptionContext>> {
+        if self.is_nullish(v)? {
+            return Ok(None);
+        }
+        if self.type_of(v)? != sys::ValueType::napi_object || !self.is_plain_object(v)? {
+            return Err(self.type_error(what, "a plain object of strings", v));
+        }
+        let mut keys = ptr::null_mut();
+        // SAFETY: `v` is an object; valid out-pointer.
+        check(unsafe {
+            sys::napi_get_all_property_names(
+                self.env,
+                v,
+                sys::KeyCollectionMode::own_only,
+                sys::KeyFilter::enumerable | sys::KeyFilter::skip_symbols,
+                sys::KeyConversion::numbers_to_strings,
+                &mut keys,
+            )
+        })?;
+        let mut n = 0u32;
+        // SAFETY: `keys` is the array Node just returned; valid out-pointer.
+        check(unsafe { sys::napi_get_array_length(self.env, keys, &mut n) })?;
+        let mut pairs = Vec::with_capacity(usize::try_from(n).unwrap_or(0));
+        for i in 0..n {
+            let mut key = ptr::null_mut();
+            let mut value = ptr::null_mut();
+            // SAFETY: `keys` is an array and `i` below its length; valid out-pointer.
+            check(unsafe { sys::napi_get_element(self.env, keys, i, &mut key) })?;
+            // SAFETY: `v` is an object and `key` a string handle; valid out-pointer.
+            check(unsafe { sys::napi_get_property(self.env, v, key, &mut value) })?;
+            let key = self.string_value(key)?;
+            if self.type_of(value)? != sys::ValueType::napi_string {
+                return Err(Failure::Type(format!(
+                    "{what} values must be strings, got {} for key {key:?}",
+                    self.describe(value)
+                )));
+            }
+            pairs.push((key, self.string_value(value)?));
+        }
+        EncryptionContext::new(pairs)
+            .map(Some)
+            .map_err(Failure::Core)
+    }
+
+    /// A plain object: its prototype is `null` or `Object.prototype` (whose prototype is null),
+    /// so a `Map`, a class instance or a `Date` is refused rather than read as an empty context.
+    fn is_plain_object(self, v: sys::napi_value) -> JsResult<bool> {
+        if self.is_array(v)? || self.is_typed_array(v)? {
+            return Ok(false);
+        }
+        let proto = self.prototype(v)?;
+        if self.type_of(proto)? == sys::ValueType::napi_null {
+            return Ok(true);
+        }
+        let grand = self.prototype(proto)?;
+        Ok(self.type_of(grand)? == sys::ValueType::napi_null)
+    }
+
+    fn prototype(self, v: sys::napi_value) -> JsResult<sys::napi_value> {
+        let mut out = ptr::null_mut();
+        // SAFETY: `v` is an object handle; valid out-pointer.
+        check(unsafe { sys::napi_get_prototype(self.env, v, &mut out) })?;
+        Ok(out)
+    }
+
+    // ----- results ----------------------------------------------------------------------------
+
+    /// A new `Buffer` of `len` bytes that `fill` writes; `fill` returns how many bytes it wrote,
+    /// which must be `len`.
+    pub(crate) fn buffer_with(
+        self,
+        len: usize,
+        fill: impl FnOnce(&mut [u8]) -> Result<usize, Failure>,
+    ) -> JsResult<sys::napi_value> {
+        let mut data = ptr::null_mut();
+        let mut out = ptr::null_mut();
+        // SAFETY: valid out-pointers; Node allocates `len` bytes and reports where.
+        check(unsafe { sys::napi_create_buffer(self.env, len, &mut data, &mut out) })?;
+        let slice: &mut [u8] = if len == 0 || data.is_null() {
+            &mut []
+        } else {
+            // SAFETY: Node just allocated `len` writable bytes at `data` for a Buffer that no
+            // script has seen yet; the slice is dropped before the Buffer is returned.
+            unsafe { core::slice::from_raw_parts_mut(data.cast::<u8>(), len) }
+        };
+        let written = fill(slice)?;
+        if written != len {
+            return Err(Failure::Core(keyplane::Error::Internal));
+        }
+        Ok(out)
+    }
+
+    /// A new `Buffer` holding a copy of `bytes` (secrets: never pooled).
+    pub(crate) fn buffer(self, bytes: &[u8]) -> JsResult<sys::napi_value> {
+        self.buffer_with(bytes.len(), |out| {
+            out.copy_from_slice(bytes);
+            Ok(bytes.len())
+        })
+    }
+
+    /// A `Buffer` holding a copy of non-secret `bytes`, from the pool when small.
+    pub(crate) fn public_buffer(self, bytes: &[u8]) -> JsResult<sys::napi_value> {
+        self.pooled_buffer_with(bytes.len(), |out| {
+            out.copy_from_slice(bytes);
+            Ok(bytes.len())
+        })
+    }
+
+    /// The results of a batch as one array: `Buffer`s that view one new `ArrayBuffer` holding
+    /// every output back to back, and the error objects of failed items in their slots.
+    pub(crate) fn batch_buffers(
+        self,
+        slots: &[Result<&[u8], sys::napi_value>],
+    ) -> JsResult<sys::napi_value> {
+        let total = slots
+            .iter()
+            .try_fold(0usize, |t, s| t.checked_add(s.map_or(0, <[u8]>::len)))
+            .ok_or(Failure::Core(keyplane::Error::LimitExceeded(
+                "batch output too large",
+            )))?;
+        let mut data = ptr::null_mut();
+        let mut array_buffer = ptr::null_mut();
+        // SAFETY: valid out-pointers; Node allocates `total` bytes.
+        check(unsafe {
+            sys::napi_create_arraybuffer(self.env, total, &mut data, &mut array_buffer)
+        })?;
+        let span_bytes = slots
+            .len()
+            .checked_mul(16)
+            .ok_or(Failure::Napi(sys::Status::napi_generic_failure))?;
+        let mut span_data = ptr::null_mut();
+        let mut span_buffer = ptr::null_mut();
+        // SAFETY: valid out-pointers; Node allocates `span_bytes` bytes (8-byte aligned).
+        check(unsafe {
+            sys::napi_create_arraybuffer(self.env, span_bytes, &mut span_data, &mut span_buffer)
+        })?;
+        let mut out = self.new_array(slots.len())?;
+        {
+            let bytes: &mut [u8] = if total == 0 || data.is_null() {
+                &mut []
+            } else {
+                // SAFETY: Node just allocated `total` writable bytes at `data`, seen by no script.
+                unsafe { core::slice::from_raw_parts_mut(data.cast::<u8>(), total) }
+            };
+            let spans: &mut [u8] = if span_bytes == 0 || span_data.is_null() {
+                &mut []
+            } else {
+                // SAFETY: as above, `span_bytes` fresh bytes at `span_data`.
+                unsafe { core::slice::from_raw_parts_mut(span_data.cast::<u8>(), span_bytes) }
+            };
+            let mut offset = 0usize;
+            let mut index = 0u32;
+            for (slot, span) in slots.iter().zip(spans.chunks_exact_mut(16)) {
+                let (start, len) = match slot {
+                    Ok(b) => {
+                        let end = offset
+                            .checked_add(b.len())
+                            .ok_or(Failure::Napi(sys::Status::napi_generic_failure))?;
+                        bytes
+                            .get_mut(offset..end)
+                            .ok_or(Failure::Napi(sys::Status::napi_generic_failure))?
+                            .copy_from_slice(b);
+                        let start = offset;
+                        offset = end;
+                        (exact_f64(start), exact_f64(b.len()))
+                    }
+                    Err(error) => {
+                        // SAFETY: `out.raw` is a fresh array; `error` is live.
+                        check(unsafe { sys::napi_set_element(self.env, out.raw, index, *error) })?;
+                        (0.0, -1.0)
+                    }
+                };
+                span[..8].copy_from_slice(&start.to_ne_bytes());
+                span[8..].copy_from_slice(&len.to_ne_bytes());
+                index = index.saturating_add(1);
+            }
+        }
+        let mut spans = ptr::null_mut();
+        let span_count = slots.len().saturating_mul(2);
+        // SAFETY: `span_buffer` holds exactly `2 * slots.len()` f64 values.
+        check(unsafe {
+            sys::napi_create_typedarray(
+                self.env,
+                sys::TypedarrayType::float64_array,
+                span_count,
+                span_buffer,
+                0,
+                &mut spans,
+            )
+        })?;
+        let views = POOL.with(|pool| -> JsResult<sys::napi_value> {
+            let mut pool = pool.borrow_mut();
+            if pool.as_ref().is_none_or(|p| p.env != self.env) {
+                *pool = Some(Pool::new(self)?);
+            }
+            let p = pool
+                .as_ref()
+                .ok_or(Failure::Napi(sys::Status::napi_generic_failure))?;
+            self.dereference(p.views)
+        })?;
+        let mut global = ptr::null_mut();
+        // SAFETY: valid out-pointer.
+        check(unsafe { sys::napi_get_global(self.env, &mut global) })?;
+        let argv = [array_buffer, spans, out.raw];
+        let mut result = ptr::null_mut();
+        // SAFETY: `views` is the helper function; three live arguments.
+        check(unsafe {
+            sys::napi_call_function(
+                self.env,
+                global,
+                views,
+                argv.len(),
+                argv.as_ptr(),
+                &mut result,
+            )
+        })?;
+        out.raw = result;
+        Ok(out.raw)
+    }
+
+    /// As [`buffer_with`](Self::buffer_with), for non-secret results (ciphertext blobs, MACs,
+    /// signatures): up to [`POOL_MAX`] bytes are a view into a shared pool `ArrayBuffer`, as
+    /// Node's own `Buffer.allocUnsafe` does, which saves a memory allocation per call.
+    pub(crate) fn pooled_buffer_with(
+        self,
+        len: usize,
+        fill: impl FnOnce(&mut [u8]) -> Result<usize, Failure>,
+    ) -> JsResult<sys::napi_value> {
+        if len == 0 || len > POOL_MAX {
+            return self.buffer_with(len, fill);
+        }
+        POOL.with(|pool| {
+            let mut pool = pool.borrow_mut();
+            if pool.as_ref().is_none_or(|p| p.env != self.env) {
+                // Another environment's pool (never the case for one thread in practice) is left
+                // alone: its references belong to that environment.
+                *pool = Some(Pool::new(self)?);
+            }
+            let Some(p) = pool.as_mut() else {
+                return Err(Failure::Napi(sys::Status::napi_generic_failure));
+            };
+            let start = p.used.saturating_add(7) & !7;
+            let end = start.saturating_add(len);
+            if end > POOL_SIZE {
+                p.refill(self)?;
+                return write_view(self, p, 0, len, fill);
+            }
+            write_view(self, p, start, len, fill)
+        })
+    }
+
+    pub(crate) fn boolean(self, b: bool) -> JsResult<sys::napi_value> {
+        let mut out = ptr::null_mut();
+        // SAFETY: valid out-pointer.
+        check(unsafe { sys::napi_get_boolean(self.env, b, &mut out) })?;
+        Ok(out)
+    }
+
+    pub(crate) fn str_value(self, s: &str) -> JsResult<sys::napi_value> {
+        let len = isize::try_from(s.len())
+            .map_err(|_| Failure::Napi(sys::Status::napi_generic_failure))?;
+        let mut out = ptr::null_mut();
+        // SAFETY: `s` is valid UTF-8 of `len` bytes; valid out-pointer.
+        check(unsafe {
+            sys::napi_create_string_utf8(self.env, s.as_ptr().cast::<c_char>(), len, &mut out)
+        })?;
+        Ok(out)
+    }
+
+    /// A `Date` for a system time (millisecond precision).
+    pub(crate) fn date(self, t: SystemTime) -> JsResult<sys::napi_value> {
+        let ms = match t.duration_since(UNIX_EPOCH) {
+            Ok(d) => d.as_secs_f64() * 1000.0,
+            Err(e) => -(e.duration().as_secs_f64() * 1000.0),
+        };
+        let mut out = ptr::null_mut();
+        // SAFETY: valid out-pointer.
+        check(unsafe { sys::napi_create_date(self.env, ms.floor(), &mut out) })?;
+        Ok(out)
+    }
+
+    pub(crate) fn new_array(self, len: usize) -> JsResult<Arr> {
+        let mut out = ptr::null_mut();
+        // SAFETY: valid out-pointer.
+        check(unsafe { sys::napi_create_array_with_length(self.env, len, &mut out) })?;
+        Ok(Arr {
+            js: self,
+            raw: out,
+            next: 0,
+        })
+    }
+
+    // ----- errors -----------------------------------------------------------------------------
+
+    /// Whether a JavaScript exception is pending (a getter threw while reading arguments).
+    pub(crate) fn exception_pending(self) -> bool {
+        let mut pending = false;
+        // SAFETY: valid out-pointer.
+        let status = unsafe { sys::napi_is_exception_pending(self.env, &mut pending) };
+        status == sys::Status::napi_ok && pending
+    }
+
+    /// Takes the pending exception, if any.
+    pub(crate) fn take_exception(self) -> Option<sys::napi_value> {
+        if !self.exception_pending() {
+            return None;
+        }
+        let mut out = ptr::null_mut();
+        // SAFETY: valid out-pointer; an exception is pending.
+        let status = unsafe { sys::napi_get_and_clear_last_exception(self.env, &mut out) };
+        (status == sys::Status::napi_ok).then_some(out)
+    }
+
+    /// An `Error` (`TypeError`, `RangeError`) with a `code` property.
+    pub(crate) fn error(
+        self,
+        kind: ErrorKind,
+        code: &str,
+        message: &str,
+    ) -> JsResult<sys::napi_value> {
+        let code = self.str_value(code)?;
+        let message = self.str_value(message)?;
+        let mut out = ptr::null_mut();
+        // SAFETY: `code` and `message` are string handles; valid out-pointer. Node sets the
+        // `code` property from `code`.
+        check(unsafe {
+            match kind {
+                ErrorKind::Error => sys::napi_create_error(self.env, code, message, &mut out),
+                ErrorKind::Type => sys::napi_create_type_error(self.env, code, message, &mut out),
+                ErrorKind::Range => sys::napi_create_range_error(self.env, code, message, &mut out),
+            }
+        })?;
+        Ok(out)
+    }
+
+    fn reference(self, v: sys::napi_value) -> JsResult<sys::napi_ref> {
+        let mut r = ptr::null_mut();
+        // SAFETY: live handle; valid out-pointer.
+        check(unsafe { sys::napi_create_reference(self.env, v, 1, &mut r) })?;
+        Ok(r)
+    }
+
+    fn dereference(self, r: sys::napi_ref) -> JsResult<sys::napi_value> {
+        let mut v = ptr::null_mut();
+        // SAFETY: `r` is a strong reference made in this environment.
+        check(unsafe { sys::napi_get_reference_value(self.env, r, &mut v) })?;
+        Ok(v)
+    }
+
+    fn usize_value(self, n: usize) -> JsResult<sys::napi_value> {
+        let n = u32::try_from(n).map_err(|_| Failure::Napi(sys::Status::napi_generic_failure))?;
+        let mut out = ptr::null_mut();
+        // SAFETY: valid out-pointer.
+        check(unsafe { sys::napi_create_uint32(self.env, n, &mut out) })?;
+        Ok(out)
+    }
+
+    pub(crate) fn throw(self, error: sys::napi_value) {
+        // SAFETY: `error` is a live handle. A failure here (the environment is shutting down)
+        // leaves nothing to report to.
+        unsafe { sys::napi_throw(self.env, error) };
+    }
+}
+
+/// A byte count or offset as a number (exact: Node-API buffers are far below 2^53 bytes).
+fn exact_f64(n: usize) -> f64 {
+    u32::try_from(n).map_or_else(
+        |_| {
+            let n = u64::try_from(n).unwrap_or(u64::MAX);
+            f64::from(u32::try_from(n >> 32).unwrap_or(u32::MAX)) * 4_294_967_296.0
+                + f64::from(u32::try_from(n & 0xffff_ffff).unwrap_or(0))
+        },
+        f64::from,
+    )
+}
+
+/// The largest result served from the pool.
+const POOL_MAX: usize = 4096;
+/// The size of one pool `ArrayBuffer`.
+const POOL_SIZE: usize = 64 * 1024;
+
+thread_local! {
+    /// The current pool of this thread's JavaScript environment.
+    static POOL: core::cell::RefCell<Option<Pool>> = const { core::cell::RefCell::new(None) };
+}
+
+/// A pool `ArrayBuffer` handed out in slices, and `Buffer.from` to view them as `Buffer`s.
+struct Pool {
+    env: sys::napi_env,
+    array_buffer: sys::napi_ref,
+    data: *mut u8,
+    used: usize,
+    buffer_class: sys::napi_ref,
+    buffer_from: sys::napi_ref,
+    /// `(arrayBuffer, spans, out) => out`: fills `out[i]` with `Buffer.from(arrayBuffer,
+    /// spans[2i], spans[2i+1])` where the length is not negative. One call per batch result
+    /// instead of one Node-API call per item.
+    views: sys::napi_ref,
+}
+
+const VIEWS_JS: &core::ffi::CStr = c"(function (ab, spans, out) {
+  for (let i = 0; i < out.length; i++) {
+    const len = spans[2 * i + 1]
+    if (len >= 0) out[i] = Buffer.from(ab, spans[2 * i], len)
+  }
+  return out
+})";
+
+impl Pool {
+    fn new(js: Js) -> JsResult<Self> {
+        let mut global = ptr::null_mut();
+        // SAFETY: valid out-pointer.
+        check(unsafe { sys::napi_get_global(js.env, &mut global) })?;
+        let class = js.get(global, c"Buffer")?;
+        let from = js.get(class, c"from")?;
+        if js.type_of(from)? != sys::ValueType::napi_function {
+            return Err(Failure::Napi(sys::Status::napi_function_expected));
+        }
+        let source = js.name(VIEWS_JS)?;
+        let mut views = ptr::null_mut();
+        // SAFETY: `source` is a string handle of a fixed script that only defines a function.
+        check(unsafe { sys::napi_run_script(js.env, source, &mut views) })?;
+        let mut pool = Self {
+            views: js.reference(views)?,
+            env: js.env,
+            array_buffer: ptr::null_mut(),
+            data: ptr::null_mut(),
+            used: 0,
+            buffer_class: js.reference(class)?,
+            buffer_from: js.reference(from)?,
+        };
+        pool.refill(js)?;
+        Ok(pool)
+    }
+
+    /// Starts a new pool `ArrayBuffer` (the old one lives on in the views made from it).
+    fn refill(&mut self, js: Js) -> JsResult<()> {
+        let mut data = ptr::null_mut();
+        let mut array_buffer = ptr::null_mut();
+        // SAFETY: valid out-pointers; Node allocates `POOL_SIZE` bytes.
+        check(unsafe {
+            sys::napi_create_arraybuffer(js.env, POOL_SIZE, &mut data, &mut array_buffer)
+        })?;
+        let reference = js.reference(array_buffer)?;
+        if !self.array_buffer.is_null() {
+            // SAFETY: a reference this pool made in this environment.
+            unsafe { sys::napi_delete_reference(js.env, self.array_buffer) };
+        }
+        self.array_buffer = reference;
+        self.data = data.cast::<u8>();
+        self.used = 0;
+        Ok(())
+    }
+}
+
+/// Fills `len` bytes of the pool at `start` and returns a `Buffer` viewing them.
+fn write_view(
+    js: Js,
+    p: &mut Pool,
+    start: usize,
+    len: usize,
+    fill: impl FnOnce(&mut [u8]) -> Result<usize, Failure>,
+) -> JsResult<sys::napi_value> {
+    let end = start.checked_add(len).filter(|&e| e <= POOL_SIZE);
+    let (Some(end), false) = (end, p.data.is_null()) else {
+        return Err(Failure::Napi(sys::Status::napi_generic_failure));
+    };
+    // SAFETY: `data` points at the pool's `POOL_SIZE` bytes, kept alive by `array_buffer`'s
+    // reference; `start..end` lies inside them and past every slice already handed out, so no
+    // view aliases it; no script runs while the slice lives.
+    let region = unsafe { core::slice::from_raw_parts_mut(p.data.add(start), len) };
+    if fill(region)? != len {
+        return Err(Failure::Core(keyplane::Error::Internal));
+    }
+    p.used = end;
+    let array_buffer = js.dereference(p.array_buffer)?;
+    let class = js.dereference(p.buffer_class)?;
+    let from = js.dereference(p.buffer_from)?;
+    let offset = js.usize_value(start)?;
+    let length = js.usize_value(len)?;
+    let argv = [array_buffer, offset, length];
+    let mut out = ptr::null_mut();
+    // SAFETY: `from` is `Buffer.from`, called with `Buffer` as `this` and three live values.
+    check(unsafe {
+        sys::napi_call_function(js.env, class, from, argv.len(), argv.as_ptr(), &mut out)
+    })?;
+    Ok(out)
+}
+
+/// Which constructor an error is made with.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum ErrorKind {
+    Error,
+    Type,
+    Range,
+}
+
+/// An array being filled in order.
+pub(crate) struct Arr {
+    js: Js,
+    pub(crate) raw: sys::napi_value,
+    next: u32,
+}
+
+impl Arr {
+    pub(crate) fn push(&mut self, value: sys::napi_value) -> JsResult<()> {
+        // SAFETY: `raw` is a fresh array; `value` is live.
+        check(unsafe { sys::napi_set_element(self.js.env, self.raw, self.next, value) })?;
+        self.next = self
+            .next
+            .checked_add(1)
+            .ok_or(Failure::Napi(sys::Status::napi_generic_failure))?;
+        Ok(())
+    }
+}

@@ -1,0 +1,90 @@
+'use strict'
+// Batch forms: results in input order, a failed item's slot holds its Error, batch == one by one.
+const { describe, it, before } = require('node:test')
+const assert = require('node:assert/strict')
+const { Keyring } = require('./helpers')
+
+async function both(ring, name, items, check) {
+  await check(await ring[name](items), 'async')
+  await check(ring[`${name}Sync`](items), 'sync')
+}
+
+describe('batch forms', () => {
+  const ring = new Keyring({ threads: 2, maxBatchItems: 5000 })
+  before(() => {
+    ring.createKeySync({ keyId: 'a' })
+    ring.createKeySync({ keyId: 'b', alias: 'alias/b' })
+    ring.createKeySync({ keyId: 'mac', keySpec: 'HMAC_256' })
+    ring.createKeySync({ keyId: 'ec', keySpec: 'ECC_NIST_P256' })
+  })
+
+  it('encryptMany / decryptMany / reEncryptMany with a failed item in its slot', async () => {
+    const shared = { tenant: 't' }
+    const items = Array.from({ length: 300 }, (_, i) => ({
+      keyId: i % 2 ? 'a' : 'alias/b',
+      plaintext: Buffer.from(`item ${i}`),
+      context: i % 3 ? shared : { n: String(i) },
+    }))
+    items[7] = { keyId: 'missing', plaintext: Buffer.from('x') }
+    items[8] = { keyId: 'a', plaintext: Buffer.from('x'), context: { '': 'empty key' } }
+    await both(ring, 'encryptMany', items, async (out) => {
+      assert.equal(out.length, items.length)
+      assert.ok(out[7] instanceof Error)
+      assert.equal(out[7].code, 'KP_NOT_FOUND')
+      assert.equal(out[8].code, 'KP_INVALID_INPUT')
+      const back = await ring.decryptMany(out.map((blob, i) => ({ blob: blob instanceof Error ? Buffer.alloc(3) : blob, context: items[i].context })))
+      back.forEach((p, i) => {
+        if (i === 7) assert.equal(p.code, 'KP_INVALID_CIPHERTEXT')
+        else if (i === 8) assert.equal(p.code, 'KP_INVALID_INPUT') // its context is refused
+        else assert.equal(p.toString(), `item ${i}`, `item ${i}`)
+      })
+      const moved = ring.reEncryptManySync(out.slice(0, 5).map((blob, i) => ({ blob, sourceContext: items[i].context, destinationKeyId: 'a', destinationContext: { moved: 'yes' } })))
+      moved.forEach((b, i) => assert.equal(ring.decryptSync(b, { moved: 'yes' }).toString(), `item ${i}`))
+    })
+  })
+
+  it('batch equals one by one for MACs and verification', async () => {
+    const msgs = Array.from({ length: 50 }, (_, i) => Buffer.from(`m${i}`))
+    await both(ring, 'generateMacMany', msgs.map((message) => ({ keyId: 'mac', message, macAlgorithm: 'HMAC_SHA_256' })), (macs) => {
+      macs.forEach((m, i) => assert.deepEqual(m, ring.generateMacSync('mac', msgs[i], 'HMAC_SHA_256')))
+    })
+    const macs = ring.generateMacManySync(msgs.map((message) => ({ keyId: 'mac', message, macAlgorithm: 'HMAC_SHA_256' })))
+    const checks = msgs.map((message, i) => ({ keyId: 'mac', message, macAlgorithm: 'HMAC_SHA_256', mac: i === 3 ? macs[4] : macs[i] }))
+    checks.push({ keyId: 'mac', message: msgs[0], macAlgorithm: 'HMAC_SHA_999', mac: macs[0] })
+    await both(ring, 'verifyMacMany', checks, (ok) => {
+      assert.deepEqual(ok.slice(0, 50), msgs.map((_, i) => i !== 3))
+      assert.equal(ok[50].code, 'KP_INVALID_INPUT')
+    })
+  })
+
+  it('signMany / verifyMany', async () => {
+    const msgs = Array.from({ length: 20 }, (_, i) => Buffer.from(`s${i}`))
+    await both(ring, 'signMany', msgs.map((message) => ({ keyId: 'ec', message, signingAlgorithm: 'ECDSA_SHA_256' })), async (sigs) => {
+      const ok = await ring.verifyMany(msgs.map((message, i) => ({ keyId: 'ec', message, signingAlgorithm: 'ECDSA_SHA_256', signature: sigs[(i + (i === 0 ? 1 : 0)) % 20] })))
+      assert.deepEqual(ok, msgs.map((_, i) => i !== 0))
+    })
+    const wrong = ring.signManySync([{ keyId: 'mac', message: msgs[0], signingAlgorithm: 'ECDSA_SHA_256' }])
+    assert.equal(wrong[0].code, 'KP_INVALID_KEY_USAGE')
+  })
+
+  it('generateDataKeyMany / generateDataKeyWithoutPlaintextMany', async () => {
+    const items = [{ keyId: 'a' }, { keyId: 'alias/b', keySpec: 'AES_128', context: { x: 'y' } }, { keyId: 'a', numberOfBytes: 7 }, { keyId: 'zzz' }]
+    await both(ring, 'generateDataKeyMany', items, (dks) => {
+      assert.deepEqual(dks.slice(0, 3).map((d) => d.plaintext.length), [32, 16, 7])
+      assert.equal(dks[1].keyId, 'b')
+      assert.deepEqual(ring.decryptSync(dks[1].ciphertextBlob, { x: 'y' }), dks[1].plaintext)
+      assert.equal(dks[3].code, 'KP_NOT_FOUND')
+    })
+    await both(ring, 'generateDataKeyWithoutPlaintextMany', items, (blobs) => {
+      assert.equal(ring.decryptSync(blobs[0]).length, 32)
+      assert.equal(blobs[3].code, 'KP_NOT_FOUND')
+    })
+  })
+
+  it('an empty batch, and one above maxBatchItems', async () => {
+    assert.deepEqual(await ring.encryptMany([]), [])
+    const tooMany = Array.from({ length: 5001 }, () => ({ keyId: 'a', plaintext: Buffer.alloc(1) }))
+    assert.throws(() => ring.encryptManySync(tooMany), { code: 'KP_LIMIT_EXCEEDED' })
+    await assert.rejects(ring.encryptMany(tooMany), { code: 'KP_LIMIT_EXCEEDED' })
+  })
+})
