@@ -2,9 +2,16 @@
 //!
 //! A key created with origin `EXTERNAL` starts in `PendingImport` with no material.
 //! [`Keyring::get_parameters_for_import`] returns an RSA public key and an import token, valid
-//! for 24 hours in this keyring instance; the caller wraps its material with that public key
-//! and [`Keyring::import_key_material`] unwraps and installs it. Every step is aws-lc: RSA-OAEP
+//! for 24 hours; the caller wraps its material with that public key and
+//! [`Keyring::import_key_material`] unwraps and installs it. Every step is aws-lc: RSA-OAEP
 //! and AES key wrap with padding (RFC 5649).
+//!
+//! The keyring keeps no state between the two calls: the import token carries the wrapping
+//! private key, the key id, the wrapping algorithm and the expiry, sealed like a key record
+//! (`FORMAT.md`). A store-backed keyring seals it under its root key, so parameters from one
+//! process import in another on the same store (the two steps of `keyplane
+//! get-parameters-for-import` / `import-key-material`); any other keyring seals it under a
+//! root of its own, made at random, so its tokens import only into that keyring.
 //!
 //! As in KMS: material may be given an expiry, after which the key returns to `PendingImport`
 //! and its material is dropped; [`Keyring::delete_imported_key_material`] does the same at once;
@@ -14,6 +21,7 @@
 use core::fmt;
 use std::time::{Duration, SystemTime};
 
+use aws_lc_rs::encoding::AsDer;
 use aws_lc_rs::hmac;
 use aws_lc_rs::key_wrap::{AES_256, AesKek, KeyWrapPadded};
 use aws_lc_rs::rsa::{
@@ -23,13 +31,11 @@ use aws_lc_rs::rsa::{
 use zeroize::Zeroizing;
 
 use crate::error::{Error, Result};
+use crate::seal::{self, IMPORT_TOKEN, RootKey};
 use crate::spec::{KeySpec, WrappingAlgorithm, WrappingKeySpec};
 
 /// How long import parameters stay valid, as in AWS KMS.
 pub const IMPORT_PARAMETERS_VALIDITY: Duration = Duration::from_secs(24 * 60 * 60);
-
-/// The length of an import token.
-pub(crate) const TOKEN_LEN: usize = 16;
 
 /// What [`Keyring::get_parameters_for_import`](crate::Keyring::get_parameters_for_import)
 /// returns.
@@ -55,12 +61,74 @@ impl fmt::Debug for ImportParameters {
     }
 }
 
-/// The private half of issued import parameters.
+/// The private half of issued import parameters, opened from an import token.
 pub(crate) struct Pending {
-    pub(crate) key_id: Box<str>,
     pub(crate) algorithm: WrappingAlgorithm,
     pub(crate) key: OaepPrivateDecryptingKey,
     pub(crate) valid_to: SystemTime,
+}
+
+const TOKEN_INVALID: Error =
+    Error::InvalidInput("import token is not valid (damaged, or from another keyring)");
+
+fn algorithm_code(algorithm: WrappingAlgorithm) -> u8 {
+    match algorithm {
+        WrappingAlgorithm::RsaesOaepSha1 => 1,
+        WrappingAlgorithm::RsaesOaepSha256 => 2,
+        WrappingAlgorithm::RsaAesKeyWrapSha1 => 3,
+        WrappingAlgorithm::RsaAesKeyWrapSha256 => 4,
+    }
+}
+
+/// An import token for `key_id`: the wrapping private key, `algorithm` and `valid_to`, sealed
+/// under `root`.
+pub(crate) fn seal_token(
+    root: &dyn RootKey,
+    key_id: &str,
+    algorithm: WrappingAlgorithm,
+    private: &PrivateDecryptingKey,
+    valid_to: SystemTime,
+) -> Result<Vec<u8>> {
+    let der = private.as_der().map_err(|_| Error::Internal)?;
+    let nanos = valid_to
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map_err(|_| Error::Internal)?
+        .as_nanos();
+    let nanos = u64::try_from(nanos).map_err(|_| Error::Internal)?;
+    let mut payload = Zeroizing::new(Vec::with_capacity(9 + der.as_ref().len()));
+    payload.extend_from_slice(&nanos.to_be_bytes());
+    payload.push(algorithm_code(algorithm));
+    payload.extend_from_slice(der.as_ref());
+    seal::seal_payload(IMPORT_TOKEN, key_id, &payload, root)
+}
+
+/// Opens an import token sealed under `root` for `key_id`. Expiry is the caller's to check.
+pub(crate) fn open_token(root: &dyn RootKey, key_id: &str, token: &[u8]) -> Result<Pending> {
+    let parsed = seal::Parsed::new(IMPORT_TOKEN, token)?;
+    let payload = parsed.open(root).map_err(|e| match e {
+        Error::InvalidCiphertext => TOKEN_INVALID,
+        e => e,
+    })?;
+    if parsed.key_id != key_id {
+        return Err(Error::InvalidInput("import token is for another key"));
+    }
+    let (nanos, rest) = payload.split_first_chunk::<8>().ok_or(TOKEN_INVALID)?;
+    let (&code, der) = rest.split_first().ok_or(TOKEN_INVALID)?;
+    let algorithm = [
+        WrappingAlgorithm::RsaesOaepSha1,
+        WrappingAlgorithm::RsaesOaepSha256,
+        WrappingAlgorithm::RsaAesKeyWrapSha1,
+        WrappingAlgorithm::RsaAesKeyWrapSha256,
+    ]
+    .into_iter()
+    .find(|&a| algorithm_code(a) == code)
+    .ok_or(TOKEN_INVALID)?;
+    let private = PrivateDecryptingKey::from_pkcs8(der).map_err(|_| TOKEN_INVALID)?;
+    Ok(Pending {
+        algorithm,
+        key: OaepPrivateDecryptingKey::new(private).map_err(|_| TOKEN_INVALID)?,
+        valid_to: SystemTime::UNIX_EPOCH + Duration::from_nanos(u64::from_be_bytes(*nanos)),
+    })
 }
 
 /// Whether `algorithm` can carry material of `spec` (RSA private keys are too long for OAEP).
@@ -85,8 +153,8 @@ pub(crate) fn check_algorithm(spec: KeySpec, algorithm: WrappingAlgorithm) -> Re
     Ok(())
 }
 
-/// A fresh RSA wrapping key of `spec`.
-pub(crate) fn wrapping_key(spec: WrappingKeySpec) -> Result<(OaepPrivateDecryptingKey, Vec<u8>)> {
+/// A fresh RSA wrapping key of `spec`, and its public key (DER SubjectPublicKeyInfo).
+pub(crate) fn wrapping_key(spec: WrappingKeySpec) -> Result<(PrivateDecryptingKey, Vec<u8>)> {
     let size = match spec {
         WrappingKeySpec::Rsa2048 => KeySize::Rsa2048,
         WrappingKeySpec::Rsa3072 => KeySize::Rsa3072,
@@ -94,8 +162,7 @@ pub(crate) fn wrapping_key(spec: WrappingKeySpec) -> Result<(OaepPrivateDecrypti
     };
     let private = PrivateDecryptingKey::generate(size).map_err(|_| Error::Internal)?;
     let public = crate::material::spki_of(private.public_key())?;
-    let key = OaepPrivateDecryptingKey::new(private).map_err(|_| Error::Internal)?;
-    Ok((key, public))
+    Ok((private, public))
 }
 
 fn oaep(algorithm: WrappingAlgorithm) -> &'static OaepAlgorithm {

@@ -4,7 +4,7 @@ use core::fmt;
 use core::num::NonZeroU64;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU32, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use aws_lc_rs::rand;
@@ -250,7 +250,8 @@ impl KeyringBuilder {
             encryption_budget: self.encryption_budget.get(),
             batch: self.batch,
             persistence: None,
-            imports: Mutex::new(HashMap::new()),
+            import_root: OnceLock::new(),
+            import_clock_ahead: AtomicU64::new(0),
             audit: self.audit,
         }
     }
@@ -330,8 +331,10 @@ struct Inner {
     batch: BatchConfig,
     /// The store every change is written to, for a keyring opened on one.
     persistence: Option<Persistence>,
-    /// Import parameters handed out and not yet expired, by token.
-    imports: Mutex<HashMap<[u8; import::TOKEN_LEN], import::Pending>>,
+    /// The root a keyring without a store seals its import tokens under, made on first use.
+    import_root: OnceLock<seal::LocalRootKey>,
+    /// How far a test hook has moved the import clock forward, in nanoseconds.
+    import_clock_ahead: AtomicU64,
     /// The audit trail, when enabled.
     audit: Option<Recorder>,
 }
@@ -1528,12 +1531,13 @@ impl Keyring {
         )
     }
 
-    /// Moves every issued import token's expiry `by` into the past, so tests can see expired
-    /// tokens refused without waiting 24 hours.
+    /// Moves the clock import tokens' expiry is checked against `by` into the future, so
+    /// tests can see expired tokens refused without waiting 24 hours.
     pub fn insecure_age_import_parameters(&self, by: Duration) {
-        for pending in lock(&self.inner.imports).values_mut() {
-            pending.valid_to = pending.valid_to.checked_sub(by).unwrap_or(UNIX_EPOCH);
-        }
+        let nanos = u64::try_from(by.as_nanos()).unwrap_or(u64::MAX);
+        self.inner
+            .import_clock_ahead
+            .fetch_add(nanos, Ordering::Relaxed);
     }
 
     /// Encrypts under a chosen version with a chosen nonce.
@@ -1630,10 +1634,26 @@ impl Keyring {
     /// version, about to be published) to the store. The caller holds `key.mutable`'s write
     /// lock, so nothing changes underneath.
     fn persist_locked(&self, key: &Key, m: &Mutable, pending: Option<&Version>) -> Result<()> {
+        self.persist_record(key, m, pending, false)
+    }
+
+    /// [`persist_locked`](Self::persist_locked); with `new`, refuses to replace a record of
+    /// the same id already in the store (one that did not load, e.g. under another root key),
+    /// so a new key never overwrites a key this keyring could not read.
+    fn persist_record(
+        &self,
+        key: &Key,
+        m: &Mutable,
+        pending: Option<&Version>,
+        new: bool,
+    ) -> Result<()> {
         let Some(p) = &self.inner.persistence else {
             return Ok(());
         };
         let _serial = p.writing.lock().unwrap_or_else(PoisonError::into_inner);
+        if new && p.store.has_record(&key.id) {
+            return Err(Error::AlreadyExists);
+        }
         // A key deleted meanwhile must not come back.
         if !read(&self.inner.keys)
             .get(&*key.id)
@@ -1680,7 +1700,13 @@ impl Keyring {
 
     /// Writes down a key just added to the maps; if that fails, takes it out again.
     fn persist_new(&self, key: &Arc<Key>) -> Result<()> {
-        self.persist_key(key).inspect_err(|_| {
+        let persisted = if self.inner.persistence.is_some() {
+            let m = write(&key.mutable);
+            self.persist_record(key, &m, None, true)
+        } else {
+            Ok(())
+        };
+        persisted.inspect_err(|_| {
             let mut aliases = write(&self.inner.aliases);
             let mut keys = write(&self.inner.keys);
             if keys.get(&*key.id).is_some_and(|k| Arc::ptr_eq(k, key)) {
@@ -1792,10 +1818,6 @@ impl Keyring {
 
 // ----- importing key material ---------------------------------------------------------------
 
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(PoisonError::into_inner)
-}
-
 impl Keyring {
     /// An RSA public key and an import token with which to wrap material for `key_id` (a key
     /// created with origin `EXTERNAL`). They are valid for 24 hours in this keyring instance.
@@ -1819,25 +1841,18 @@ impl Keyring {
                 let key = self.importable(key_id)?;
                 import::check_algorithm(key.spec, algorithm)?;
                 let (private, public_key) = import::wrapping_key(wrapping_key_spec)?;
-                let mut token = [0u8; import::TOKEN_LEN];
-                rand::fill(&mut token).map_err(|_| Error::Internal)?;
-                let now = SystemTime::now();
-                let valid_to = now + import::IMPORT_PARAMETERS_VALIDITY;
-                let mut imports = lock(&self.inner.imports);
-                imports.retain(|_, p| p.valid_to > now);
-                imports.insert(
-                    token,
-                    import::Pending {
-                        key_id: key.id.clone(),
-                        algorithm,
-                        key: private,
-                        valid_to,
-                    },
-                );
+                let valid_to = SystemTime::now() + import::IMPORT_PARAMETERS_VALIDITY;
+                let import_token = import::seal_token(
+                    self.import_root()?,
+                    &key.id,
+                    algorithm,
+                    &private,
+                    valid_to,
+                )?;
                 Ok(ImportParameters {
                     key_id: key.id.to_string(),
                     public_key,
-                    import_token: token.to_vec(),
+                    import_token,
                     parameters_valid_to: valid_to,
                 })
             },
@@ -1868,20 +1883,11 @@ impl Keyring {
             if valid_to.is_some_and(|t| t <= SystemTime::now()) {
                 return Err(Error::InvalidInput("valid_to must be in the future"));
             }
-            const UNKNOWN: Error =
-                Error::InvalidInput("import token is not valid (unknown, or from another keyring)");
-            let token: [u8; import::TOKEN_LEN] = import_token.try_into().map_err(|_| UNKNOWN)?;
-            let material = {
-                let imports = lock(&self.inner.imports);
-                let pending = imports.get(&token).ok_or(UNKNOWN)?;
-                if *pending.key_id != *key.id {
-                    return Err(Error::InvalidInput("import token is for another key"));
-                }
-                if pending.valid_to <= SystemTime::now() {
-                    return Err(Error::InvalidInput("import token has expired"));
-                }
-                import::unwrap(pending, encrypted_key_material)?
-            };
+            let pending = import::open_token(self.import_root()?, &key.id, import_token)?;
+            if pending.valid_to <= self.import_clock() {
+                return Err(Error::InvalidInput("import token has expired"));
+            }
+            let material = import::unwrap(&pending, encrypted_key_material)?;
             // Refuse material that does not fit the spec before anything changes.
             Material::from_bytes(key.spec, key.usage, &material, &key.id, 1)?;
             let fingerprint = import::fingerprint(&key.id, &material);
@@ -1943,6 +1949,28 @@ impl Keyring {
                 self.drop_material(&key).map(drop)
             },
         )
+    }
+
+    /// The root import tokens are sealed under: a store-backed keyring's root key, so tokens
+    /// outlive the process; otherwise one of this keyring's own.
+    fn import_root(&self) -> Result<&dyn RootKey> {
+        if let Some(p) = &self.inner.persistence {
+            return Ok(&*p.root);
+        }
+        if let Some(root) = self.inner.import_root.get() {
+            return Ok(root);
+        }
+        let material = seal::LocalRootKey::generate_material()?;
+        let root = seal::LocalRootKey::new("keyplane keyring import tokens", material.as_ref())?;
+        Ok(self.inner.import_root.get_or_init(|| root))
+    }
+
+    /// The time import tokens' expiry is checked against.
+    fn import_clock(&self) -> SystemTime {
+        let ahead = self.inner.import_clock_ahead.load(Ordering::Relaxed);
+        SystemTime::now()
+            .checked_add(Duration::from_nanos(ahead))
+            .unwrap_or(SystemTime::UNIX_EPOCH)
     }
 
     /// The `EXTERNAL` key `key_id`, not pending deletion.

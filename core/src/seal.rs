@@ -33,8 +33,39 @@ pub const RECORD_FORMAT_V1: u8 = 0x01;
 /// The longest root key id a record can name.
 pub const MAX_ROOT_ID_LEN: usize = 255;
 
-/// Bound into every wrap of a record key, with the key id after it.
-const WRAP_CONTEXT: &[u8] = b"keyplane sealed record key v1\0";
+/// What a sealed envelope holds: key records and import tokens share the layout, and differ in
+/// their magic and in the context bound into the wrap of their envelope key, so that neither
+/// can pass for the other.
+#[derive(Clone, Copy)]
+pub(crate) struct Kind {
+    magic: [u8; 4],
+    /// Bound into every wrap of an envelope key, with the key id after it.
+    wrap_context: &'static [u8],
+    not_one: Error,
+    unknown_format: Error,
+    other_root: Error,
+}
+
+/// A sealed key record.
+pub(crate) const KEY_RECORD: Kind = Kind {
+    magic: RECORD_MAGIC,
+    wrap_context: b"keyplane sealed record key v1\0",
+    not_one: Error::InvalidInput("not a Keyplane sealed key record"),
+    unknown_format: Error::InvalidInput("sealed key record of an unknown format"),
+    other_root: Error::InvalidInput(
+        "sealed key record was sealed under a root key with another id",
+    ),
+};
+
+/// An import token: the private half of import parameters, sealed to the keyring that issued
+/// them.
+pub(crate) const IMPORT_TOKEN: Kind = Kind {
+    magic: *b"KPIT",
+    wrap_context: b"keyplane import token key v1\0",
+    not_one: Error::InvalidInput("not an import token"),
+    unknown_format: Error::InvalidInput("import token of an unknown format"),
+    other_root: Error::InvalidInput("import token was issued under another root key"),
+};
 /// HKDF `info` of a [`LocalRootKey`]'s wrapping key.
 const LOCAL_ROOT_INFO: &[u8] = b"keyplane local root key v1";
 
@@ -158,7 +189,7 @@ pub struct RecordInfo {
 /// # Errors
 /// [`Error::InvalidInput`] for bytes that are not a sealed record of a known format.
 pub fn inspect(record: &[u8]) -> Result<RecordInfo> {
-    let parsed = Parsed::new(record)?;
+    let parsed = Parsed::new(KEY_RECORD, record)?;
     Ok(RecordInfo {
         format: RECORD_FORMAT_V1,
         key_id: parsed.key_id.to_owned(),
@@ -172,9 +203,9 @@ pub fn inspect(record: &[u8]) -> Result<RecordInfo> {
 /// # Errors
 /// As [`Keyring::import_sealed`] for `old`, and whatever `new.wrap` fails with.
 pub fn reseal(record: &[u8], old: &dyn RootKey, new: &dyn RootKey) -> Result<Vec<u8>> {
-    let parsed = Parsed::new(record)?;
+    let parsed = Parsed::new(KEY_RECORD, record)?;
     let payload = parsed.open(old)?;
-    seal_payload(parsed.key_id, &payload, new)
+    seal_payload(KEY_RECORD, parsed.key_id, &payload, new)
 }
 
 impl Keyring {
@@ -207,26 +238,32 @@ impl Keyring {
 /// `snapshot` as a sealed record under `root`.
 pub(crate) fn seal_snapshot(snapshot: &KeySnapshot, root: &dyn RootKey) -> Result<Vec<u8>> {
     let payload = encode(snapshot)?;
-    seal_payload(&snapshot.id, &payload, root)
+    seal_payload(KEY_RECORD, &snapshot.id, &payload, root)
 }
 
 /// The key definition inside a sealed record.
 pub(crate) fn open_snapshot(record: &[u8], root: &dyn RootKey) -> Result<KeySnapshot> {
-    let parsed = Parsed::new(record)?;
+    let parsed = Parsed::new(KEY_RECORD, record)?;
     let payload = parsed.open(root)?;
     decode(parsed.key_id, &payload)
 }
 
 // ----- record layout ------------------------------------------------------------------------
 
-fn wrap_aad(key_id: &str) -> Vec<u8> {
-    let mut aad = Vec::with_capacity(WRAP_CONTEXT.len() + key_id.len());
-    aad.extend_from_slice(WRAP_CONTEXT);
+fn wrap_aad(kind: Kind, key_id: &str) -> Vec<u8> {
+    let mut aad = Vec::with_capacity(kind.wrap_context.len() + key_id.len());
+    aad.extend_from_slice(kind.wrap_context);
     aad.extend_from_slice(key_id.as_bytes());
     aad
 }
 
-fn seal_payload(key_id: &str, payload: &[u8], root: &dyn RootKey) -> Result<Vec<u8>> {
+/// `payload` for `key_id` in an envelope of `kind` under `root`.
+pub(crate) fn seal_payload(
+    kind: Kind,
+    key_id: &str,
+    payload: &[u8],
+    root: &dyn RootKey,
+) -> Result<Vec<u8>> {
     let root_id = root.id();
     let key_id_len = u8::try_from(key_id.len()).map_err(|_| Error::Internal)?;
     let root_id_len = u8::try_from(root_id.len())
@@ -236,14 +273,14 @@ fn seal_payload(key_id: &str, payload: &[u8], root: &dyn RootKey) -> Result<Vec<
 
     let mut record_key = Zeroizing::new([0u8; KEY_LEN]);
     rand::fill(record_key.as_mut()).map_err(|_| Error::Internal)?;
-    let wrapped = root.wrap(record_key.as_ref(), &wrap_aad(key_id))?;
+    let wrapped = root.wrap(record_key.as_ref(), &wrap_aad(kind, key_id))?;
     let wrapped_len = u16::try_from(wrapped.len())
         .map_err(|_| Error::LimitExceeded("wrapped record key longer than 65535 bytes"))?;
 
     let mut record = Vec::with_capacity(
         8 + key_id.len() + root_id.len() + wrapped.len() + NONCE_LEN + payload.len() + TAG_LEN,
     );
-    record.extend_from_slice(&RECORD_MAGIC);
+    record.extend_from_slice(&kind.magic);
     record.push(RECORD_FORMAT_V1);
     record.push(key_id_len);
     record.extend_from_slice(key_id.as_bytes());
@@ -277,10 +314,11 @@ fn payload_key(record_key: &[u8]) -> Result<LessSafeKey> {
         .map_err(|_| Error::InvalidCiphertext)
 }
 
-/// A record's header fields, borrowed from it.
-struct Parsed<'a> {
+/// An envelope's header fields, borrowed from it.
+pub(crate) struct Parsed<'a> {
+    kind: Kind,
     header: &'a [u8],
-    key_id: &'a str,
+    pub(crate) key_id: &'a str,
     root_id: &'a str,
     wrapped: &'a [u8],
     nonce: [u8; NONCE_LEN],
@@ -288,28 +326,27 @@ struct Parsed<'a> {
 }
 
 impl<'a> Parsed<'a> {
-    fn new(record: &'a [u8]) -> Result<Self> {
-        const NOT_A_RECORD: Error = Error::InvalidInput("not a Keyplane sealed key record");
-        let mut r = Reader::new(record, NOT_A_RECORD);
-        if r.take(RECORD_MAGIC.len())? != RECORD_MAGIC {
-            return Err(NOT_A_RECORD);
+    pub(crate) fn new(kind: Kind, record: &'a [u8]) -> Result<Self> {
+        let not_a_record = kind.not_one;
+        let mut r = Reader::new(record, not_a_record);
+        if r.take(kind.magic.len())? != kind.magic {
+            return Err(not_a_record);
         }
         if r.u8()? != RECORD_FORMAT_V1 {
-            return Err(Error::InvalidInput(
-                "sealed key record of an unknown format",
-            ));
+            return Err(kind.unknown_format);
         }
         let key_id = r.str8()?;
         let root_id = r.str8()?;
         let wrapped_len = usize::from(r.u16()?);
         let wrapped = r.take(wrapped_len)?;
         let header = &record[..r.pos];
-        let nonce = r.take(NONCE_LEN)?.try_into().map_err(|_| NOT_A_RECORD)?;
+        let nonce = r.take(NONCE_LEN)?.try_into().map_err(|_| not_a_record)?;
         let sealed = r.rest();
         if sealed.len() < TAG_LEN {
-            return Err(NOT_A_RECORD);
+            return Err(not_a_record);
         }
         Ok(Self {
+            kind,
             header,
             key_id,
             root_id,
@@ -320,13 +357,11 @@ impl<'a> Parsed<'a> {
     }
 
     /// The authenticated, decrypted payload.
-    fn open(&self, root: &dyn RootKey) -> Result<Zeroizing<Vec<u8>>> {
+    pub(crate) fn open(&self, root: &dyn RootKey) -> Result<Zeroizing<Vec<u8>>> {
         if self.root_id != root.id() {
-            return Err(Error::InvalidInput(
-                "sealed key record was sealed under a root key with another id",
-            ));
+            return Err(self.kind.other_root);
         }
-        let record_key = root.unwrap(self.wrapped, &wrap_aad(self.key_id))?;
+        let record_key = root.unwrap(self.wrapped, &wrap_aad(self.kind, self.key_id))?;
         let key = payload_key(&record_key)?;
         let mut payload = Zeroizing::new(self.sealed.to_vec());
         let len = key

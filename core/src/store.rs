@@ -132,6 +132,11 @@ impl Store {
             .join(format!("{}.{RECORD_EXT}", hex(key_id.as_bytes())))
     }
 
+    /// Whether the store holds a record for `key_id`.
+    pub(crate) fn has_record(&self, key_id: &str) -> bool {
+        self.record_path(key_id).exists()
+    }
+
     /// Durably replaces `key_id`'s record with `record`.
     pub(crate) fn write(&self, key_id: &str, record: &[u8]) -> Result<()> {
         let n = self.temp_counter.fetch_add(1, Ordering::Relaxed);

@@ -282,6 +282,33 @@ fn tokens_are_checked() {
             .unwrap_err(),
         Error::InvalidCiphertext
     );
+    // A damaged token; a token from another keyring; a sealed key record as a token.
+    let mut damaged = params.import_token.clone();
+    let last = damaged.len() - 1;
+    damaged[last] ^= 1;
+    assert!(matches!(
+        ring.import_key_material("a", &damaged, &wrapped, None),
+        Err(Error::InvalidInput(m)) if m.contains("not valid")
+    ));
+    let other = Keyring::new();
+    external(
+        &other,
+        "a",
+        KeySpec::SymmetricDefault,
+        KeyUsage::EncryptDecrypt,
+    );
+    assert!(matches!(
+        other.import_key_material("a", &params.import_token, &wrapped, None),
+        Err(Error::InvalidInput(m)) if m.contains("not valid")
+    ));
+    let root = LocalRootKey::new("r", &[3; 32]).unwrap();
+    ring.create_key(&CreateKey::new(KeySpec::SymmetricDefault).key_id("plain"))
+        .unwrap();
+    let record = ring.export_sealed("plain", &root).unwrap();
+    assert!(matches!(
+        ring.import_key_material("a", &record, &wrapped, None),
+        Err(Error::InvalidInput(m)) if m.contains("not an import token")
+    ));
     // A valid_to in the past.
     assert!(matches!(
         ring.import_key_material(
@@ -483,5 +510,69 @@ fn openssl_wrapped_material_imports() {
         &ring.decrypt(&blob, EncryptionContext::empty()).unwrap()[..],
         b"openssl"
     );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn parameters_from_one_process_import_in_the_next_on_the_same_store() {
+    let dir = std::env::temp_dir().join(format!("keyplane-byok-store-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let root: std::sync::Arc<dyn keyplane::RootKey> =
+        std::sync::Arc::new(LocalRootKey::new("store-root", &[9; 32]).unwrap());
+    let open = || {
+        Keyring::builder()
+            .open(keyplane::Store::open(&dir).unwrap(), root.clone())
+            .unwrap()
+            .0
+    };
+    let alg = WrappingAlgorithm::RsaAesKeyWrapSha256;
+    let params = {
+        let ring = open();
+        external(
+            &ring,
+            "ext",
+            KeySpec::SymmetricDefault,
+            KeyUsage::EncryptDecrypt,
+        );
+        ring.get_parameters_for_import("ext", alg, WrappingKeySpec::Rsa2048)
+            .unwrap()
+    };
+    let ring = open();
+    let material = random(32);
+    ring.import_key_material(
+        "ext",
+        &params.import_token,
+        &wrap(&params.public_key, alg, &material),
+        None,
+    )
+    .unwrap();
+    let blob = ring
+        .encrypt("ext", b"after import", &EncryptionContext::default())
+        .unwrap();
+    drop(ring);
+    let ring = open();
+    assert_eq!(
+        &ring.decrypt(&blob, &EncryptionContext::default()).unwrap()[..],
+        b"after import"
+    );
+    drop(ring);
+    // Under another root the store does not open its keys, nor take its tokens.
+    let other: std::sync::Arc<dyn keyplane::RootKey> =
+        std::sync::Arc::new(LocalRootKey::new("store-root", &[8; 32]).unwrap());
+    let (ring, problems) = Keyring::builder()
+        .open(keyplane::Store::open(&dir).unwrap(), other)
+        .unwrap();
+    assert_eq!(problems.len(), 1);
+    external(
+        &ring,
+        "ext2",
+        KeySpec::SymmetricDefault,
+        KeyUsage::EncryptDecrypt,
+    );
+    assert!(matches!(
+        ring.import_key_material("ext2", &params.import_token, &wrap(&params.public_key, alg, &material), None),
+        Err(Error::InvalidInput(m)) if m.contains("not valid")
+    ));
+    drop(ring);
     std::fs::remove_dir_all(&dir).unwrap();
 }

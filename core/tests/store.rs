@@ -140,6 +140,49 @@ fn each_open_resumes_above_every_encryption_counted_before() {
 }
 
 #[test]
+fn a_key_that_did_not_load_keeps_its_id() {
+    // Opened under the wrong root key, the store's records do not load; creating or importing
+    // a key under one of their ids must not overwrite the record.
+    let dir = temp_dir("unloaded");
+    let blob = {
+        let (ring, _) = open(&dir);
+        ring.create_key(&CreateKey::new(KeySpec::SymmetricDefault).key_id("kept"))
+            .unwrap();
+        ring.encrypt("kept", b"still here", &EncryptionContext::default())
+            .unwrap()
+    };
+    {
+        let wrong: Arc<dyn RootKey> = Arc::new(LocalRootKey::new("test-root", &[7; 32]).unwrap());
+        let (ring, problems) = Keyring::builder()
+            .open(Store::open(&dir).unwrap(), wrong.clone())
+            .unwrap();
+        assert_eq!(problems.len(), 1);
+        assert_eq!(
+            ring.create_key(&CreateKey::new(KeySpec::SymmetricDefault).key_id("kept"))
+                .unwrap_err(),
+            Error::AlreadyExists
+        );
+        let elsewhere = Keyring::new();
+        elsewhere
+            .create_key(&CreateKey::new(KeySpec::SymmetricDefault).key_id("kept"))
+            .unwrap();
+        let record = elsewhere.export_sealed("kept", &*wrong).unwrap();
+        assert_eq!(
+            ring.import_sealed(&record, &*wrong).unwrap_err(),
+            Error::AlreadyExists
+        );
+        assert!(ring.list_keys().is_empty());
+    }
+    let (ring, problems) = open(&dir);
+    assert!(problems.is_empty());
+    assert_eq!(
+        &ring.decrypt(&blob, &EncryptionContext::default()).unwrap()[..],
+        b"still here"
+    );
+    fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
 fn one_process_at_a_time() {
     let dir = temp_dir("lock");
     let first = Store::open(&dir).unwrap();
