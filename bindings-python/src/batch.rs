@@ -36,11 +36,31 @@ fn results<'py, T>(
     PyList::new(py, objects)
 }
 
+/// One slot of a list of byte results: the `bytes`, or the exception instance.
+struct BytesSlot<'a>(&'a keyplane::Result<bytes::Bytes>);
+
+impl<'py> IntoPyObject<'py> for BytesSlot<'_> {
+    type Target = PyAny;
+    type Output = Bound<'py, PyAny>;
+    type Error = PyErr;
+
+    fn into_pyobject(self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        match self.0 {
+            Ok(b) => Ok(PyBytes::new(py, b).into_any()),
+            Err(e) => instance(py, e),
+        }
+    }
+}
+
+/// The list of byte results, each `bytes` created straight into its slot. The core's batch
+/// buffer is released afterwards with the GIL released.
 fn bytes_results<'py>(
     py: Python<'py>,
     items: Vec<keyplane::Result<bytes::Bytes>>,
 ) -> PyResult<Bound<'py, PyList>> {
-    results(py, items, |b| Ok(PyBytes::new(py, &b).into_any()))
+    let list = PyList::new(py, items.iter().map(BytesSlot));
+    py.detach(move || drop(items));
+    list
 }
 
 fn bool_results<'py>(

@@ -17,7 +17,7 @@ fn names<'py, T: Copy>(
     PyTuple::new(py, values.iter().map(|v| as_str(*v)))
 }
 
-fn repr_str(s: &str) -> String {
+pub(crate) fn repr_str(s: &str) -> String {
     format!("'{}'", s.replace('\\', "\\\\").replace('\'', "\\'"))
 }
 
@@ -78,6 +78,12 @@ impl PyKeyMetadata {
     #[getter]
     fn description(&self) -> &str {
         &self.inner.description
+    }
+
+    /// For imported material that expires: when it does (UTC), else ``None``.
+    #[getter]
+    fn valid_to(&self) -> Option<SystemTime> {
+        self.inner.valid_to
     }
 
     /// When a key pending deletion will be deleted (UTC), else ``None``.
@@ -571,7 +577,7 @@ impl PyEncryptionContext {
 /// ``keyplane.reseal``. ``repr()`` never shows the material.
 #[pyclass(frozen, module = "keyplane", name = "LocalRootKey")]
 pub(crate) struct PyLocalRootKey {
-    pub(crate) inner: keyplane::LocalRootKey,
+    pub(crate) inner: std::sync::Arc<keyplane::LocalRootKey>,
 }
 
 #[pymethods]
@@ -583,7 +589,9 @@ impl PyLocalRootKey {
     ) -> PyResult<Self> {
         let inner =
             keyplane::LocalRootKey::new(&*root_id, material.as_slice()).map_err(crate::KpError)?;
-        Ok(Self { inner })
+        Ok(Self {
+            inner: std::sync::Arc::new(inner),
+        })
     }
 
     /// 32 fresh random bytes of root key material, from the system's generator.
@@ -596,13 +604,65 @@ impl PyLocalRootKey {
     /// The root key's id, written into every record it seals.
     #[getter]
     fn root_id(&self) -> &str {
-        keyplane::RootKey::id(&self.inner)
+        keyplane::RootKey::id(&*self.inner)
     }
 
     fn __repr__(&self) -> String {
         format!(
             "LocalRootKey(root_id={}, material=<secret>)",
-            repr_str(keyplane::RootKey::id(&self.inner))
+            repr_str(keyplane::RootKey::id(&*self.inner))
         )
+    }
+}
+
+/// What ``Keyring.get_parameters_for_import`` returns: the public key to wrap material with
+/// and the token to give ``Keyring.import_key_material``.
+#[pyclass(frozen, module = "keyplane", name = "ImportParameters")]
+pub(crate) struct PyImportParameters {
+    key_id: String,
+    public_key: Py<PyBytes>,
+    import_token: Py<PyBytes>,
+    parameters_valid_to: SystemTime,
+}
+
+impl PyImportParameters {
+    pub(crate) fn new(py: Python<'_>, p: keyplane::ImportParameters) -> Self {
+        Self {
+            public_key: PyBytes::new(py, &p.public_key).unbind(),
+            import_token: PyBytes::new(py, &p.import_token).unbind(),
+            key_id: p.key_id,
+            parameters_valid_to: p.parameters_valid_to,
+        }
+    }
+}
+
+#[pymethods]
+impl PyImportParameters {
+    /// The key the material is for.
+    #[getter]
+    fn key_id(&self) -> &str {
+        &self.key_id
+    }
+
+    /// The RSA wrapping public key, DER ``SubjectPublicKeyInfo``.
+    #[getter]
+    fn public_key(&self, py: Python<'_>) -> Py<PyBytes> {
+        self.public_key.clone_ref(py)
+    }
+
+    /// The import token, opaque.
+    #[getter]
+    fn import_token(&self, py: Python<'_>) -> Py<PyBytes> {
+        self.import_token.clone_ref(py)
+    }
+
+    /// Until when (UTC) the public key and token can be used.
+    #[getter]
+    fn parameters_valid_to(&self) -> SystemTime {
+        self.parameters_valid_to
+    }
+
+    fn __repr__(&self) -> String {
+        format!("ImportParameters(key_id={})", repr_str(&self.key_id))
     }
 }

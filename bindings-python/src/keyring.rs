@@ -5,6 +5,8 @@
 //! mutable buffers (see [`Buf`]), contexts and key ids.
 
 use core::num::NonZeroU64;
+use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use keyplane::{CreateKey, PendingWindow, RotationPeriod};
@@ -13,10 +15,11 @@ use pyo3::pybacked::PyBackedStr;
 use pyo3::types::{PyBytes, PyDict, PyList};
 use zeroize::Zeroizing;
 
+use crate::audit::{self, PyAudit, PyKeyLastUsage, PyLoadProblem};
 use crate::batch;
 use crate::classes::{
-    PyDataKey, PyDataKeyPair, PyDataKeyPairWithoutPlaintext, PyKeyMetadata, PyLocalRootKey,
-    PyPublicKey,
+    PyDataKey, PyDataKeyPair, PyDataKeyPairWithoutPlaintext, PyImportParameters, PyKeyMetadata,
+    PyLocalRootKey, PyPublicKey,
 };
 use crate::convert::{self, Buf, Ctx, count, count_u32};
 use crate::errors::{KpError, KpResult, invalid_input};
@@ -24,18 +27,72 @@ use crate::errors::{KpError, KpResult, invalid_input};
 /// A set of named, versioned keys whose material never leaves in plaintext, and every operation
 /// on them.
 ///
-/// ``Keyring(threads=None, encryption_budget=None, max_batch_items=None)``:
+/// ``Keyring(threads=None, encryption_budget=None, max_batch_items=None, audit=None)``:
 ///
 /// - ``threads``: batches run on a pool of the keyring's own with this many threads (0: one per
 ///   core); ``None`` shares one process-wide pool with a thread per core.
 /// - ``encryption_budget``: encryptions allowed per key version in this keyring before the key
 ///   rotates by itself (or refuses); default 2**32.
 /// - ``max_batch_items``: the most items one batch call takes (default 100,000).
+/// - ``audit``: a ``keyplane.Audit`` that records every operation (see its docstring).
 ///
-/// A keyring is safe to share between threads; every cryptographic call releases the GIL.
+/// ``Keyring.open(store_dir, root_key, ...)`` opens a keyring persisted in a directory.
+///
+/// A keyring is safe to share between threads; every call into it releases the GIL.
 #[pyclass(frozen, module = "keyplane", name = "Keyring")]
 pub(crate) struct PyKeyring {
     pub(crate) ring: keyplane::Keyring,
+    /// Whether the keyring audits: then dropping its last handle waits for the writer thread.
+    audited: bool,
+    /// The records `Keyring.open` could not load (shared by `with_caller` handles).
+    load_problems: Arc<[(PathBuf, keyplane::Error)]>,
+}
+
+impl Drop for PyKeyring {
+    fn drop(&mut self) {
+        if self.audited {
+            // The last handle's drop joins the audit writer thread, which may be waiting for
+            // the GIL to run a Python callback: drop it with the GIL released. On a writer
+            // thread (an audit callback let go of the keyring's last handle) the join could be
+            // of this very thread: another thread drops it once the callback has returned.
+            let ring = core::mem::replace(&mut self.ring, keyplane::Keyring::new());
+            if audit::in_callback() {
+                let _ = std::thread::Builder::new()
+                    .name("keyplane-audit-close".into())
+                    .spawn(move || drop(ring));
+            } else {
+                Python::attach(|py| py.detach(move || drop(ring)));
+            }
+        }
+    }
+}
+
+/// A keyring builder from the constructor's options.
+fn builder(
+    py: Python<'_>,
+    threads: Option<&Bound<'_, PyAny>>,
+    encryption_budget: Option<&Bound<'_, PyAny>>,
+    max_batch_items: Option<&Bound<'_, PyAny>>,
+    audit: Option<&Bound<'_, PyAudit>>,
+) -> PyResult<keyplane::KeyringBuilder> {
+    let mut builder = keyplane::Keyring::builder();
+    if let Some(threads) = threads {
+        builder = builder.threads(count(threads, "threads")?);
+    }
+    if let Some(budget) = encryption_budget {
+        let budget = u64::try_from(count(budget, "encryption_budget")?)
+            .ok()
+            .and_then(NonZeroU64::new)
+            .ok_or_else(|| invalid_input("encryption_budget must be at least 1"))?;
+        builder = builder.encryption_budget(budget);
+    }
+    if let Some(max) = max_batch_items {
+        builder = builder.max_batch_items(count(max, "max_batch_items")?);
+    }
+    if let Some(audit) = audit {
+        builder = builder.audit(audit.get().config(py)?).map_err(KpError)?;
+    }
+    Ok(builder)
 }
 
 /// A rotation period from `rotation_period_days` (AWS KMS's 90 to 2560) or a `timedelta`.
@@ -126,29 +183,174 @@ impl PyKeyring {
 #[pymethods]
 impl PyKeyring {
     #[new]
-    #[pyo3(signature = (*, threads=None, encryption_budget=None, max_batch_items=None))]
+    #[pyo3(signature = (*, threads=None, encryption_budget=None, max_batch_items=None, audit=None))]
     fn new(
+        py: Python<'_>,
         threads: Option<&Bound<'_, PyAny>>,
         encryption_budget: Option<&Bound<'_, PyAny>>,
         max_batch_items: Option<&Bound<'_, PyAny>>,
+        audit: Option<&Bound<'_, PyAudit>>,
     ) -> PyResult<Self> {
-        let mut builder = keyplane::Keyring::builder();
-        if let Some(threads) = threads {
-            builder = builder.threads(count(threads, "threads")?);
-        }
-        if let Some(budget) = encryption_budget {
-            let budget = u64::try_from(count(budget, "encryption_budget")?)
-                .ok()
-                .and_then(NonZeroU64::new)
-                .ok_or_else(|| invalid_input("encryption_budget must be at least 1"))?;
-            builder = builder.encryption_budget(budget);
-        }
-        if let Some(max) = max_batch_items {
-            builder = builder.max_batch_items(count(max, "max_batch_items")?);
-        }
+        let builder = builder(py, threads, encryption_budget, max_batch_items, audit)?;
         Ok(Self {
             ring: builder.build(),
+            audited: audit.is_some(),
+            load_problems: Arc::new([]),
         })
+    }
+
+    /// Opens (creating it if needed) the keyring persisted in the directory ``store_dir``:
+    /// every key whose sealed record opens with ``root_key`` (a ``LocalRootKey``) is loaded,
+    /// and every later change (create, import, rotate, state, alias) is written there before
+    /// the call returns. Records that cannot be loaded are left out and listed in the
+    /// keyring's ``load_problems``; every other key loads.
+    ///
+    /// The store is locked for as long as the keyring lives: opening it a second time, from
+    /// this process or another, raises ``StorageError``, as does a directory that cannot be
+    /// created or read. The other options are the constructor's.
+    #[staticmethod]
+    #[pyo3(signature = (store_dir, root_key, *, threads=None, encryption_budget=None, max_batch_items=None, audit=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn open(
+        py: Python<'_>,
+        store_dir: PathBuf,
+        root_key: &Bound<'_, PyLocalRootKey>,
+        threads: Option<&Bound<'_, PyAny>>,
+        encryption_budget: Option<&Bound<'_, PyAny>>,
+        max_batch_items: Option<&Bound<'_, PyAny>>,
+        audit: Option<&Bound<'_, PyAudit>>,
+    ) -> PyResult<Self> {
+        let builder = builder(py, threads, encryption_budget, max_batch_items, audit)?;
+        let root: Arc<dyn keyplane::RootKey> = root_key.get().inner.clone();
+        let (ring, problems) = py
+            .detach(|| {
+                let store = keyplane::Store::open(&store_dir)?;
+                builder.open(store, root)
+            })
+            .map_err(KpError)?;
+        Ok(Self {
+            ring,
+            audited: audit.is_some(),
+            load_problems: problems.into_iter().map(|p| (p.path, p.error)).collect(),
+        })
+    }
+
+    /// The sealed records ``Keyring.open`` could not load, as ``LoadProblem`` objects (``path``
+    /// and ``error``, an exception instance); empty for a keyring not opened from a store.
+    #[getter]
+    fn load_problems(&self) -> Vec<PyLoadProblem> {
+        self.load_problems
+            .iter()
+            .map(|(path, error)| PyLoadProblem {
+                path: path.clone(),
+                error: *error,
+            })
+            .collect()
+    }
+
+    // ----- audit ------------------------------------------------------------------------------
+
+    /// A handle on the same keyring (same keys, same audit trail) whose calls the audit trail
+    /// attributes to ``caller`` (a service, user or tenant name of your choosing).
+    fn with_caller(&self, caller: PyBackedStr) -> Self {
+        Self {
+            ring: self.ring.with_caller(&caller),
+            audited: self.audited,
+            load_problems: Arc::clone(&self.load_problems),
+        }
+    }
+
+    /// The caller identity of this handle (``with_caller``), or ``None``.
+    #[getter]
+    fn caller(&self) -> Option<&str> {
+        self.ring.caller()
+    }
+
+    /// Returns once every operation recorded before the call has been delivered (the callback
+    /// has returned for it, or the log is written and synced). Releases the GIL while it
+    /// waits. Does nothing on a keyring without audit. Raises ``RuntimeError`` when called from
+    /// an audit callback, ``StorageError`` if the audit writer has stopped.
+    fn flush_audit(&self, py: Python<'_>) -> PyResult<()> {
+        audit::refuse_in_callback("flush_audit")?;
+        Ok(py.detach(|| self.ring.flush_audit()).map_err(KpError)?)
+    }
+
+    /// Events dropped because the audit queue was full (with ``back_pressure="drop"``).
+    #[getter]
+    fn audit_dropped(&self) -> u64 {
+        self.ring.audit_dropped()
+    }
+
+    /// Times the audit sink failed: a callback that raised, a log that could not be written.
+    #[getter]
+    fn audit_failures(&self) -> u64 {
+        self.ring.audit_failures()
+    }
+
+    /// When ``key_id`` was last used, by which operation, and how often each operation used it
+    /// (``KeyLastUsage``), as the audit writer has seen so far (call ``flush_audit`` first to
+    /// include operations still queued). ``InvalidInputError`` on a keyring without audit.
+    fn key_last_usage(&self, py: Python<'_>, key_id: PyBackedStr) -> KpResult<PyKeyLastUsage> {
+        Ok(PyKeyLastUsage::new(
+            py.detach(|| self.ring.key_last_usage(&key_id))?,
+        ))
+    }
+
+    // ----- key material import ----------------------------------------------------------------
+
+    /// A wrapping public key and an import token for bringing your own material into
+    /// ``key_id`` (a key created with ``origin="EXTERNAL"``); valid for 24 hours in this
+    /// keyring. ``wrapping_algorithm``: ``"RSAES_OAEP_SHA_1"``, ``"RSAES_OAEP_SHA_256"``
+    /// (symmetric and HMAC material), ``"RSA_AES_KEY_WRAP_SHA_1"`` or
+    /// ``"RSA_AES_KEY_WRAP_SHA_256"`` (any material, RSA private keys included);
+    /// ``wrapping_key_spec``: ``"RSA_2048"``, ``"RSA_3072"`` or ``"RSA_4096"``. Generating the
+    /// wrapping key runs with the GIL released.
+    #[pyo3(signature = (key_id, wrapping_algorithm="RSA_AES_KEY_WRAP_SHA_256", wrapping_key_spec="RSA_2048"))]
+    fn get_parameters_for_import(
+        &self,
+        py: Python<'_>,
+        key_id: PyBackedStr,
+        wrapping_algorithm: &str,
+        wrapping_key_spec: &str,
+    ) -> PyResult<PyImportParameters> {
+        let algorithm = convert::wrapping_algorithm(wrapping_algorithm)?;
+        let spec = convert::wrapping_key_spec(wrapping_key_spec)?;
+        let parameters = py
+            .detach(|| {
+                self.ring
+                    .get_parameters_for_import(&key_id, algorithm, spec)
+            })
+            .map_err(KpError)?;
+        Ok(PyImportParameters::new(py, parameters))
+    }
+
+    /// Unwraps ``encrypted_key_material`` (wrapped with the public key of the parameters that
+    /// gave ``import_token``) and installs it as the key's material; the key becomes
+    /// ``Enabled``. With ``valid_to`` (a timezone-aware ``datetime`` in the future) the
+    /// material expires then and the key returns to ``PendingImport``. A key only ever takes
+    /// the material it was first given (re-importing it, e.g. after expiry, works).
+    /// ``InvalidInputError`` for a bad, expired or other key's token or material that does
+    /// not fit; ``InvalidCiphertextError`` for wrapped material that does not unwrap.
+    #[pyo3(signature = (key_id, import_token, encrypted_key_material, valid_to=None))]
+    fn import_key_material(
+        &self,
+        py: Python<'_>,
+        key_id: PyBackedStr,
+        import_token: Buf<'_>,
+        encrypted_key_material: Buf<'_>,
+        valid_to: Option<SystemTime>,
+    ) -> KpResult<()> {
+        let (token, wrapped) = (import_token.as_slice(), encrypted_key_material.as_slice());
+        Ok(py.detach(|| {
+            self.ring
+                .import_key_material(&key_id, token, wrapped, valid_to)
+        })?)
+    }
+
+    /// Deletes the imported material of ``key_id`` now: the key returns to ``PendingImport``
+    /// until the same material is imported again.
+    fn delete_imported_key_material(&self, py: Python<'_>, key_id: PyBackedStr) -> KpResult<()> {
+        Ok(py.detach(|| self.ring.delete_imported_key_material(&key_id))?)
     }
 
     fn __repr__(&self) -> String {
@@ -167,15 +369,17 @@ impl PyKeyring {
     /// ``rotation_period_days`` (90 to 2560) or ``rotation_period`` (any positive
     /// ``timedelta``) turns on automatic rotation of a symmetric key; ``rotate_on_budget=False``
     /// makes the key refuse, rather than rotate, once a version's encryption budget is spent.
+    /// ``origin="EXTERNAL"`` creates a key without material, in ``PendingImport``, for
+    /// ``get_parameters_for_import`` and ``import_key_material``.
     /// Key generation (seconds for RSA-4096) runs with the GIL released.
     #[pyo3(
         signature = (
             spec=None, *, key_id=None, alias=None, usage=None, description=None,
-            rotation_period_days=None, rotation_period=None, rotate_on_budget=true
+            rotation_period_days=None, rotation_period=None, rotate_on_budget=true, origin=None
         ),
         text_signature = "(self, spec='SYMMETRIC_DEFAULT', *, key_id=None, alias=None, \
                           usage=None, description=None, rotation_period_days=None, \
-                          rotation_period=None, rotate_on_budget=True)"
+                          rotation_period=None, rotate_on_budget=True, origin='KEYPLANE')"
     )]
     #[allow(clippy::too_many_arguments)]
     fn create_key(
@@ -189,6 +393,7 @@ impl PyKeyring {
         rotation_period_days: Option<&Bound<'_, PyAny>>,
         rotation_period: Option<Duration>,
         rotate_on_budget: bool,
+        origin: Option<PyBackedStr>,
     ) -> PyResult<PyKeyMetadata> {
         let spec = match &spec {
             Some(name) => convert::key_spec(name)?,
@@ -204,6 +409,9 @@ impl PyKeyring {
         if let Some(usage) = usage {
             options = options.usage(convert::key_usage(&usage)?);
         }
+        if let Some(origin) = origin {
+            options = options.origin(convert::origin(&origin)?);
+        }
         if let Some(description) = description {
             options = options.description(&*description);
         }
@@ -216,8 +424,10 @@ impl PyKeyring {
     }
 
     /// The key's metadata. ``key_id`` may be an alias.
-    fn describe_key(&self, key_id: PyBackedStr) -> KpResult<PyKeyMetadata> {
-        Ok(PyKeyMetadata::new(self.ring.describe_key(&key_id)?))
+    fn describe_key(&self, py: Python<'_>, key_id: PyBackedStr) -> KpResult<PyKeyMetadata> {
+        Ok(PyKeyMetadata::new(
+            py.detach(|| self.ring.describe_key(&key_id))?,
+        ))
     }
 
     /// Every key id, sorted.
@@ -226,13 +436,13 @@ impl PyKeyring {
     }
 
     /// Enables a disabled key.
-    fn enable_key(&self, key_id: PyBackedStr) -> KpResult<()> {
-        Ok(self.ring.enable_key(&key_id)?)
+    fn enable_key(&self, py: Python<'_>, key_id: PyBackedStr) -> KpResult<()> {
+        Ok(py.detach(|| self.ring.enable_key(&key_id))?)
     }
 
     /// Disables a key: every operation with it raises ``KeyDisabledError`` until it is enabled.
-    fn disable_key(&self, key_id: PyBackedStr) -> KpResult<()> {
-        Ok(self.ring.disable_key(&key_id)?)
+    fn disable_key(&self, py: Python<'_>, key_id: PyBackedStr) -> KpResult<()> {
+        Ok(py.detach(|| self.ring.disable_key(&key_id))?)
     }
 
     /// Schedules the key's deletion after ``pending_window_days`` (7 to 30, default 30), or
@@ -241,6 +451,7 @@ impl PyKeyring {
     #[pyo3(signature = (key_id, pending_window_days=None, *, pending_window=None))]
     fn schedule_key_deletion(
         &self,
+        py: Python<'_>,
         key_id: PyBackedStr,
         pending_window_days: Option<&Bound<'_, PyAny>>,
         pending_window: Option<Duration>,
@@ -257,30 +468,39 @@ impl PyKeyring {
             (None, Some(window)) => PendingWindow::custom(window),
             (None, None) => PendingWindow::default(),
         };
-        Ok(self
-            .ring
-            .schedule_key_deletion(&key_id, window)
+        Ok(py
+            .detach(|| self.ring.schedule_key_deletion(&key_id, window))
             .map_err(KpError)?)
     }
 
     /// Cancels a scheduled deletion; as in AWS KMS the key comes back disabled.
-    fn cancel_key_deletion(&self, key_id: PyBackedStr) -> KpResult<()> {
-        Ok(self.ring.cancel_key_deletion(&key_id)?)
+    fn cancel_key_deletion(&self, py: Python<'_>, key_id: PyBackedStr) -> KpResult<()> {
+        Ok(py.detach(|| self.ring.cancel_key_deletion(&key_id))?)
     }
 
     /// Creates ``alias`` (``"alias/..."``) pointing at ``key_id``.
-    fn create_alias(&self, alias: PyBackedStr, key_id: PyBackedStr) -> KpResult<()> {
-        Ok(self.ring.create_alias(&alias, &key_id)?)
+    fn create_alias(
+        &self,
+        py: Python<'_>,
+        alias: PyBackedStr,
+        key_id: PyBackedStr,
+    ) -> KpResult<()> {
+        Ok(py.detach(|| self.ring.create_alias(&alias, &key_id))?)
     }
 
     /// Points an existing alias at another key.
-    fn update_alias(&self, alias: PyBackedStr, key_id: PyBackedStr) -> KpResult<()> {
-        Ok(self.ring.update_alias(&alias, &key_id)?)
+    fn update_alias(
+        &self,
+        py: Python<'_>,
+        alias: PyBackedStr,
+        key_id: PyBackedStr,
+    ) -> KpResult<()> {
+        Ok(py.detach(|| self.ring.update_alias(&alias, &key_id))?)
     }
 
     /// Deletes an alias (the key is untouched).
-    fn delete_alias(&self, alias: PyBackedStr) -> KpResult<()> {
-        Ok(self.ring.delete_alias(&alias)?)
+    fn delete_alias(&self, py: Python<'_>, alias: PyBackedStr) -> KpResult<()> {
+        Ok(py.detach(|| self.ring.delete_alias(&alias))?)
     }
 
     /// Every alias and the key id it points at, as a ``dict`` sorted by alias.
@@ -304,6 +524,7 @@ impl PyKeyring {
     #[pyo3(signature = (key_id, rotation_period_days=None, *, rotation_period=None))]
     fn enable_key_rotation(
         &self,
+        py: Python<'_>,
         key_id: PyBackedStr,
         rotation_period_days: Option<&Bound<'_, PyAny>>,
         rotation_period: Option<Duration>,
@@ -312,35 +533,39 @@ impl PyKeyring {
             Some(period) => period,
             None => RotationPeriod::days(365).map_err(KpError)?,
         };
-        Ok(self
-            .ring
-            .enable_key_rotation(&key_id, period)
+        Ok(py
+            .detach(|| self.ring.enable_key_rotation(&key_id, period))
             .map_err(KpError)?)
     }
 
     /// Turns off automatic (periodic) rotation.
-    fn disable_key_rotation(&self, key_id: PyBackedStr) -> KpResult<()> {
-        Ok(self.ring.disable_key_rotation(&key_id)?)
+    fn disable_key_rotation(&self, py: Python<'_>, key_id: PyBackedStr) -> KpResult<()> {
+        Ok(py.detach(|| self.ring.disable_key_rotation(&key_id))?)
     }
 
     /// Refuses blobs of versions older than ``version`` (``VersionRetiredError``); lowering it
     /// re-admits them.
     fn set_min_decryption_version(
         &self,
+        py: Python<'_>,
         key_id: PyBackedStr,
         version: &Bound<'_, PyAny>,
     ) -> PyResult<()> {
         let version = count_u32(version, "version")?;
-        Ok(self
-            .ring
-            .set_min_decryption_version(&key_id, version)
+        Ok(py
+            .detach(|| self.ring.set_min_decryption_version(&key_id, version))
             .map_err(KpError)?)
     }
 
     /// Whether the key rotates (``True``) or refuses (``False``) once a version's encryption
     /// budget is spent.
-    fn set_rotate_on_budget(&self, key_id: PyBackedStr, rotate: bool) -> KpResult<()> {
-        Ok(self.ring.set_rotate_on_budget(&key_id, rotate)?)
+    fn set_rotate_on_budget(
+        &self,
+        py: Python<'_>,
+        key_id: PyBackedStr,
+        rotate: bool,
+    ) -> KpResult<()> {
+        Ok(py.detach(|| self.ring.set_rotate_on_budget(&key_id, rotate))?)
     }
 
     // ----- symmetric encryption -------------------------------------------------------------
@@ -530,8 +755,8 @@ impl PyKeyring {
     }
 
     /// The largest MAC ``key_id`` produces.
-    fn mac_len(&self, key_id: PyBackedStr) -> KpResult<usize> {
-        Ok(self.ring.mac_len(&key_id)?)
+    fn mac_len(&self, py: Python<'_>, key_id: PyBackedStr) -> KpResult<usize> {
+        Ok(py.detach(|| self.ring.mac_len(&key_id))?)
     }
 
     // ----- signing ----------------------------------------------------------------------------
@@ -589,14 +814,16 @@ impl PyKeyring {
     }
 
     /// The longest signature ``key_id`` can produce.
-    fn max_signature_len(&self, key_id: PyBackedStr) -> KpResult<usize> {
-        Ok(self.ring.max_signature_len(&key_id)?)
+    fn max_signature_len(&self, py: Python<'_>, key_id: PyBackedStr) -> KpResult<usize> {
+        Ok(py.detach(|| self.ring.max_signature_len(&key_id))?)
     }
 
     /// The public half of an asymmetric key (DER ``SubjectPublicKeyInfo``) and what it may be
     /// used for.
-    fn get_public_key(&self, key_id: PyBackedStr) -> KpResult<PyPublicKey> {
-        Ok(PyPublicKey::new(self.ring.get_public_key(&key_id)?))
+    fn get_public_key(&self, py: Python<'_>, key_id: PyBackedStr) -> KpResult<PyPublicKey> {
+        Ok(PyPublicKey::new(
+            py.detach(|| self.ring.get_public_key(&key_id))?,
+        ))
     }
 
     // ----- RSA-OAEP ---------------------------------------------------------------------------
@@ -638,13 +865,13 @@ impl PyKeyring {
     /// The longest plaintext ``algorithm`` can encrypt under ``key_id``.
     fn max_asymmetric_plaintext_len(
         &self,
+        py: Python<'_>,
         key_id: PyBackedStr,
         algorithm: PyBackedStr,
     ) -> PyResult<usize> {
         let algorithm = convert::encryption_algorithm(&algorithm)?;
-        Ok(self
-            .ring
-            .max_asymmetric_plaintext_len(&key_id, algorithm)
+        Ok(py
+            .detach(|| self.ring.max_asymmetric_plaintext_len(&key_id, algorithm))
             .map_err(KpError)?)
     }
 
@@ -676,7 +903,7 @@ impl PyKeyring {
         key_id: PyBackedStr,
         root: &Bound<'py, PyLocalRootKey>,
     ) -> PyResult<Bound<'py, PyBytes>> {
-        let (ring, root) = (&self.ring, &root.get().inner);
+        let (ring, root) = (&self.ring, &*root.get().inner);
         let record = py
             .detach(|| ring.export_sealed(&key_id, root))
             .map_err(KpError)?;
@@ -691,7 +918,7 @@ impl PyKeyring {
         record: Buf<'py>,
         root: &Bound<'py, PyLocalRootKey>,
     ) -> PyResult<PyKeyMetadata> {
-        let (ring, record, root) = (&self.ring, record.as_slice(), &root.get().inner);
+        let (ring, record, root) = (&self.ring, record.as_slice(), &*root.get().inner);
         let metadata = py
             .detach(|| ring.import_sealed(record, root))
             .map_err(KpError)?;

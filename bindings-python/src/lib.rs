@@ -3,6 +3,7 @@
 //! The pure-Python package `keyplane` (in `python/keyplane/`) re-exports everything here and
 //! defines the exception classes (`keyplane/_errors.py`) that core errors map to.
 
+mod audit;
 mod batch;
 mod classes;
 mod convert;
@@ -35,7 +36,7 @@ fn reseal<'py>(
     old: &Bound<'py, classes::PyLocalRootKey>,
     new: &Bound<'py, classes::PyLocalRootKey>,
 ) -> PyResult<Bound<'py, pyo3::types::PyBytes>> {
-    let (record, old, new) = (record.as_slice(), &old.get().inner, &new.get().inner);
+    let (record, old, new) = (record.as_slice(), &*old.get().inner, &*new.get().inner);
     let resealed = py
         .detach(|| keyplane::seal::reseal(record, old, new))
         .map_err(KpError)?;
@@ -55,6 +56,13 @@ fn _keyplane(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<classes::PyBlobInfo>()?;
     m.add_class::<classes::PyEncryptionContext>()?;
     m.add_class::<classes::PyLocalRootKey>()?;
+    m.add_class::<classes::PyImportParameters>()?;
+    m.add_class::<audit::PyAudit>()?;
+    m.add_class::<audit::PyAuditEvent>()?;
+    m.add_class::<audit::PyKeyLastUsage>()?;
+    m.add_class::<audit::PyAuditLogReport>()?;
+    m.add_class::<audit::PyLoadProblem>()?;
+    m.add_function(wrap_pyfunction!(audit::verify_audit_log, m)?)?;
     m.add_function(wrap_pyfunction!(inspect_blob, m)?)?;
     m.add_function(wrap_pyfunction!(reseal, m)?)?;
     m.add("INSECURE_TEST_HOOKS", cfg!(feature = "insecure-test-hooks"))?;

@@ -140,9 +140,10 @@ def test_out_of_range_numbers(ring: keyplane.Keyring, keys: dict[str, str]) -> N
     for days in [6, 31]:
         with pytest.raises(keyplane.InvalidInputError):
             ring.schedule_key_deletion(keys["sym"], days)
+    kwargs: dict[str, int]
     for kwargs in [{"encryption_budget": 0}, {"threads": -1}, {"max_batch_items": -1}]:
         with pytest.raises(keyplane.InvalidInputError):
-            keyplane.Keyring(**kwargs)
+            keyplane.Keyring(**kwargs)  # type: ignore[arg-type]
     with pytest.raises(keyplane.InvalidInputError):
         ring.set_min_decryption_version(keys["sym"], 0)
     with pytest.raises(keyplane.InvalidInputError):

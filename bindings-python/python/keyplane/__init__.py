@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from keyplane._errors import (
     AlreadyExistsError,
+    AuditLogBrokenError,
     BufferTooSmallError,
     InternalError,
     InvalidCiphertextError,
@@ -33,18 +34,25 @@ from keyplane._errors import (
 )
 from keyplane._keyplane import (
     INSECURE_TEST_HOOKS,
+    Audit,
+    AuditEvent,
+    AuditLogReport,
     BlobInfo,
     DataKey,
     DataKeyPair,
     DataKeyPairWithoutPlaintext,
     EncryptionContext,
+    ImportParameters,
+    KeyLastUsage,
     KeyMetadata,
     Keyring,
     KeyVersion,
+    LoadProblem,
     LocalRootKey,
     PublicKey,
     inspect_blob,
     reseal,
+    verify_audit_log,
 )
 from keyplane._types import (
     DataKeyPairSpec,
@@ -57,11 +65,17 @@ from keyplane._types import (
     MessageType,
     Origin,
     SigningAlgorithm,
+    WrappingAlgorithm,
+    WrappingKeySpec,
 )
 
 __all__ = [
     "INSECURE_TEST_HOOKS",
     "AlreadyExistsError",
+    "Audit",
+    "AuditEvent",
+    "AuditLogBrokenError",
+    "AuditLogReport",
     "BlobInfo",
     "BufferTooSmallError",
     "DataKey",
@@ -71,11 +85,13 @@ __all__ = [
     "DataKeySpec",
     "EncryptionAlgorithm",
     "EncryptionContext",
+    "ImportParameters",
     "InternalError",
     "InvalidCiphertextError",
     "InvalidInputError",
     "InvalidKeyUsageError",
     "KeyDisabledError",
+    "KeyLastUsage",
     "KeyMetadata",
     "KeySpec",
     "KeyState",
@@ -85,6 +101,7 @@ __all__ = [
     "KeyplaneError",
     "Keyring",
     "LimitExceededError",
+    "LoadProblem",
     "LocalRootKey",
     "MacAlgorithm",
     "MessageType",
@@ -95,6 +112,9 @@ __all__ = [
     "StorageError",
     "UnsupportedAlgorithmError",
     "VersionRetiredError",
+    "WrappingAlgorithm",
+    "WrappingKeySpec",
     "inspect_blob",
     "reseal",
+    "verify_audit_log",
 ]

@@ -14,6 +14,7 @@ from typing import ClassVar
 
 __all__ = [
     "AlreadyExistsError",
+    "AuditLogBrokenError",
     "BufferTooSmallError",
     "InternalError",
     "InvalidCiphertextError",
@@ -153,3 +154,31 @@ class InternalError(KeyplaneError):
 
     code = "KP_INTERNAL"
     number = 100
+
+
+class AuditLogBrokenError(ValueError):
+    """``keyplane.verify_audit_log`` found a broken link in an audit log: an edited, deleted,
+    reordered or inserted line, a file missing from the middle, or a checkpoint whose HMAC does
+    not verify (wrong audit key, or the log before it was rewritten).
+
+    Not a ``KeyplaneError``: no operation failed; the log is not what the keyring wrote.
+    ``str()`` is ``"file:line: reason"``.
+    """
+
+    file: str
+    """The log file with the first broken link."""
+
+    line: int
+    """Its line, from 1 (0 when the file could not be read at all)."""
+
+    reason: str
+    """What is wrong."""
+
+    def __init__(self, message: str, file: str, line: int, reason: str) -> None:
+        super().__init__(message)
+        self.file = str(file)
+        self.line = line
+        self.reason = reason
+
+    def __reduce__(self) -> tuple[type[AuditLogBrokenError], tuple[str, str, int, str]]:
+        return (type(self), (str(self), self.file, self.line, self.reason))

@@ -1,8 +1,10 @@
 # Hand-written stubs for the native module; `python -m mypy.stubtest keyplane` checks them
 # against the compiled module.
+import os
 from datetime import datetime, timedelta
-from collections.abc import Sequence
-from typing import TypeVar, Union, final
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Literal, TypeVar, Union, final
 
 from typing_extensions import Buffer, TypeAlias
 
@@ -18,32 +20,129 @@ from keyplane._types import (
     MessageType,
     Origin,
     SigningAlgorithm,
+    WrappingAlgorithm,
+    WrappingKeySpec,
 )
 
 _T = TypeVar("_T")
 _Many: TypeAlias = Sequence[_T]
 _Context: TypeAlias = Union[dict[str, str], EncryptionContext, None]
+_Path: TypeAlias = Union[str, os.PathLike[str]]
 
 __all__ = [
     "INSECURE_TEST_HOOKS",
+    "Audit",
+    "AuditEvent",
+    "AuditLogReport",
     "BlobInfo",
     "DataKey",
     "DataKeyPair",
     "DataKeyPairWithoutPlaintext",
     "EncryptionContext",
+    "ImportParameters",
+    "KeyLastUsage",
     "KeyMetadata",
     "KeyVersion",
     "Keyring",
+    "LoadProblem",
     "LocalRootKey",
     "PublicKey",
     "inspect_blob",
     "reseal",
+    "verify_audit_log",
 ]
 
 INSECURE_TEST_HOOKS: bool
 
 def inspect_blob(blob: Buffer) -> BlobInfo: ...
 def reseal(record: Buffer, old: LocalRootKey, new: LocalRootKey) -> bytes: ...
+def verify_audit_log(
+    files_or_dir: _Path | Sequence[_Path], audit_key: Buffer
+) -> AuditLogReport: ...
+@final
+class Audit:
+    def __new__(
+        cls,
+        *,
+        callback: Callable[[AuditEvent], object] | None = None,
+        log_dir: _Path | None = None,
+        audit_key: Buffer | None = None,
+        context: Literal["full", "keys_only", "none"] = "full",
+        back_pressure: Literal["block", "drop"] = "block",
+        queue_capacity: int | None = None,
+        max_file_bytes: int | None = None,
+        checkpoint_every: int | None = None,
+    ) -> Audit: ...
+    @property
+    def callback(self) -> Callable[[AuditEvent], object] | None: ...
+    @property
+    def log_dir(self) -> Path | None: ...
+    @property
+    def context(self) -> Literal["full", "keys_only", "none"]: ...
+    @property
+    def back_pressure(self) -> Literal["block", "drop"]: ...
+
+@final
+class AuditEvent:
+    @property
+    def sequence(self) -> int: ...
+    @property
+    def time(self) -> datetime: ...
+    @property
+    def request_id(self) -> str: ...
+    @property
+    def operation(self) -> str: ...
+    @property
+    def key_id(self) -> str | None: ...
+    @property
+    def key_version(self) -> int | None: ...
+    @property
+    def caller(self) -> str | None: ...
+    @property
+    def context(self) -> dict[str, str]: ...
+    @property
+    def error_code(self) -> str | None: ...
+
+@final
+class KeyLastUsage:
+    @property
+    def last_used(self) -> datetime | None: ...
+    @property
+    def last_operation(self) -> str | None: ...
+    @property
+    def counts(self) -> dict[str, int]: ...
+
+@final
+class AuditLogReport:
+    @property
+    def records(self) -> int: ...
+    @property
+    def last_checkpoint(self) -> tuple[Path, int, datetime] | None: ...
+    @property
+    def closed(self) -> bool: ...
+    @property
+    def ends_at(self) -> tuple[Path, int] | None: ...
+    @property
+    def incomplete_tail(self) -> bool: ...
+
+@final
+class LoadProblem:
+    @property
+    def path(self) -> Path: ...
+    @property
+    def error(self) -> KeyplaneError: ...
+
+@final
+class ImportParameters:
+    @property
+    def key_id(self) -> str: ...
+    @property
+    def public_key(self) -> bytes: ...
+    @property
+    def import_token(self) -> bytes: ...
+    @property
+    def parameters_valid_to(self) -> datetime: ...
+
 @final
 class LocalRootKey:
     def __new__(cls, root_id: str, material: Buffer) -> LocalRootKey: ...
@@ -116,6 +215,8 @@ class KeyMetadata:
     def rotate_on_budget(self) -> bool: ...
     @property
     def versions(self) -> tuple[KeyVersion, ...]: ...
+    @property
+    def valid_to(self) -> datetime | None: ...
 
 @final
 class DataKey:
@@ -174,7 +275,47 @@ class Keyring:
         threads: int | None = None,
         encryption_budget: int | None = None,
         max_batch_items: int | None = None,
+        audit: Audit | None = None,
     ) -> Keyring: ...
+    @staticmethod
+    def open(
+        store_dir: _Path,
+        root_key: LocalRootKey,
+        *,
+        threads: int | None = None,
+        encryption_budget: int | None = None,
+        max_batch_items: int | None = None,
+        audit: Audit | None = None,
+    ) -> Keyring: ...
+    @property
+    def load_problems(self) -> list[LoadProblem]: ...
+
+    # audit
+    def with_caller(self, caller: str) -> Keyring: ...
+    @property
+    def caller(self) -> str | None: ...
+    def flush_audit(self) -> None: ...
+    @property
+    def audit_dropped(self) -> int: ...
+    @property
+    def audit_failures(self) -> int: ...
+    def key_last_usage(self, key_id: str) -> KeyLastUsage: ...
+
+    # key material import
+    def get_parameters_for_import(
+        self,
+        key_id: str,
+        wrapping_algorithm: WrappingAlgorithm = "RSA_AES_KEY_WRAP_SHA_256",
+        wrapping_key_spec: WrappingKeySpec = "RSA_2048",
+    ) -> ImportParameters: ...
+    def import_key_material(
+        self,
+        key_id: str,
+        import_token: Buffer,
+        encrypted_key_material: Buffer,
+        valid_to: datetime | None = None,
+    ) -> None: ...
+    def delete_imported_key_material(self, key_id: str) -> None: ...
 
     # key management
     def create_key(
@@ -188,6 +329,7 @@ class Keyring:
         rotation_period_days: int | None = None,
         rotation_period: timedelta | None = None,
         rotate_on_budget: bool = True,
+        origin: Origin = "KEYPLANE",
     ) -> KeyMetadata: ...
     def describe_key(self, key_id: str) -> KeyMetadata: ...
     def list_keys(self) -> list[str]: ...

@@ -19,6 +19,8 @@ __all__ = [
     "MessageType",
     "Origin",
     "SigningAlgorithm",
+    "WrappingAlgorithm",
+    "WrappingKeySpec",
 ]
 
 KeySpec = Union[
@@ -109,3 +111,18 @@ DataKeyPairSpec = Union[
     Literal["ECC_SECG_P256K1"],
 ]
 """The kind of key pair ``generate_data_key_pair`` makes."""
+
+WrappingAlgorithm = Union[
+    Literal["RSAES_OAEP_SHA_1"],
+    Literal["RSAES_OAEP_SHA_256"],
+    Literal["RSA_AES_KEY_WRAP_SHA_1"],
+    Literal["RSA_AES_KEY_WRAP_SHA_256"],
+]
+"""How key material is wrapped for ``Keyring.import_key_material``."""
+
+WrappingKeySpec = Union[
+    Literal["RSA_2048"],
+    Literal["RSA_3072"],
+    Literal["RSA_4096"],
+]
+"""The size of the RSA key that wraps material for import."""

@@ -1,0 +1,612 @@
+//! The audit trail from Python: `keyplane.Audit` (how a keyring audits), the events a Python
+//! callback receives, per-key usage, and the check of a file log.
+//!
+//! A Python callback runs on the core's writer thread, which attaches to the interpreter for
+//! each event. The keyring therefore never waits on that thread while holding the GIL: every
+//! call that can record an event, `flush_audit`, and the drop of a keyring's last handle run
+//! with the GIL released (see `keyring.rs`).
+
+use core::cell::Cell;
+use std::path::PathBuf;
+use std::time::SystemTime;
+
+use keyplane::audit::{
+    AuditContext, AuditKey, BackPressure, ContextLogging, FileSink, KeyLastUsage,
+};
+use keyplane::{AuditConfig, AuditEvent, AuditSink};
+use pyo3::exceptions::{PyRuntimeError, PyTypeError};
+use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyString, PyTuple};
+use zeroize::Zeroizing;
+
+use crate::classes::repr_str;
+use crate::convert::{Buf, count};
+use crate::errors::{KpError, invalid_input};
+
+thread_local! {
+    /// Set on the writer thread while it runs a Python callback.
+    static IN_CALLBACK: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Whether the current thread is running an audit callback.
+pub(crate) fn in_callback() -> bool {
+    IN_CALLBACK.get()
+}
+
+/// Refuses a call that would wait for the writer thread from the writer thread itself.
+pub(crate) fn refuse_in_callback(what: &str) -> PyResult<()> {
+    if in_callback() {
+        return Err(PyRuntimeError::new_err(format!(
+            "{what} cannot be called from an audit callback (it would wait for itself)"
+        )));
+    }
+    Ok(())
+}
+
+/// How a keyring records its audit trail: to a Python callable, or to a hash-chained JSON Lines
+/// log in a directory.
+///
+/// ``Audit(*, callback=None, log_dir=None, audit_key=None, context="full",
+/// back_pressure="block", queue_capacity=None, max_file_bytes=None, checkpoint_every=None)``:
+///
+/// - ``callback``: called with one ``AuditEvent`` per operation, in order, on the keyring's
+///   audit writer thread (it takes the GIL for each call). An exception it raises is reported
+///   through ``sys.unraisablehook``, counted in ``Keyring.audit_failures`` and otherwise
+///   ignored; the keyring carries on. The callback must not use the keyring it audits.
+/// - ``log_dir`` (with ``audit_key``, 32 bytes): a new directory (or one without a log) for
+///   ``audit-000001.jsonl``, …; each line chains the SHA-256 of the one before and checkpoints
+///   are HMAC-SHA256'd under ``audit_key``. Check it with ``keyplane.verify_audit_log``.
+///   ``max_file_bytes`` (default 64 MiB) and ``checkpoint_every`` (default 1000 records) tune it.
+/// - ``context``: ``"full"`` (every key and value), ``"keys_only"`` or ``"none"``.
+/// - ``back_pressure``: when the queue is full, ``"block"`` (the caller waits; nothing is lost)
+///   or ``"drop"`` (the event is dropped and counted in ``Keyring.audit_dropped``).
+/// - ``queue_capacity``: events the queue holds (default 8192).
+///
+/// Give exactly one of ``callback`` and ``log_dir``. An ``Audit`` can configure several
+/// keyrings with a callback; a ``log_dir`` serves one keyring (a log is one chain).
+#[pyclass(frozen, module = "keyplane", name = "Audit")]
+pub(crate) struct PyAudit {
+    callback: Option<Py<PyAny>>,
+    log_dir: Option<PathBuf>,
+    audit_key: Option<Zeroizing<Vec<u8>>>,
+    context: ContextLogging,
+    back_pressure: BackPressure,
+    queue_capacity: Option<usize>,
+    max_file_bytes: Option<u64>,
+    checkpoint_every: Option<u64>,
+}
+
+fn context_name(c: ContextLogging) -> &'static str {
+    match c {
+        ContextLogging::Full => "full",
+        ContextLogging::KeysOnly => "keys_only",
+        ContextLogging::None => "none",
+    }
+}
+
+fn back_pressure_name(b: BackPressure) -> &'static str {
+    match b {
+        BackPressure::Block => "block",
+        BackPressure::Drop => "drop",
+    }
+}
+
+fn positive_u64(obj: Option<&Bound<'_, PyAny>>, what: &str) -> PyResult<Option<u64>> {
+    obj.map(|o| {
+        u64::try_from(count(o, what)?)
+            .ok()
+            .filter(|n| *n > 0)
+            .ok_or_else(|| invalid_input(format!("{what} must be at least 1")))
+    })
+    .transpose()
+}
+
+impl PyAudit {
+    /// A fresh core configuration (a sink is consumed by the keyring it audits).
+    pub(crate) fn config(&self, py: Python<'_>) -> PyResult<AuditConfig> {
+        let mut config = match (&self.callback, &self.log_dir, &self.audit_key) {
+            (Some(callback), _, _) => AuditConfig::new(PySink {
+                callback: callback.clone_ref(py),
+            }),
+            (None, Some(dir), Some(key)) => {
+                let key = AuditKey::new(key).map_err(KpError)?;
+                let mut sink = py.detach(|| FileSink::create(dir, key)).map_err(KpError)?;
+                if let Some(bytes) = self.max_file_bytes {
+                    sink = sink.max_file_bytes(bytes);
+                }
+                if let Some(records) = self.checkpoint_every {
+                    sink = sink.checkpoint_every(records);
+                }
+                AuditConfig::new(sink)
+            }
+            _ => return Err(KpError(keyplane::Error::Internal).into()),
+        };
+        config = config
+            .context(self.context)
+            .back_pressure(self.back_pressure);
+        if let Some(capacity) = self.queue_capacity {
+            config = config.queue_capacity(capacity);
+        }
+        Ok(config)
+    }
+}
+
+#[pymethods]
+impl PyAudit {
+    #[new]
+    #[pyo3(
+        signature = (
+            *, callback=None, log_dir=None, audit_key=None, context=None, back_pressure=None,
+            queue_capacity=None, max_file_bytes=None, checkpoint_every=None
+        ),
+        text_signature = "(*, callback=None, log_dir=None, audit_key=None, context='full', \
+                          back_pressure='block', queue_capacity=None, max_file_bytes=None, \
+                          checkpoint_every=None)"
+    )]
+    #[allow(clippy::too_many_arguments)]
+    fn new(
+        callback: Option<Bound<'_, PyAny>>,
+        log_dir: Option<PathBuf>,
+        audit_key: Option<Buf<'_>>,
+        context: Option<&str>,
+        back_pressure: Option<&str>,
+        queue_capacity: Option<&Bound<'_, PyAny>>,
+        max_file_bytes: Option<&Bound<'_, PyAny>>,
+        checkpoint_every: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Self> {
+        let context = match context.unwrap_or("full") {
+            "full" => ContextLogging::Full,
+            "keys_only" => ContextLogging::KeysOnly,
+            "none" => ContextLogging::None,
+            other => {
+                return Err(invalid_input(format!(
+                    "unknown context logging {other:?}; expected one of full, keys_only, none"
+                )));
+            }
+        };
+        let back_pressure = match back_pressure.unwrap_or("block") {
+            "block" => BackPressure::Block,
+            "drop" => BackPressure::Drop,
+            other => {
+                return Err(invalid_input(format!(
+                    "unknown back pressure {other:?}; expected one of block, drop"
+                )));
+            }
+        };
+        if let Some(callback) = &callback
+            && !callback.is_callable()
+        {
+            return Err(PyTypeError::new_err("callback must be callable"));
+        }
+        let audit_key = match (&callback, &log_dir, audit_key) {
+            (Some(_), Some(_), _) => {
+                return Err(invalid_input("give callback or log_dir, not both"));
+            }
+            (None, None, _) => return Err(invalid_input("give callback or log_dir")),
+            (Some(_), None, Some(_)) => {
+                return Err(invalid_input(
+                    "audit_key is for a log_dir; a callback log has no checkpoints",
+                ));
+            }
+            (None, Some(_), None) => {
+                return Err(invalid_input("a log_dir needs an audit_key (32 bytes)"));
+            }
+            (None, Some(_), Some(key)) => {
+                AuditKey::new(key.as_slice()).map_err(KpError)?;
+                Some(Zeroizing::new(key.as_slice().to_vec()))
+            }
+            (Some(_), None, None) => None,
+        };
+        if callback.is_some() && (max_file_bytes.is_some() || checkpoint_every.is_some()) {
+            return Err(invalid_input(
+                "max_file_bytes and checkpoint_every are for a log_dir",
+            ));
+        }
+        let queue_capacity = positive_u64(queue_capacity, "queue_capacity")?
+            .map(|n| usize::try_from(n).map_err(|_| invalid_input("queue_capacity is too large")))
+            .transpose()?;
+        Ok(Self {
+            callback: callback.map(Bound::unbind),
+            log_dir,
+            audit_key,
+            context,
+            back_pressure,
+            queue_capacity,
+            max_file_bytes: positive_u64(max_file_bytes, "max_file_bytes")?,
+            checkpoint_every: positive_u64(checkpoint_every, "checkpoint_every")?,
+        })
+    }
+
+    /// The callback, or ``None``.
+    #[getter]
+    fn callback(&self, py: Python<'_>) -> Option<Py<PyAny>> {
+        self.callback.as_ref().map(|c| c.clone_ref(py))
+    }
+
+    /// The log directory, or ``None``.
+    #[getter]
+    fn log_dir(&self) -> Option<PathBuf> {
+        self.log_dir.clone()
+    }
+
+    /// ``"full"``, ``"keys_only"`` or ``"none"``.
+    #[getter]
+    fn context(&self) -> &'static str {
+        context_name(self.context)
+    }
+
+    /// ``"block"`` or ``"drop"``.
+    #[getter]
+    fn back_pressure(&self) -> &'static str {
+        back_pressure_name(self.back_pressure)
+    }
+
+    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
+        let target = match (&self.callback, &self.log_dir) {
+            (Some(callback), _) => format!("callback={}", callback.bind(py).repr()?),
+            (None, Some(dir)) => format!(
+                "log_dir={}, audit_key=<secret>",
+                PyString::new(py, &dir.to_string_lossy()).repr()?
+            ),
+            (None, None) => String::new(),
+        };
+        Ok(format!(
+            "Audit({target}, context='{}', back_pressure='{}')",
+            context_name(self.context),
+            back_pressure_name(self.back_pressure)
+        ))
+    }
+}
+
+/// Forwards events to a Python callable, on the writer thread.
+struct PySink {
+    callback: Py<PyAny>,
+}
+
+impl AuditSink for PySink {
+    fn record(&mut self, event: &AuditEvent<'_>) -> keyplane::Result<()> {
+        // Built before attaching: the interpreter is held only for the call itself.
+        let event = PyAuditEvent::new(event);
+        let callback = &self.callback;
+        let called = Python::try_attach(|py| {
+            IN_CALLBACK.set(true);
+            let outcome = Bound::new(py, event).and_then(|e| callback.call1(py, (e,)));
+            IN_CALLBACK.set(false);
+            match outcome {
+                Ok(_) => Ok(()),
+                Err(e) => {
+                    e.write_unraisable(py, Some(callback.bind(py)));
+                    Err(keyplane::Error::Storage("the audit callback raised"))
+                }
+            }
+        });
+        called.unwrap_or(Err(keyplane::Error::Storage(
+            "the Python interpreter is shutting down",
+        )))
+    }
+}
+
+/// One audited operation, as an ``Audit`` callback receives it. Never carries a plaintext, a
+/// ciphertext or key material.
+#[pyclass(frozen, module = "keyplane", name = "AuditEvent")]
+pub(crate) struct PyAuditEvent {
+    sequence: u64,
+    time: SystemTime,
+    request_id: String,
+    operation: &'static str,
+    key_id: Option<String>,
+    key_version: Option<u32>,
+    caller: Option<String>,
+    context: Vec<(String, String)>,
+    error_code: Option<&'static str>,
+}
+
+fn pairs(context: &AuditContext<'_>) -> Vec<(String, String)> {
+    context
+        .iter()
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect()
+}
+
+impl PyAuditEvent {
+    fn new(e: &AuditEvent<'_>) -> Self {
+        Self {
+            sequence: e.sequence,
+            time: e.time,
+            request_id: e.request_id.to_string(),
+            operation: e.operation.as_str(),
+            key_id: e.key_id.map(str::to_owned),
+            key_version: e.key_version,
+            caller: e.caller.map(str::to_owned),
+            context: pairs(&e.context),
+            error_code: e.error_code,
+        }
+    }
+}
+
+#[pymethods]
+impl PyAuditEvent {
+    /// Position in the keyring's audit trail, from 1.
+    #[getter]
+    fn sequence(&self) -> u64 {
+        self.sequence
+    }
+
+    /// When the operation finished (UTC).
+    #[getter]
+    fn time(&self) -> SystemTime {
+        self.time
+    }
+
+    /// Unique within the process: the calling thread's number and call counter, in hex.
+    #[getter]
+    fn request_id(&self) -> &str {
+        &self.request_id
+    }
+
+    /// The operation, named as AWS KMS names its API calls (``"Encrypt"``, ``"CreateKey"``, …).
+    #[getter]
+    fn operation(&self) -> &'static str {
+        self.operation
+    }
+
+    /// The key id (never an alias once the key was found; otherwise the name given), or
+    /// ``None``.
+    #[getter]
+    fn key_id(&self) -> Option<&str> {
+        self.key_id.as_deref()
+    }
+
+    /// The key version used by symmetric encryption and decryption, else ``None``.
+    #[getter]
+    fn key_version(&self) -> Option<u32> {
+        self.key_version
+    }
+
+    /// The caller identity of the keyring handle (``Keyring.with_caller``), or ``None``.
+    #[getter]
+    fn caller(&self) -> Option<&str> {
+        self.caller.as_deref()
+    }
+
+    /// The encryption context, as much as the keyring logs (values are ``""`` with
+    /// ``context="keys_only"``; empty with ``"none"``). A new ``dict`` on every access.
+    #[getter]
+    fn context<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let dict = PyDict::new(py);
+        for (k, v) in &self.context {
+            dict.set_item(k, v)?;
+        }
+        Ok(dict)
+    }
+
+    /// ``None`` for success, else the error code (``"KP_INVALID_CIPHERTEXT"``, …).
+    #[getter]
+    fn error_code(&self) -> Option<&'static str> {
+        self.error_code
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "AuditEvent(sequence={}, operation='{}', key_id={}, caller={}, error_code={})",
+            self.sequence,
+            self.operation,
+            self.key_id
+                .as_deref()
+                .map_or_else(|| "None".to_owned(), repr_str),
+            self.caller
+                .as_deref()
+                .map_or_else(|| "None".to_owned(), repr_str),
+            self.error_code
+                .map_or_else(|| "None".to_owned(), |c| format!("'{c}'")),
+        )
+    }
+}
+
+/// When a key was last used and how often each operation used it (AWS KMS's
+/// ``GetKeyLastUsage``), from ``Keyring.key_last_usage``.
+#[pyclass(frozen, module = "keyplane", name = "KeyLastUsage")]
+pub(crate) struct PyKeyLastUsage {
+    inner: KeyLastUsage,
+}
+
+impl PyKeyLastUsage {
+    pub(crate) fn new(inner: KeyLastUsage) -> Self {
+        Self { inner }
+    }
+}
+
+#[pymethods]
+impl PyKeyLastUsage {
+    /// The last time the key was used, successfully or not (UTC), or ``None``.
+    #[getter]
+    fn last_used(&self) -> Option<SystemTime> {
+        self.inner.last_used
+    }
+
+    /// The last operation (``"Encrypt"``, …), or ``None``.
+    #[getter]
+    fn last_operation(&self) -> Option<&'static str> {
+        self.inner.last_operation.map(keyplane::Operation::as_str)
+    }
+
+    /// How many times each operation used the key, by operation name. A new ``dict`` on
+    /// every access.
+    #[getter]
+    fn counts<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let dict = PyDict::new(py);
+        for (op, n) in &self.inner.counts {
+            dict.set_item(op.as_str(), n)?;
+        }
+        Ok(dict)
+    }
+
+    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
+        Ok(format!(
+            "KeyLastUsage(last_operation={}, counts={})",
+            self.inner
+                .last_operation
+                .map_or_else(|| "None".to_owned(), |o| format!("'{}'", o.as_str())),
+            self.counts(py)?.repr()?
+        ))
+    }
+}
+
+/// What ``verify_audit_log`` found in an intact log.
+#[pyclass(frozen, module = "keyplane", name = "AuditLogReport")]
+pub(crate) struct PyAuditLogReport {
+    inner: keyplane::audit::VerifyReport,
+}
+
+#[pymethods]
+impl PyAuditLogReport {
+    /// Event lines (checkpoints not counted).
+    #[getter]
+    fn records(&self) -> u64 {
+        self.inner.records
+    }
+
+    /// ``(file, line, time)`` of the last checkpoint, or ``None``.
+    #[getter]
+    fn last_checkpoint<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyTuple>>> {
+        self.inner
+            .last_checkpoint
+            .as_ref()
+            .map(|(file, line, time)| (file.clone(), *line, *time).into_pyobject(py))
+            .transpose()
+    }
+
+    /// Whether the log ends with the checkpoint written when its keyring closed. ``False``
+    /// means the writer stopped (crash) or the tail was cut off after ``ends_at``: lines after
+    /// the last checkpoint are chained but not MACed.
+    #[getter]
+    fn closed(&self) -> bool {
+        self.inner.closed
+    }
+
+    /// ``(file, line)`` of the last complete line, or ``None`` for an empty log.
+    #[getter]
+    fn ends_at<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyTuple>>> {
+        self.inner
+            .ends_at
+            .as_ref()
+            .map(|(file, line)| (file.clone(), *line).into_pyobject(py))
+            .transpose()
+    }
+
+    /// An incomplete last line (a crash mid-write) was ignored.
+    #[getter]
+    fn incomplete_tail(&self) -> bool {
+        self.inner.incomplete_tail
+    }
+
+    fn __str__(&self) -> String {
+        self.inner.to_string()
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "AuditLogReport(records={}, closed={}, incomplete_tail={})",
+            self.inner.records,
+            if self.inner.closed { "True" } else { "False" },
+            if self.inner.incomplete_tail {
+                "True"
+            } else {
+                "False"
+            },
+        )
+    }
+}
+
+/// The log files to check: a directory's ``audit-*.jsonl`` in order, one file, or a sequence
+/// of files in order.
+fn log_files(py: Python<'_>, files_or_dir: &Bound<'_, PyAny>) -> PyResult<Vec<PathBuf>> {
+    if let Ok(path) = files_or_dir.extract::<PathBuf>() {
+        if path.is_dir() {
+            return Ok(py
+                .detach(|| keyplane::audit::log_files_in(&path))
+                .map_err(KpError)?);
+        }
+        return Ok(vec![path]);
+    }
+    if files_or_dir.is_instance_of::<PyString>() {
+        return Err(PyTypeError::new_err("files_or_dir must be a path"));
+    }
+    files_or_dir
+        .try_iter()
+        .map_err(|_| {
+            PyTypeError::new_err("files_or_dir must be a directory, a file, or a list of files")
+        })?
+        .map(|item| {
+            item?.extract::<PathBuf>().map_err(|_| {
+                PyTypeError::new_err("files_or_dir must be a directory, a file, or a list of files")
+            })
+        })
+        .collect()
+}
+
+/// Checks an audit log written with ``Audit(log_dir=..., audit_key=...)``: the hash chain
+/// through every file, each checkpoint's HMAC under ``audit_key`` and the sequence numbers.
+///
+/// ``files_or_dir`` is the log directory (its ``audit-*.jsonl`` files, in order), one file,
+/// or a list of files in order. Returns an ``AuditLogReport``; check its ``closed`` (``False``
+/// when the log was not closed: crash or cut-off tail). The first broken link (an edited,
+/// deleted, reordered or inserted line, a missing file, a checkpoint that does not verify)
+/// raises ``AuditLogBrokenError`` with ``file``, ``line`` and ``reason``.
+#[pyfunction]
+pub(crate) fn verify_audit_log(
+    py: Python<'_>,
+    files_or_dir: &Bound<'_, PyAny>,
+    audit_key: Buf<'_>,
+) -> PyResult<PyAuditLogReport> {
+    let key = AuditKey::new(audit_key.as_slice()).map_err(KpError)?;
+    let files = log_files(py, files_or_dir)?;
+    match py.detach(|| keyplane::audit::verify(&files, &key)) {
+        Ok(inner) => Ok(PyAuditLogReport { inner }),
+        Err(broken) => {
+            let class = py
+                .import("keyplane._errors")?
+                .getattr("AuditLogBrokenError")?;
+            let error = class.call1((
+                broken.to_string(),
+                broken.file.clone(),
+                broken.line,
+                broken.reason.clone(),
+            ))?;
+            Err(PyErr::from_value(error))
+        }
+    }
+}
+
+/// A sealed record ``Keyring.open`` could not load: the file and the error (an exception
+/// instance: ``InvalidCiphertextError`` for a damaged or foreign record, ``InvalidInputError``
+/// for a file that is not a record, ``StorageError`` for one that cannot be read,
+/// ``AlreadyExistsError`` for a second record of the same key).
+#[pyclass(frozen, module = "keyplane", name = "LoadProblem")]
+pub(crate) struct PyLoadProblem {
+    pub(crate) path: PathBuf,
+    pub(crate) error: keyplane::Error,
+}
+
+#[pymethods]
+impl PyLoadProblem {
+    /// The record's file.
+    #[getter]
+    fn path(&self) -> PathBuf {
+        self.path.clone()
+    }
+
+    /// The error, as the exception instance a call would raise.
+    #[getter]
+    fn error<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        crate::errors::instance(py, &self.error)
+    }
+
+    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
+        Ok(format!(
+            "LoadProblem(path={}, error={})",
+            PyString::new(py, &self.path.to_string_lossy()).repr()?,
+            self.error(py)?.repr()?
+        ))
+    }
+}
