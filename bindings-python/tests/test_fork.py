@@ -93,3 +93,38 @@ def test_multiprocessing_fork_children_never_repeat_nonces() -> None:
     assert len(set(children)) == len(children) == 15000
     assert set(children).isdisjoint(parent)
     assert len(set(parent)) == 4000
+
+
+def test_audited_keyring_fails_closed_in_a_forked_child() -> None:
+    # The audit writer thread stays in the parent: in the child, operations raise StorageError
+    # (never hang, never go unrecorded), and the parent's trail is unaffected.
+    events: list[keyplane.AuditEvent] = []
+    ring = keyplane.Keyring(audit=keyplane.Audit(callback=events.append))
+    ring.create_key(key_id=_KEY)
+    ring.flush_audit()
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        code = 1
+        try:
+            os.close(read_end)
+            answers = []
+            for call in (lambda: ring.encrypt(_KEY, b"child"), ring.flush_audit):
+                try:
+                    call()
+                    answers.append(b"ok")
+                except keyplane.StorageError:
+                    answers.append(b"refused")
+            os.write(write_end, b",".join(answers))
+            code = 0
+        finally:
+            os._exit(code)
+    os.close(write_end)
+    data = _read_all(read_end, pid)
+    os.close(read_end)
+    _, status = os.waitpid(pid, 0)
+    assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
+    assert data == b"refused,refused"
+    ring.encrypt(_KEY, b"parent")
+    ring.flush_audit()
+    assert [e.operation for e in events] == ["CreateKey", "Encrypt"]

@@ -476,7 +476,17 @@ pub(crate) struct Recorder {
     failures: Arc<AtomicU64>,
     usage: Arc<Mutex<Usage>>,
     writer: Option<JoinHandle<()>>,
+    /// The fork generation of the process whose writer thread this is. A forked child has no
+    /// writer thread (threads do not survive `fork()`): there, audited operations fail rather
+    /// than wait for a writer that never comes or go unrecorded.
+    generation: u64,
 }
+
+/// What an audited keyring made before a `fork()` answers in the child.
+const FORKED: Error = Error::Storage(
+    "the audit trail's writer is in the parent process: in a forked child, make the audited \
+     keyring after the fork",
+);
 
 impl fmt::Debug for Recorder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -519,10 +529,19 @@ impl Recorder {
             failures,
             usage,
             writer: Some(writer),
+            generation: crate::fork::generation(),
         })
     }
 
+    /// Whether this process is a fork of the one that started the writer.
+    fn forked(&self) -> bool {
+        self.generation != crate::fork::generation()
+    }
+
     pub(crate) fn flush(&self) -> Result<()> {
+        if self.forked() {
+            return Err(FORKED);
+        }
         let (ack, done) = channel::bounded(1);
         self.push_blocking(Message::Flush(ack));
         done.recv()
@@ -592,6 +611,12 @@ struct Queue {
 
 impl Drop for Recorder {
     fn drop(&mut self) {
+        if self.forked() {
+            // The writer thread, and the sink it owns, belong to the parent: joining a thread
+            // this process does not have would never return, so everything is left as it is.
+            core::mem::forget(self.writer.take());
+            return;
+        }
         self.queue.closing.store(true, Ordering::Release);
         if let Some(writer) = self.writer.take() {
             let _ = writer.join();
@@ -649,6 +674,9 @@ pub(crate) fn scoped<T>(
 ) -> Result<T> {
     if ACTIVE.get() {
         return f();
+    }
+    if recorder.forked() {
+        return Err(FORKED);
     }
     ACTIVE.set(true);
     NOTED.with_borrow_mut(|noted| {

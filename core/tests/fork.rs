@@ -39,8 +39,8 @@ mod linux {
     const KEY: &str = "fork-key";
 
     pub(crate) fn run() -> i32 {
-        // The batch test runs last: it starts pool threads, and the others need one thread.
-        let tests: [Test; 4] = [
+        // The batch and audit tests run last: they start threads, and the others need one.
+        let tests: [Test; 5] = [
             (
                 "parent_and_child_nonces_are_disjoint",
                 parent_and_child_nonces_are_disjoint,
@@ -56,6 +56,10 @@ mod linux {
             (
                 "batches_run_in_a_child_forked_after_a_batch",
                 batches_run_in_a_child_forked_after_a_batch,
+            ),
+            (
+                "an_audited_keyring_fails_closed_in_a_child",
+                an_audited_keyring_fails_closed_in_a_child,
             ),
         ];
         let mut failed = 0;
@@ -364,6 +368,59 @@ mod linux {
             if !seen.insert(nonce) {
                 return Err("a nonce repeated across parent and child".to_owned());
             }
+        }
+        Ok(())
+    }
+
+    fn an_audited_keyring_fails_closed_in_a_child() -> Outcome {
+        // The audit writer thread stays in the parent. In the child, an audited operation must
+        // neither wait for it (the queue would never drain) nor go unrecorded: it fails; and
+        // dropping the keyring must not wait for the writer either.
+        let sink = keyplane::audit::MemorySink::new();
+        let ring = Keyring::builder()
+            .audit(keyplane::AuditConfig::new(sink.clone()))
+            .map_err(|e| e.to_string())?
+            .build();
+        ring.create_key(&CreateKey::new(KeySpec::SymmetricDefault).key_id(KEY))
+            .map_err(|e| format!("create_key: {e}"))?;
+        let context = EncryptionContext::new([("purpose", "fork")]).map_err(|e| e.to_string())?;
+        ring.flush_audit().map_err(|e| e.to_string())?;
+        // The child takes the keyring so that its last handle is dropped there.
+        let slot = std::cell::RefCell::new(Some(ring));
+        let (bytes, ()) = fork_unchecked(
+            || {
+                // SAFETY: alarm(2) only arms a timer; its default action ends this child.
+                unsafe { libc::alarm(30) };
+                let ring = slot.borrow_mut().take().ok_or("no keyring")?;
+                let mut answers = Vec::new();
+                for _ in 0..3 {
+                    answers.push(ring.encrypt(KEY, b"child", &context).map(drop));
+                }
+                answers.push(ring.flush_audit());
+                drop(ring);
+                if answers
+                    .iter()
+                    .all(|a| matches!(a, Err(keyplane::Error::Storage(_))))
+                {
+                    Ok(b"closed".to_vec())
+                } else {
+                    Err(format!("child answers: {answers:?}"))
+                }
+            },
+            || {
+                let ring = slot.borrow();
+                let ring = ring.as_ref().ok_or("no keyring")?;
+                ring.encrypt(KEY, b"parent", &context)
+                    .map_err(|e| format!("parent encrypt: {e}"))?;
+                ring.flush_audit().map_err(|e| e.to_string())
+            },
+        )?;
+        if bytes != b"closed" {
+            return Err("child did not report".to_owned());
+        }
+        let events = sink.events();
+        if events.len() != 2 {
+            return Err(format!("parent recorded {} events, want 2", events.len()));
         }
         Ok(())
     }
