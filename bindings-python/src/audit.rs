@@ -8,6 +8,7 @@
 
 use core::cell::Cell;
 use std::path::PathBuf;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::SystemTime;
 
 use keyplane::audit::{
@@ -101,13 +102,22 @@ fn positive_u64(obj: Option<&Bound<'_, PyAny>>, what: &str) -> PyResult<Option<u
     .transpose()
 }
 
+/// A keyring's audit callback, shared between its sink (on the writer thread) and the Python
+/// keyring object, so that the garbage collector can see the callback and break a cycle through
+/// it (a callback that refers to the keyring it audits). Locked only with the GIL held.
+pub(crate) type CallbackSlot = Arc<Mutex<Option<Py<PyAny>>>>;
+
 impl PyAudit {
-    /// A fresh core configuration (a sink is consumed by the keyring it audits).
-    pub(crate) fn config(&self, py: Python<'_>) -> PyResult<AuditConfig> {
+    /// A fresh core configuration (a sink is consumed by the keyring it audits), and the
+    /// callback's slot when the sink is a callback.
+    pub(crate) fn config(&self, py: Python<'_>) -> PyResult<(AuditConfig, Option<CallbackSlot>)> {
+        let mut slot = None;
         let mut config = match (&self.callback, &self.log_dir, &self.audit_key) {
-            (Some(callback), _, _) => AuditConfig::new(PySink {
-                callback: callback.clone_ref(py),
-            }),
+            (Some(callback), _, _) => {
+                let shared: CallbackSlot = Arc::new(Mutex::new(Some(callback.clone_ref(py))));
+                slot = Some(Arc::clone(&shared));
+                AuditConfig::new(PySink { callback: shared })
+            }
             (None, Some(dir), Some(key)) => {
                 let key = AuditKey::new(key).map_err(KpError)?;
                 let mut sink = py.detach(|| FileSink::create(dir, key)).map_err(KpError)?;
@@ -127,7 +137,7 @@ impl PyAudit {
         if let Some(capacity) = self.queue_capacity {
             config = config.queue_capacity(capacity);
         }
-        Ok(config)
+        Ok((config, slot))
     }
 }
 
@@ -260,15 +270,25 @@ impl PyAudit {
 
 /// Forwards events to a Python callable, on the writer thread.
 struct PySink {
-    callback: Py<PyAny>,
+    callback: CallbackSlot,
 }
 
 impl AuditSink for PySink {
     fn record(&mut self, event: &AuditEvent<'_>) -> keyplane::Result<()> {
         // Built before attaching: the interpreter is held only for the call itself.
         let event = PyAuditEvent::new(event);
-        let callback = &self.callback;
         let called = Python::try_attach(|py| {
+            let callback = self
+                .callback
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .as_ref()
+                .map(|c| c.clone_ref(py));
+            let Some(callback) = callback else {
+                return Err(keyplane::Error::Storage(
+                    "the audit callback was released by the garbage collector",
+                ));
+            };
             IN_CALLBACK.set(true);
             let outcome = Bound::new(py, event).and_then(|e| callback.call1(py, (e,)));
             IN_CALLBACK.set(false);

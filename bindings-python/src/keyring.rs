@@ -10,6 +10,8 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use keyplane::{CreateKey, PendingWindow, RotationPeriod};
+use pyo3::PyTraverseError;
+use pyo3::gc::PyVisit;
 use pyo3::prelude::*;
 use pyo3::pybacked::PyBackedStr;
 use pyo3::types::{PyBytes, PyDict, PyList};
@@ -46,6 +48,8 @@ pub(crate) struct PyKeyring {
     audited: bool,
     /// The records `Keyring.open` could not load (shared by `with_caller` handles).
     load_problems: Arc<[(PathBuf, keyplane::Error)]>,
+    /// The audit callback, for the garbage collector (shared by `with_caller` handles).
+    callback: Option<audit::CallbackSlot>,
 }
 
 impl Drop for PyKeyring {
@@ -74,7 +78,7 @@ fn builder(
     encryption_budget: Option<&Bound<'_, PyAny>>,
     max_batch_items: Option<&Bound<'_, PyAny>>,
     audit: Option<&Bound<'_, PyAudit>>,
-) -> PyResult<keyplane::KeyringBuilder> {
+) -> PyResult<(keyplane::KeyringBuilder, Option<audit::CallbackSlot>)> {
     let mut builder = keyplane::Keyring::builder();
     if let Some(threads) = threads {
         builder = builder.threads(count(threads, "threads")?);
@@ -89,10 +93,13 @@ fn builder(
     if let Some(max) = max_batch_items {
         builder = builder.max_batch_items(count(max, "max_batch_items")?);
     }
+    let mut slot = None;
     if let Some(audit) = audit {
-        builder = builder.audit(audit.get().config(py)?).map_err(KpError)?;
+        let (config, callback) = audit.get().config(py)?;
+        builder = builder.audit(config).map_err(KpError)?;
+        slot = callback;
     }
-    Ok(builder)
+    Ok((builder, slot))
 }
 
 /// A rotation period from `rotation_period_days` (AWS KMS's 90 to 2560) or a `timedelta`.
@@ -191,10 +198,11 @@ impl PyKeyring {
         max_batch_items: Option<&Bound<'_, PyAny>>,
         audit: Option<&Bound<'_, PyAudit>>,
     ) -> PyResult<Self> {
-        let builder = builder(py, threads, encryption_budget, max_batch_items, audit)?;
+        let (builder, callback) = builder(py, threads, encryption_budget, max_batch_items, audit)?;
         Ok(Self {
             ring: builder.build(),
             audited: audit.is_some(),
+            callback,
             load_problems: Arc::new([]),
         })
     }
@@ -220,7 +228,7 @@ impl PyKeyring {
         max_batch_items: Option<&Bound<'_, PyAny>>,
         audit: Option<&Bound<'_, PyAudit>>,
     ) -> PyResult<Self> {
-        let builder = builder(py, threads, encryption_budget, max_batch_items, audit)?;
+        let (builder, callback) = builder(py, threads, encryption_budget, max_batch_items, audit)?;
         let root: Arc<dyn keyplane::RootKey> = root_key.get().inner.clone();
         let (ring, problems) = py
             .detach(|| {
@@ -231,6 +239,7 @@ impl PyKeyring {
         Ok(Self {
             ring,
             audited: audit.is_some(),
+            callback,
             load_problems: problems.into_iter().map(|p| (p.path, p.error)).collect(),
         })
     }
@@ -257,6 +266,31 @@ impl PyKeyring {
             ring: self.ring.with_caller(&caller),
             audited: self.audited,
             load_problems: Arc::clone(&self.load_problems),
+            callback: self.callback.clone(),
+        }
+    }
+
+    /// The garbage collector's view of the audit callback, so a cycle through it (a callback
+    /// that refers to the keyring it audits) is found.
+    fn __traverse__(&self, visit: PyVisit<'_>) -> Result<(), PyTraverseError> {
+        if let Some(slot) = &self.callback
+            && let Ok(callback) = slot.try_lock()
+            && let Some(callback) = callback.as_ref()
+        {
+            visit.call(callback)?;
+        }
+        Ok(())
+    }
+
+    /// Breaks such a cycle: the keyring lets go of its callback (events still queued are then
+    /// counted as audit failures, not delivered).
+    fn __clear__(&self) {
+        if let Some(slot) = &self.callback {
+            let callback = slot
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .take();
+            drop(callback);
         }
     }
 

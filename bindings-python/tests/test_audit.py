@@ -301,3 +301,30 @@ def test_audit_bad_input(tmp_path: pathlib.Path) -> None:
     empty = keyplane.verify_audit_log(tmp_path, AUDIT_KEY)
     assert empty.records == 0 and not empty.closed and empty.ends_at is None
     assert os.listdir(tmp_path) == []
+
+
+def test_a_callback_that_refers_to_its_keyring_is_collected() -> None:
+    # keyring -> its audit callback -> the keyring: the garbage collector must see the cycle
+    # through the callback and free both (the keyring's keys with them).
+    import gc
+
+    collected: list[bool] = []
+
+    class Callback:
+        ring: keyplane.Keyring | None = None
+
+        def __call__(self, event: keyplane.AuditEvent) -> None:
+            pass
+
+        def __del__(self) -> None:
+            collected.append(True)
+
+    callback = Callback()
+    ring = keyplane.Keyring(audit=keyplane.Audit(callback=callback))
+    callback.ring = ring
+    ring.create_key(key_id="cycle")
+    ring.encrypt("cycle", b"x")
+    ring.flush_audit()
+    del ring, callback
+    gc.collect()
+    assert collected == [True]
