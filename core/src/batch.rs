@@ -38,7 +38,7 @@ use crate::datakey::DataKeySpec;
 use crate::envelope;
 use crate::error::{Error, Result};
 use crate::fork;
-use crate::keyring::{ALIAS_PREFIX, Keyring};
+use crate::keyring::{ALIAS_PREFIX, KeyMemo, Keyring};
 use crate::spec::{MacAlgorithm, MessageType, SigningAlgorithm};
 
 /// The most items one batch takes unless the keyring says otherwise.
@@ -356,8 +356,13 @@ impl Drop for Recycled {
     }
 }
 
-/// Per-task scratch space, reused across the items of one run.
-type Scratch = Zeroizing<Vec<u8>>;
+/// What one pool task keeps between the items it runs: scratch space (zeroized) and its last
+/// key.
+#[derive(Default)]
+struct Task {
+    scratch: Zeroizing<Vec<u8>>,
+    memo: KeyMemo,
+}
 
 /// How many consecutive items make one scheduled run, given one item's estimated cost.
 fn run_len(items: usize, item_ns: u64) -> usize {
@@ -413,7 +418,7 @@ impl Keyring {
         R: Sync,
         T: for<'r> Fn(&'r R) -> Tag<'r> + Sync,
         S: Fn(&R) -> Result<usize> + Sync,
-        F: Fn(&R, &mut [u8], &mut Scratch) -> Result<Out> + Sync,
+        F: Fn(&R, &mut [u8], &mut Task) -> Result<Out> + Sync,
     {
         self.check_batch_len(items.len())?;
         if items.is_empty() {
@@ -445,7 +450,7 @@ impl Keyring {
         R: Sync,
         T: for<'r> Fn(&'r R) -> Tag<'r> + Sync,
         S: Fn(&R) -> Result<usize> + Sync,
-        F: Fn(&R, &mut [u8], &mut Scratch) -> Result<Out> + Sync,
+        F: Fn(&R, &mut [u8], &mut Task) -> Result<Out> + Sync,
     {
         // Size every output; the slot holds its start in the buffer until it holds the result.
         let mut slots: Vec<Slot> = Vec::with_capacity(items.len());
@@ -481,12 +486,12 @@ impl Keyring {
                 rest = tail;
             }
             let run_one =
-                |scratch: &mut Scratch, ((slot, region), item): ((&mut Slot, &mut [u8]), &R)| {
+                |task: &mut Task, ((slot, region), item): ((&mut Slot, &mut [u8]), &R)| {
                     if let Slot::Sized(start, _) = *slot {
                         // One event per item, under the batch operation's name.
                         let (operation, key_id, context) = tag(item);
                         let outcome =
-                            self.audited(operation, key_id, context, || op(item, region, scratch));
+                            self.audited(operation, key_id, context, || op(item, region, task));
                         *slot = Slot::Ran(start, outcome);
                     }
                 };
@@ -496,14 +501,14 @@ impl Keyring {
                     .zip(regions)
                     .zip(items.par_iter())
                     .with_min_len(run)
-                    .for_each_init(Scratch::default, run_one);
+                    .for_each_init(Task::default, run_one);
             } else {
-                let mut scratch = Scratch::default();
+                let mut task = Task::default();
                 slots
                     .iter_mut()
                     .zip(regions)
                     .zip(items)
-                    .for_each(|job| run_one(&mut scratch, job));
+                    .for_each(|job| run_one(&mut task, job));
             }
         }
 
@@ -535,16 +540,17 @@ impl Keyring {
         }
     }
 
-    /// [`encrypt_into`](Self::encrypt_into), or into an allocation of its own if an alias
-    /// moved to a key with a longer id since the region was sized.
+    /// [`encrypt_into`](Self::encrypt_into) with the task's key memo, or into an allocation
+    /// of its own if an alias moved to a key with a longer id since the region was sized.
     fn encrypt_region(
         &self,
+        memo: &mut KeyMemo,
         key_id: &str,
         plaintext: &[u8],
         context: &EncryptionContext,
         region: &mut [u8],
     ) -> Result<Out> {
-        match self.encrypt_into(key_id, plaintext, context, region) {
+        match self.encrypt_memo(memo, key_id, plaintext, context, region) {
             Err(Error::BufferTooSmall { .. }) => self
                 .encrypt(key_id, plaintext, context)
                 .map(|blob| Out::Owned(Box::new(Zeroizing::new(blob)))),
@@ -568,7 +574,9 @@ impl Keyring {
             |r| (Operation::Encrypt, Some(r.key_id), Some(r.context)),
             run_len(items.len(), symmetric_ns(bytes, items.len())),
             |r| self.sized_ciphertext(r.key_id, r.plaintext.len()),
-            |r, region, _| self.encrypt_region(r.key_id, r.plaintext, r.context, region),
+            |r, region, task| {
+                self.encrypt_region(&mut task.memo, r.key_id, r.plaintext, r.context, region)
+            },
         )
     }
 
@@ -614,11 +622,13 @@ impl Keyring {
                 let plaintext_len = self.plaintext_len(r.blob)?;
                 self.sized_ciphertext(r.destination_key_id, plaintext_len)
             },
-            |r, region, scratch| {
+            |r, region, task| {
+                let Task { scratch, memo } = task;
                 scratch.clear();
                 scratch.resize(self.plaintext_len(r.blob)?, 0);
                 let n = self.decrypt_into(r.blob, r.source_context, scratch)?;
                 let out = self.encrypt_region(
+                    memo,
                     r.destination_key_id,
                     &scratch[..n],
                     r.destination_context,
@@ -651,11 +661,12 @@ impl Keyring {
                 len.checked_add(blob)
                     .ok_or(Error::LimitExceeded("batch output too large"))
             },
-            |r, region, scratch| {
+            |r, region, task| {
+                let Task { scratch, memo } = task;
                 let len = r.spec.byte_len()?;
                 let (plaintext, blob_region) = region.split_at_mut(len);
                 rand::fill(plaintext).map_err(|_| Error::Internal)?;
-                match self.encrypt_region(r.key_id, plaintext, r.context, blob_region)? {
+                match self.encrypt_region(memo, r.key_id, plaintext, r.context, blob_region)? {
                     Out::Written(n) => Ok(Out::Written(len + n)),
                     Out::Owned(blob) => {
                         // Rare (an alias moved): keep the pair together in one allocation.
@@ -705,11 +716,12 @@ impl Keyring {
             },
             run_len(items.len(), 400),
             |r| self.sized_ciphertext(r.key_id, r.spec.byte_len()?),
-            |r, region, scratch| {
+            |r, region, task| {
+                let Task { scratch, memo } = task;
                 scratch.clear();
                 scratch.resize(r.spec.byte_len()?, 0);
                 rand::fill(scratch).map_err(|_| Error::Internal)?;
-                let out = self.encrypt_region(r.key_id, scratch, r.context, region);
+                let out = self.encrypt_region(memo, r.key_id, scratch, r.context, region);
                 scratch.fill(0);
                 out
             },

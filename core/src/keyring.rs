@@ -339,6 +339,48 @@ struct Inner {
     audit: Option<Recorder>,
 }
 
+/// Encryptions a batch task reserves at a time under one key version.
+const MEMO_BLOCK: u64 = 32;
+
+/// A batch task's last key and the encryptions it holds in reserve under one of its versions.
+#[derive(Default)]
+pub(crate) struct KeyMemo {
+    held: Option<HeldKey>,
+}
+
+struct HeldKey {
+    /// The keyring's generation when `name` was looked up.
+    generation: u64,
+    name: Box<[u8]>,
+    key: Arc<Key>,
+    block: Block,
+}
+
+/// Reserved encryption counts `next..end` of version `version`.
+#[derive(Default)]
+struct Block {
+    version: u32,
+    next: u64,
+    end: u64,
+}
+
+impl Drop for HeldKey {
+    fn drop(&mut self) {
+        // Hands unused reservations back if no one reserved after them, so a batch's count is
+        // exact when it ran alone.
+        if self.block.next < self.block.end
+            && let Some(version) = self.key.versions.get(self.block.version)
+        {
+            let _ = version.encryptions.compare_exchange(
+                self.block.end,
+                self.block.next,
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            );
+        }
+    }
+}
+
 /// A store-backed keyring's store and root key.
 struct Persistence {
     store: Store,
@@ -532,10 +574,15 @@ impl Key {
         self.next_rotation.store(next, Ordering::Release);
     }
 
-    /// The version to encrypt under, with one encryption reserved against the budget, and how
-    /// many encryptions that version has counted with this one. New versions made here (a
-    /// rotation that fell due) pass through `durable` first.
-    fn version_for_encrypt(&self, budget: u64, durable: Durable<'_>) -> Result<(&Version, u64)> {
+    /// The version to encrypt under, with between 1 and `want` encryptions reserved against
+    /// the budget: the count before them and how many. New versions made here (a rotation that
+    /// fell due) pass through `durable` first.
+    fn version_for_encrypt(
+        &self,
+        budget: u64,
+        want: u64,
+        durable: Durable<'_>,
+    ) -> Result<(&Version, u64, u64)> {
         let due = self.next_rotation.load(Ordering::Acquire);
         if due != 0 && unix_nanos(SystemTime::now()) >= due {
             let mut m = write(&self.mutable);
@@ -551,10 +598,10 @@ impl Key {
                 version
                     .encryptions
                     .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
-                        (n < budget).then(|| n + 1)
+                        (n < budget).then(|| n + want.clamp(1, budget - n))
                     });
             if let Ok(before) = reserved {
-                return Ok((version, before + 1));
+                return Ok((version, before, want.clamp(1, budget - before)));
             }
             if !self.rotate_on_budget.load(Ordering::Acquire) {
                 return Err(Error::LimitExceeded(
@@ -1255,19 +1302,94 @@ impl Keyring {
         let out = out
             .get_mut(..needed)
             .ok_or(Error::BufferTooSmall { needed })?;
-        let (version, count) = key
-            .version_for_encrypt(self.inner.encryption_budget, &|key, m, v| {
+        let (version, before, _) =
+            key.version_for_encrypt(self.inner.encryption_budget, 1, &|key, m, v| {
                 self.persist_locked(key, m, Some(v))
             })?;
         audit::note(&key.id, version.number);
         let nonce = aead::random_nonce()?;
         seal(&key.id, version, nonce, plaintext, context, out).inspect_err(|_| out.fill(0))?;
-        if count > version.reserved.load(Ordering::Acquire) && self.inner.persistence.is_some() {
-            // The store's count does not cover this encryption: reserve the next block first.
-            self.reserve(key, version, count)
-                .inspect_err(|_| out.fill(0))?;
-        }
+        self.cover_count(key, version, before + 1)
+            .inspect_err(|_| out.fill(0))?;
         Ok(needed)
+    }
+
+    /// In a store-backed keyring, makes sure the store's count for `version` covers `count`
+    /// encryptions before any of them is acknowledged.
+    fn cover_count(&self, key: &Key, version: &Version, count: u64) -> Result<()> {
+        if count > version.reserved.load(Ordering::Acquire) && self.inner.persistence.is_some() {
+            self.reserve(key, version, count)?;
+        }
+        Ok(())
+    }
+
+    /// [`encrypt_into`](Self::encrypt_into) for a batch task: the key comes from `memo` when
+    /// the task's previous item named the same key, and the encryption from a block `memo`
+    /// reserved, so a run of items under one key shares no counter with other threads.
+    pub(crate) fn encrypt_memo(
+        &self,
+        memo: &mut KeyMemo,
+        key_id: &str,
+        plaintext: &[u8],
+        context: &EncryptionContext,
+        out: &mut [u8],
+    ) -> Result<usize> {
+        let held = self.memo_key(memo, key_id.as_bytes())?;
+        let key = &*held.key;
+        key.require_symmetric()?;
+        let needed = key.ciphertext_len(plaintext.len())?;
+        let out = out
+            .get_mut(..needed)
+            .ok_or(Error::BufferTooSmall { needed })?;
+        if held.block.next == held.block.end {
+            let (version, before, granted) =
+                key.version_for_encrypt(self.inner.encryption_budget, MEMO_BLOCK, &|key, m, v| {
+                    self.persist_locked(key, m, Some(v))
+                })?;
+            // Not handed back if the store cannot cover it: those counts stay spent.
+            self.cover_count(key, version, before + granted)?;
+            held.block = Block {
+                version: version.number,
+                next: before,
+                end: before + granted,
+            };
+        }
+        let version = key
+            .versions
+            .get(held.block.version)
+            .ok_or(Error::Internal)?;
+        held.block.next += 1;
+        audit::note(&key.id, version.number);
+        let nonce = aead::random_nonce()?;
+        seal(&key.id, version, nonce, plaintext, context, out).inspect_err(|_| out.fill(0))?;
+        Ok(needed)
+    }
+
+    /// The key `name` resolves to, from `memo` if it holds it (and nothing about the key needs
+    /// the full look-up's checks), else looked up and remembered.
+    fn memo_key<'m>(&self, memo: &'m mut KeyMemo, name: &[u8]) -> Result<&'m mut HeldKey> {
+        let generation = self.inner.generation.load(Ordering::Acquire);
+        let hit = memo.held.as_ref().is_some_and(|h| {
+            h.generation == generation
+                && *h.name == *name
+                && h.key.state() != KeyState::PendingDeletion
+                && h.key.valid_to.load(Ordering::Acquire) == 0
+        });
+        if !hit {
+            memo.held = None;
+            let key = self.resolve_bytes(name)?;
+            memo.held = Some(HeldKey {
+                generation,
+                name: name.into(),
+                key,
+                block: Block::default(),
+            });
+        }
+        let held = memo.held.as_mut().ok_or(Error::Internal)?;
+        if hit {
+            audit::note(&held.key.id, 0);
+        }
+        Ok(held)
     }
 
     /// Encrypts `plaintext` under the current version of `key_id` (or alias).

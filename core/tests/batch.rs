@@ -575,3 +575,100 @@ fn usage_and_state_are_checked_per_item_not_per_batch() {
     assert_eq!(out[0].as_ref().unwrap_err(), &Error::InvalidKeyUsage);
     assert!(out[1].is_ok());
 }
+
+fn encrypt_requests<'a>(key_id: &'a str, plaintexts: &'a [Vec<u8>]) -> Vec<EncryptRequest<'a>> {
+    plaintexts
+        .iter()
+        .map(|p| EncryptRequest {
+            key_id,
+            plaintext: p,
+            context: EncryptionContext::empty(),
+        })
+        .collect()
+}
+
+#[test]
+fn batches_count_every_encryption_against_the_budget() {
+    // A batch task reserves encryptions in blocks: the budget still holds to the item, and a
+    // batch that ran alone hands back what it did not use, so the count is exact.
+    // 3,000 items are several runs, so two threads both reserve.
+    let budget = std::num::NonZeroU64::new(1000).unwrap();
+    for threads in [1, 2] {
+        let ring = Keyring::builder()
+            .threads(threads)
+            .encryption_budget(budget)
+            .build();
+        ring.create_key(&CreateKey::new(KeySpec::SymmetricDefault).key_id("k"))
+            .unwrap();
+        ring.set_rotate_on_budget("k", false).unwrap();
+        let plaintexts = vec![vec![1u8; 16]; 3000];
+        let out = ring
+            .encrypt_many(&encrypt_requests("k", &plaintexts))
+            .unwrap();
+        let ok = out.iter().filter(|r| r.is_ok()).count() as u64;
+        assert!(
+            out.iter()
+                .filter_map(|r| r.as_ref().err())
+                .all(|e| matches!(e, Error::LimitExceeded(_)))
+        );
+        let counted = ring.describe_key("k").unwrap().versions[0].encryptions;
+        if threads == 1 {
+            assert_eq!((ok, counted), (1000, 1000));
+        } else {
+            // Another task's unused reservation may end the budget a little early; nothing
+            // is ever counted short.
+            assert!(
+                ok <= counted && counted <= 1000,
+                "{ok} ok, {counted} counted"
+            );
+            assert!(ok >= 1000 - 64, "{ok} ok");
+        }
+    }
+    let ring = Keyring::builder().threads(1).build();
+    ring.create_key(&CreateKey::new(KeySpec::SymmetricDefault).key_id("k"))
+        .unwrap();
+    let plaintexts = vec![vec![1u8; 16]; 1001];
+    for _ in 0..3 {
+        ring.encrypt_many(&encrypt_requests("k", &plaintexts))
+            .unwrap();
+    }
+    ring.encrypt("k", b"one more", EncryptionContext::empty())
+        .unwrap();
+    assert_eq!(
+        ring.describe_key("k").unwrap().versions[0].encryptions,
+        3004
+    );
+}
+
+#[test]
+fn a_store_backed_batch_is_covered_by_the_stored_count() {
+    let dir = std::env::temp_dir().join(format!("keyplane-batch-store-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let root: Arc<dyn keyplane::RootKey> =
+        Arc::new(keyplane::LocalRootKey::new("r", &[5; 32]).unwrap());
+    let open = || {
+        Keyring::builder()
+            .threads(2)
+            .open(keyplane::Store::open(&dir).unwrap(), Arc::clone(&root))
+            .unwrap()
+            .0
+    };
+    let mut counted = 0;
+    for round in 0..3 {
+        let ring = open();
+        if round == 0 {
+            ring.create_key(&CreateKey::new(KeySpec::SymmetricDefault).key_id("k"))
+                .unwrap();
+        }
+        let resumed = ring.describe_key("k").unwrap().versions[0].encryptions;
+        assert!(resumed >= counted, "round {round}: {resumed} < {counted}");
+        let plaintexts = vec![vec![2u8; 32]; 5000];
+        let out = ring
+            .encrypt_many(&encrypt_requests("k", &plaintexts))
+            .unwrap();
+        assert!(out.iter().all(Result::is_ok));
+        counted = ring.describe_key("k").unwrap().versions[0].encryptions;
+        assert!(counted >= resumed + 5000);
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
