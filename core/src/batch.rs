@@ -362,6 +362,8 @@ impl Drop for Recycled {
 struct Task {
     scratch: Zeroizing<Vec<u8>>,
     memo: KeyMemo,
+    /// A re-encryption's source key, apart from its destination.
+    source: KeyMemo,
 }
 
 /// How many consecutive items make one scheduled run, given one item's estimated cost.
@@ -593,8 +595,8 @@ impl Keyring {
             |r| (Operation::Decrypt, None, Some(r.context)),
             run_len(items.len(), symmetric_ns(bytes, items.len())),
             |r| self.plaintext_len(r.blob),
-            |r, region, _| {
-                self.decrypt_into(r.blob, r.context, region)
+            |r, region, task| {
+                self.decrypt_memo(&mut task.memo, r.blob, r.context, region)
                     .map(Out::Written)
             },
         )
@@ -623,10 +625,14 @@ impl Keyring {
                 self.sized_ciphertext(r.destination_key_id, plaintext_len)
             },
             |r, region, task| {
-                let Task { scratch, memo } = task;
+                let Task {
+                    scratch,
+                    memo,
+                    source,
+                } = task;
                 scratch.clear();
                 scratch.resize(self.plaintext_len(r.blob)?, 0);
-                let n = self.decrypt_into(r.blob, r.source_context, scratch)?;
+                let n = self.decrypt_memo(source, r.blob, r.source_context, scratch)?;
                 let out = self.encrypt_region(
                     memo,
                     r.destination_key_id,
@@ -662,7 +668,7 @@ impl Keyring {
                     .ok_or(Error::LimitExceeded("batch output too large"))
             },
             |r, region, task| {
-                let Task { scratch, memo } = task;
+                let Task { scratch, memo, .. } = task;
                 let len = r.spec.byte_len()?;
                 let (plaintext, blob_region) = region.split_at_mut(len);
                 rand::fill(plaintext).map_err(|_| Error::Internal)?;
@@ -717,7 +723,7 @@ impl Keyring {
             run_len(items.len(), 400),
             |r| self.sized_ciphertext(r.key_id, r.spec.byte_len()?),
             |r, region, task| {
-                let Task { scratch, memo } = task;
+                let Task { scratch, memo, .. } = task;
                 scratch.clear();
                 scratch.resize(r.spec.byte_len()?, 0);
                 rand::fill(scratch).map_err(|_| Error::Internal)?;

@@ -1453,6 +1453,36 @@ impl Keyring {
         context: &EncryptionContext,
         out: &mut [u8],
     ) -> Result<usize> {
+        self.decrypt_resolved(blob, context, out, |name| self.resolve_bytes(name))
+    }
+
+    /// [`decrypt_into`](Self::decrypt_into) for a batch task, its key from `memo` when the
+    /// task's previous item used the same key (see [`encrypt_memo`](Self::encrypt_memo)).
+    /// Zeroes `out` on failure.
+    pub(crate) fn decrypt_memo(
+        &self,
+        memo: &mut KeyMemo,
+        blob: &[u8],
+        context: &EncryptionContext,
+        out: &mut [u8],
+    ) -> Result<usize> {
+        let result = self.decrypt_resolved(blob, context, out, |name| {
+            self.memo_key(memo, name).map(|held| &*held.key)
+        });
+        if result.is_err() {
+            out.fill(0);
+        }
+        result
+    }
+
+    /// Opens `blob` under the key `resolve` finds for the id it names.
+    fn decrypt_resolved<K: core::ops::Deref<Target = Key>>(
+        &self,
+        blob: &[u8],
+        context: &EncryptionContext,
+        out: &mut [u8],
+        resolve: impl FnOnce(&[u8]) -> Result<K>,
+    ) -> Result<usize> {
         let parsed = envelope::parse(blob)?;
         let needed = parsed.ciphertext.len();
         let out = out
@@ -1463,7 +1493,7 @@ impl Keyring {
         if parsed.key_id.starts_with(ALIAS_PREFIX.as_bytes()) {
             return Err(Error::InvalidCiphertext);
         }
-        let key = self.resolve_bytes(parsed.key_id).map_err(|e| match e {
+        let key = resolve(parsed.key_id).map_err(|e| match e {
             Error::NotFound => Error::InvalidCiphertext,
             other => other,
         })?;
