@@ -222,7 +222,7 @@ fn main() {
                 &dir,
                 GROUP,
                 form,
-                &workload.label.replace(' ', "_"),
+                workload.label,
                 started,
             )
             .map(|ns| {
