@@ -71,6 +71,11 @@ macro_rules! operations {
             pub const fn as_str(self) -> &'static str {
                 match self { $(Self::$variant => stringify!($variant),)* }
             }
+
+            /// This operation's place in [`ALL`](Self::ALL).
+            const fn index(self) -> usize {
+                self as usize
+            }
         }
     };
 }
@@ -463,7 +468,9 @@ pub struct KeyLastUsage {
     pub counts: Vec<(Operation, u64)>,
 }
 
-type Usage = HashMap<String, (u64, Operation, HashMap<Operation, u64>)>;
+/// Per key: last use (Unix nanoseconds), last operation, and a count per operation (indexed
+/// like [`Operation::ALL`]).
+type Usage = HashMap<String, (u64, Operation, Box<[u64]>)>;
 
 /// A keyring's audit machinery: the queue's sending side and what the writer shares.
 pub(crate) struct Recorder {
@@ -574,8 +581,12 @@ impl Recorder {
         usage
             .get(key_id)
             .map_or_else(KeyLastUsage::default, |(t, op, counts)| {
-                let mut counts: Vec<(Operation, u64)> =
-                    counts.iter().map(|(o, n)| (*o, *n)).collect();
+                let mut counts: Vec<(Operation, u64)> = Operation::ALL
+                    .iter()
+                    .zip(counts.iter())
+                    .filter(|&(_, &n)| n > 0)
+                    .map(|(o, n)| (*o, *n))
+                    .collect();
                 counts.sort_by_key(|(o, _)| o.as_str());
                 KeyLastUsage {
                     last_used: Some(UNIX_EPOCH + Duration::from_nanos(*t)),
@@ -797,13 +808,19 @@ impl Writer {
             let mut usage = self.usage.lock().unwrap_or_else(PoisonError::into_inner);
             let entry = match usage.get_mut(id) {
                 Some(entry) => entry,
-                None => usage
-                    .entry(id.to_owned())
-                    .or_insert_with(|| (0, raw.operation, HashMap::new())),
+                None => usage.entry(id.to_owned()).or_insert_with(|| {
+                    (
+                        0,
+                        raw.operation,
+                        vec![0; Operation::ALL.len()].into_boxed_slice(),
+                    )
+                }),
             };
             entry.0 = raw.time;
             entry.1 = raw.operation;
-            *entry.2.entry(raw.operation).or_default() += 1;
+            if let Some(count) = entry.2.get_mut(raw.operation.index()) {
+                *count += 1;
+            }
         }
         let event = AuditEvent {
             sequence: self.sequence,
@@ -881,8 +898,8 @@ pub struct FileSink {
     line: u64,
     prev: [u8; 32],
     /// Reused for every record, so writing one allocates nothing.
-    body: String,
-    line_buffer: String,
+    body: Vec<u8>,
+    line_buffer: Vec<u8>,
 }
 
 impl fmt::Debug for FileSink {
@@ -923,8 +940,8 @@ impl FileSink {
             since_checkpoint: 0,
             line: 0,
             prev: [0; 32],
-            body: String::with_capacity(512),
-            line_buffer: String::with_capacity(640),
+            body: Vec::with_capacity(512),
+            line_buffer: Vec::with_capacity(640),
         })
     }
 
@@ -960,19 +977,19 @@ impl FileSink {
     }
 
     /// Appends one line (`body` is a JSON object without its closing brace); chains it.
-    fn append(&mut self, body: &str) -> Result<()> {
+    fn append(&mut self, body: &[u8]) -> Result<()> {
         let mut line = core::mem::take(&mut self.line_buffer);
         line.clear();
-        line.push_str(body);
-        line.push_str(",\"prev\":\"");
+        line.extend_from_slice(body);
+        line.extend_from_slice(b",\"prev\":\"");
         push_hex(&mut line, &self.prev);
-        line.push_str("\"}");
-        let hash = digest::digest(&digest::SHA256, line.as_bytes());
+        line.extend_from_slice(b"\"}");
+        let hash = digest::digest(&digest::SHA256, &line);
         self.prev.copy_from_slice(hash.as_ref());
-        line.push('\n');
+        line.push(b'\n');
         let written = self.writer().and_then(|writer| {
             writer
-                .write_all(line.as_bytes())
+                .write_all(&line)
                 .map_err(storage("cannot write the audit log"))
         });
         self.file_bytes += u64::try_from(line.len()).unwrap_or(u64::MAX);
@@ -989,11 +1006,12 @@ impl FileSink {
         let mac = self
             .key
             .mac(&checkpoint_input(seq, time, closed, &self.prev));
-        let mut body = format!(
+        let body = format!(
             "{{\"seq\":{seq},\"checkpoint\":true,\"time\":{time},\"closed\":{closed},\"mac\":\""
         );
+        let mut body = body.into_bytes();
         push_hex(&mut body, &mac);
-        body.push('"');
+        body.push(b'"');
         self.append(&body)?;
         self.since_checkpoint = 0;
         Ok(())
@@ -1040,7 +1058,6 @@ fn checkpoint_input(seq: u64, time: u64, closed: bool, prev: &[u8; 32]) -> Vec<u
 
 impl AuditSink for FileSink {
     fn record(&mut self, event: &AuditEvent<'_>) -> Result<()> {
-        use core::fmt::Write as _;
         let mut body = core::mem::take(&mut self.body);
         body.clear();
         let time = event
@@ -1048,38 +1065,45 @@ impl AuditSink for FileSink {
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX));
         let seq = self.line + 1;
-        // Writing into a String cannot fail.
-        let _ = write!(
-            body,
-            "{{\"seq\":{seq},\"time\":{time},\"request_id\":\"{}\",\"operation\":\"{}\"",
-            event.request_id, event.operation
-        );
+        // By hand rather than through `fmt`: this runs once per event on the writer thread.
+        body.extend_from_slice(b"{\"seq\":");
+        push_u64(&mut body, seq);
+        body.extend_from_slice(b",\"time\":");
+        push_u64(&mut body, time);
+        body.extend_from_slice(b",\"request_id\":\"");
+        push_hex_u64(&mut body, event.request_id.thread);
+        body.push(b'-');
+        push_hex_u64(&mut body, event.request_id.counter);
+        body.extend_from_slice(b"\",\"operation\":\"");
+        body.extend_from_slice(event.operation.as_str().as_bytes());
+        body.push(b'"');
         if let Some(key_id) = event.key_id {
-            body.push_str(",\"key_id\":");
+            body.extend_from_slice(b",\"key_id\":");
             push_json_str(&mut body, key_id);
         }
         if let Some(v) = event.key_version {
-            let _ = write!(body, ",\"key_version\":{v}");
+            body.extend_from_slice(b",\"key_version\":");
+            push_u64(&mut body, u64::from(v));
         }
         if let Some(caller) = event.caller {
-            body.push_str(",\"caller\":");
+            body.extend_from_slice(b",\"caller\":");
             push_json_str(&mut body, caller);
         }
         if !event.context.is_empty() {
-            body.push_str(",\"context\":{");
+            body.extend_from_slice(b",\"context\":{");
             for (i, (k, v)) in event.context.iter().enumerate() {
                 if i > 0 {
-                    body.push(',');
+                    body.push(b',');
                 }
                 push_json_str(&mut body, k);
-                body.push(':');
+                body.push(b':');
                 push_json_str(&mut body, v);
             }
-            body.push('}');
+            body.push(b'}');
         }
-        body.push_str(",\"outcome\":\"");
-        body.push_str(event.error_code.unwrap_or("ok"));
-        body.push('"');
+        body.extend_from_slice(b",\"outcome\":\"");
+        body.extend_from_slice(event.error_code.unwrap_or("ok").as_bytes());
+        body.push(b'"');
         let appended = self.append(&body);
         self.body = body;
         appended?;
@@ -1092,7 +1116,7 @@ impl AuditSink for FileSink {
             "{{\"seq\":{seq},\"time\":{},\"operation\":\"AuditRecordsDropped\",\"count\":{dropped}",
             now_nanos()
         );
-        self.append(&body)?;
+        self.append(body.as_bytes())?;
         self.after_record()
     }
 
@@ -1106,28 +1130,71 @@ impl AuditSink for FileSink {
     }
 }
 
-fn push_hex(out: &mut String, bytes: &[u8]) {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+const HEX_DIGITS: &[u8; 16] = b"0123456789abcdef";
+
+// The log is built as bytes: every piece is ASCII or already UTF-8, so no check is needed.
+
+fn push_hex(out: &mut Vec<u8>, bytes: &[u8]) {
     for b in bytes {
-        out.push(char::from(DIGITS[usize::from(b >> 4)]));
-        out.push(char::from(DIGITS[usize::from(b & 0x0f)]));
+        out.extend_from_slice(&[
+            HEX_DIGITS[usize::from(b >> 4)],
+            HEX_DIGITS[usize::from(b & 0x0f)],
+        ]);
     }
 }
 
-fn push_json_str(out: &mut String, s: &str) {
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if u32::from(c) < 0x20 => out.push_str(&format!("\\u{:04x}", u32::from(c))),
-            c => out.push(c),
+/// `n` in decimal.
+fn push_u64(out: &mut Vec<u8>, mut n: u64) {
+    let mut digits = [0u8; 20];
+    let mut i = digits.len();
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
         }
     }
-    out.push('"');
+    out.extend_from_slice(&digits[i..]);
+}
+
+/// `n` in lower-case hexadecimal, without leading zeros.
+fn push_hex_u64(out: &mut Vec<u8>, n: u64) {
+    let mut text = [0u8; 16];
+    let digits = (64 - n.leading_zeros()).div_ceil(4).max(1) as usize;
+    for (i, d) in text[..digits].iter_mut().rev().enumerate() {
+        *d = HEX_DIGITS[((n >> (4 * i)) & 0xf) as usize];
+    }
+    out.extend_from_slice(&text[..digits]);
+}
+
+fn push_json_str(out: &mut Vec<u8>, s: &str) {
+    out.push(b'"');
+    if !s.bytes().any(|b| b < 0x20 || b == b'"' || b == b'\\') {
+        // Nothing to escape: the common case for ids, names and contexts.
+        out.extend_from_slice(s.as_bytes());
+        out.push(b'"');
+        return;
+    }
+    // Only ASCII bytes need escaping; the bytes of a multi-byte character are all >= 0x80.
+    for &b in s.as_bytes() {
+        match b {
+            b'"' => out.extend_from_slice(b"\\\""),
+            b'\\' => out.extend_from_slice(b"\\\\"),
+            b'\n' => out.extend_from_slice(b"\\n"),
+            b'\r' => out.extend_from_slice(b"\\r"),
+            b'\t' => out.extend_from_slice(b"\\t"),
+            b if b < 0x20 => {
+                out.extend_from_slice(b"\\u00");
+                out.extend_from_slice(&[
+                    HEX_DIGITS[usize::from(b >> 4)],
+                    HEX_DIGITS[usize::from(b & 0xf)],
+                ]);
+            }
+            b => out.push(b),
+        }
+    }
+    out.push(b'"');
 }
 
 fn log_files(dir: &Path) -> Result<Vec<PathBuf>> {
@@ -1291,9 +1358,9 @@ pub fn verify(files: &[PathBuf], key: &AuditKey) -> core::result::Result<VerifyR
 }
 
 fn hex_string(bytes: &[u8]) -> String {
-    let mut s = String::with_capacity(bytes.len() * 2);
+    let mut s = Vec::with_capacity(bytes.len() * 2);
     push_hex(&mut s, bytes);
-    s
+    String::from_utf8(s).unwrap_or_default()
 }
 
 /// `(time, closed, mac)` of a checkpoint body as [`FileSink`] writes it.
@@ -1323,4 +1390,41 @@ fn parse_checkpoint(body: &str) -> Option<(u64, bool, [u8; 32])> {
 /// [`Error::Storage`] when the directory cannot be listed.
 pub fn log_files_in(dir: impl AsRef<Path>) -> Result<Vec<PathBuf>> {
     log_files(dir.as_ref())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{push_hex_u64, push_json_str, push_u64};
+
+    #[test]
+    fn json_strings_round_trip() {
+        for s in [
+            "",
+            "plain-id",
+            "quote\" backslash\\ newline\n tab\t cr\r",
+            "\u{1}\u{1f} control",
+            "é ü 日本 🔑",
+        ] {
+            let mut out = Vec::new();
+            push_json_str(&mut out, s);
+            assert_eq!(serde_json::from_slice::<String>(&out).unwrap(), s);
+        }
+    }
+
+    #[test]
+    fn numbers_in_decimal_and_hex() {
+        let mut out = Vec::new();
+        for n in [0, 9, 10, 1_795_350_531_757_318_328, u64::MAX] {
+            push_u64(&mut out, n);
+            out.push(b' ');
+        }
+        for n in [0, 0xf, 0x10, u64::MAX] {
+            push_hex_u64(&mut out, n);
+            out.push(b' ');
+        }
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "0 9 10 1795350531757318328 18446744073709551615 0 f 10 ffffffffffffffff "
+        );
+    }
 }
