@@ -218,14 +218,7 @@ fn main() {
     let mut rows = Vec::new();
     for (workload, forms) in &mut workloads {
         let rate = |form: &str| {
-            mean_ns(
-                &dir,
-                GROUP,
-                form,
-                workload.label,
-                started,
-            )
-            .map(|ns| {
+            mean_ns(&dir, GROUP, form, workload.label, started).map(|ns| {
                 let per_s =
                     f64::from(u32::try_from(workload.items).unwrap_or(u32::MAX)) / (ns * 1e-9);
                 format!("{} ({:.0} k items/s)", format_time(ns), per_s / 1e3)
