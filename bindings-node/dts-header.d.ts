@@ -14,6 +14,7 @@ export type KeyplaneErrorCode =
   | 'KP_UNSUPPORTED_ALGORITHM'
   | 'KP_LIMIT_EXCEEDED'
   | 'KP_VERSION_RETIRED'
+  | 'KP_STORAGE'
   | 'KP_INTERNAL'
 
 /**
@@ -24,4 +25,21 @@ export type KeyplaneErrorCode =
 export interface KeyplaneError extends Error {
   /** Keyplane's stable error code. */
   code: KeyplaneErrorCode
+  /** With `KP_BUFFER_TOO_SMALL` (`encryptIntoSync`, `decryptIntoSync`): the size required. */
+  needed?: number
+}
+
+/**
+ * What `verifyAuditLog` rejects with (and `verifyAuditLogSync` throws) for a log whose chain is
+ * broken: the first broken link's file, line and reason (the message is `file:line: reason`).
+ */
+export interface AuditLogBrokenError extends Error {
+  /** Always `KP_AUDIT_LOG_BROKEN`. */
+  code: 'KP_AUDIT_LOG_BROKEN'
+  /** The file. */
+  file: string
+  /** The line, from 1 (0: the file could not be read). */
+  line: number
+  /** What is wrong. */
+  reason: string
 }

@@ -14,6 +14,7 @@ export type KeyplaneErrorCode =
   | 'KP_UNSUPPORTED_ALGORITHM'
   | 'KP_LIMIT_EXCEEDED'
   | 'KP_VERSION_RETIRED'
+  | 'KP_STORAGE'
   | 'KP_INTERNAL'
 
 /**
@@ -24,6 +25,23 @@ export type KeyplaneErrorCode =
 export interface KeyplaneError extends Error {
   /** Keyplane's stable error code. */
   code: KeyplaneErrorCode
+  /** With `KP_BUFFER_TOO_SMALL` (`encryptIntoSync`, `decryptIntoSync`): the size required. */
+  needed?: number
+}
+
+/**
+ * What `verifyAuditLog` rejects with (and `verifyAuditLogSync` throws) for a log whose chain is
+ * broken: the first broken link's file, line and reason (the message is `file:line: reason`).
+ */
+export interface AuditLogBrokenError extends Error {
+  /** Always `KP_AUDIT_LOG_BROKEN`. */
+  code: 'KP_AUDIT_LOG_BROKEN'
+  /** The file. */
+  file: string
+  /** The line, from 1 (0: the file could not be read). */
+  line: number
+  /** What is wrong. */
+  reason: string
 }
 
 /**
@@ -47,6 +65,106 @@ export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-was
 export declare class Keyring {
   /** An empty keyring. */
   constructor(options?: KeyringOptions | null)
+  /**
+   * Opens (creating it if needed) a keyring persisted in the directory `storeDir`: every key
+   * whose sealed record opens with `root` is loaded, and every later change (create, import,
+   * rotation, state, policy, alias) is written there before the call that makes it returns.
+   * Records that do not load are left out and listed in `loadProblems`; every other key
+   * loads. The store is locked while the keyring lives (until its last `Keyring` object is
+   * garbage-collected): opening it again, from this process or another, is `KP_STORAGE`,
+   * as is a directory that cannot be created or read. `options` are the constructor's.
+   */
+  static open(storeDir: string, root: LocalRootKey, options?: KeyringOptions | null): Promise<Keyring>
+  /** `open` on the calling thread, returning its result directly (throws instead of rejecting). */
+  static openSync(storeDir: string, root: LocalRootKey, options?: KeyringOptions | null): Keyring
+  /**
+   * The sealed records `Keyring.open` could not load (a new array on every access; empty for
+   * a keyring not opened from a store). Check it after opening.
+   */
+  get loadProblems(): Array<LoadProblem>
+  /**
+   * A handle on the same keyring (same keys, same audit trail) whose operations the audit
+   * trail attributes to `caller` (a service, user or tenant name of your choosing).
+   */
+  withCaller(caller: string): Keyring
+  /** The caller identity of this handle (`withCaller`), or `null`. */
+  get caller(): string | null
+  /**
+   * Resolves once every operation recorded before the call has been delivered: written (and
+   * synced) to the log, or passed to the audit callback, which has returned for each. Does
+   * nothing on a keyring without audit.
+   */
+  flushAudit(): Promise<void>
+  /**
+   * `flushAudit` on the calling thread: blocks until the core's writer has handed every
+   * earlier event over, then calls the audit callback for each one still waiting (before
+   * returning).
+   */
+  flushAuditSync(): void
+  /**
+   * Events dropped because a queue was full (with `backPressure: 'drop'`): the core's queue,
+   * and for a callback the events waiting for the JavaScript thread.
+   */
+  get auditDropped(): number
+  /**
+   * Times the audit failed to deliver: a callback that threw or rejected, a log that could
+   * not be written.
+   */
+  get auditFailures(): number
+  /**
+   * When `keyId` was last used, by which operation, and how often each operation used it
+   * (AWS KMS's `GetKeyLastUsage`), as the audit writer has seen so far (flush first to
+   * include operations still queued). `KP_INVALID_INPUT` on a keyring without audit.
+   */
+  keyLastUsage(keyId: string): Promise<KeyLastUsage>
+  /** `keyLastUsage` on the calling thread, returning its result directly (throws instead of rejecting). */
+  keyLastUsageSync(keyId: string): KeyLastUsage
+  /**
+   * The key `keyId` (every version, its metadata, state, aliases, rotation policy and
+   * counters) as a sealed record: envelope-encrypted under `root`, for backup or for
+   * `importSealed` in another keyring (a replica). Store it anywhere.
+   */
+  exportSealed(keyId: string, root: LocalRootKey): Promise<Buffer>
+  /** `exportSealed` on the calling thread, returning its result directly (throws instead of rejecting). */
+  exportSealedSync(keyId: string, root: LocalRootKey): Buffer
+  /**
+   * Opens a sealed record with `root` and adds its key to this keyring, with its id,
+   * versions, state and aliases; resolves to its metadata. A record that is not authentic
+   * under `root` (tampered, truncated, another root with the same id) is
+   * `KP_INVALID_CIPHERTEXT`; one sealed under a root with another id, or bytes that are not
+   * a record, `KP_INVALID_INPUT`; a key id or alias taken here, `KP_ALREADY_EXISTS`.
+   */
+  importSealed(record: Uint8Array, root: LocalRootKey): Promise<KeyMetadata>
+  /** `importSealed` on the calling thread, returning its result directly (throws instead of rejecting). */
+  importSealedSync(record: Uint8Array, root: LocalRootKey): KeyMetadata
+  /**
+   * An RSA wrapping public key and an import token for bringing your own material into
+   * `keyId` (a key created with `origin: 'EXTERNAL'`), valid for 24 hours. `wrappingAlgorithm`
+   * defaults to `RSA_AES_KEY_WRAP_SHA_256` (also `RSA_AES_KEY_WRAP_SHA_1`, `RSAES_OAEP_SHA_256`,
+   * `RSAES_OAEP_SHA_1`), `wrappingKeySpec` to `RSA_2048` (also `RSA_3072`, `RSA_4096`). The
+   * RSA key generation runs off the event loop in the Promise form.
+   */
+  getParametersForImport(keyId: string, wrappingAlgorithm?: string | null, wrappingKeySpec?: string | null): Promise<ImportParameters>
+  /** `getParametersForImport` on the calling thread, returning its result directly (throws instead of rejecting). */
+  getParametersForImportSync(keyId: string, wrappingAlgorithm?: string | null, wrappingKeySpec?: string | null): ImportParameters
+  /**
+   * Unwraps `encryptedKeyMaterial` (wrapped with the public key that came with
+   * `importToken`) and installs it as the key's material; the key becomes `Enabled`. With
+   * `validTo` the material expires then and the key returns to `PendingImport`. A key only
+   * ever accepts the material it was first given. `KP_INVALID_INPUT` for a bad, expired or
+   * other key's token, material that does not fit the key, or a `validTo` in the past;
+   * `KP_INVALID_CIPHERTEXT` for wrapped bytes that do not unwrap.
+   */
+  importKeyMaterial(keyId: string, importToken: Uint8Array, encryptedKeyMaterial: Uint8Array, options?: ImportKeyMaterialOptions | null): Promise<void>
+  /** `importKeyMaterial` on the calling thread, returning its result directly (throws instead of rejecting). */
+  importKeyMaterialSync(keyId: string, importToken: Uint8Array, encryptedKeyMaterial: Uint8Array, options?: ImportKeyMaterialOptions | null): void
+  /**
+   * Deletes the imported material of `keyId` now: the key returns to `PendingImport` until
+   * the same material is imported again.
+   */
+  deleteImportedKeyMaterial(keyId: string): Promise<void>
+  /** `deleteImportedKeyMaterial` on the calling thread, returning its result directly (throws instead of rejecting). */
+  deleteImportedKeyMaterialSync(keyId: string): void
   /**
    * A handle by which other threads of this process (`worker_threads`, which load the addon
    * again) can `Keyring.attach` to this same keyring and its keys. The handle is valid while
@@ -153,6 +271,31 @@ export declare class Keyring {
   /** `decrypt` on the calling thread, returning its result directly (throws instead of rejecting). */
   decryptSync(blob: Uint8Array, context?: Record<string, string> | null): Buffer
   /**
+   * Encrypts `plaintext` (as `encryptSync`) into the start of `output`, a `Buffer` or
+   * `Uint8Array` of at least `ciphertextLength(keyId, plaintext.length)` bytes, and returns
+   * the blob's length. No allocation: for large payloads, reusing one output buffer spares
+   * the page faults of a fresh one per call. A smaller `output` is `KP_BUFFER_TOO_SMALL`
+   * (with `needed`). Synchronous only (a thread-pool task must not write memory JavaScript
+   * can read); `output` may overlap `plaintext`.
+   */
+  encryptIntoSync(keyId: string, plaintext: Uint8Array, output: Uint8Array, context?: Record<string, string> | null): number
+  /**
+   * Decrypts `blob` (as `decryptSync`) into the start of `output`, of at least
+   * `plaintextLength(blob)` bytes, and returns the plaintext's length. On any error `output`
+   * is left zeroed. Synchronous only, like `encryptIntoSync`.
+   */
+  decryptIntoSync(blob: Uint8Array, output: Uint8Array, context?: Record<string, string> | null): number
+  /**
+   * The exact length of the blob `encrypt` makes of `plaintextLength` bytes under `keyId`
+   * (its current version).
+   */
+  ciphertextLength(keyId: string, plaintextLength: number): number
+  /**
+   * The length of the plaintext in `blob`, read from its header (`KP_INVALID_CIPHERTEXT` for
+   * a malformed blob; nothing is authenticated until it is decrypted).
+   */
+  plaintextLength(blob: Uint8Array): number
+  /**
    * Decrypts a blob and encrypts its plaintext under `destinationKeyId`, without the plaintext
    * ever leaving Keyplane.
    */
@@ -216,13 +359,28 @@ export declare class Keyring {
   decryptAsymmetric(keyId: string, ciphertext: Uint8Array, encryptionAlgorithm: string): Promise<Buffer>
   /** `decryptAsymmetric` on the calling thread, returning its result directly (throws instead of rejecting). */
   decryptAsymmetricSync(keyId: string, ciphertext: Uint8Array, encryptionAlgorithm: string): Buffer
-  /** Batch form of `encrypt`: one result per item, in order; a failed item's slot holds its `Error`. */
+  /**
+   * Batch form of `encrypt`: one result per item, in order; a failed item's slot holds its
+   * `Error`. Either an array of items, or a key id, an array of plaintexts and one context
+   * for them all (the same-key form, which reads its input with the fewest Node-API calls).
+   */
+  encryptMany(keyId: string, plaintexts: Array<Uint8Array>, context?: Record<string, string> | null): Promise<Array<Buffer | KeyplaneError>>
+  /** `encryptMany` with one item object (key id, plaintext, context) per plaintext. */
   encryptMany(items: Array<EncryptItem>): Promise<Array<Buffer | KeyplaneError>>
   /** `encryptMany` on the calling thread, returning its result directly (throws instead of rejecting). */
+  encryptManySync(keyId: string, plaintexts: Array<Uint8Array>, context?: Record<string, string> | null): Array<Buffer | KeyplaneError>
+  /** `encryptManySync` with one item object (key id, plaintext, context) per plaintext. */
   encryptManySync(items: Array<EncryptItem>): Array<Buffer | KeyplaneError>
-  /** Batch form of `decrypt`: one result per item, in order; a failed item's slot holds its `Error`. */
+  /**
+   * Batch form of `decrypt`: one result per item, in order; a failed item's slot holds its
+   * `Error`. Either an array of items, or an array of blobs and one context for them all.
+   */
+  decryptMany(blobs: Array<Uint8Array>, context?: Record<string, string> | null): Promise<Array<Buffer | KeyplaneError>>
+  /** `decryptMany` with one item object (blob, context) per blob. */
   decryptMany(items: Array<DecryptItem>): Promise<Array<Buffer | KeyplaneError>>
   /** `decryptMany` on the calling thread, returning its result directly (throws instead of rejecting). */
+  decryptManySync(blobs: Array<Uint8Array>, context?: Record<string, string> | null): Array<Buffer | KeyplaneError>
+  /** `decryptManySync` with one item object (blob, context) per blob. */
   decryptManySync(items: Array<DecryptItem>): Array<Buffer | KeyplaneError>
   /** Batch form of `reEncrypt`: one result per item, in order; a failed item's slot holds its `Error`. */
   reEncryptMany(items: Array<ReEncryptItem>): Promise<Array<Buffer | KeyplaneError>>
@@ -257,12 +415,136 @@ export declare class Keyring {
   verifyManySync(items: Array<VerifyItem>): Array<boolean | KeyplaneError>
 }
 
+/**
+ * A root key held in this process: `new LocalRootKey(rootId, material)` with 32 bytes of
+ * material (from `LocalRootKey.generateMaterial()`; keep them as you would any master key).
+ * It seals and opens key records (`keyring.exportSealed`, `keyring.importSealed`, `reseal`)
+ * and the records of a store (`Keyring.open`). The material cannot be read back.
+ */
+export declare class LocalRootKey {
+  /**
+   * A root key named `rootId` (1 to 255 bytes, written in the clear in every record it
+   * seals) from 32 bytes of material; anything else is `KP_INVALID_INPUT`.
+   */
+  constructor(rootId: string, material: Uint8Array)
+  /** 32 fresh random bytes of root key material, from the system's generator. */
+  static generateMaterial(): Buffer
+  /** The root key's id, written into every record it seals. */
+  get rootId(): string
+}
+
 /** An alias and the key it points at. */
 export interface AliasEntry {
   /** The alias, `alias/...`. */
   aliasName: string
   /** The key id it resolves to. */
   targetKeyId: string
+}
+
+/**
+ * One audited operation, as an audit callback receives it. Never carries a plaintext, a
+ * ciphertext or key material.
+ */
+export interface AuditEvent {
+  /** Position in the keyring's audit trail, from 1. */
+  sequence: number
+  /** When the operation finished. */
+  time: Date
+  /** Unique within the process: the calling thread's number and call counter, in hex. */
+  requestId: string
+  /** The operation, named as AWS KMS names its API calls (`Encrypt`, `CreateKey`, …). */
+  operation: string
+  /** The key id (never an alias once the key was found; otherwise the name given). */
+  keyId: string | null
+  /** The key version used by symmetric encryption and decryption. */
+  keyVersion: number | null
+  /** The caller identity of the keyring handle (`withCaller`). */
+  caller: string | null
+  /**
+   * The encryption context, as much as the keyring logs (values are `''` with
+   * `context: 'keysOnly'`; empty with `'none'`).
+   */
+  context: Record<string, string>
+  /** `null` for success, else the error code (`KP_INVALID_CIPHERTEXT`, …). */
+  errorCode: KeyplaneErrorCode | null
+}
+
+/** The last checkpoint of an audit log. */
+export interface AuditLogCheckpoint {
+  /** The file. */
+  file: string
+  /** The line, from 1. */
+  line: number
+  /** When the checkpoint was written. */
+  time: Date
+}
+
+/** A line of an audit log file. */
+export interface AuditLogPosition {
+  /** The file. */
+  file: string
+  /** The line, from 1. */
+  line: number
+}
+
+/** What `verifyAuditLog` found in an intact log. */
+export interface AuditLogReport {
+  /** Event lines (checkpoints not counted). */
+  records: number
+  /** The last checkpoint. */
+  lastCheckpoint: AuditLogCheckpoint | null
+  /**
+   * Whether the log ends with the checkpoint written when its keyring closed. `false`: the
+   * writer stopped (a crash) or the tail was cut off after `endsAt`; lines after the last
+   * checkpoint are chained but not MACed.
+   */
+  closed: boolean
+  /** The last complete line (`null` for an empty log). */
+  endsAt: AuditLogPosition | null
+  /** An incomplete last line (a crash mid-write) was ignored. */
+  incompleteTail: boolean
+  /** The report in one line (`intact, 12 records, last checkpoint at …`). */
+  summary: string
+}
+
+/**
+ * How a keyring records its audit trail: to a JavaScript callback, or to a hash-chained JSON
+ * Lines log in a directory. Give exactly one of `callback` and `logDir`.
+ */
+export interface AuditOptions {
+  /**
+   * Called with one `AuditEvent` per operation, in order, on the JavaScript thread (never
+   * on the writer thread). A throw, or a returned Promise that rejects, becomes a process
+   * warning (`KeyplaneAuditWarning`) and counts in `auditFailures`; the keyring carries on.
+   */
+  callback?: (event: AuditEvent) => void | Promise<void>
+  /**
+   * A new directory (or one without a log) for `audit-000001.jsonl`, …: each line chains the
+   * SHA-256 of the one before and checkpoints are HMAC-SHA256'd under `auditKey`. Check it
+   * with `verifyAuditLog`.
+   */
+  logDir?: string
+  /** 32 bytes, required with `logDir`; keep it away from the log. */
+  auditKey?: Uint8Array
+  /**
+   * How much of each encryption context to log: `'full'` (the default), `'keysOnly'` or
+   * `'none'`.
+   */
+  context?: 'full' | 'keysOnly' | 'none'
+  /**
+   * When a queue is full: `'block'` (the default: the caller waits; nothing is lost) or
+   * `'drop'` (the event is dropped and counted in `auditDropped`).
+   */
+  backPressure?: 'block' | 'drop'
+  /**
+   * Events the core's queue holds (default 8192); with `'drop'`, also the most events that
+   * wait for the JavaScript thread.
+   */
+  queueCapacity?: number
+  /** A log file reaching this size is followed by the next (default 64 MiB). */
+  maxFileBytes?: number
+  /** Records between MACed checkpoints (default 1000). */
+  checkpointEvery?: number
 }
 
 /** Options for `createKey`. */
@@ -290,6 +572,11 @@ export interface CreateKeyOptions {
    * or refuse with `KP_LIMIT_EXCEEDED`.
    */
   rotateOnBudget?: boolean
+  /**
+   * `KEYPLANE` (the default: material generated here) or `EXTERNAL`: a key without
+   * material, in `PendingImport`, for `getParametersForImport` and `importKeyMaterial`.
+   */
+  origin?: 'KEYPLANE' | 'EXTERNAL'
 }
 
 /**
@@ -377,6 +664,50 @@ export interface EncryptItem {
   context?: Record<string, string>
 }
 
+/** Options for `importKeyMaterial`. */
+export interface ImportKeyMaterialOptions {
+  /** The material expires then (a future `Date`): the key returns to `PendingImport`. */
+  validTo?: Date
+}
+
+/**
+ * What `getParametersForImport` returns: the public key to wrap material with and the token
+ * to give `importKeyMaterial`.
+ */
+export interface ImportParameters {
+  /** The key the material is for (its id, never an alias). */
+  keyId: string
+  /**
+   * The RSA wrapping public key, DER-encoded X.509 SubjectPublicKeyInfo
+   * (`crypto.createPublicKey({ key, format: 'der', type: 'spki' })`).
+   */
+  publicKey: Buffer
+  /** The import token, opaque: pass it back to `importKeyMaterial`. */
+  importToken: Buffer
+  /** Until when the public key and token can be used (24 hours). */
+  parametersValidTo: Date
+}
+
+/**
+ * What a sealed record says in the clear (its format, key id and root id), read without any
+ * key; nothing in it is authenticated until the record is opened. Bytes that are not a sealed
+ * record are `KP_INVALID_INPUT`.
+ */
+export declare function inspectSealed(record: Uint8Array): SealedRecordInfo
+
+/**
+ * When a key was last used and how often each operation used it (AWS KMS's
+ * `GetKeyLastUsage`).
+ */
+export interface KeyLastUsage {
+  /** The last time the key was used, successfully or not. */
+  lastUsed: Date | null
+  /** The last operation (`Encrypt`, …). */
+  lastOperation: string | null
+  /** How many times each operation used the key, by operation name. */
+  counts: Record<string, number>
+}
+
 /** What `describeKey` and `createKey` report about a key (AWS KMS's `KeyMetadata`). */
 export interface KeyMetadata {
   /** The key id (never an alias). */
@@ -415,6 +746,11 @@ export interface KeyMetadata {
   rotateOnBudget: boolean
   /** Every version, oldest first. */
   versions: Array<KeyVersion>
+  /**
+   * For imported material that expires: when it does (the key then returns to
+   * `PendingImport`).
+   */
+  validTo?: Date
 }
 
 /** Options for `new Keyring()`. */
@@ -434,6 +770,8 @@ export interface KeyringOptions {
    * with `KP_LIMIT_EXCEEDED`.
    */
   maxBatchItems?: number
+  /** Record every operation of the keyring (see `AuditOptions`). */
+  audit?: AuditOptions
 }
 
 /** One version of a key. */
@@ -444,6 +782,18 @@ export interface KeyVersion {
   creationDate: Date
   /** How many encryptions (nonces) this keyring has made under the version. */
   encryptions: number
+}
+
+/** A sealed record `Keyring.open` could not load. */
+export interface LoadProblem {
+  /** The record's file. */
+  path: string
+  /**
+   * Why: `KP_INVALID_CIPHERTEXT` for a damaged record or one sealed under another root key,
+   * `KP_INVALID_INPUT` for a file that is not a record, `KP_STORAGE` for one that cannot be
+   * read, `KP_ALREADY_EXISTS` for a second record of the same key.
+   */
+  error: KeyplaneError
 }
 
 /** One item of `generateMacMany`. */
@@ -509,6 +859,16 @@ export interface ReEncryptOptions {
 }
 
 /**
+ * Moves a sealed record from `oldRoot` to `newRoot` (root key rotation) without loading the
+ * key anywhere. A record that does not open under `oldRoot` is `KP_INVALID_CIPHERTEXT` (or
+ * `KP_INVALID_INPUT` when it names another root id).
+ */
+export declare function reseal(record: Uint8Array, oldRoot: LocalRootKey, newRoot: LocalRootKey): Promise<Buffer>
+
+/** `reseal` on the calling thread, returning its result directly (throws instead of rejecting). */
+export declare function resealSync(record: Uint8Array, oldRoot: LocalRootKey, newRoot: LocalRootKey): Buffer
+
+/**
  * A rotation period: exactly one of `days` (90 to 2560, AWS KMS's bounds) or `seconds` (any
  * positive number of seconds, for tests and custom policies).
  */
@@ -517,6 +877,16 @@ export interface RotationPeriod {
   days?: number
   /** Seconds, more than zero. */
   seconds?: number
+}
+
+/** What a sealed record says in the clear (`inspectSealed`); not authenticated until opened. */
+export interface SealedRecordInfo {
+  /** The record format (1). */
+  format: number
+  /** The id of the key inside. */
+  keyId: string
+  /** The id of the root key that sealed it. */
+  rootId: string
 }
 
 /** One item of `signMany`. */
@@ -530,6 +900,23 @@ export interface SignItem {
   /** `RAW` (the default) or `DIGEST`. */
   messageType?: string
 }
+
+/**
+ * Checks an audit log written with `audit: { logDir, auditKey }`: the hash chain through
+ * every file, each checkpoint's HMAC under `auditKey` and the sequence numbers. `paths` is the
+ * log directory (its `audit-*.jsonl` files, in order), one file, or an array of files in
+ * order. Resolves to an `AuditLogReport` (check `closed`: `false` when the log was not closed
+ * by its keyring, after a crash or a cut-off tail). The first broken link (an edited, deleted,
+ * reordered or inserted line, a missing file, a checkpoint that does not verify) rejects with
+ * an `AuditLogBrokenError` (`code` `KP_AUDIT_LOG_BROKEN`, `file`, `line`, `reason`).
+ */
+export declare function verifyAuditLog(paths: string | Array<string>, auditKey: Uint8Array): Promise<AuditLogReport>
+
+/**
+ * `verifyAuditLog` on the calling thread, returning its result directly (throws instead of
+ * rejecting).
+ */
+export declare function verifyAuditLogSync(paths: string | Array<string>, auditKey: Uint8Array): AuditLogReport
 
 /** One item of `verifyMany`. */
 export interface VerifyItem {

@@ -836,3 +836,9 @@ function __napiStampBindingTarget(exportsObject, target) {
 module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __napiLoadedBindingTarget)
 module.exports = nativeBinding
 module.exports.Keyring = nativeBinding.Keyring
+module.exports.LocalRootKey = nativeBinding.LocalRootKey
+module.exports.inspectSealed = nativeBinding.inspectSealed
+module.exports.reseal = nativeBinding.reseal
+module.exports.resealSync = nativeBinding.resealSync
+module.exports.verifyAuditLog = nativeBinding.verifyAuditLog
+module.exports.verifyAuditLogSync = nativeBinding.verifyAuditLogSync

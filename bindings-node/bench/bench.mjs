@@ -1,4 +1,4 @@
-// Keyplane from Node beside node:crypto, and the batch form beside a per-call loop.
+// Keyplane from Node beside node:crypto, and the batch forms beside a per-call loop.
 //
 //   node bench/bench.mjs           full run (about a minute)
 //   node bench/bench.mjs --quick   a few rounds, to check that it runs (scripts/test)
@@ -8,6 +8,8 @@
 // rounds, and the ratio is the median of the per-round ratios B/A (so > 1 means Keyplane is
 // faster), which cancels most of the drift of a shared machine.
 import crypto from 'node:crypto'
+import os from 'node:os'
+import { promisify } from 'node:util'
 import { createRequire } from 'node:module'
 
 const { Keyring } = createRequire(import.meta.url)('..')
@@ -85,6 +87,22 @@ for (const [size, label, target] of [[64, '64 B', '≥ 5'], [1024, '1 KiB', null
   row(`encryptSync ${label} vs createCipheriv`, r, target)
 }
 {
+  // The same 1 MiB into one reused output Buffer: no fresh output memory to fault in.
+  const plaintext = crypto.randomBytes(1 << 20)
+  const output = Buffer.alloc(ring.ciphertextLength(keyId, plaintext.length))
+  const r = await pair(
+    () => ring.encryptIntoSync(keyId, plaintext, output),
+    () => {
+      const iv = crypto.randomBytes(12)
+      const c = crypto.createCipheriv('aes-256-gcm', aesKey, iv)
+      c.update(plaintext)
+      c.final()
+      c.getAuthTag()
+    },
+  )
+  row('encryptIntoSync 1 MiB (reused output) vs createCipheriv', r, null)
+}
+{
   const plaintext = crypto.randomBytes(64)
   const r = await pair(() => ring.encrypt(keyId, plaintext), async () => {
     const iv = crypto.randomBytes(12)
@@ -94,6 +112,11 @@ for (const [size, label, target] of [[64, '64 B', '≥ 5'], [1024, '1 KiB', null
     c.getAuthTag()
   }, { async: true })
   row('encrypt (Promise, awaited) 64 B vs createCipheriv', r, null)
+  // The libuv thread-pool round trip itself: node:crypto's own asynchronous randomFill.
+  const randomFill = promisify(crypto.randomFill)
+  const small = Buffer.alloc(16)
+  const rt = await pair(() => ring.encrypt(keyId, plaintext), () => randomFill(small), { async: true })
+  row('encrypt (Promise, awaited) 64 B vs randomFill (Promise) 16 B', rt, null, ['Keyplane', 'thread pool'])
 }
 
 // ----- ECDSA P-256 signing ----------------------------------------------------------------
@@ -118,9 +141,18 @@ for (const [size, label, target] of [[64, '64 B', '≥ 5'], [1024, '1 KiB', null
   }
   const r = await pair(() => ring.encryptManySync(items), perCall)
   row('encryptManySync 10,000 x 64 B vs encryptSync loop', r, '≥ 3', ['batch', 'loop'])
+  const plaintexts = items.map((it) => it.plaintext)
+  const rk = await pair(() => ring.encryptManySync(keyId, plaintexts), perCall)
+  row('encryptManySync(keyId, plaintexts) 10,000 x 64 B vs loop', rk, null, ['batch', 'loop'])
+  const rows = Array.from({ length: 10000 }, () => crypto.randomBytes(64))
+  const rd = await pair(() => ring.encryptManySync(keyId, rows), () => {
+    for (let i = 0; i < rows.length; i++) ring.encryptSync(keyId, rows[i])
+  })
+  row('encryptManySync(keyId, 10,000 distinct 64 B) vs loop', rd, null, ['batch', 'loop'])
   const ra = await pair(() => ring.encryptMany(items), () => Promise.all(items.map((it) => ring.encrypt(it.keyId, it.plaintext))), { async: true })
   row('encryptMany 10,000 x 64 B vs Promise.all(encrypt)', ra, null, ['batch', 'Promise.all'])
 }
 
+console.log(`\n${quick ? 'quick' : 'full'} run, Node ${process.version}, ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? 'unknown'}), load average ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}`)
 console.log('\n| operation | Keyplane | alternative | ratio | target |\n|---|---|---|---|---|')
 for (const r of rows) console.log(`| ${r.name} | ${r.a} | ${r.b} | ${r.ratio} | ${r.target ?? '—'} |`)

@@ -40,28 +40,20 @@ fn in_slot<T>(r: R<T>) -> R<ItemResult<T>> {
     }
 }
 
-/// The contexts of a batch, each parsed once.
+/// The contexts of a batch, each distinct one parsed once.
 #[derive(Default)]
 struct Contexts {
     list: Vec<Ctx>,
-    last: Option<(sys::napi_value, usize)>,
 }
 
 impl Contexts {
-    fn read(&mut self, js: Js, v: sys::napi_value, what: Field) -> R<ItemResult<usize>> {
-        if let Some((prev, index)) = self.last
-            && js.same(prev, v)?
-        {
-            return Ok(Ok(index));
-        }
+    fn parse(&mut self, js: Js, v: sys::napi_value, what: Field) -> R<ItemResult<usize>> {
         let parsed = match in_slot(js.context(v, what))? {
             Ok(c) => c,
             Err(e) => return Ok(Err(e)),
         };
         self.list.push(parsed);
-        let index = self.list.len() - 1;
-        self.last = Some((v, index));
-        Ok(Ok(index))
+        Ok(Ok(self.list.len() - 1))
     }
 
     /// The parsed contexts, to move into the work.
@@ -74,73 +66,179 @@ fn context_at(list: &[Ctx], index: usize) -> &keyplane::EncryptionContext {
     list.get(index).map_or_else(|| ctx(&None), ctx)
 }
 
-/// Reads each item of the `items` array with `read`.
-fn items<T>(
+/// A batch's items as one script call read them ([`Js::collect`]): for each item and field,
+/// the index of its value among the distinct values, so that a value shared by consecutive
+/// items (a key id, a context object, an algorithm name) crosses Node-API once.
+struct Table {
     js: Js,
-    items: sys::napi_value,
-    mut read: impl FnMut(&mut Props, usize, sys::napi_value) -> R<ItemResult<T>>,
-) -> R<Vec<ItemResult<T>>> {
-    let values = js.array(items, "items")?;
-    let mut props = Props {
-        js,
-        names: Vec::new(),
-    };
-    let mut out = Vec::with_capacity(values.len());
-    for (i, item) in values.into_iter().enumerate() {
-        js.object(item, Field(i, "").item())?;
-        out.push(read(&mut props, i, item)?);
+    values: sys::napi_value,
+    refs: Vec<i32>,
+    fields: usize,
+}
+
+impl Table {
+    /// The fields `names` of every item of the array `items`.
+    fn read(js: Js, items: sys::napi_value, names: &'static [&'static CStr]) -> R<Self> {
+        if js.type_of(items)? != sys::ValueType::napi_object || !js.is_array(items)? {
+            return Err(js.type_error("items", "an array", items));
+        }
+        Self::collect(js, items, names)
     }
-    Ok(out)
-}
 
-/// Reads item fields, making each property-name string once per batch rather than per item.
-struct Props {
-    js: Js,
-    names: Vec<(&'static CStr, sys::napi_value)>,
-}
+    /// The elements of the array `list` themselves (one field).
+    fn values(js: Js, list: sys::napi_value, what: &'static str) -> R<Self> {
+        if js.type_of(list)? != sys::ValueType::napi_object || !js.is_array(list)? {
+            return Err(js.type_error(what, "an array", list));
+        }
+        Self::collect(js, list, &[])
+    }
 
-impl Props {
-    fn get(&mut self, item: sys::napi_value, name: &'static CStr) -> R<sys::napi_value> {
-        let key = match self.names.iter().find(|(n, _)| core::ptr::eq(*n, name)) {
-            Some(&(_, key)) => key,
-            None => {
-                let key = self.js.name(name)?;
-                self.names.push((name, key));
-                key
+    fn collect(js: Js, items: sys::napi_value, names: &'static [&'static CStr]) -> R<Self> {
+        match js.collect(items, names)? {
+            Ok((refs, values)) => Ok(Self {
+                js,
+                values,
+                refs,
+                fields: names.len().max(1),
+            }),
+            Err(bad) => {
+                let item = js.element(items, bad)?;
+                let index = usize::try_from(bad).unwrap_or(usize::MAX);
+                js.object(item, ItemName(index))?;
+                Err(Failure::Napi(sys::Status::napi_generic_failure))
             }
-        };
-        self.js.get_by(item, key)
+        }
+    }
+
+    /// How many items.
+    fn len(&self) -> usize {
+        self.refs.len() / self.fields
+    }
+
+    /// Field `j` of item `i`: the index of its value, and the value.
+    fn get(&self, i: usize, j: usize) -> R<(i32, sys::napi_value)> {
+        let r = i
+            .checked_mul(self.fields)
+            .and_then(|n| n.checked_add(j))
+            .and_then(|n| self.refs.get(n))
+            .copied()
+            .ok_or(Failure::Napi(sys::Status::napi_generic_failure))?;
+        let index =
+            u32::try_from(r).map_err(|_| Failure::Napi(sys::Status::napi_generic_failure))?;
+        Ok((r, self.js.element(self.values, index)?))
+    }
+
+    /// The index of the value of field `j` of item `i` (no Node-API call).
+    fn key(&self, i: usize, j: usize) -> i32 {
+        i.checked_mul(self.fields)
+            .and_then(|n| n.checked_add(j))
+            .and_then(|n| self.refs.get(n))
+            .copied()
+            .unwrap_or(-1)
     }
 }
 
-/// The key ids of a batch: a key id string equal to the previous item's is read once.
+/// One field of a batch, parsed once per distinct value (the values of a field come in order,
+/// so remembering the last one suffices).
+struct Column<T> {
+    last: Option<(i64, ItemResult<T>)>,
+}
+
+impl<T: Copy> Column<T> {
+    fn new() -> Self {
+        Self { last: None }
+    }
+
+    /// The parsed value for `key` (the value's index, or a pair of them), parsing it with
+    /// `parse` when it differs from the previous item's.
+    fn get(&mut self, key: i64, parse: impl FnOnce() -> R<ItemResult<T>>) -> R<ItemResult<T>> {
+        if let Some((last, value)) = self.last
+            && last == key
+        {
+            return Ok(value);
+        }
+        let value = parse()?;
+        self.last = Some((key, value));
+        Ok(value)
+    }
+
+    /// Field `j` of item `i` of `table`, parsed with `parse`.
+    fn field(
+        &mut self,
+        table: &Table,
+        i: usize,
+        j: usize,
+        parse: impl FnOnce(sys::napi_value) -> R<ItemResult<T>>,
+    ) -> R<ItemResult<T>> {
+        self.get(i64::from(table.key(i, j)), || parse(table.get(i, j)?.1))
+    }
+}
+
+/// The key ids of a batch, each distinct one read once.
 #[derive(Default)]
 struct KeyIds {
     list: Vec<String>,
-    last: Option<(sys::napi_value, usize)>,
 }
 
 impl KeyIds {
-    fn read(&mut self, js: Js, v: sys::napi_value, what: Field) -> R<usize> {
-        if let Some((prev, index)) = self.last
-            && js.same(prev, v)?
-        {
-            return Ok(index);
-        }
+    fn parse(&mut self, js: Js, v: sys::napi_value, what: Field) -> R<ItemResult<usize>> {
         self.list.push(js.string(v, what)?);
-        let index = self.list.len() - 1;
-        self.last = Some((v, index));
-        Ok(index)
+        Ok(Ok(self.list.len() - 1))
+    }
+
+    fn at(list: &[String], index: usize) -> &str {
+        list.get(index).map_or("", String::as_str)
     }
 }
 
-impl Field {
-    /// The item itself (`items[3]`).
-    fn item(self) -> ItemName {
-        ItemName(self.0)
+/// The byte fields of a batch (plaintexts, blobs, messages): type-checked as they are read,
+/// copied into one buffer once every read that could run script code is done (a getter could
+/// otherwise detach a buffer already looked at), and zeroized when the batch is done.
+#[derive(Default)]
+struct ByteValues {
+    handles: Vec<sys::napi_value>,
+}
+
+/// Where each distinct byte value lies in the batch's one copy of them.
+struct Packed {
+    bytes: Zeroizing<Vec<u8>>,
+    spans: Vec<(usize, usize)>,
+}
+
+impl Packed {
+    fn at(&self, index: usize) -> &[u8] {
+        self.spans
+            .get(index)
+            .and_then(|&(start, len)| self.bytes.get(start..start.checked_add(len)?))
+            .unwrap_or_default()
     }
 }
 
+impl ByteValues {
+    fn parse(
+        &mut self,
+        js: Js,
+        v: sys::napi_value,
+        what: impl core::fmt::Display + Copy,
+    ) -> R<ItemResult<usize>> {
+        js.typed_array(v, what)?;
+        self.handles.push(v);
+        Ok(Ok(self.handles.len() - 1))
+    }
+
+    /// The copy, made once every read that could run script is done.
+    fn pack(self, js: Js) -> R<Packed> {
+        let (bytes, spans) = js.concat_bytes(&self.handles)?;
+        Ok(Packed { bytes, spans })
+    }
+}
+
+/// Combines two value indices (each at least -1 and below 2^31) into one column key.
+fn pair(a: i32, b: i32) -> i64 {
+    i64::from(a) * (1 << 32) + i64::from(b)
+}
+
+/// The item itself (`items[3]`), for error messages.
 #[derive(Debug, Clone, Copy)]
 struct ItemName(usize);
 
@@ -248,52 +346,113 @@ fn slots<T>(r: Vec<ItemResult<T>>, f: impl Fn(T) -> Slot) -> Batch {
 
 // ----- the batch operations -----------------------------------------------------------------
 
-pub(crate) fn encrypt_many(ring: Keyring, js: Js, list: sys::napi_value) -> R<Work> {
-    let mut contexts = Contexts::default();
-    let mut key_ids = KeyIds::default();
-    let parsed = items(js, list, |p, i, item| {
-        let key_id = key_ids.read(js, p.get(item, c"keyId")?, Field(i, "keyId"))?;
-        let context = p.get(item, c"context")?;
-        let plaintext = js.bytes_owned(p.get(item, c"plaintext")?, Field(i, "plaintext"))?;
-        Ok(contexts
-            .read(js, context, Field(i, "context"))?
-            .map(|c| (key_id, plaintext, c)))
-    })?;
-    let contexts = contexts.done();
-    let key_ids = key_ids.list;
-    Ok(work(move || {
+/// Runs `f` for every item, collecting each item's parsed fields or its own refusal.
+fn each<T>(table: &Table, mut f: impl FnMut(usize) -> R<ItemResult<T>>) -> R<Vec<ItemResult<T>>> {
+    (0..table.len()).map(&mut f).collect()
+}
+
+fn encrypt_work(
+    ring: Keyring,
+    parsed: Vec<ItemResult<(usize, usize, usize)>>,
+    key_ids: Vec<String>,
+    packed: Packed,
+    contexts: Vec<Ctx>,
+) -> Work {
+    work(move || {
         let out = merge(&parsed, |valid| {
             let reqs: Vec<EncryptRequest<'_>> = valid
                 .iter()
-                .map(|(k, p, c)| EncryptRequest {
-                    key_id: key_ids.get(*k).map_or("", String::as_str),
-                    plaintext: p,
-                    context: context_at(&contexts, *c),
+                .map(|&&(k, p, c)| EncryptRequest {
+                    key_id: KeyIds::at(&key_ids, k),
+                    plaintext: packed.at(p),
+                    context: context_at(&contexts, c),
                 })
                 .collect();
             ring.encrypt_many(&reqs)
         })?;
         Ok(slots(out, Slot::Bytes))
-    }))
+    })
+}
+
+pub(crate) fn encrypt_many(ring: Keyring, js: Js, list: sys::napi_value) -> R<Work> {
+    let table = Table::read(js, list, &[c"keyId", c"plaintext", c"context"])?;
+    let (mut key_ids, mut bytes, mut contexts) = (
+        KeyIds::default(),
+        ByteValues::default(),
+        Contexts::default(),
+    );
+    let (mut kc, mut pc, mut cc) = (Column::new(), Column::new(), Column::new());
+    let parsed = each(&table, |i| {
+        let k = kc.field(&table, i, 0, |v| key_ids.parse(js, v, Field(i, "keyId")))?;
+        let p = pc.field(&table, i, 1, |v| bytes.parse(js, v, Field(i, "plaintext")))?;
+        let c = cc.field(&table, i, 2, |v| contexts.parse(js, v, Field(i, "context")))?;
+        Ok(k.and_then(|k| p.and_then(|p| c.map(|c| (k, p, c)))))
+    })?;
+    let packed = bytes.pack(js)?;
+    Ok(encrypt_work(
+        ring,
+        parsed,
+        key_ids.list,
+        packed,
+        contexts.done(),
+    ))
+}
+
+/// `encryptMany(keyId, plaintexts, context?)`: every plaintext under one key and context.
+pub(crate) fn encrypt_many_with_key(
+    ring: Keyring,
+    js: Js,
+    key_id: sys::napi_value,
+    plaintexts: sys::napi_value,
+    context: sys::napi_value,
+) -> R<Work> {
+    let key_id = js.string(key_id, "keyId")?;
+    let context = js.context(context, "context")?;
+    let table = Table::values(js, plaintexts, "plaintexts")?;
+    let mut bytes = ByteValues::default();
+    let mut pc = Column::new();
+    let parsed = each(&table, |i| {
+        let p = pc.field(&table, i, 0, |v| bytes.parse(js, v, Plaintexts(i)))?;
+        Ok(p.map(|p| (0, p, 0)))
+    })?;
+    let packed = bytes.pack(js)?;
+    Ok(encrypt_work(
+        ring,
+        parsed,
+        vec![key_id],
+        packed,
+        vec![context],
+    ))
+}
+
+/// `plaintexts[3]`, for error messages.
+#[derive(Debug, Clone, Copy)]
+struct Plaintexts(usize);
+
+impl core::fmt::Display for Plaintexts {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "plaintexts[{}]", self.0)
+    }
 }
 
 pub(crate) fn decrypt_many(ring: Keyring, js: Js, list: sys::napi_value) -> R<Work> {
-    let mut contexts = Contexts::default();
-    let parsed = items(js, list, |p, i, item| {
-        let context = p.get(item, c"context")?;
-        let blob = js.bytes_owned(p.get(item, c"blob")?, Field(i, "blob"))?;
-        Ok(contexts
-            .read(js, context, Field(i, "context"))?
-            .map(|c| (blob, c)))
+    let table = Table::read(js, list, &[c"blob", c"context"])?;
+    let (mut bytes, mut contexts) = (ByteValues::default(), Contexts::default());
+    let (mut bc, mut cc) = (Column::new(), Column::new());
+    let parsed = each(&table, |i| {
+        let b = bc.field(&table, i, 0, |v| bytes.parse(js, v, Field(i, "blob")))?;
+        let c = cc.field(&table, i, 1, |v| contexts.parse(js, v, Field(i, "context")))?;
+        Ok(b.and_then(|b| c.map(|c| (b, c))))
     })?;
+    let packed = bytes.pack(js)?;
     let contexts = contexts.done();
     Ok(work(move || {
         let out = merge(&parsed, |valid| {
             let reqs: Vec<DecryptRequest<'_>> = valid
                 .iter()
-                .map(|(b, c)| DecryptRequest {
-                    blob: b,
-                    context: context_at(&contexts, *c),
+                .map(|&&(b, c)| DecryptRequest {
+                    blob: packed.at(b),
+                    context: context_at(&contexts, c),
                 })
                 .collect();
             ring.decrypt_many(&reqs)
@@ -302,30 +461,99 @@ pub(crate) fn decrypt_many(ring: Keyring, js: Js, list: sys::napi_value) -> R<Wo
     }))
 }
 
-pub(crate) fn re_encrypt_many(ring: Keyring, js: Js, list: sys::napi_value) -> R<Work> {
-    let mut contexts = Contexts::default();
-    let parsed = items(js, list, |p, i, item| {
-        let dest = js.string(
-            p.get(item, c"destinationKeyId")?,
-            Field(i, "destinationKeyId"),
-        )?;
-        let source_ctx = p.get(item, c"sourceContext")?;
-        let dest_ctx = p.get(item, c"destinationContext")?;
-        let blob = js.bytes_owned(p.get(item, c"blob")?, Field(i, "blob"))?;
-        let s = contexts.read(js, source_ctx, Field(i, "sourceContext"))?;
-        let d = contexts.read(js, dest_ctx, Field(i, "destinationContext"))?;
-        Ok(s.and_then(|s| d.map(|d| (blob, dest, s, d))))
+/// `decryptMany(blobs, context?)`: every blob under one context.
+pub(crate) fn decrypt_many_with_context(
+    ring: Keyring,
+    js: Js,
+    blobs: sys::napi_value,
+    context: sys::napi_value,
+) -> R<Work> {
+    let context = js.context(context, "context")?;
+    let table = Table::values(js, blobs, "blobs")?;
+    let mut bytes = ByteValues::default();
+    let mut bc = Column::new();
+    let parsed = each(&table, |i| {
+        bc.field(&table, i, 0, |v| bytes.parse(js, v, Blobs(i)))
     })?;
-    let contexts = contexts.done();
+    let packed = bytes.pack(js)?;
+    let contexts = [context];
+    Ok(work(move || {
+        let out = merge(&parsed, |valid| {
+            let reqs: Vec<DecryptRequest<'_>> = valid
+                .iter()
+                .map(|&&b| DecryptRequest {
+                    blob: packed.at(b),
+                    context: context_at(&contexts, 0),
+                })
+                .collect();
+            ring.decrypt_many(&reqs)
+        })?;
+        Ok(slots(out, Slot::Secret))
+    }))
+}
+
+/// `blobs[3]`, for error messages.
+#[derive(Debug, Clone, Copy)]
+struct Blobs(usize);
+
+impl core::fmt::Display for Blobs {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "blobs[{}]", self.0)
+    }
+}
+
+/// Whether `decryptMany`'s argument is an array of blobs (its first element is a typed array)
+/// rather than of items.
+pub(crate) fn is_blob_list(js: Js, list: sys::napi_value) -> R<bool> {
+    if js.type_of(list)? != sys::ValueType::napi_object || !js.is_array(list)? {
+        return Ok(false);
+    }
+    let first = js.element(list, 0)?;
+    js.is_typed_array(first)
+}
+
+pub(crate) fn re_encrypt_many(ring: Keyring, js: Js, list: sys::napi_value) -> R<Work> {
+    let table = Table::read(
+        js,
+        list,
+        &[
+            c"blob",
+            c"destinationKeyId",
+            c"sourceContext",
+            c"destinationContext",
+        ],
+    )?;
+    let (mut bytes, mut key_ids, mut contexts) = (
+        ByteValues::default(),
+        KeyIds::default(),
+        Contexts::default(),
+    );
+    let (mut bc, mut kc, mut sc, mut dc) =
+        (Column::new(), Column::new(), Column::new(), Column::new());
+    let parsed = each(&table, |i| {
+        let b = bc.field(&table, i, 0, |v| bytes.parse(js, v, Field(i, "blob")))?;
+        let k = kc.field(&table, i, 1, |v| {
+            key_ids.parse(js, v, Field(i, "destinationKeyId"))
+        })?;
+        let s = sc.field(&table, i, 2, |v| {
+            contexts.parse(js, v, Field(i, "sourceContext"))
+        })?;
+        let d = dc.field(&table, i, 3, |v| {
+            contexts.parse(js, v, Field(i, "destinationContext"))
+        })?;
+        Ok(b.and_then(|b| k.and_then(|k| s.and_then(|s| d.map(|d| (b, k, s, d))))))
+    })?;
+    let packed = bytes.pack(js)?;
+    let (contexts, key_ids) = (contexts.done(), key_ids.list);
     Ok(work(move || {
         let out = merge(&parsed, |valid| {
             let reqs: Vec<ReEncryptRequest<'_>> = valid
                 .iter()
-                .map(|(b, k, s, d)| ReEncryptRequest {
-                    blob: b,
-                    source_context: context_at(&contexts, *s),
-                    destination_key_id: k,
-                    destination_context: context_at(&contexts, *d),
+                .map(|&&(b, k, s, d)| ReEncryptRequest {
+                    blob: packed.at(b),
+                    source_context: context_at(&contexts, s),
+                    destination_key_id: KeyIds::at(&key_ids, k),
+                    destination_context: context_at(&contexts, d),
                 })
                 .collect();
             ring.re_encrypt_many(&reqs)
@@ -334,80 +562,101 @@ pub(crate) fn re_encrypt_many(ring: Keyring, js: Js, list: sys::napi_value) -> R
     }))
 }
 
-fn data_key_items(
-    js: Js,
-    list: sys::napi_value,
-    contexts: &mut Contexts,
-) -> R<Vec<ItemResult<(String, DataKeySpec, usize)>>> {
-    items(js, list, |p, i, item| {
-        let key_id = js.string(p.get(item, c"keyId")?, Field(i, "keyId"))?;
-        let spec = in_slot(crate::ops::data_key_spec(
-            js,
-            p.get(item, c"keySpec")?,
-            p.get(item, c"numberOfBytes")?,
-            Field(i, "keySpec"),
-        ))?;
-        let c = contexts.read(js, p.get(item, c"context")?, Field(i, "context"))?;
-        Ok(spec.and_then(|s| c.map(|c| (key_id, s, c))))
-    })
-}
-
 pub(crate) fn generate_data_key_many(
     ring: Keyring,
     js: Js,
     list: sys::napi_value,
     with_plaintext: bool,
 ) -> R<Work> {
-    let mut contexts = Contexts::default();
-    let parsed = data_key_items(js, list, &mut contexts)?;
-    let contexts = contexts.done();
+    let table = Table::read(
+        js,
+        list,
+        &[c"keyId", c"keySpec", c"numberOfBytes", c"context"],
+    )?;
+    let (mut key_ids, mut contexts) = (KeyIds::default(), Contexts::default());
+    let (mut kc, mut sc, mut cc) = (Column::new(), Column::new(), Column::new());
+    let parsed = each(&table, |i| {
+        let k = kc.field(&table, i, 0, |v| key_ids.parse(js, v, Field(i, "keyId")))?;
+        let s = sc.get(pair(table.key(i, 1), table.key(i, 2)), || {
+            in_slot(crate::ops::data_key_spec(
+                js,
+                table.get(i, 1)?.1,
+                table.get(i, 2)?.1,
+                ItemName(i),
+            ))
+        })?;
+        let c = cc.field(&table, i, 3, |v| contexts.parse(js, v, Field(i, "context")))?;
+        Ok(k.and_then(|k| s.and_then(|s| c.map(|c| (k, s, c)))))
+    })?;
+    let (contexts, key_ids) = (contexts.done(), key_ids.list);
     Ok(work(move || {
+        let requests = |valid: Vec<&(usize, DataKeySpec, usize)>| -> Vec<DataKeyRequest<'_>> {
+            valid
+                .into_iter()
+                .map(|&(k, s, c)| DataKeyRequest {
+                    key_id: KeyIds::at(&key_ids, k),
+                    spec: s,
+                    context: context_at(&contexts, c),
+                })
+                .collect()
+        };
         if with_plaintext {
             let out = merge(&parsed, |valid| {
-                let reqs: Vec<DataKeyRequest<'_>> = valid
-                    .into_iter()
-                    .map(|(k, s, c)| DataKeyRequest {
-                        key_id: k,
-                        spec: *s,
-                        context: context_at(&contexts, *c),
-                    })
-                    .collect();
-                ring.generate_data_key_many(&reqs)
+                ring.generate_data_key_many(&requests(valid))
             })?;
             return Ok(slots(out, Slot::DataKey));
         }
         let out = merge(&parsed, |valid| {
-            let reqs: Vec<DataKeyRequest<'_>> = valid
-                .into_iter()
-                .map(|(k, s, c)| DataKeyRequest {
-                    key_id: k,
-                    spec: *s,
-                    context: context_at(&contexts, *c),
-                })
-                .collect();
-            ring.generate_data_key_without_plaintext_many(&reqs)
+            ring.generate_data_key_without_plaintext_many(&requests(valid))
         })?;
         Ok(slots(out, Slot::Bytes))
     }))
 }
 
-pub(crate) fn generate_mac_many(ring: Keyring, js: Js, list: sys::napi_value) -> R<Work> {
-    let parsed = items(js, list, |p, i, item| {
-        let key_id = js.string(p.get(item, c"keyId")?, Field(i, "keyId"))?;
-        let alg = in_slot(
-            js.parse::<MacAlgorithm>(p.get(item, c"macAlgorithm")?, Field(i, "macAlgorithm")),
-        )?;
-        let message = js.bytes_owned(p.get(item, c"message")?, Field(i, "message"))?;
-        Ok(alg.map(|a| (key_id, message, a)))
+/// A MAC item: key id, message and MAC (indices), and the algorithm.
+type Mac = (usize, usize, MacAlgorithm, usize);
+
+/// Reads the MAC items (`keyId`, `message`, `macAlgorithm` and, when `with_mac`, `mac`).
+fn mac_items(
+    js: Js,
+    list: sys::napi_value,
+    with_mac: bool,
+) -> R<(Vec<ItemResult<Mac>>, Vec<String>, Packed)> {
+    let names: &[&'static CStr] = if with_mac {
+        &[c"keyId", c"message", c"macAlgorithm", c"mac"]
+    } else {
+        &[c"keyId", c"message", c"macAlgorithm"]
+    };
+    let table = Table::read(js, list, names)?;
+    let (mut key_ids, mut bytes) = (KeyIds::default(), ByteValues::default());
+    let (mut kc, mut mc, mut ac, mut tc) =
+        (Column::new(), Column::new(), Column::new(), Column::new());
+    let parsed = each(&table, |i| {
+        let k = kc.field(&table, i, 0, |v| key_ids.parse(js, v, Field(i, "keyId")))?;
+        let m = mc.field(&table, i, 1, |v| bytes.parse(js, v, Field(i, "message")))?;
+        let a = ac.field(&table, i, 2, |v| {
+            in_slot(js.parse::<MacAlgorithm>(v, Field(i, "macAlgorithm")))
+        })?;
+        let t = if with_mac {
+            tc.field(&table, i, 3, |v| bytes.parse(js, v, Field(i, "mac")))?
+        } else {
+            Ok(0)
+        };
+        Ok(k.and_then(|k| m.and_then(|m| a.and_then(|a| t.map(|t| (k, m, a, t))))))
     })?;
+    Ok((parsed, key_ids.list, bytes.pack(js)?))
+}
+
+pub(crate) fn generate_mac_many(ring: Keyring, js: Js, list: sys::napi_value) -> R<Work> {
+    let (parsed, key_ids, packed) = mac_items(js, list, false)?;
     Ok(work(move || {
         let out = merge(&parsed, |valid| {
             let reqs: Vec<MacRequest<'_>> = valid
                 .iter()
-                .map(|(k, m, a)| MacRequest {
-                    key_id: k,
-                    message: m,
-                    algorithm: *a,
+                .map(|&&(k, m, a, _)| MacRequest {
+                    key_id: KeyIds::at(&key_ids, k),
+                    message: packed.at(m),
+                    algorithm: a,
                 })
                 .collect();
             ring.generate_mac_many(&reqs)
@@ -417,26 +666,16 @@ pub(crate) fn generate_mac_many(ring: Keyring, js: Js, list: sys::napi_value) ->
 }
 
 pub(crate) fn verify_mac_many(ring: Keyring, js: Js, list: sys::napi_value) -> R<Work> {
-    let parsed = items(js, list, |p, i, item| {
-        let key_id = js.string(p.get(item, c"keyId")?, Field(i, "keyId"))?;
-        let alg = in_slot(
-            js.parse::<MacAlgorithm>(p.get(item, c"macAlgorithm")?, Field(i, "macAlgorithm")),
-        )?;
-        let message = p.get(item, c"message")?;
-        let mac = p.get(item, c"mac")?;
-        let message = js.bytes_owned(message, Field(i, "message"))?;
-        let mac = js.bytes_owned(mac, Field(i, "mac"))?;
-        Ok(alg.map(|a| (key_id, message, a, mac)))
-    })?;
+    let (parsed, key_ids, packed) = mac_items(js, list, true)?;
     Ok(work(move || {
         let out = merge(&parsed, |valid| {
             let reqs: Vec<VerifyMacRequest<'_>> = valid
                 .iter()
-                .map(|(k, m, a, t)| VerifyMacRequest {
-                    key_id: k,
-                    message: m,
-                    algorithm: *a,
-                    mac: t,
+                .map(|&&(k, m, a, t)| VerifyMacRequest {
+                    key_id: KeyIds::at(&key_ids, k),
+                    message: packed.at(m),
+                    algorithm: a,
+                    mac: packed.at(t),
                 })
                 .collect();
             ring.verify_mac_many(&reqs)
@@ -445,34 +684,66 @@ pub(crate) fn verify_mac_many(ring: Keyring, js: Js, list: sys::napi_value) -> R
     }))
 }
 
-type Signing = (String, Zeroizing<Vec<u8>>, SigningAlgorithm, MessageType);
+type Signing = (usize, usize, SigningAlgorithm, MessageType, usize);
 
-fn signing_item(js: Js, p: &mut Props, i: usize, item: sys::napi_value) -> R<ItemResult<Signing>> {
-    let key_id = js.string(p.get(item, c"keyId")?, Field(i, "keyId"))?;
-    let alg = in_slot(js.parse::<SigningAlgorithm>(
-        p.get(item, c"signingAlgorithm")?,
-        Field(i, "signingAlgorithm"),
-    ))?;
-    let kind = in_slot(js.parse_or(
-        p.get(item, c"messageType")?,
-        Field(i, "messageType"),
-        MessageType::Raw,
-    ))?;
-    let message = js.bytes_owned(p.get(item, c"message")?, Field(i, "message"))?;
-    Ok(alg.and_then(|a| kind.map(|k| (key_id, message, a, k))))
+/// Reads the signing items (and, when `with_signature`, their `signature`).
+fn signing_items(
+    js: Js,
+    list: sys::napi_value,
+    with_signature: bool,
+) -> R<(Vec<ItemResult<Signing>>, Vec<String>, Packed)> {
+    let names: &[&'static CStr] = if with_signature {
+        &[
+            c"keyId",
+            c"message",
+            c"signingAlgorithm",
+            c"messageType",
+            c"signature",
+        ]
+    } else {
+        &[c"keyId", c"message", c"signingAlgorithm", c"messageType"]
+    };
+    let table = Table::read(js, list, names)?;
+    let (mut key_ids, mut bytes) = (KeyIds::default(), ByteValues::default());
+    let (mut kc, mut mc, mut ac, mut tc, mut sc) = (
+        Column::new(),
+        Column::new(),
+        Column::new(),
+        Column::new(),
+        Column::new(),
+    );
+    let parsed = each(&table, |i| {
+        let k = kc.field(&table, i, 0, |v| key_ids.parse(js, v, Field(i, "keyId")))?;
+        let m = mc.field(&table, i, 1, |v| bytes.parse(js, v, Field(i, "message")))?;
+        let a = ac.field(&table, i, 2, |v| {
+            in_slot(js.parse::<SigningAlgorithm>(v, Field(i, "signingAlgorithm")))
+        })?;
+        let t = tc.field(&table, i, 3, |v| {
+            in_slot(js.parse_or(v, Field(i, "messageType"), MessageType::Raw))
+        })?;
+        let s = if with_signature {
+            sc.field(&table, i, 4, |v| bytes.parse(js, v, Field(i, "signature")))?
+        } else {
+            Ok(0)
+        };
+        Ok(k.and_then(|k| {
+            m.and_then(|m| a.and_then(|a| t.and_then(|t| s.map(|s| (k, m, a, t, s)))))
+        }))
+    })?;
+    Ok((parsed, key_ids.list, bytes.pack(js)?))
 }
 
 pub(crate) fn sign_many(ring: Keyring, js: Js, list: sys::napi_value) -> R<Work> {
-    let parsed = items(js, list, |p, i, item| signing_item(js, p, i, item))?;
+    let (parsed, key_ids, packed) = signing_items(js, list, false)?;
     Ok(work(move || {
         let out = merge(&parsed, |valid| {
             let reqs: Vec<SignRequest<'_>> = valid
                 .iter()
-                .map(|(k, m, a, t)| SignRequest {
-                    key_id: k,
-                    message: m,
-                    message_type: *t,
-                    algorithm: *a,
+                .map(|&&(k, m, a, t, _)| SignRequest {
+                    key_id: KeyIds::at(&key_ids, k),
+                    message: packed.at(m),
+                    message_type: t,
+                    algorithm: a,
                 })
                 .collect();
             ring.sign_many(&reqs)
@@ -482,21 +753,17 @@ pub(crate) fn sign_many(ring: Keyring, js: Js, list: sys::napi_value) -> R<Work>
 }
 
 pub(crate) fn verify_many(ring: Keyring, js: Js, list: sys::napi_value) -> R<Work> {
-    let parsed = items(js, list, |p, i, item| {
-        let signing = signing_item(js, p, i, item)?;
-        let signature = js.bytes_owned(p.get(item, c"signature")?, Field(i, "signature"))?;
-        Ok(signing.map(|s| (s, signature)))
-    })?;
+    let (parsed, key_ids, packed) = signing_items(js, list, true)?;
     Ok(work(move || {
         let out = merge(&parsed, |valid| {
             let reqs: Vec<VerifyRequest<'_>> = valid
                 .iter()
-                .map(|((k, m, a, t), s)| VerifyRequest {
-                    key_id: k,
-                    message: m,
-                    message_type: *t,
-                    algorithm: *a,
-                    signature: s,
+                .map(|&&(k, m, a, t, s)| VerifyRequest {
+                    key_id: KeyIds::at(&key_ids, k),
+                    message: packed.at(m),
+                    message_type: t,
+                    algorithm: a,
+                    signature: packed.at(s),
                 })
                 .collect();
             ring.verify_many(&reqs)

@@ -5,6 +5,8 @@
 //! - An argument of the wrong type is a `TypeError` with `code` `"ERR_INVALID_ARG_TYPE"`; a
 //!   number that is not a non-negative integer is a `RangeError` with `code`
 //!   `"ERR_OUT_OF_RANGE"` (Node's own codes for these).
+//! - A broken audit log (`verifyAuditLog`) is an `Error` with `code` `"KP_AUDIT_LOG_BROKEN"`
+//!   and the `file`, `line` and `reason` of the first broken link.
 //! - An exception thrown by the caller's own code while an argument was read (a getter, a
 //!   proxy) propagates unchanged.
 
@@ -23,6 +25,8 @@ pub(crate) enum Failure {
     Range(String),
     /// A Node-API call failed; if it was because script code threw, that exception is pending.
     Napi(sys::napi_status),
+    /// `verifyAuditLog` found a broken link in an audit log.
+    AuditLogBroken(keyplane::audit::Broken),
 }
 
 impl From<keyplane::Error> for Failure {
@@ -38,6 +42,15 @@ impl Failure {
             return Some(pending);
         }
         let made = match self {
+            Self::Core(keyplane::Error::BufferTooSmall { needed }) => {
+                let e = keyplane::Error::BufferTooSmall { needed: *needed };
+                js.error(ErrorKind::Error, e.code(), &e.to_string())
+                    .and_then(|error| {
+                        let n = u64::try_from(*needed).unwrap_or(u64::MAX);
+                        js.set(error, c"needed", js.num(crate::js::exact_f64_u64(n))?)?;
+                        Ok(error)
+                    })
+            }
             Self::Core(e) => js.error(ErrorKind::Error, e.code(), &e.to_string()),
             Self::Type(message) => js.error(ErrorKind::Type, "ERR_INVALID_ARG_TYPE", message),
             Self::Range(message) => js.error(ErrorKind::Range, "ERR_OUT_OF_RANGE", message),
@@ -46,6 +59,7 @@ impl Failure {
                 keyplane::Error::Internal.code(),
                 &format!("Node-API call failed (status {status})"),
             ),
+            Self::AuditLogBroken(broken) => js.audit_log_broken(broken),
         };
         made.ok()
     }

@@ -8,7 +8,7 @@
 use napi::sys;
 
 use crate::error::Failure;
-use crate::js::{Js, NAME_BUF};
+use crate::js::{Js, NAME_BUF, exact_f64_u64};
 use crate::ops::ctx;
 
 type R<T> = Result<T, Failure>;
@@ -88,4 +88,57 @@ pub(crate) fn verify_mac(
     let message = js.bytes(message, "message")?;
     let mac = js.bytes(mac, "mac")?;
     js.boolean(ring.verify_mac(&key_id, message, algorithm, mac)?)
+}
+
+pub(crate) fn encrypt_into(
+    ring: &keyplane::Keyring,
+    js: Js,
+    key_id: sys::napi_value,
+    plaintext: sys::napi_value,
+    output: sys::napi_value,
+    context: sys::napi_value,
+) -> R<sys::napi_value> {
+    let mut name = [0u8; NAME_BUF];
+    let key_id = js.str_in(key_id, "keyId", &mut name)?;
+    let context = js.context(context, "context")?;
+    let n = js.in_out(plaintext, "plaintext", output, "output", |input, out| {
+        Ok(ring.encrypt_into(&key_id, input, ctx(&context), out)?)
+    })?;
+    js.num(exact_f64_u64(u64::try_from(n).unwrap_or(u64::MAX)))
+}
+
+pub(crate) fn decrypt_into(
+    ring: &keyplane::Keyring,
+    js: Js,
+    blob: sys::napi_value,
+    output: sys::napi_value,
+    context: sys::napi_value,
+) -> R<sys::napi_value> {
+    let context = js.context(context, "context")?;
+    let n = js.in_out(blob, "blob", output, "output", |input, out| {
+        Ok(ring.decrypt_into(input, ctx(&context), out)?)
+    })?;
+    js.num(exact_f64_u64(u64::try_from(n).unwrap_or(u64::MAX)))
+}
+
+pub(crate) fn ciphertext_len(
+    ring: &keyplane::Keyring,
+    js: Js,
+    key_id: sys::napi_value,
+    plaintext_len: sys::napi_value,
+) -> R<sys::napi_value> {
+    let mut name = [0u8; NAME_BUF];
+    let key_id = js.str_in(key_id, "keyId", &mut name)?;
+    let len: usize = js.uint_as(plaintext_len, "plaintextLength")?;
+    let n = ring.ciphertext_len(&key_id, len)?;
+    js.num(exact_f64_u64(u64::try_from(n).unwrap_or(u64::MAX)))
+}
+
+pub(crate) fn plaintext_len(
+    ring: &keyplane::Keyring,
+    js: Js,
+    blob: sys::napi_value,
+) -> R<sys::napi_value> {
+    let n = ring.plaintext_len(js.bytes(blob, "blob")?)?;
+    js.num(exact_f64_u64(u64::try_from(n).unwrap_or(u64::MAX)))
 }

@@ -1,8 +1,9 @@
 //! The Node-API boundary: reading JavaScript arguments and building results.
 //!
-//! Every `unsafe` block of the crate is here. Each reads or creates a value through a Node-API
-//! call on the JavaScript thread, with the `napi_env` of the current call, and checks the
-//! returned status before trusting any out-parameter.
+//! Every `unsafe` block of the crate is here, except the thread-safe function that carries audit
+//! events to the JavaScript thread (`audit.rs`). Each reads or creates a value through a
+//! Node-API call on the JavaScript thread, with the `napi_env` of the current call, and checks
+//! the returned status before trusting any out-parameter.
 //!
 //! Borrowed byte slices ([`Js::bytes`]) point into a typed array's backing store. They are only
 //! used during a synchronous call, after every read that could run JavaScript (property getters,
@@ -16,7 +17,9 @@ use std::borrow::Cow;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use keyplane::EncryptionContext;
-use napi::bindgen_prelude::{ToNapiValue, TypeName};
+use napi::bindgen_prelude::{
+    ClassInstance, FromNapiValue, MaybeTypeTag, ToNapiValue, TypeName, ValidateNapiValue,
+};
 use napi::sys;
 use zeroize::Zeroizing;
 
@@ -75,7 +78,7 @@ impl Js {
         self.env
     }
 
-    fn type_of(self, v: sys::napi_value) -> JsResult<sys::napi_valuetype> {
+    pub(crate) fn type_of(self, v: sys::napi_value) -> JsResult<sys::napi_valuetype> {
         let mut t = 0;
         // SAFETY: `v` is a live handle of this call's scope; `t` is a valid out-pointer.
         check(unsafe { sys::napi_typeof(self.env, v, &mut t) })?;
@@ -101,7 +104,12 @@ impl Js {
         }
     }
 
-    fn type_error(self, what: impl Display + Copy, expected: &str, v: sys::napi_value) -> Failure {
+    pub(crate) fn type_error(
+        self,
+        what: impl Display + Copy,
+        expected: &str,
+        v: sys::napi_value,
+    ) -> Failure {
         Failure::Type(format!(
             "{what} must be {expected}, got {}",
             self.describe(v)
@@ -113,14 +121,14 @@ impl Js {
         Ok(t == sys::ValueType::napi_undefined || t == sys::ValueType::napi_null)
     }
 
-    fn is_array(self, v: sys::napi_value) -> JsResult<bool> {
+    pub(crate) fn is_array(self, v: sys::napi_value) -> JsResult<bool> {
         let mut is = false;
         // SAFETY: live handle, valid out-pointer.
         check(unsafe { sys::napi_is_array(self.env, v, &mut is) })?;
         Ok(is)
     }
 
-    fn is_typed_array(self, v: sys::napi_value) -> JsResult<bool> {
+    pub(crate) fn is_typed_array(self, v: sys::napi_value) -> JsResult<bool> {
         let mut is = false;
         // SAFETY: live handle, valid out-pointer.
         check(unsafe { sys::napi_is_typedarray(self.env, v, &mut is) })?;
@@ -319,6 +327,87 @@ impl Js {
         Ok(unsafe { core::slice::from_raw_parts(data.cast::<u8>(), len) })
     }
 
+    /// Runs `f` on the bytes of `input`, borrowed, and the bytes of `output`, borrowed for
+    /// writing (both a `Buffer` or `Uint8Array`). For synchronous calls only, once every read
+    /// that could run script is done (as [`bytes`](Self::bytes)). When the two overlap (views of
+    /// one `ArrayBuffer`), `f` reads a copy of the input, zeroized afterwards.
+    pub(crate) fn in_out<T>(
+        self,
+        input: sys::napi_value,
+        in_what: impl Display + Copy,
+        output: sys::napi_value,
+        out_what: impl Display + Copy,
+        f: impl FnOnce(&[u8], &mut [u8]) -> JsResult<T>,
+    ) -> JsResult<T> {
+        let (ip, il) = self.typed_array(input, in_what)?;
+        let (op, ol) = self.typed_array(output, out_what)?;
+        let input_live = il > 0 && !ip.is_null();
+        let output_live = ol > 0 && !op.is_null();
+        let overlap = input_live
+            && output_live
+            && ip.addr() < op.addr().saturating_add(ol)
+            && op.addr() < ip.addr().saturating_add(il);
+        let copy = if overlap {
+            // SAFETY: Node reported `il` readable bytes at `ip`; read once here, before any
+            // mutable borrow of the same memory exists.
+            Some(Zeroizing::new(
+                unsafe { core::slice::from_raw_parts(ip.cast::<u8>(), il) }.to_vec(),
+            ))
+        } else {
+            None
+        };
+        let out: &mut [u8] = if output_live {
+            // SAFETY: Node reported `ol` writable bytes at `op`, the output's backing store,
+            // alive while this call references it; no script runs while the slice lives, and
+            // no other slice of it exists (an overlapping input was copied above).
+            unsafe { core::slice::from_raw_parts_mut(op.cast::<u8>(), ol) }
+        } else {
+            &mut []
+        };
+        match &copy {
+            Some(copy) => f(copy, out),
+            None if input_live => {
+                // SAFETY: `il` readable bytes at `ip`, which do not overlap `out` (checked
+                // above); alive and unchanged while no script runs.
+                f(
+                    unsafe { core::slice::from_raw_parts(ip.cast::<u8>(), il) },
+                    out,
+                )
+            }
+            None => f(&[], out),
+        }
+    }
+
+    /// The bytes of several `Buffer`s or `Uint8Array`s (type-checked before), copied back to
+    /// back into one buffer that is zeroized when dropped, and where each lies in it. For
+    /// synchronous reads once every read that could run script is done: the buffer is sized
+    /// first and filled after, and no script may detach an array in between.
+    pub(crate) fn concat_bytes(self, values: &[sys::napi_value]) -> JsResult<Concatenated> {
+        let views = values
+            .iter()
+            .map(|&v| self.typed_array(v, "bytes"))
+            .collect::<JsResult<Vec<_>>>()?;
+        let total = views
+            .iter()
+            .try_fold(0usize, |t, &(_, len)| t.checked_add(len))
+            .ok_or(Failure::Core(keyplane::Error::LimitExceeded(
+                "batch input too large",
+            )))?;
+        let mut bytes = Zeroizing::new(Vec::with_capacity(total));
+        let mut spans = Vec::with_capacity(views.len());
+        for (data, len) in views {
+            spans.push((bytes.len(), len));
+            if len > 0 && !data.is_null() {
+                // SAFETY: Node reported `len` bytes at `data` for a Uint8Array this call still
+                // references; no script has run since, so nothing detached or resized it, and
+                // the slice is copied at once.
+                let view = unsafe { core::slice::from_raw_parts(data.cast::<u8>(), len) };
+                bytes.extend_from_slice(view);
+            }
+        }
+        Ok((bytes, spans))
+    }
+
     /// Just the length of a `Buffer` or `Uint8Array` argument (type-checked).
     pub(crate) fn bytes_len(
         self,
@@ -338,31 +427,31 @@ impl Js {
         self.bytes(v, what).map(|b| Zeroizing::new(b.to_vec()))
     }
 
-    fn typed_array(
+    pub(crate) fn typed_array(
         self,
         v: sys::napi_value,
         what: impl Display + Copy,
     ) -> JsResult<(*mut core::ffi::c_void, usize)> {
-        if self.type_of(v)? != sys::ValueType::napi_object || !self.is_typed_array(v)? {
-            return Err(self.type_error(what, "a Buffer or Uint8Array", v));
-        }
         let mut kind = 0;
         let mut len = 0usize;
         let mut data = ptr::null_mut();
-        let mut array_buffer = ptr::null_mut();
-        let mut offset = 0usize;
-        // SAFETY: `v` is a typed array (checked above); all out-pointers are valid.
-        check(unsafe {
+        // SAFETY: `v` is a live handle; all out-pointers are valid or null (not wanted). For a
+        // value that is not a typed array Node reports `napi_invalid_arg` and writes nothing.
+        let status = unsafe {
             sys::napi_get_typedarray_info(
                 self.env,
                 v,
                 &mut kind,
                 &mut len,
                 &mut data,
-                &mut array_buffer,
-                &mut offset,
+                ptr::null_mut(),
+                ptr::null_mut(),
             )
-        })?;
+        };
+        if status == sys::Status::napi_invalid_arg {
+            return Err(self.type_error(what, "a Buffer or Uint8Array", v));
+        }
+        check(status)?;
         if kind != sys::TypedarrayType::uint8_array {
             return Err(Failure::Type(format!(
                 "{what} must be a Buffer or Uint8Array, got another typed array"
@@ -396,23 +485,11 @@ impl Js {
         Ok(out)
     }
 
-    /// A property-name string, for [`get_by`](Self::get_by).
+    /// A string from a NUL-terminated constant (property names, fixed scripts).
     pub(crate) fn name(self, name: &core::ffi::CStr) -> JsResult<sys::napi_value> {
         let mut out = ptr::null_mut();
         // SAFETY: `name` is NUL-terminated (length -1 asks Node to find the NUL).
         check(unsafe { sys::napi_create_string_utf8(self.env, name.as_ptr(), -1, &mut out) })?;
-        Ok(out)
-    }
-
-    /// A property of an object by a name made with [`name`](Self::name) (may run a getter).
-    pub(crate) fn get_by(
-        self,
-        obj: sys::napi_value,
-        key: sys::napi_value,
-    ) -> JsResult<sys::napi_value> {
-        let mut out = ptr::null_mut();
-        // SAFETY: `obj` is a live object handle, `key` a live string handle.
-        check(unsafe { sys::napi_get_property(self.env, obj, key, &mut out) })?;
         Ok(out)
     }
 
@@ -436,14 +513,6 @@ impl Js {
             out.push(item);
         }
         Ok(out)
-    }
-
-    /// Whether two values are the same (`===`).
-    pub(crate) fn same(self, a: sys::napi_value, b: sys::napi_value) -> JsResult<bool> {
-        let mut eq = false;
-        // SAFETY: live handles, valid out-pointer.
-        check(unsafe { sys::napi_strict_equals(self.env, a, b, &mut eq) })?;
-        Ok(eq)
     }
 
     /// An encryption context: `undefined`/`null` for none, else a plain object whose own
@@ -572,11 +641,24 @@ impl Js {
             .ok_or(Failure::Core(keyplane::Error::LimitExceeded(
                 "batch output too large",
             )))?;
+        // A Buffer's memory is not zero-filled first (every byte is written below); its
+        // ArrayBuffer is what the views share.
         let mut data = ptr::null_mut();
-        let mut array_buffer = ptr::null_mut();
+        let mut whole = ptr::null_mut();
         // SAFETY: valid out-pointers; Node allocates `total` bytes.
+        check(unsafe { sys::napi_create_buffer(self.env, total, &mut data, &mut whole) })?;
+        let mut array_buffer = ptr::null_mut();
+        // SAFETY: `whole` is the Buffer just made; only its ArrayBuffer is asked for.
         check(unsafe {
-            sys::napi_create_arraybuffer(self.env, total, &mut data, &mut array_buffer)
+            sys::napi_get_typedarray_info(
+                self.env,
+                whole,
+                ptr::null_mut(),
+                ptr::null_mut(),
+                ptr::null_mut(),
+                &mut array_buffer,
+                ptr::null_mut(),
+            )
         })?;
         let span_bytes = slots
             .len()
@@ -670,6 +752,91 @@ impl Js {
         })?;
         out.raw = result;
         Ok(out.raw)
+    }
+
+    /// Reads a batch in one script call (see [`collect_source`]): `Ok(Ok((refs, values)))`,
+    /// or `Ok(Err(i))` when item `i` is not an object. `names` empty: the items are the values
+    /// ([`COLLECT_VALUES_JS`]).
+    pub(crate) fn collect(
+        self,
+        items: sys::napi_value,
+        names: &'static [&'static core::ffi::CStr],
+    ) -> JsResult<Result<(Vec<i32>, sys::napi_value), u32>> {
+        let helper = POOL.with(|pool| -> JsResult<sys::napi_value> {
+            let mut pool = pool.borrow_mut();
+            if pool.as_ref().is_none_or(|p| p.env != self.env) {
+                *pool = Some(Pool::new(self)?);
+            }
+            let p = pool
+                .as_mut()
+                .ok_or(Failure::Napi(sys::Status::napi_generic_failure))?;
+            if names.is_empty() {
+                return self.dereference(p.collect_values);
+            }
+            if let Some(&(_, r)) = p.collectors.iter().find(|(n, _)| *n == names) {
+                return self.dereference(r);
+            }
+            let source =
+                collect_source(names).ok_or(Failure::Napi(sys::Status::napi_generic_failure))?;
+            let helper = self.script(&source)?;
+            p.collectors.push((names, self.reference(helper)?));
+            Ok(helper)
+        })?;
+        let result = self.call(helper, &[items])?;
+        if self.type_of(result)? == sys::ValueType::napi_number {
+            let mut bad = 0u32;
+            // SAFETY: `result` is a number (checked above); valid out-pointer.
+            check(unsafe { sys::napi_get_value_uint32(self.env, result, &mut bad) })?;
+            return Ok(Err(bad));
+        }
+        let mut refs = ptr::null_mut();
+        let mut values = ptr::null_mut();
+        // SAFETY: the helper returned `[refs, values]`, an array of two elements.
+        check(unsafe { sys::napi_get_element(self.env, result, 0, &mut refs) })?;
+        // SAFETY: as above.
+        check(unsafe { sys::napi_get_element(self.env, result, 1, &mut values) })?;
+        let mut kind = 0;
+        let mut len = 0usize;
+        let mut data = ptr::null_mut();
+        let mut array_buffer = ptr::null_mut();
+        let mut offset = 0usize;
+        // SAFETY: `refs` is the Int32Array the helper made; all out-pointers are valid.
+        check(unsafe {
+            sys::napi_get_typedarray_info(
+                self.env,
+                refs,
+                &mut kind,
+                &mut len,
+                &mut data,
+                &mut array_buffer,
+                &mut offset,
+            )
+        })?;
+        if kind != sys::TypedarrayType::int32_array {
+            return Err(Failure::Napi(sys::Status::napi_generic_failure));
+        }
+        let bytes: &[u8] = match len.checked_mul(4) {
+            Some(0) => &[],
+            Some(n) if !data.is_null() => {
+                // SAFETY: an Int32Array of `len` elements owns `4 * len` bytes at `data`; only
+                // read here, while no script runs.
+                unsafe { core::slice::from_raw_parts(data.cast::<u8>(), n) }
+            }
+            _ => return Err(Failure::Napi(sys::Status::napi_generic_failure)),
+        };
+        let refs = bytes
+            .chunks_exact(4)
+            .map(|c| i32::from_ne_bytes([c[0], c[1], c[2], c[3]]))
+            .collect();
+        Ok(Ok((refs, values)))
+    }
+
+    /// Element `i` of an array this module made.
+    pub(crate) fn element(self, array: sys::napi_value, i: u32) -> JsResult<sys::napi_value> {
+        let mut out = ptr::null_mut();
+        // SAFETY: `array` is an array handle; valid out-pointer.
+        check(unsafe { sys::napi_get_element(self.env, array, i, &mut out) })?;
+        Ok(out)
     }
 
     /// As [`buffer_with`](Self::buffer_with), for non-secret results (ciphertext blobs, MACs,
@@ -787,14 +954,14 @@ impl Js {
         Ok(out)
     }
 
-    fn reference(self, v: sys::napi_value) -> JsResult<sys::napi_ref> {
+    pub(crate) fn reference(self, v: sys::napi_value) -> JsResult<sys::napi_ref> {
         let mut r = ptr::null_mut();
         // SAFETY: live handle; valid out-pointer.
         check(unsafe { sys::napi_create_reference(self.env, v, 1, &mut r) })?;
         Ok(r)
     }
 
-    fn dereference(self, r: sys::napi_ref) -> JsResult<sys::napi_value> {
+    pub(crate) fn dereference(self, r: sys::napi_ref) -> JsResult<sys::napi_value> {
         let mut v = ptr::null_mut();
         // SAFETY: `r` is a strong reference made in this environment.
         check(unsafe { sys::napi_get_reference_value(self.env, r, &mut v) })?;
@@ -815,6 +982,191 @@ impl Js {
         unsafe { sys::napi_throw(self.env, error) };
     }
 }
+
+impl Js {
+    // ----- building objects, calling functions ------------------------------------------------
+
+    /// A new empty object.
+    pub(crate) fn new_object(self) -> JsResult<sys::napi_value> {
+        let mut out = ptr::null_mut();
+        // SAFETY: valid out-pointer.
+        check(unsafe { sys::napi_create_object(self.env, &mut out) })?;
+        Ok(out)
+    }
+
+    /// Sets `obj[name] = value`.
+    pub(crate) fn set(
+        self,
+        obj: sys::napi_value,
+        name: &core::ffi::CStr,
+        value: sys::napi_value,
+    ) -> JsResult<()> {
+        // SAFETY: `obj` is an object handle made by this module, `name` is NUL-terminated and
+        // `value` is live.
+        check(unsafe { sys::napi_set_named_property(self.env, obj, name.as_ptr(), value) })
+    }
+
+    /// Sets `obj[key] = value` for a key given as a Rust string.
+    pub(crate) fn set_str_key(
+        self,
+        obj: sys::napi_value,
+        key: &str,
+        value: sys::napi_value,
+    ) -> JsResult<()> {
+        let key = self.str_value(key)?;
+        // SAFETY: `obj` is an object handle made by this module; `key` and `value` are live.
+        check(unsafe { sys::napi_set_property(self.env, obj, key, value) })
+    }
+
+    pub(crate) fn null(self) -> JsResult<sys::napi_value> {
+        let mut out = ptr::null_mut();
+        // SAFETY: valid out-pointer.
+        check(unsafe { sys::napi_get_null(self.env, &mut out) })?;
+        Ok(out)
+    }
+
+    pub(crate) fn undefined(self) -> JsResult<sys::napi_value> {
+        let mut out = ptr::null_mut();
+        // SAFETY: valid out-pointer.
+        check(unsafe { sys::napi_get_undefined(self.env, &mut out) })?;
+        Ok(out)
+    }
+
+    pub(crate) fn num(self, n: f64) -> JsResult<sys::napi_value> {
+        let mut out = ptr::null_mut();
+        // SAFETY: valid out-pointer.
+        check(unsafe { sys::napi_create_double(self.env, n, &mut out) })?;
+        Ok(out)
+    }
+
+    /// A string, or `null` for `None`.
+    pub(crate) fn str_or_null(self, s: Option<&str>) -> JsResult<sys::napi_value> {
+        s.map_or_else(|| self.null(), |s| self.str_value(s))
+    }
+
+    /// Checks that `v` is a function.
+    pub(crate) fn function(self, v: sys::napi_value, what: impl Display + Copy) -> JsResult<()> {
+        if self.type_of(v)? != sys::ValueType::napi_function {
+            return Err(self.type_error(what, "a function", v));
+        }
+        Ok(())
+    }
+
+    /// A `Date` argument as a system time.
+    pub(crate) fn date_arg(
+        self,
+        v: sys::napi_value,
+        what: impl Display + Copy,
+    ) -> JsResult<SystemTime> {
+        let mut is_date = false;
+        // SAFETY: live handle, valid out-pointer.
+        check(unsafe { sys::napi_is_date(self.env, v, &mut is_date) })?;
+        if !is_date {
+            return Err(self.type_error(what, "a Date", v));
+        }
+        let mut ms = 0f64;
+        // SAFETY: `v` is a Date (checked above); valid out-pointer.
+        check(unsafe { sys::napi_get_date_value(self.env, v, &mut ms) })?;
+        let invalid = || Failure::Range(format!("{what} must be a valid Date"));
+        let since = Duration::try_from_secs_f64(ms.abs() / 1000.0).map_err(|_| invalid())?;
+        if ms >= 0.0 {
+            UNIX_EPOCH.checked_add(since)
+        } else {
+            UNIX_EPOCH.checked_sub(since)
+        }
+        .ok_or_else(invalid)
+    }
+
+    /// Calls `f` with `this` undefined; an exception it throws stays pending (the result is
+    /// then a [`Failure::Napi`]).
+    pub(crate) fn call(
+        self,
+        f: sys::napi_value,
+        args: &[sys::napi_value],
+    ) -> JsResult<sys::napi_value> {
+        let this = self.undefined()?;
+        let mut out = ptr::null_mut();
+        // SAFETY: `f` is a function handle and `args` live handles, `args.len()` of them.
+        check(unsafe {
+            sys::napi_call_function(self.env, this, f, args.len(), args.as_ptr(), &mut out)
+        })?;
+        Ok(out)
+    }
+
+    /// The value of a fixed script (a function expression) of this module.
+    pub(crate) fn script(self, source: &core::ffi::CStr) -> JsResult<sys::napi_value> {
+        let source = self.name(source)?;
+        let mut out = ptr::null_mut();
+        // SAFETY: `source` is a string handle of one of this module's scripts (fixed, or made
+        // by `collect_source` from this module's own field names), each a function expression.
+        check(unsafe { sys::napi_run_script(self.env, source, &mut out) })?;
+        Ok(out)
+    }
+
+    pub(crate) fn delete_reference(self, r: sys::napi_ref) {
+        // SAFETY: `r` is a reference made in this environment, deleted once (callers clear
+        // their copy). A failure (the environment is going away) leaves nothing to do.
+        unsafe { sys::napi_delete_reference(self.env, r) };
+    }
+
+    /// An instance of the `#[napi]` class `T` (`LocalRootKey`), seen through `f`.
+    pub(crate) fn instance<T, U>(
+        self,
+        v: sys::napi_value,
+        what: impl Display + Copy,
+        class: &str,
+        f: impl FnOnce(&T) -> U,
+    ) -> JsResult<U>
+    where
+        T: MaybeTypeTag + 'static,
+        for<'a> &'a T: ValidateNapiValue,
+    {
+        let wrong = || {
+            Failure::Type(format!(
+                "{what} must be a {class}, got {}",
+                self.describe(v)
+            ))
+        };
+        if self.type_of(v)? != sys::ValueType::napi_object {
+            return Err(wrong());
+        }
+        // SAFETY: `v` is a live object handle of this call; the check runs `instanceof`
+        // against the class's registered constructor.
+        if unsafe { <&T as ValidateNapiValue>::validate(self.env, v) }.is_err() {
+            return Err(wrong());
+        }
+        // SAFETY: `v` is an instance of `T`'s class (checked above); napi-rs unwraps it and
+        // checks that the wrapped value was made by `T`'s class glue before handing out the
+        // instance, which is used only within this call, while `v` is alive and no script runs.
+        let instance =
+            unsafe { ClassInstance::<'_, T>::from_napi_value(self.env, v) }.map_err(|_| wrong())?;
+        Ok(f(&instance))
+    }
+
+    /// The `Error` of a broken audit log: `code` `KP_AUDIT_LOG_BROKEN`, and the `file`, `line`
+    /// and `reason` of the first broken link.
+    pub(crate) fn audit_log_broken(
+        self,
+        broken: &keyplane::audit::Broken,
+    ) -> JsResult<sys::napi_value> {
+        let error = self.error(ErrorKind::Error, "KP_AUDIT_LOG_BROKEN", &broken.to_string())?;
+        let file = self.str_value(&broken.file.to_string_lossy())?;
+        self.set(error, c"file", file)?;
+        self.set(error, c"line", self.num(exact_f64_u64(broken.line))?)?;
+        self.set(error, c"reason", self.str_value(&broken.reason)?)?;
+        Ok(error)
+    }
+}
+
+/// A count as a number (exact below 2^53; counts and line numbers stay far below).
+pub(crate) fn exact_f64_u64(n: u64) -> f64 {
+    let high = u32::try_from(n >> 32).unwrap_or(u32::MAX);
+    let low = u32::try_from(n & 0xffff_ffff).unwrap_or(u32::MAX);
+    f64::from(high) * 4_294_967_296.0 + f64::from(low)
+}
+
+/// Bytes copied back to back, and the `(start, length)` of each part.
+pub(crate) type Concatenated = (Zeroizing<Vec<u8>>, Vec<(usize, usize)>);
 
 /// A byte count or offset as a number (exact: Node-API buffers are far below 2^53 bytes).
 fn exact_f64(n: usize) -> f64 {
@@ -850,6 +1202,59 @@ struct Pool {
     /// spans[2i], spans[2i+1])` where the length is not negative. One call per batch result
     /// instead of one Node-API call per item.
     views: sys::napi_ref,
+    /// [`COLLECT_VALUES_JS`].
+    collect_values: sys::napi_ref,
+    /// Item readers made by [`collect_source`], by field list.
+    collectors: Vec<(&'static [&'static core::ffi::CStr], sys::napi_ref)>,
+}
+
+/// `(values) => [refs, values]`: the distinct elements of an array (an element `===` to the one
+/// before is not repeated) and, for each element, the index of its value.
+const COLLECT_VALUES_JS: &core::ffi::CStr = c"(function (items) {
+  const n = items.length
+  const refs = new Int32Array(n)
+  const values = []
+  let last
+  for (let i = 0; i < n; i++) {
+    const v = items[i]
+    if (i === 0 || v !== last) { last = v; values.push(v) }
+    refs[i] = values.length - 1
+  }
+  return [refs, values]
+})";
+
+/// The source of `(items) => [refs, values] | badIndex` for the fields `names` (identifiers of
+/// this module, written as property accesses so each load is monomorphic): `values` holds each
+/// distinct value once (a value `===` to the same field of the previous item is not repeated)
+/// and `refs[i * names.length + j]` is the index in `values` of field `j` of item `i`. Returns
+/// the index of the first item that is not an object (an array or a typed array is not one)
+/// instead.
+fn collect_source(names: &[&core::ffi::CStr]) -> Option<std::ffi::CString> {
+    use core::fmt::Write as _;
+    let k = names.len();
+    let mut src = String::from("(function (items) {\n  const n = items.length\n");
+    let _ = writeln!(
+        src,
+        "  const refs = new Int32Array(n * {k})\n  const values = []"
+    );
+    for j in 0..k {
+        let _ = writeln!(src, "  let l{j}, r{j} = 0");
+    }
+    src.push_str(
+        "  for (let i = 0; i < n; i++) {\n    const item = items[i]\n    if (typeof item !== 'object' || item === null || Array.isArray(item) || ArrayBuffer.isView(item)) return i\n",
+    );
+    for (j, name) in names.iter().enumerate() {
+        let name = name.to_str().ok()?;
+        if !name.chars().all(|c| c.is_ascii_alphanumeric()) {
+            return None;
+        }
+        let _ = writeln!(
+            src,
+            "    const v{j} = item.{name}\n    if (i === 0 || v{j} !== l{j}) {{ l{j} = v{j}; r{j} = values.length; values.push(v{j}) }}\n    refs[i * {k} + {j}] = r{j}"
+        );
+    }
+    src.push_str("  }\n  return [refs, values]\n})");
+    std::ffi::CString::new(src).ok()
 }
 
 const VIEWS_JS: &core::ffi::CStr = c"(function (ab, spans, out) {
@@ -870,12 +1275,12 @@ impl Pool {
         if js.type_of(from)? != sys::ValueType::napi_function {
             return Err(Failure::Napi(sys::Status::napi_function_expected));
         }
-        let source = js.name(VIEWS_JS)?;
-        let mut views = ptr::null_mut();
-        // SAFETY: `source` is a string handle of a fixed script that only defines a function.
-        check(unsafe { sys::napi_run_script(js.env, source, &mut views) })?;
+        let views = js.script(VIEWS_JS)?;
+        let collect_values = js.script(COLLECT_VALUES_JS)?;
         let mut pool = Self {
             views: js.reference(views)?,
+            collect_values: js.reference(collect_values)?,
+            collectors: Vec::new(),
             env: js.env,
             array_buffer: ptr::null_mut(),
             data: ptr::null_mut(),

@@ -7,9 +7,43 @@ use napi::{Env, JsValue, Result};
 use napi_derive::napi;
 
 use crate::error::Failure;
-use crate::job::{Job, Work};
+use crate::job::{Job, Work, work};
 use crate::js::{Js, JsAny};
-use crate::{batch, hot, ops};
+use crate::{batch, hot, ops, seal};
+
+/// `encryptMany(items)` or `encryptMany(keyId, plaintexts, context?)`.
+fn encrypt_many(
+    ring: keyplane::Keyring,
+    js: Js,
+    items_or_key_id: Unknown<'_>,
+    plaintexts: Unknown<'_>,
+    context: Unknown<'_>,
+) -> std::result::Result<Work, Failure> {
+    if js.type_of(items_or_key_id.raw())? == napi::sys::ValueType::napi_string {
+        return batch::encrypt_many_with_key(
+            ring,
+            js,
+            items_or_key_id.raw(),
+            plaintexts.raw(),
+            context.raw(),
+        );
+    }
+    batch::encrypt_many(ring, js, items_or_key_id.raw())
+}
+
+/// `decryptMany(items)` or `decryptMany(blobs, context?)`.
+fn decrypt_many(
+    ring: keyplane::Keyring,
+    js: Js,
+    items_or_blobs: Unknown<'_>,
+    context: Unknown<'_>,
+) -> std::result::Result<Work, Failure> {
+    let list = items_or_blobs.raw();
+    if !js.is_nullish(context.raw())? || batch::is_blob_list(js, list)? {
+        return batch::decrypt_many_with_context(ring, js, list, context.raw());
+    }
+    batch::decrypt_many(ring, js, list)
+}
 
 /// Runs prepared work on the calling thread and converts its result, or throws.
 fn run(js: Js, prepared: std::result::Result<Work, Failure>) -> Result<JsAny> {
@@ -32,12 +66,21 @@ fn run(js: Js, prepared: std::result::Result<Work, Failure>) -> Result<JsAny> {
 #[derive(Debug)]
 pub struct Keyring {
     ring: Arc<keyplane::Keyring>,
+    shared: Arc<ops::Shared>,
 }
 
 impl Keyring {
     /// A handle on the core keyring for a task (clones share the keys).
     fn core(&self) -> keyplane::Keyring {
         keyplane::Keyring::clone(&self.ring)
+    }
+
+    fn opened(opened: ops::Opened) -> Self {
+        let ops::Opened(ring, shared) = opened;
+        Self {
+            ring: Arc::new(ring),
+            shared: Arc::new(shared),
+        }
     }
 }
 
@@ -47,11 +90,372 @@ impl Keyring {
     #[napi(constructor, ts_args_type = "options?: KeyringOptions | null")]
     pub fn new(env: Env, options: Unknown<'_>) -> Result<Self> {
         let js = Js::new(&env);
-        ops::build_keyring(js, options.raw())
-            .map(|ring| Self {
-                ring: Arc::new(ring),
+        ops::KeyringPlan::read(js, options.raw())
+            .and_then(ops::KeyringPlan::build)
+            .map(|(builder, delivery)| Self {
+                ring: Arc::new(builder.build()),
+                shared: Arc::new(ops::Shared {
+                    load_problems: Vec::new(),
+                    delivery,
+                }),
             })
             .map_err(|f| f.throw(js))
+    }
+
+    /// Opens (creating it if needed) a keyring persisted in the directory `storeDir`: every key
+    /// whose sealed record opens with `root` is loaded, and every later change (create, import,
+    /// rotation, state, policy, alias) is written there before the call that makes it returns.
+    /// Records that do not load are left out and listed in `loadProblems`; every other key
+    /// loads. The store is locked while the keyring lives (until its last `Keyring` object is
+    /// garbage-collected): opening it again, from this process or another, is `KP_STORAGE`,
+    /// as is a directory that cannot be created or read. `options` are the constructor's.
+    #[napi(
+        ts_args_type = "storeDir: string, root: LocalRootKey, options?: KeyringOptions | null",
+        ts_return_type = "Promise<Keyring>"
+    )]
+    pub fn open(
+        env: Env,
+        store_dir: Unknown<'_>,
+        root: Unknown<'_>,
+        options: Unknown<'_>,
+    ) -> Result<AsyncTask<Job>> {
+        let js = Js::new(&env);
+        let prepared = ops::open(js, store_dir.raw(), root.raw(), options.raw())
+            .map(|open| work(move || open().map(Self::opened)));
+        Job::spawn(prepared, js)
+    }
+
+    /// `open` on the calling thread, returning its result directly (throws instead of rejecting).
+    #[napi(
+        ts_args_type = "storeDir: string, root: LocalRootKey, options?: KeyringOptions | null",
+        ts_return_type = "Keyring"
+    )]
+    pub fn open_sync(
+        env: Env,
+        store_dir: Unknown<'_>,
+        root: Unknown<'_>,
+        options: Unknown<'_>,
+    ) -> Result<JsAny> {
+        let js = Js::new(&env);
+        let prepared = ops::open(js, store_dir.raw(), root.raw(), options.raw())
+            .map(|open| work(move || open().map(Self::opened)));
+        run(js, prepared)
+    }
+
+    /// The sealed records `Keyring.open` could not load (a new array on every access; empty for
+    /// a keyring not opened from a store). Check it after opening.
+    #[napi(getter, ts_return_type = "Array<LoadProblem>")]
+    pub fn load_problems(&self, env: Env) -> Result<JsAny> {
+        let js = Js::new(&env);
+        let build = || -> std::result::Result<_, Failure> {
+            let mut array = js.new_array(self.shared.load_problems.len())?;
+            for p in &self.shared.load_problems {
+                let o = js.new_object()?;
+                js.set(o, c"path", js.str_value(&p.path.to_string_lossy())?)?;
+                let error = Failure::Core(p.error)
+                    .to_js(js)
+                    .ok_or(Failure::Core(keyplane::Error::Internal))?;
+                js.set(o, c"error", error)?;
+                array.push(o)?;
+            }
+            Ok(JsAny(array.raw))
+        };
+        build().map_err(|f| f.throw(js))
+    }
+
+    // ----- audit ------------------------------------------------------------------------------
+
+    /// A handle on the same keyring (same keys, same audit trail) whose operations the audit
+    /// trail attributes to `caller` (a service, user or tenant name of your choosing).
+    #[napi(ts_args_type = "caller: string")]
+    pub fn with_caller(&self, env: Env, caller: Unknown<'_>) -> Result<Keyring> {
+        let js = Js::new(&env);
+        let caller = js.string(caller.raw(), "caller").map_err(|f| f.throw(js))?;
+        Ok(Self {
+            ring: Arc::new(self.ring.with_caller(&caller)),
+            shared: Arc::clone(&self.shared),
+        })
+    }
+
+    /// The caller identity of this handle (`withCaller`), or `null`.
+    #[napi(getter)]
+    pub fn caller(&self) -> Option<String> {
+        self.ring.caller().map(str::to_owned)
+    }
+
+    /// Resolves once every operation recorded before the call has been delivered: written (and
+    /// synced) to the log, or passed to the audit callback, which has returned for each. Does
+    /// nothing on a keyring without audit.
+    #[napi(ts_args_type = "", ts_return_type = "Promise<void>")]
+    pub fn flush_audit(&self, env: Env) -> Result<AsyncTask<Job>> {
+        let js = Js::new(&env);
+        Job::spawn(Ok(ops::flush_audit(self.core(), &self.shared)), js)
+    }
+
+    /// `flushAudit` on the calling thread: blocks until the core's writer has handed every
+    /// earlier event over, then calls the audit callback for each one still waiting (before
+    /// returning).
+    #[napi(ts_args_type = "", ts_return_type = "void")]
+    pub fn flush_audit_sync(&self, env: Env) -> Result<JsAny> {
+        let js = Js::new(&env);
+        run(js, Ok(ops::flush_audit(self.core(), &self.shared)))
+    }
+
+    /// Events dropped because a queue was full (with `backPressure: 'drop'`): the core's queue,
+    /// and for a callback the events waiting for the JavaScript thread.
+    #[napi(getter)]
+    pub fn audit_dropped(&self) -> f64 {
+        let callback = self.shared.delivery.as_ref().map_or(0, |d| d.dropped());
+        crate::js::exact_f64_u64(self.ring.audit_dropped().saturating_add(callback))
+    }
+
+    /// Times the audit failed to deliver: a callback that threw or rejected, a log that could
+    /// not be written.
+    #[napi(getter)]
+    pub fn audit_failures(&self) -> f64 {
+        let callback = self.shared.delivery.as_ref().map_or(0, |d| d.failures());
+        crate::js::exact_f64_u64(self.ring.audit_failures().saturating_add(callback))
+    }
+
+    /// When `keyId` was last used, by which operation, and how often each operation used it
+    /// (AWS KMS's `GetKeyLastUsage`), as the audit writer has seen so far (flush first to
+    /// include operations still queued). `KP_INVALID_INPUT` on a keyring without audit.
+    #[napi(
+        ts_args_type = "keyId: string",
+        ts_return_type = "Promise<KeyLastUsage>"
+    )]
+    pub fn key_last_usage(&self, env: Env, key_id: Unknown<'_>) -> Result<AsyncTask<Job>> {
+        let (ring, js) = (self.core(), Js::new(&env));
+        Job::spawn(ops::key_last_usage(ring, js, key_id.raw()), js)
+    }
+
+    /// `keyLastUsage` on the calling thread, returning its result directly (throws instead of rejecting).
+    #[napi(ts_args_type = "keyId: string", ts_return_type = "KeyLastUsage")]
+    pub fn key_last_usage_sync(&self, env: Env, key_id: Unknown<'_>) -> Result<JsAny> {
+        let (ring, js) = (self.core(), Js::new(&env));
+        run(js, ops::key_last_usage(ring, js, key_id.raw()))
+    }
+
+    // ----- sealed records ---------------------------------------------------------------------
+
+    /// The key `keyId` (every version, its metadata, state, aliases, rotation policy and
+    /// counters) as a sealed record: envelope-encrypted under `root`, for backup or for
+    /// `importSealed` in another keyring (a replica). Store it anywhere.
+    #[napi(
+        ts_args_type = "keyId: string, root: LocalRootKey",
+        ts_return_type = "Promise<Buffer>"
+    )]
+    pub fn export_sealed(
+        &self,
+        env: Env,
+        key_id: Unknown<'_>,
+        root: Unknown<'_>,
+    ) -> Result<AsyncTask<Job>> {
+        let (ring, js) = (self.core(), Js::new(&env));
+        Job::spawn(seal::export_sealed(ring, js, key_id.raw(), root.raw()), js)
+    }
+
+    /// `exportSealed` on the calling thread, returning its result directly (throws instead of rejecting).
+    #[napi(
+        ts_args_type = "keyId: string, root: LocalRootKey",
+        ts_return_type = "Buffer"
+    )]
+    pub fn export_sealed_sync(
+        &self,
+        env: Env,
+        key_id: Unknown<'_>,
+        root: Unknown<'_>,
+    ) -> Result<JsAny> {
+        let (ring, js) = (self.core(), Js::new(&env));
+        run(js, seal::export_sealed(ring, js, key_id.raw(), root.raw()))
+    }
+
+    /// Opens a sealed record with `root` and adds its key to this keyring, with its id,
+    /// versions, state and aliases; resolves to its metadata. A record that is not authentic
+    /// under `root` (tampered, truncated, another root with the same id) is
+    /// `KP_INVALID_CIPHERTEXT`; one sealed under a root with another id, or bytes that are not
+    /// a record, `KP_INVALID_INPUT`; a key id or alias taken here, `KP_ALREADY_EXISTS`.
+    #[napi(
+        ts_args_type = "record: Uint8Array, root: LocalRootKey",
+        ts_return_type = "Promise<KeyMetadata>"
+    )]
+    pub fn import_sealed(
+        &self,
+        env: Env,
+        record: Unknown<'_>,
+        root: Unknown<'_>,
+    ) -> Result<AsyncTask<Job>> {
+        let (ring, js) = (self.core(), Js::new(&env));
+        Job::spawn(seal::import_sealed(ring, js, record.raw(), root.raw()), js)
+    }
+
+    /// `importSealed` on the calling thread, returning its result directly (throws instead of rejecting).
+    #[napi(
+        ts_args_type = "record: Uint8Array, root: LocalRootKey",
+        ts_return_type = "KeyMetadata"
+    )]
+    pub fn import_sealed_sync(
+        &self,
+        env: Env,
+        record: Unknown<'_>,
+        root: Unknown<'_>,
+    ) -> Result<JsAny> {
+        let (ring, js) = (self.core(), Js::new(&env));
+        run(js, seal::import_sealed(ring, js, record.raw(), root.raw()))
+    }
+
+    // ----- importing key material -------------------------------------------------------------
+
+    /// An RSA wrapping public key and an import token for bringing your own material into
+    /// `keyId` (a key created with `origin: 'EXTERNAL'`), valid for 24 hours. `wrappingAlgorithm`
+    /// defaults to `RSA_AES_KEY_WRAP_SHA_256` (also `RSA_AES_KEY_WRAP_SHA_1`, `RSAES_OAEP_SHA_256`,
+    /// `RSAES_OAEP_SHA_1`), `wrappingKeySpec` to `RSA_2048` (also `RSA_3072`, `RSA_4096`). The
+    /// RSA key generation runs off the event loop in the Promise form.
+    #[napi(
+        ts_args_type = "keyId: string, wrappingAlgorithm?: string | null, wrappingKeySpec?: string | null",
+        ts_return_type = "Promise<ImportParameters>"
+    )]
+    pub fn get_parameters_for_import(
+        &self,
+        env: Env,
+        key_id: Unknown<'_>,
+        wrapping_algorithm: Unknown<'_>,
+        wrapping_key_spec: Unknown<'_>,
+    ) -> Result<AsyncTask<Job>> {
+        let (ring, js) = (self.core(), Js::new(&env));
+        Job::spawn(
+            ops::get_parameters_for_import(
+                ring,
+                js,
+                key_id.raw(),
+                wrapping_algorithm.raw(),
+                wrapping_key_spec.raw(),
+            ),
+            js,
+        )
+    }
+
+    /// `getParametersForImport` on the calling thread, returning its result directly (throws instead of rejecting).
+    #[napi(
+        ts_args_type = "keyId: string, wrappingAlgorithm?: string | null, wrappingKeySpec?: string | null",
+        ts_return_type = "ImportParameters"
+    )]
+    pub fn get_parameters_for_import_sync(
+        &self,
+        env: Env,
+        key_id: Unknown<'_>,
+        wrapping_algorithm: Unknown<'_>,
+        wrapping_key_spec: Unknown<'_>,
+    ) -> Result<JsAny> {
+        let (ring, js) = (self.core(), Js::new(&env));
+        run(
+            js,
+            ops::get_parameters_for_import(
+                ring,
+                js,
+                key_id.raw(),
+                wrapping_algorithm.raw(),
+                wrapping_key_spec.raw(),
+            ),
+        )
+    }
+
+    /// Unwraps `encryptedKeyMaterial` (wrapped with the public key that came with
+    /// `importToken`) and installs it as the key's material; the key becomes `Enabled`. With
+    /// `validTo` the material expires then and the key returns to `PendingImport`. A key only
+    /// ever accepts the material it was first given. `KP_INVALID_INPUT` for a bad, expired or
+    /// other key's token, material that does not fit the key, or a `validTo` in the past;
+    /// `KP_INVALID_CIPHERTEXT` for wrapped bytes that do not unwrap.
+    #[napi(
+        ts_args_type = "keyId: string, importToken: Uint8Array, encryptedKeyMaterial: Uint8Array, options?: ImportKeyMaterialOptions | null",
+        ts_return_type = "Promise<void>"
+    )]
+    pub fn import_key_material(
+        &self,
+        env: Env,
+        key_id: Unknown<'_>,
+        import_token: Unknown<'_>,
+        encrypted_key_material: Unknown<'_>,
+        options: Unknown<'_>,
+    ) -> Result<AsyncTask<Job>> {
+        let (ring, js) = (self.core(), Js::new(&env));
+        Job::spawn(
+            ops::import_key_material(
+                ring,
+                js,
+                key_id.raw(),
+                import_token.raw(),
+                encrypted_key_material.raw(),
+                options.raw(),
+            ),
+            js,
+        )
+    }
+
+    /// `importKeyMaterial` on the calling thread, returning its result directly (throws instead of rejecting).
+    #[napi(
+        ts_args_type = "keyId: string, importToken: Uint8Array, encryptedKeyMaterial: Uint8Array, options?: ImportKeyMaterialOptions | null",
+        ts_return_type = "void"
+    )]
+    pub fn import_key_material_sync(
+        &self,
+        env: Env,
+        key_id: Unknown<'_>,
+        import_token: Unknown<'_>,
+        encrypted_key_material: Unknown<'_>,
+        options: Unknown<'_>,
+    ) -> Result<JsAny> {
+        let (ring, js) = (self.core(), Js::new(&env));
+        run(
+            js,
+            ops::import_key_material(
+                ring,
+                js,
+                key_id.raw(),
+                import_token.raw(),
+                encrypted_key_material.raw(),
+                options.raw(),
+            ),
+        )
+    }
+
+    /// Deletes the imported material of `keyId` now: the key returns to `PendingImport` until
+    /// the same material is imported again.
+    #[napi(ts_args_type = "keyId: string", ts_return_type = "Promise<void>")]
+    pub fn delete_imported_key_material(
+        &self,
+        env: Env,
+        key_id: Unknown<'_>,
+    ) -> Result<AsyncTask<Job>> {
+        let (ring, js) = (self.core(), Js::new(&env));
+        Job::spawn(
+            ops::key_action(
+                ring,
+                js,
+                key_id.raw(),
+                keyplane::Keyring::delete_imported_key_material,
+            ),
+            js,
+        )
+    }
+
+    /// `deleteImportedKeyMaterial` on the calling thread, returning its result directly (throws instead of rejecting).
+    #[napi(ts_args_type = "keyId: string", ts_return_type = "void")]
+    pub fn delete_imported_key_material_sync(
+        &self,
+        env: Env,
+        key_id: Unknown<'_>,
+    ) -> Result<JsAny> {
+        let (ring, js) = (self.core(), Js::new(&env));
+        run(
+            js,
+            ops::key_action(
+                ring,
+                js,
+                key_id.raw(),
+                keyplane::Keyring::delete_imported_key_material,
+            ),
+        )
     }
 
     /// A handle by which other threads of this process (`worker_threads`, which load the addon
@@ -59,7 +463,7 @@ impl Keyring {
     /// some `Keyring` object of the process still uses the keyring.
     #[napi]
     pub fn share_handle(&self, env: Env) -> Result<String> {
-        ops::share(&self.ring).map_err(|f| f.throw(Js::new(&env)))
+        ops::share(&self.ring, &self.shared).map_err(|f| f.throw(Js::new(&env)))
     }
 
     /// A `Keyring` on the keyring that `shareHandle` returned `handle` for, in any thread of
@@ -69,7 +473,7 @@ impl Keyring {
         let js = Js::new(&env);
         js.string(handle.raw(), "handle")
             .and_then(|h| ops::attach(&h))
-            .map(|ring| Self { ring })
+            .map(|(ring, shared)| Self { ring, shared })
             .map_err(|f| f.throw(js))
     }
 
@@ -574,6 +978,85 @@ impl Keyring {
     pub fn decrypt_sync(&self, env: Env, blob: Unknown<'_>, context: Unknown<'_>) -> Result<JsAny> {
         let js = Js::new(&env);
         hot::decrypt(&self.ring, js, blob.raw(), context.raw())
+            .map(JsAny)
+            .map_err(|f| f.throw(js))
+    }
+
+    /// Encrypts `plaintext` (as `encryptSync`) into the start of `output`, a `Buffer` or
+    /// `Uint8Array` of at least `ciphertextLength(keyId, plaintext.length)` bytes, and returns
+    /// the blob's length. No allocation: for large payloads, reusing one output buffer spares
+    /// the page faults of a fresh one per call. A smaller `output` is `KP_BUFFER_TOO_SMALL`
+    /// (with `needed`). Synchronous only (a thread-pool task must not write memory JavaScript
+    /// can read); `output` may overlap `plaintext`.
+    #[napi(
+        ts_args_type = "keyId: string, plaintext: Uint8Array, output: Uint8Array, context?: Record<string, string> | null",
+        ts_return_type = "number"
+    )]
+    pub fn encrypt_into_sync(
+        &self,
+        env: Env,
+        key_id: Unknown<'_>,
+        plaintext: Unknown<'_>,
+        output: Unknown<'_>,
+        context: Unknown<'_>,
+    ) -> Result<JsAny> {
+        let js = Js::new(&env);
+        hot::encrypt_into(
+            &self.ring,
+            js,
+            key_id.raw(),
+            plaintext.raw(),
+            output.raw(),
+            context.raw(),
+        )
+        .map(JsAny)
+        .map_err(|f| f.throw(js))
+    }
+
+    /// Decrypts `blob` (as `decryptSync`) into the start of `output`, of at least
+    /// `plaintextLength(blob)` bytes, and returns the plaintext's length. On any error `output`
+    /// is left zeroed. Synchronous only, like `encryptIntoSync`.
+    #[napi(
+        ts_args_type = "blob: Uint8Array, output: Uint8Array, context?: Record<string, string> | null",
+        ts_return_type = "number"
+    )]
+    pub fn decrypt_into_sync(
+        &self,
+        env: Env,
+        blob: Unknown<'_>,
+        output: Unknown<'_>,
+        context: Unknown<'_>,
+    ) -> Result<JsAny> {
+        let js = Js::new(&env);
+        hot::decrypt_into(&self.ring, js, blob.raw(), output.raw(), context.raw())
+            .map(JsAny)
+            .map_err(|f| f.throw(js))
+    }
+
+    /// The exact length of the blob `encrypt` makes of `plaintextLength` bytes under `keyId`
+    /// (its current version).
+    #[napi(
+        ts_args_type = "keyId: string, plaintextLength: number",
+        ts_return_type = "number"
+    )]
+    pub fn ciphertext_length(
+        &self,
+        env: Env,
+        key_id: Unknown<'_>,
+        plaintext_length: Unknown<'_>,
+    ) -> Result<JsAny> {
+        let js = Js::new(&env);
+        hot::ciphertext_len(&self.ring, js, key_id.raw(), plaintext_length.raw())
+            .map(JsAny)
+            .map_err(|f| f.throw(js))
+    }
+
+    /// The length of the plaintext in `blob`, read from its header (`KP_INVALID_CIPHERTEXT` for
+    /// a malformed blob; nothing is authenticated until it is decrypted).
+    #[napi(ts_args_type = "blob: Uint8Array", ts_return_type = "number")]
+    pub fn plaintext_length(&self, env: Env, blob: Unknown<'_>) -> Result<JsAny> {
+        let js = Js::new(&env);
+        hot::plaintext_len(&self.ring, js, blob.raw())
             .map(JsAny)
             .map_err(|f| f.throw(js))
     }
@@ -1151,44 +1634,75 @@ impl Keyring {
         )
     }
 
-    /// Batch form of `encrypt`: one result per item, in order; a failed item's slot holds its `Error`.
+    /// Batch form of `encrypt`: one result per item, in order; a failed item's slot holds its
+    /// `Error`. Either an array of items, or a key id, an array of plaintexts and one context
+    /// for them all (the same-key form, which reads its input with the fewest Node-API calls).
     #[napi(
-        ts_args_type = "items: Array<EncryptItem>",
+        ts_args_type = "keyId: string, plaintexts: Array<Uint8Array>, context?: Record<string, string> | null): Promise<Array<Buffer | KeyplaneError>>\n  /** `encryptMany` with one item object (key id, plaintext, context) per plaintext. */\n  encryptMany(items: Array<EncryptItem>",
         ts_return_type = "Promise<Array<Buffer | KeyplaneError>>"
     )]
-    pub fn encrypt_many(&self, env: Env, items: Unknown<'_>) -> Result<AsyncTask<Job>> {
+    pub fn encrypt_many(
+        &self,
+        env: Env,
+        items_or_key_id: Unknown<'_>,
+        plaintexts: Unknown<'_>,
+        context: Unknown<'_>,
+    ) -> Result<AsyncTask<Job>> {
         let (ring, js) = (self.core(), Js::new(&env));
-        Job::spawn(batch::encrypt_many(ring, js, items.raw()), js)
+        Job::spawn(
+            encrypt_many(ring, js, items_or_key_id, plaintexts, context),
+            js,
+        )
     }
 
     /// `encryptMany` on the calling thread, returning its result directly (throws instead of rejecting).
     #[napi(
-        ts_args_type = "items: Array<EncryptItem>",
+        ts_args_type = "keyId: string, plaintexts: Array<Uint8Array>, context?: Record<string, string> | null): Array<Buffer | KeyplaneError>\n  /** `encryptManySync` with one item object (key id, plaintext, context) per plaintext. */\n  encryptManySync(items: Array<EncryptItem>",
         ts_return_type = "Array<Buffer | KeyplaneError>"
     )]
-    pub fn encrypt_many_sync(&self, env: Env, items: Unknown<'_>) -> Result<JsAny> {
+    pub fn encrypt_many_sync(
+        &self,
+        env: Env,
+        items_or_key_id: Unknown<'_>,
+        plaintexts: Unknown<'_>,
+        context: Unknown<'_>,
+    ) -> Result<JsAny> {
         let (ring, js) = (self.core(), Js::new(&env));
-        run(js, batch::encrypt_many(ring, js, items.raw()))
+        run(
+            js,
+            encrypt_many(ring, js, items_or_key_id, plaintexts, context),
+        )
     }
 
-    /// Batch form of `decrypt`: one result per item, in order; a failed item's slot holds its `Error`.
+    /// Batch form of `decrypt`: one result per item, in order; a failed item's slot holds its
+    /// `Error`. Either an array of items, or an array of blobs and one context for them all.
     #[napi(
-        ts_args_type = "items: Array<DecryptItem>",
+        ts_args_type = "blobs: Array<Uint8Array>, context?: Record<string, string> | null): Promise<Array<Buffer | KeyplaneError>>\n  /** `decryptMany` with one item object (blob, context) per blob. */\n  decryptMany(items: Array<DecryptItem>",
         ts_return_type = "Promise<Array<Buffer | KeyplaneError>>"
     )]
-    pub fn decrypt_many(&self, env: Env, items: Unknown<'_>) -> Result<AsyncTask<Job>> {
+    pub fn decrypt_many(
+        &self,
+        env: Env,
+        items_or_blobs: Unknown<'_>,
+        context: Unknown<'_>,
+    ) -> Result<AsyncTask<Job>> {
         let (ring, js) = (self.core(), Js::new(&env));
-        Job::spawn(batch::decrypt_many(ring, js, items.raw()), js)
+        Job::spawn(decrypt_many(ring, js, items_or_blobs, context), js)
     }
 
     /// `decryptMany` on the calling thread, returning its result directly (throws instead of rejecting).
     #[napi(
-        ts_args_type = "items: Array<DecryptItem>",
+        ts_args_type = "blobs: Array<Uint8Array>, context?: Record<string, string> | null): Array<Buffer | KeyplaneError>\n  /** `decryptManySync` with one item object (blob, context) per blob. */\n  decryptManySync(items: Array<DecryptItem>",
         ts_return_type = "Array<Buffer | KeyplaneError>"
     )]
-    pub fn decrypt_many_sync(&self, env: Env, items: Unknown<'_>) -> Result<JsAny> {
+    pub fn decrypt_many_sync(
+        &self,
+        env: Env,
+        items_or_blobs: Unknown<'_>,
+        context: Unknown<'_>,
+    ) -> Result<JsAny> {
         let (ring, js) = (self.core(), Js::new(&env));
-        run(js, batch::decrypt_many(ring, js, items.raw()))
+        run(js, decrypt_many(ring, js, items_or_blobs, context))
     }
 
     /// Batch form of `reEncrypt`: one result per item, in order; a failed item's slot holds its `Error`.

@@ -1,9 +1,12 @@
 //! Keyplane for Node.js: the npm package `keyplane`, a Node-API addon built with napi-rs.
 //!
-//! One class, `Keyring`, carries every operation of the core keyring. Each operation has a
-//! Promise form (an asynchronous task whose work runs on libuv's thread pool, owning copies of
-//! its inputs) and a `…Sync` twin. See `README.md` for the conventions and the error mapping.
+//! One class, `Keyring`, carries every operation of the core keyring; `LocalRootKey` and a few
+//! module functions (`reseal`, `inspectSealed`, `verifyAuditLog`) serve sealed records and the
+//! audit log. Each operation has a Promise form (an asynchronous task whose work runs on libuv's
+//! thread pool, owning copies of its inputs) and a `…Sync` twin. See `README.md` for the
+//! conventions and the error mapping.
 
+mod audit;
 mod batch;
 mod error;
 mod hot;
@@ -11,14 +14,20 @@ mod job;
 mod js;
 mod keyring;
 mod ops;
+mod seal;
 mod types;
 
 pub use job::{Job, Outcome};
 pub use js::JsAny;
 pub use keyring::Keyring;
+pub use seal::{
+    LocalRootKey, inspect_sealed, reseal, reseal_sync, verify_audit_log, verify_audit_log_sync,
+};
 pub use types::{
-    AliasEntry, Bytes, CreateKeyOptions, DataKey, DataKeyItem, DataKeyOptions, DataKeyPair,
-    DataKeyPairWithoutPlaintext, DecryptItem, EncryptItem, KeyMetadata, KeyVersion, KeyringOptions,
-    MacItem, PendingWindow, PublicKey, ReEncryptItem, ReEncryptOptions, RotationPeriod,
+    AliasEntry, AuditEvent, AuditLogCheckpoint, AuditLogPosition, AuditLogReport, AuditOptions,
+    Bytes, CreateKeyOptions, DataKey, DataKeyItem, DataKeyOptions, DataKeyPair,
+    DataKeyPairWithoutPlaintext, DecryptItem, EncryptItem, ImportKeyMaterialOptions,
+    ImportParameters, KeyLastUsage, KeyMetadata, KeyVersion, KeyringOptions, LoadProblem, MacItem,
+    PendingWindow, PublicKey, ReEncryptItem, ReEncryptOptions, RotationPeriod, SealedRecordInfo,
     SecretBytes, SignItem, Timestamp, VerifyItem, VerifyMacItem,
 };

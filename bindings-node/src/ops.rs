@@ -10,17 +10,19 @@ use std::sync::{Arc, Mutex, PoisonError, Weak};
 
 use keyplane::{
     CreateKey, DataKeyPairSpec, DataKeySpec, EncryptionAlgorithm, EncryptionContext, KeySpec,
-    KeyUsage, Keyring, MacAlgorithm, MessageType, PendingWindow, RotationPeriod, SigningAlgorithm,
+    KeyUsage, Keyring, KeyringBuilder, MacAlgorithm, MessageType, Origin, PendingWindow,
+    RotationPeriod, SigningAlgorithm, WrappingAlgorithm, WrappingKeySpec,
 };
 use napi::sys;
 use zeroize::Zeroizing;
 
+use crate::audit::{AuditPlan, Delivery, Flushed, Usage};
 use crate::error::Failure;
 use crate::job::{Work, work};
 use crate::js::{Js, NAME_BUF};
 use crate::types::{
-    AliasEntry, Bytes, DataKey, DataKeyPair, DataKeyPairWithoutPlaintext, KeyMetadata, PublicKey,
-    SecretBytes, Timestamp,
+    AliasEntry, Bytes, DataKey, DataKeyPair, DataKeyPairWithoutPlaintext, ImportParameters,
+    KeyMetadata, PublicKey, SecretBytes, Timestamp,
 };
 
 type R<T> = Result<T, Failure>;
@@ -44,26 +46,36 @@ impl fmt::Display for Field {
 
 // ----- shared keyrings ----------------------------------------------------------------------
 
+/// What the JavaScript `Keyring` objects of one keyring share besides the core handle: the
+/// records `Keyring.open` could not load, and where audit events wait for a JavaScript callback.
+#[derive(Debug, Default)]
+pub(crate) struct Shared {
+    pub(crate) load_problems: Vec<keyplane::LoadProblem>,
+    pub(crate) delivery: Option<Arc<Delivery>>,
+}
+
+type Entry = (Weak<Keyring>, Arc<Shared>);
+
 /// Keyrings shared by handle with other threads (worker threads load the addon again and
 /// attach by handle). Holds weak references: a handle stays valid while some JavaScript
 /// `Keyring` object of the process still uses the keyring.
-static SHARED: Mutex<Option<HashMap<String, Weak<Keyring>>>> = Mutex::new(None);
+static SHARED: Mutex<Option<HashMap<String, Entry>>> = Mutex::new(None);
 
-pub(crate) fn share(ring: &Arc<Keyring>) -> R<String> {
+pub(crate) fn share(ring: &Arc<Keyring>, shared: &Arc<Shared>) -> R<String> {
     let token = ring.generate_random(16)?;
     let handle: String = token.iter().map(|b| format!("{b:02x}")).collect();
     let mut map = SHARED.lock().unwrap_or_else(PoisonError::into_inner);
     let map = map.get_or_insert_with(HashMap::new);
-    map.retain(|_, weak| weak.strong_count() > 0);
-    map.insert(handle.clone(), Arc::downgrade(ring));
+    map.retain(|_, (weak, _)| weak.strong_count() > 0);
+    map.insert(handle.clone(), (Arc::downgrade(ring), Arc::clone(shared)));
     Ok(handle)
 }
 
-pub(crate) fn attach(handle: &str) -> R<Arc<Keyring>> {
+pub(crate) fn attach(handle: &str) -> R<(Arc<Keyring>, Arc<Shared>)> {
     let map = SHARED.lock().unwrap_or_else(PoisonError::into_inner);
     map.as_ref()
         .and_then(|m| m.get(handle))
-        .and_then(Weak::upgrade)
+        .and_then(|(weak, shared)| Some((weak.upgrade()?, Arc::clone(shared))))
         .ok_or(Failure::Core(keyplane::Error::NotFound))
 }
 
@@ -176,6 +188,10 @@ pub(crate) fn create_key(ring: Keyring, js: Js, options: sys::napi_value) -> R<W
         let rotate = js.get(options, c"rotateOnBudget")?;
         if !js.is_nullish(rotate)? {
             req = req.rotate_on_budget(js.bool(rotate, "options.rotateOnBudget")?);
+        }
+        let origin = js.get(options, c"origin")?;
+        if !js.is_nullish(origin)? {
+            req = req.origin(js.parse::<Origin>(origin, "options.origin")?);
         }
     }
     Ok(work(move || Ok(KeyMetadata::from(ring.create_key(&req)?))))
@@ -575,27 +591,154 @@ pub(crate) fn decrypt_asymmetric(
 
 // ----- keyring options ----------------------------------------------------------------------
 
-pub(crate) fn build_keyring(js: Js, options: sys::napi_value) -> R<Keyring> {
-    let mut builder = Keyring::builder();
-    if js.is_nullish(options)? {
-        return Ok(builder.build());
+/// The constructor's (and `Keyring.open`'s) options, read on the JavaScript thread.
+#[derive(Default)]
+pub(crate) struct KeyringPlan {
+    budget: Option<core::num::NonZeroU64>,
+    threads: Option<usize>,
+    max_batch_items: Option<usize>,
+    audit: Option<AuditPlan>,
+}
+
+impl KeyringPlan {
+    pub(crate) fn read(js: Js, options: sys::napi_value) -> R<Self> {
+        let mut plan = Self::default();
+        if js.is_nullish(options)? {
+            return Ok(plan);
+        }
+        js.object(options, "options")?;
+        let budget = js.get(options, c"encryptionBudget")?;
+        let threads = js.get(options, c"threads")?;
+        let max = js.get(options, c"maxBatchItems")?;
+        let audit = js.get(options, c"audit")?;
+        if !js.is_nullish(budget)? {
+            let n = js.uint(budget, "options.encryptionBudget")?;
+            plan.budget = Some(core::num::NonZeroU64::new(n).ok_or_else(|| {
+                Failure::Range("options.encryptionBudget must be at least 1".to_owned())
+            })?);
+        }
+        if !js.is_nullish(threads)? {
+            plan.threads = Some(js.uint_as(threads, "options.threads")?);
+        }
+        if !js.is_nullish(max)? {
+            plan.max_batch_items = Some(js.uint_as(max, "options.maxBatchItems")?);
+        }
+        if !js.is_nullish(audit)? {
+            plan.audit = Some(AuditPlan::read(js, audit)?);
+        }
+        Ok(plan)
     }
-    js.object(options, "options")?;
-    let budget = js.get(options, c"encryptionBudget")?;
-    if !js.is_nullish(budget)? {
-        let n = js.uint(budget, "options.encryptionBudget")?;
-        let n = core::num::NonZeroU64::new(n).ok_or_else(|| {
-            Failure::Range("options.encryptionBudget must be at least 1".to_owned())
-        })?;
-        builder = builder.encryption_budget(n);
+
+    /// The core builder (its audit writer started) and where callback events wait.
+    pub(crate) fn build(self) -> R<(KeyringBuilder, Option<Arc<Delivery>>)> {
+        let mut builder = Keyring::builder();
+        if let Some(n) = self.budget {
+            builder = builder.encryption_budget(n);
+        }
+        if let Some(n) = self.threads {
+            builder = builder.threads(n);
+        }
+        if let Some(n) = self.max_batch_items {
+            builder = builder.max_batch_items(n);
+        }
+        let mut delivery = None;
+        if let Some(audit) = self.audit {
+            delivery = audit.delivery();
+            builder = builder.audit(audit.config()?)?;
+        }
+        Ok((builder, delivery))
     }
-    let threads = js.get(options, c"threads")?;
-    if !js.is_nullish(threads)? {
-        builder = builder.threads(js.uint_as(threads, "options.threads")?);
+}
+
+/// A keyring opened on a store, with what its JavaScript objects share.
+pub(crate) struct Opened(pub(crate) Keyring, pub(crate) Shared);
+
+pub(crate) fn open(
+    js: Js,
+    dir: sys::napi_value,
+    root: sys::napi_value,
+    options: sys::napi_value,
+) -> R<impl FnOnce() -> R<Opened> + Send + 'static> {
+    let dir = js.string(dir, "storeDir")?;
+    let root: Arc<dyn keyplane::RootKey> = crate::seal::root(js, root, "root")?;
+    let plan = KeyringPlan::read(js, options)?;
+    Ok(move || {
+        // The store first: a store in use leaves no audit log behind.
+        let store = keyplane::Store::open(&dir)?;
+        let (builder, delivery) = plan.build()?;
+        let (ring, load_problems) = builder.open(store, root)?;
+        Ok(Opened(
+            ring,
+            Shared {
+                load_problems,
+                delivery,
+            },
+        ))
+    })
+}
+
+// ----- audit --------------------------------------------------------------------------------
+
+pub(crate) fn flush_audit(ring: Keyring, shared: &Arc<Shared>) -> Work {
+    let delivery = shared.delivery.clone();
+    work(move || {
+        ring.flush_audit()?;
+        Ok(Flushed(delivery))
+    })
+}
+
+pub(crate) fn key_last_usage(ring: Keyring, js: Js, id: sys::napi_value) -> R<Work> {
+    let id = key_id(js, id, "keyId")?;
+    Ok(work(move || Ok(Usage(ring.key_last_usage(&id)?))))
+}
+
+// ----- importing key material ---------------------------------------------------------------
+
+pub(crate) fn get_parameters_for_import(
+    ring: Keyring,
+    js: Js,
+    id: sys::napi_value,
+    algorithm: sys::napi_value,
+    spec: sys::napi_value,
+) -> R<Work> {
+    let id = key_id(js, id, "keyId")?;
+    let algorithm = js.parse_or(
+        algorithm,
+        "wrappingAlgorithm",
+        WrappingAlgorithm::RsaAesKeyWrapSha256,
+    )?;
+    let spec = js.parse_or(spec, "wrappingKeySpec", WrappingKeySpec::Rsa2048)?;
+    Ok(work(move || {
+        let p = ring.get_parameters_for_import(&id, algorithm, spec)?;
+        Ok(ImportParameters {
+            key_id: p.key_id,
+            public_key: Bytes(p.public_key),
+            import_token: Bytes(p.import_token),
+            parameters_valid_to: Timestamp(p.parameters_valid_to),
+        })
+    }))
+}
+
+pub(crate) fn import_key_material(
+    ring: Keyring,
+    js: Js,
+    id: sys::napi_value,
+    token: sys::napi_value,
+    material: sys::napi_value,
+    options: sys::napi_value,
+) -> R<Work> {
+    let id = key_id(js, id, "keyId")?;
+    let mut valid_to = None;
+    if !js.is_nullish(options)? {
+        js.object(options, "options")?;
+        let v = js.get(options, c"validTo")?;
+        if !js.is_nullish(v)? {
+            valid_to = Some(js.date_arg(v, "options.validTo")?);
+        }
     }
-    let max = js.get(options, c"maxBatchItems")?;
-    if !js.is_nullish(max)? {
-        builder = builder.max_batch_items(js.uint_as(max, "options.maxBatchItems")?);
-    }
-    Ok(builder.build())
+    let token = js.bytes_owned(token, "importToken")?;
+    let material = js.bytes_owned(material, "encryptedKeyMaterial")?;
+    Ok(work(move || {
+        Ok(ring.import_key_material(&id, &token, &material, valid_to)?)
+    }))
 }

@@ -134,6 +134,10 @@ pub struct KeyMetadata {
     pub rotate_on_budget: bool,
     /// Every version, oldest first.
     pub versions: Vec<KeyVersion>,
+    /// For imported material that expires: when it does (the key then returns to
+    /// `PendingImport`).
+    #[napi(ts_type = "Date")]
+    pub valid_to: Option<Timestamp>,
 }
 
 /// One version of a key.
@@ -191,6 +195,7 @@ impl From<keyplane::KeyMetadata> for KeyMetadata {
                     encryptions: count(v.encryptions),
                 })
                 .collect(),
+            valid_to: m.valid_to.map(Timestamp),
             aliases: m.aliases,
             description: m.description,
             key_id: m.key_id,
@@ -281,6 +286,143 @@ pub struct PublicKey {
     pub encryption_algorithms: Vec<String>,
 }
 
+/// What `getParametersForImport` returns: the public key to wrap material with and the token
+/// to give `importKeyMaterial`.
+#[napi(object, object_from_js = false)]
+#[derive(Debug)]
+pub struct ImportParameters {
+    /// The key the material is for (its id, never an alias).
+    pub key_id: String,
+    /// The RSA wrapping public key, DER-encoded X.509 SubjectPublicKeyInfo
+    /// (`crypto.createPublicKey({ key, format: 'der', type: 'spki' })`).
+    #[napi(ts_type = "Buffer")]
+    pub public_key: Bytes,
+    /// The import token, opaque: pass it back to `importKeyMaterial`.
+    #[napi(ts_type = "Buffer")]
+    pub import_token: Bytes,
+    /// Until when the public key and token can be used (24 hours).
+    #[napi(ts_type = "Date")]
+    pub parameters_valid_to: Timestamp,
+}
+
+/// What a sealed record says in the clear (`inspectSealed`); not authenticated until opened.
+#[napi(object, object_from_js = false)]
+#[derive(Debug)]
+pub struct SealedRecordInfo {
+    /// The record format (1).
+    pub format: u32,
+    /// The id of the key inside.
+    pub key_id: String,
+    /// The id of the root key that sealed it.
+    pub root_id: String,
+}
+
+/// One audited operation, as an audit callback receives it. Never carries a plaintext, a
+/// ciphertext or key material.
+#[napi(object, object_from_js = false, object_to_js = false)]
+#[derive(Debug)]
+pub struct AuditEvent {
+    /// Position in the keyring's audit trail, from 1.
+    pub sequence: f64,
+    /// When the operation finished.
+    #[napi(ts_type = "Date")]
+    pub time: (),
+    /// Unique within the process: the calling thread's number and call counter, in hex.
+    pub request_id: String,
+    /// The operation, named as AWS KMS names its API calls (`Encrypt`, `CreateKey`, …).
+    pub operation: String,
+    /// The key id (never an alias once the key was found; otherwise the name given).
+    #[napi(ts_type = "string | null")]
+    pub key_id: (),
+    /// The key version used by symmetric encryption and decryption.
+    #[napi(ts_type = "number | null")]
+    pub key_version: (),
+    /// The caller identity of the keyring handle (`withCaller`).
+    #[napi(ts_type = "string | null")]
+    pub caller: (),
+    /// The encryption context, as much as the keyring logs (values are `''` with
+    /// `context: 'keysOnly'`; empty with `'none'`).
+    #[napi(ts_type = "Record<string, string>")]
+    pub context: (),
+    /// `null` for success, else the error code (`KP_INVALID_CIPHERTEXT`, …).
+    #[napi(ts_type = "KeyplaneErrorCode | null")]
+    pub error_code: (),
+}
+
+/// When a key was last used and how often each operation used it (AWS KMS's
+/// `GetKeyLastUsage`).
+#[napi(object, object_from_js = false, object_to_js = false)]
+#[derive(Debug)]
+pub struct KeyLastUsage {
+    /// The last time the key was used, successfully or not.
+    #[napi(ts_type = "Date | null")]
+    pub last_used: (),
+    /// The last operation (`Encrypt`, …).
+    #[napi(ts_type = "string | null")]
+    pub last_operation: (),
+    /// How many times each operation used the key, by operation name.
+    #[napi(ts_type = "Record<string, number>")]
+    pub counts: (),
+}
+
+/// A line of an audit log file.
+#[napi(object, object_from_js = false, object_to_js = false)]
+#[derive(Debug)]
+pub struct AuditLogPosition {
+    /// The file.
+    pub file: String,
+    /// The line, from 1.
+    pub line: f64,
+}
+
+/// The last checkpoint of an audit log.
+#[napi(object, object_from_js = false, object_to_js = false)]
+#[derive(Debug)]
+pub struct AuditLogCheckpoint {
+    /// The file.
+    pub file: String,
+    /// The line, from 1.
+    pub line: f64,
+    /// When the checkpoint was written.
+    #[napi(ts_type = "Date")]
+    pub time: (),
+}
+
+/// What `verifyAuditLog` found in an intact log.
+#[napi(object, object_from_js = false, object_to_js = false)]
+#[derive(Debug)]
+pub struct AuditLogReport {
+    /// Event lines (checkpoints not counted).
+    pub records: f64,
+    /// The last checkpoint.
+    #[napi(ts_type = "AuditLogCheckpoint | null")]
+    pub last_checkpoint: (),
+    /// Whether the log ends with the checkpoint written when its keyring closed. `false`: the
+    /// writer stopped (a crash) or the tail was cut off after `endsAt`; lines after the last
+    /// checkpoint are chained but not MACed.
+    pub closed: bool,
+    /// The last complete line (`null` for an empty log).
+    #[napi(ts_type = "AuditLogPosition | null")]
+    pub ends_at: (),
+    /// An incomplete last line (a crash mid-write) was ignored.
+    pub incomplete_tail: bool,
+    /// The report in one line (`intact, 12 records, last checkpoint at …`).
+    pub summary: String,
+}
+
+/// A sealed record `Keyring.open` could not load.
+#[napi(object, object_from_js = false, object_to_js = false)]
+#[derive(Debug)]
+pub struct LoadProblem {
+    /// The record's file.
+    pub path: String,
+    /// Why: `KP_INVALID_CIPHERTEXT` for a damaged record or one sealed under another root key,
+    /// `KP_INVALID_INPUT` for a file that is not a record, `KP_STORAGE` for one that cannot be
+    /// read, `KP_ALREADY_EXISTS` for a second record of the same key.
+    #[napi(ts_type = "KeyplaneError")]
+    pub error: (),
+}
+
 // ----- arguments (interfaces only) -----------------------------------------------------------
 
 /// Options for `new Keyring()`.
@@ -296,6 +438,52 @@ pub struct KeyringOptions {
     /// The most items one batch call takes (default 100,000); a larger batch fails as a whole
     /// with `KP_LIMIT_EXCEEDED`.
     pub max_batch_items: Option<u32>,
+    /// Record every operation of the keyring (see `AuditOptions`).
+    #[napi(ts_type = "AuditOptions")]
+    pub audit: Option<()>,
+}
+
+/// How a keyring records its audit trail: to a JavaScript callback, or to a hash-chained JSON
+/// Lines log in a directory. Give exactly one of `callback` and `logDir`.
+#[napi(object, object_from_js = false, object_to_js = false)]
+#[derive(Debug)]
+pub struct AuditOptions {
+    /// Called with one `AuditEvent` per operation, in order, on the JavaScript thread (never
+    /// on the writer thread). A throw, or a returned Promise that rejects, becomes a process
+    /// warning (`KeyplaneAuditWarning`) and counts in `auditFailures`; the keyring carries on.
+    #[napi(ts_type = "(event: AuditEvent) => void | Promise<void>")]
+    pub callback: Option<()>,
+    /// A new directory (or one without a log) for `audit-000001.jsonl`, …: each line chains the
+    /// SHA-256 of the one before and checkpoints are HMAC-SHA256'd under `auditKey`. Check it
+    /// with `verifyAuditLog`.
+    pub log_dir: Option<String>,
+    /// 32 bytes, required with `logDir`; keep it away from the log.
+    #[napi(ts_type = "Uint8Array")]
+    pub audit_key: Option<()>,
+    /// How much of each encryption context to log: `'full'` (the default), `'keysOnly'` or
+    /// `'none'`.
+    #[napi(ts_type = "'full' | 'keysOnly' | 'none'")]
+    pub context: Option<String>,
+    /// When a queue is full: `'block'` (the default: the caller waits; nothing is lost) or
+    /// `'drop'` (the event is dropped and counted in `auditDropped`).
+    #[napi(ts_type = "'block' | 'drop'")]
+    pub back_pressure: Option<String>,
+    /// Events the core's queue holds (default 8192); with `'drop'`, also the most events that
+    /// wait for the JavaScript thread.
+    pub queue_capacity: Option<u32>,
+    /// A log file reaching this size is followed by the next (default 64 MiB).
+    pub max_file_bytes: Option<f64>,
+    /// Records between MACed checkpoints (default 1000).
+    pub checkpoint_every: Option<f64>,
+}
+
+/// Options for `importKeyMaterial`.
+#[napi(object, object_from_js = false, object_to_js = false)]
+#[derive(Debug)]
+pub struct ImportKeyMaterialOptions {
+    /// The material expires then (a future `Date`): the key returns to `PendingImport`.
+    #[napi(ts_type = "Date")]
+    pub valid_to: Option<()>,
 }
 
 /// A rotation period: exactly one of `days` (90 to 2560, AWS KMS's bounds) or `seconds` (any
@@ -342,6 +530,10 @@ pub struct CreateKeyOptions {
     /// What happens when a version's encryption budget is spent: rotate (`true`, the default)
     /// or refuse with `KP_LIMIT_EXCEEDED`.
     pub rotate_on_budget: Option<bool>,
+    /// `KEYPLANE` (the default: material generated here) or `EXTERNAL`: a key without
+    /// material, in `PendingImport`, for `getParametersForImport` and `importKeyMaterial`.
+    #[napi(ts_type = "'KEYPLANE' | 'EXTERNAL'")]
+    pub origin: Option<String>,
 }
 
 /// Options for `reEncrypt`.

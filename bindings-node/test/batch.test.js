@@ -81,8 +81,61 @@ describe('batch forms', () => {
     })
   })
 
+  it('the same-key forms: encryptMany(keyId, plaintexts, context) and decryptMany(blobs, context)', async () => {
+    const rows = Array.from({ length: 257 }, (_, i) => Buffer.from(`row ${i}`))
+    rows[5] = rows[4] // the same Buffer twice in a row
+    rows[9] = new Uint8Array(0)
+    const context = { tenant: 'acme' }
+    for (const mode of ['async', 'sync']) {
+      const blobs = mode === 'async' ? await ring.encryptMany('alias/b', rows, context) : ring.encryptManySync('b', rows, context)
+      assert.equal(blobs.length, rows.length)
+      blobs.forEach((b, i) => assert.deepEqual(ring.decryptSync(b, context), Buffer.from(rows[i])))
+      assert.notDeepEqual(blobs[4], blobs[5]) // fresh nonces
+      const back = mode === 'async' ? await ring.decryptMany([...blobs, Buffer.from('junk')], context) : ring.decryptManySync([...blobs, Buffer.from('junk')], context)
+      back.slice(0, -1).forEach((p, i) => assert.deepEqual(p, Buffer.from(rows[i])))
+      assert.equal(back.at(-1).code, 'KP_INVALID_CIPHERTEXT')
+      // Without a context the blobs form is chosen by its first element.
+      const plain = ring.encryptManySync('a', rows.slice(0, 3))
+      assert.deepEqual(ring.decryptManySync(plain), rows.slice(0, 3))
+    }
+    const failed = ring.encryptManySync('missing', rows.slice(0, 2))
+    assert.deepEqual(failed.map((e) => e.code), ['KP_NOT_FOUND', 'KP_NOT_FOUND'])
+    // One context for the whole call: a bad one fails the call.
+    assert.throws(() => ring.encryptManySync('a', [Buffer.alloc(1)], { '': 'x' }), { code: 'KP_INVALID_INPUT' })
+  })
+
+  it('values shared by items that are not next to each other are read right', async () => {
+    const ctxA = { t: 'a' }
+    const ctxB = { t: 'b' }
+    const p = Buffer.from('shared')
+    const items = Array.from({ length: 40 }, (_, i) => ({
+      keyId: ['a', 'alias/b', 'a', 'a'][i % 4],
+      plaintext: i % 3 ? p : Buffer.from(`own ${i}`),
+      context: i % 5 ? (i % 2 ? ctxA : ctxB) : undefined,
+    }))
+    const blobs = ring.encryptManySync(items)
+    blobs.forEach((b, i) => {
+      assert.deepEqual(ring.decryptSync(b, items[i].context), Buffer.from(items[i].plaintext), `item ${i}`)
+    })
+    const back = await ring.decryptMany(blobs.map((blob, i) => ({ blob, context: items[i].context })))
+    back.forEach((x, i) => assert.deepEqual(x, Buffer.from(items[i].plaintext)))
+  })
+
+  it('getters run once per item and field, and their exceptions propagate unchanged', async () => {
+    let reads = 0
+    const item = { keyId: 'a', get plaintext() { reads++; return Buffer.from('x') } }
+    ring.encryptManySync([item, item, item])
+    assert.equal(reads, 3)
+    const boom = new Error('getter')
+    const bad = [{ keyId: 'a', plaintext: Buffer.alloc(1) }, { keyId: 'a', get plaintext() { throw boom } }]
+    assert.throws(() => ring.encryptManySync(bad), (e) => e === boom)
+    assert.throws(() => ring.encryptMany(bad), (e) => e === boom)
+  })
+
   it('an empty batch, and one above maxBatchItems', async () => {
     assert.deepEqual(await ring.encryptMany([]), [])
+    assert.deepEqual(ring.encryptManySync('a', []), [])
+    assert.deepEqual(ring.decryptManySync([], {}), [])
     const tooMany = Array.from({ length: 5001 }, () => ({ keyId: 'a', plaintext: Buffer.alloc(1) }))
     assert.throws(() => ring.encryptManySync(tooMany), { code: 'KP_LIMIT_EXCEEDED' })
     await assert.rejects(ring.encryptMany(tooMany), { code: 'KP_LIMIT_EXCEEDED' })

@@ -53,7 +53,14 @@ describe('bad input', () => {
       ['setRotateOnBudget', ['sym', 1], /rotate must be a boolean, got a number/],
       ['encryptMany', [{ keyId: 'sym' }], /items must be an array, got an object/],
       ['encryptMany', [[{ keyId: 'sym', plaintext: 'str' }]], /items\[0\]\.plaintext must be a Buffer or Uint8Array/],
-      ['decryptMany', [[blob, 5]], /items\[0\] must be an object, got a typed array/],
+      ['decryptMany', [[blob, 5]], /blobs\[1\] must be a Buffer or Uint8Array, got a number/],
+      ['decryptMany', [[{ blob }, blob]], /items\[1\] must be an object, got a typed array/],
+      ['encryptMany', ['sym', [pt, 'x']], /plaintexts\[1\] must be a Buffer or Uint8Array, got a string/],
+      ['encryptMany', ['sym', pt], /plaintexts must be an array, got a typed array/],
+      ['encryptMany', ['sym', [pt], ['ctx']], /context must be a plain object of strings, got an array/],
+      ['encryptMany', [[{ keyId: 'sym', plaintext: pt }, null]], /items\[1\] must be an object, got null/],
+      ['encryptMany', [[{ keyId: 'sym', plaintext: pt }, { keyId: 7, plaintext: pt }]], /items\[1\]\.keyId must be a string, got a number/],
+      ['signMany', [[{ keyId: 'ec', message: pt, signingAlgorithm: 'ECDSA_SHA_256', messageType: 5 }]], /items\[0\]\.messageType must be a string/],
     ]
     for (const [name, args, message] of cases) {
       assert.throws(() => ring[`${name}Sync`](...args), (e) => {

@@ -152,6 +152,38 @@ describe('Keyring operations, async and sync', () => {
     assert.ok(ring.decryptSync(await ring.encrypt('sym', big)).equals(big))
   })
 
+  it('encryptIntoSync / decryptIntoSync and the size helpers', () => {
+    const plaintext = Buffer.from('into a buffer of my own')
+    const n = ring.ciphertextLength('alias/sym', plaintext.length)
+    assert.equal(n, ring.encryptSync('sym', plaintext).length)
+    const out = Buffer.alloc(n + 10, 0xee)
+    assert.equal(ring.encryptIntoSync('alias/sym', plaintext, out, { a: 'b' }), n)
+    assert.ok(out.subarray(n).every((x) => x === 0xee)) // only the blob's bytes are written
+    const blob = out.subarray(0, n)
+    assert.equal(ring.plaintextLength(blob), plaintext.length)
+    const back = new Uint8Array(plaintext.length)
+    assert.equal(ring.decryptIntoSync(blob, back, { a: 'b' }), plaintext.length)
+    assert.deepEqual(Buffer.from(back), plaintext)
+    // In place: the output overlaps the input.
+    const buf = Buffer.alloc(ring.ciphertextLength('sym', 5))
+    buf.write('hello')
+    const m = ring.encryptIntoSync('sym', buf.subarray(0, 5), buf)
+    assert.equal(ring.decryptSync(buf.subarray(0, m)).toString(), 'hello')
+    const k = ring.decryptIntoSync(buf.subarray(0, m), buf.subarray(m - 5))
+    assert.equal(buf.subarray(m - 5, m - 5 + k).toString(), 'hello')
+    // Too small: the needed size is on the error; a failed decrypt leaves the output zeroed.
+    assert.throws(() => ring.encryptIntoSync('sym', plaintext, Buffer.alloc(n - 1)), (e) => e.code === 'KP_BUFFER_TOO_SMALL' && e.needed === n)
+    assert.throws(() => ring.decryptIntoSync(blob, Buffer.alloc(3), { a: 'b' }), (e) => e.code === 'KP_BUFFER_TOO_SMALL' && e.needed === plaintext.length)
+    const dirty = Buffer.alloc(64, 1)
+    assert.throws(() => ring.decryptIntoSync(blob, dirty, { a: 'other' }), { code: 'KP_INVALID_CIPHERTEXT' })
+    assert.ok(dirty.every((x) => x === 0))
+    assert.throws(() => ring.plaintextLength(Buffer.from('xx')), { code: 'KP_INVALID_CIPHERTEXT' })
+    assert.throws(() => ring.ciphertextLength('missing', 1), { code: 'KP_NOT_FOUND' })
+    assert.throws(() => ring.ciphertextLength('sym', -1), { code: 'ERR_OUT_OF_RANGE' })
+    assert.throws(() => ring.encryptIntoSync('sym', plaintext, 'out'), { code: 'ERR_INVALID_ARG_TYPE', message: /output must be a Buffer or Uint8Array/ })
+    assert.throws(() => ring.decryptIntoSync(blob, new Uint16Array(64)), { code: 'ERR_INVALID_ARG_TYPE' })
+  })
+
   it('many small ciphertexts stay independent (pooled Buffers)', () => {
     const blobs = []
     for (let i = 0; i < 2000; i++) blobs.push([i, ring.encryptSync('sym', Buffer.from(`message ${i}`))])

@@ -36,3 +36,71 @@ void new Keyring().encryptSync('k', 'not bytes')
 // @ts-expect-error context values are strings
 void new Keyring().encryptSync('k', Buffer.alloc(1), { n: 1 })
 void example
+
+// Sealed records, the store, imported material and the audit trail.
+import { LocalRootKey, inspectSealed, reseal, resealSync, verifyAuditLog, verifyAuditLogSync } from '..'
+import type { AuditEvent, AuditLogBrokenError, AuditLogReport, ImportParameters, KeyLastUsage, LoadProblem, SealedRecordInfo } from '..'
+
+async function survive(): Promise<void> {
+  const material: Buffer = LocalRootKey.generateMaterial()
+  const root = new LocalRootKey('root-2026', material)
+  const rootId: string = root.rootId
+  const events: AuditEvent[] = []
+  const ring = new Keyring({ audit: { callback: (e: AuditEvent) => { events.push(e) }, context: 'keysOnly', backPressure: 'drop', queueCapacity: 64 } })
+  const record: Buffer = await ring.exportSealed('k', root)
+  const info: SealedRecordInfo = inspectSealed(record)
+  const moved: Buffer = resealSync(record, root, new LocalRootKey('root-2027', LocalRootKey.generateMaterial()))
+  const again: Buffer = await reseal(moved, root, root)
+  const meta: KeyMetadata = ring.importSealedSync(record, root)
+  const stored: Keyring = await Keyring.open('/tmp/store', root, { encryptionBudget: 1000 })
+  const problems: LoadProblem[] = Keyring.openSync('/tmp/store', root).loadProblems
+  const code: KeyplaneErrorCode = problems[0].error.code
+  const external = ring.createKeySync({ origin: 'EXTERNAL' })
+  const params: ImportParameters = await ring.getParametersForImport(external.keyId, 'RSA_AES_KEY_WRAP_SHA_256', 'RSA_3072')
+  const until: Date = params.parametersValidTo
+  await ring.importKeyMaterial(external.keyId, params.importToken, Buffer.alloc(1), { validTo: new Date() })
+  ring.deleteImportedKeyMaterialSync(external.keyId)
+  const validTo: Date | undefined = ring.describeKeySync(external.keyId).validTo
+  const billing: Keyring = ring.withCaller('billing')
+  const caller: string | null = billing.caller
+  await ring.flushAudit()
+  ring.flushAuditSync()
+  const counters: number = ring.auditDropped + ring.auditFailures
+  const usage: KeyLastUsage = ring.keyLastUsageSync('k')
+  const last: Date | null = usage.lastUsed
+  const encrypts: number | undefined = usage.counts.Encrypt
+  const fileRing = new Keyring({ audit: { logDir: '/tmp/log', auditKey: Buffer.alloc(32), maxFileBytes: 1 << 20, checkpointEvery: 100 } })
+  const report: AuditLogReport = await verifyAuditLog('/tmp/log', Buffer.alloc(32))
+  const closed: boolean = verifyAuditLogSync(['/tmp/log/audit-000001.jsonl'], Buffer.alloc(32)).closed
+  const e = events[0]
+  const eventKey: string | null = e.keyId
+  const eventCode: KeyplaneErrorCode | null = e.errorCode
+  try {
+    verifyAuditLogSync('/tmp/log', Buffer.alloc(32))
+  } catch (err) {
+    const broken = err as AuditLogBrokenError
+    const where: string = `${broken.file}:${broken.line}: ${broken.reason}`
+    void where
+  }
+  void [rootId, info, again, meta, stored, code, until, validTo, caller, counters, last, encrypts, fileRing, report, closed, eventKey, eventCode]
+}
+
+// Same-key batches, caller-owned outputs and the size helpers.
+function manyAndInto(ring: Keyring): void {
+  const blobs: Array<Buffer | KeyplaneError> = ring.encryptManySync('k', [Buffer.from('a'), new Uint8Array(2)], { tenant: 'acme' })
+  const back: Promise<Array<Buffer | KeyplaneError>> = ring.decryptMany([Buffer.alloc(1)], { tenant: 'acme' })
+  const items: Array<Buffer | KeyplaneError> = ring.decryptManySync([{ blob: Buffer.alloc(1) }])
+  const out = Buffer.alloc(ring.ciphertextLength('k', 1 << 20))
+  const n: number = ring.encryptIntoSync('k', Buffer.alloc(1 << 20), out, { tenant: 'acme' })
+  const m: number = ring.decryptIntoSync(out.subarray(0, n), Buffer.alloc(ring.plaintextLength(out)))
+  void [blobs, back, items, m]
+}
+void manyAndInto
+// @ts-expect-error the same-key form takes an array of plaintexts
+void new Keyring().encryptManySync('k', Buffer.alloc(1))
+
+// @ts-expect-error a root key is a LocalRootKey, not bytes
+void new Keyring().exportSealedSync('k', Buffer.alloc(32))
+// @ts-expect-error audit context names are fixed
+void new Keyring({ audit: { callback: () => {}, context: 'keys_only' } })
+void survive
