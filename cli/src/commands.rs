@@ -821,16 +821,7 @@ fn import_key_material(cx: &Cx<'_>, a: args::ImportMaterialArgs) -> Result<u8, C
         a.wrapping_algorithm,
         a.wrapping_key_spec,
     )?;
-    let pem = {
-        let b64 = b64(&params.public_key);
-        let mut pem = String::from("-----BEGIN PUBLIC KEY-----\n");
-        for line in b64.as_bytes().chunks(64) {
-            pem.push_str(&String::from_utf8_lossy(line));
-            pem.push('\n');
-        }
-        pem.push_str("-----END PUBLIC KEY-----\n");
-        pem
-    };
+    let pem = keyplane::public_key_pem(&params.public_key);
     let mut temps = TempFiles(Vec::new());
     let der_path = match &a.public_key_out {
         Some(path) => {

@@ -32,15 +32,22 @@ impl PublicKeyInfo {
     /// The public key as PEM (`-----BEGIN PUBLIC KEY-----`, 64-column base64).
     #[must_use]
     pub fn to_pem(&self) -> String {
-        let b64 = base64::engine::general_purpose::STANDARD.encode(&self.public_key);
-        let mut pem = String::from("-----BEGIN PUBLIC KEY-----\n");
-        for line in b64.as_bytes().chunks(64) {
-            pem.push_str(&String::from_utf8_lossy(line));
-            pem.push('\n');
-        }
-        pem.push_str("-----END PUBLIC KEY-----\n");
-        pem
+        public_key_pem(&self.public_key)
     }
+}
+
+/// A DER SubjectPublicKeyInfo as PEM (`-----BEGIN PUBLIC KEY-----`, 64-column base64), as
+/// OpenSSL and most tools read it.
+#[must_use]
+pub fn public_key_pem(spki_der: &[u8]) -> String {
+    let b64 = base64::engine::general_purpose::STANDARD.encode(spki_der);
+    let mut pem = String::from("-----BEGIN PUBLIC KEY-----\n");
+    for line in b64.as_bytes().chunks(64) {
+        pem.push_str(&String::from_utf8_lossy(line));
+        pem.push('\n');
+    }
+    pem.push_str("-----END PUBLIC KEY-----\n");
+    pem
 }
 
 impl EncryptionAlgorithm {

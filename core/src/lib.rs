@@ -46,7 +46,7 @@ pub mod spec;
 pub mod store;
 mod versions;
 
-pub use asymmetric::PublicKeyInfo;
+pub use asymmetric::{PublicKeyInfo, public_key_pem};
 pub use audit::{AuditConfig, AuditEvent, AuditSink, Operation, OwnedAuditEvent};
 pub use batch::{
     BatchDataKey, DataKeyRequest, DecryptRequest, EncryptRequest, MacRequest, ReEncryptRequest,
