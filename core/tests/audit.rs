@@ -2,9 +2,10 @@
 //! that the chained log detects every kind of tampering, that nothing is lost under load or
 //! leaked, and that a crash leaves a log that verifies up to its last complete line.
 
+mod common;
+
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use keyplane::audit::{
@@ -490,19 +491,7 @@ fn a_crash_leaves_a_log_that_verifies_to_its_last_line() {
     use std::io::BufRead;
     for round in 0..3 {
         let dir = temp_dir(&format!("crash-{round}"));
-        let mut child = Command::new(std::env::current_exe().unwrap())
-            .args([
-                "--exact",
-                "crash_child",
-                "--ignored",
-                "--nocapture",
-                "--test-threads=1",
-            ])
-            .env("KEYPLANE_AUDIT_CRASH_DIR", &dir)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
+        let mut child = common::spawn_crash_child("KEYPLANE_AUDIT_CRASH_DIR", &dir);
         let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
         while let Some(Ok(line)) = lines.next() {
             if line.contains("ready") {

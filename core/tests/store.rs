@@ -1,10 +1,11 @@
 //! The embedded store: every acknowledged change survives a reopen and `kill -9`; a damaged
 //! record is named while every other key loads; one process at a time.
 
+mod common;
+
 use std::fs;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -351,23 +352,10 @@ fn crash_child() {
 #[test]
 fn crash_at_random_points_loses_nothing_acknowledged() {
     let dir = temp_dir("crash");
-    let exe = std::env::current_exe().unwrap();
     let mut acknowledged: Vec<String> = Vec::new();
     let mut seed = 0x9e37_79b9_u32 ^ std::process::id();
     for round in 0..12 {
-        let mut child = Command::new(&exe)
-            .args([
-                "--exact",
-                "crash_child",
-                "--ignored",
-                "--nocapture",
-                "--test-threads=1",
-            ])
-            .env("KEYPLANE_STORE_CRASH_DIR", &dir)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
+        let mut child = common::spawn_crash_child("KEYPLANE_STORE_CRASH_DIR", &dir);
         let stdout = child.stdout.take().unwrap();
         // Let it acknowledge a varying number of keys, then SIGKILL it mid-stream.
         seed ^= seed << 13;
