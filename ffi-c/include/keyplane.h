@@ -106,6 +106,10 @@ enum kp_status
   // An authentic blob of a version below the key's minimum decryption version
   // (`KP_VERSION_RETIRED`).
   KP_ERR_VERSION_RETIRED = 11,
+  // A key store or audit log could not be read or written, is in use by another process,
+  // or (audit) the keyring's writer thread is in the parent of this forked process
+  // (`KP_STORAGE`).
+  KP_ERR_STORAGE = 12,
   // The cryptographic library failed unexpectedly; never caused by input (`KP_INTERNAL`).
   KP_ERR_INTERNAL = 100,
   // A required pointer argument was NULL, or a buffer was NULL with a non-zero length
@@ -156,6 +160,26 @@ typedef struct kp_public_key kp_public_key;
 // A list of strings (key ids), freed with `kp_string_list_free`.
 typedef struct kp_string_list kp_string_list;
 
+// Settings for `kp_keyring_new_with_options`. All-zero is the default for every field.
+typedef struct kp_keyring_options {
+  // Encryptions allowed per key version before the key rotates (or refuses); 0: 2^32.
+  uint64_t encryption_budget;
+  // 0: batches run on one process-wide pool shared by every keyring, with a thread per
+  // core. n > 0: on a pool of n threads of this keyring's own, started at its first batch.
+  size_t batch_threads;
+  // The most items one batch call takes; 0: 100,000.
+  size_t max_batch_items;
+} kp_keyring_options;
+
+// UTF-8 text borrowed from a handle: `data` is NUL-terminated (never NULL; `""` when empty)
+// and `len` excludes the NUL. Valid until the handle is freed.
+typedef struct kp_str {
+  // The text, NUL-terminated.
+  const char *data;
+  // Its length in bytes, without the NUL.
+  size_t len;
+} kp_str;
+
 // One pair of an encryption context: UTF-8 `key` (non-empty) and `value`, as `(ptr, len)`.
 typedef struct kp_context_entry {
   // The key's UTF-8 bytes (not NUL-terminated; a NUL byte is a character like any other).
@@ -167,6 +191,69 @@ typedef struct kp_context_entry {
   // The value's length in bytes (may be 0).
   size_t value_len;
 } kp_context_entry;
+
+// One audited operation, as a `kp_audit_callback` receives it. Never carries a plaintext, a
+// ciphertext or key material. Everything it points at is valid only during the call.
+typedef struct kp_audit_event {
+  // Position in the keyring's audit trail, from 1.
+  uint64_t sequence;
+  // When the operation finished, in nanoseconds since the Unix epoch.
+  uint64_t time_unix_nanos;
+  // Unique within the process (for example `"3-1f"`).
+  struct kp_str request_id;
+  // The operation, named as AWS KMS names its API calls (for example `"Encrypt"`).
+  struct kp_str operation;
+  // The key's id (never an alias) when the key was found, else the name given; `""` for
+  // operations without a key.
+  struct kp_str key_id;
+  // The key version used by symmetric encryption and decryption; 0 otherwise.
+  uint32_t key_version;
+  // The caller identity of the keyring handle (`kp_keyring_with_caller`); `""` for none.
+  struct kp_str caller;
+  // The encryption context, as much of it as the keyring logs (`context_len` pairs).
+  const struct kp_context_entry *context;
+  // The number of pairs in `context`.
+  size_t context_len;
+  // `""` for success, else the error's code (for example `"KP_INVALID_CIPHERTEXT"`).
+  struct kp_str error_code;
+} kp_audit_event;
+
+// Receives each audit event, in order, on the keyring's audit writer thread (not the thread
+// that made the call). It must return promptly, must not call into the keyring it audits,
+// and must be safe to call from that thread with `user_data`.
+typedef void (*kp_audit_callback)(const struct kp_audit_event *event, void *user_data);
+
+// How much of an encryption context audit events keep.
+typedef uint32_t kp_context_logging;
+
+// What an operation does when the audit queue is full.
+typedef uint32_t kp_back_pressure;
+
+// How a keyring audits: exactly one of `callback` and `log_dir`. Zero-initialize, then set
+// what you need.
+typedef struct kp_audit_options {
+  // Called with every event (see `kp_audit_callback`). `user_data` must stay valid until
+  // `kp_keyring_free` of the keyring's last handle returns: that call delivers the events
+  // still queued.
+  kp_audit_callback callback;
+  // Passed to `callback` as is.
+  void *user_data;
+  // A directory for a hash-chained JSON Lines log (UTF-8, not NUL-terminated); it must
+  // not already hold a log. `(NULL, 0)` for none.
+  const char *log_dir;
+  // The length of `log_dir` in bytes.
+  size_t log_dir_len;
+  // The 32-byte key that MACs the log's checkpoints (required with `log_dir`).
+  const uint8_t *audit_key;
+  // The length of `audit_key` (32).
+  size_t audit_key_len;
+  // `KP_CONTEXT_LOGGING_*`.
+  kp_context_logging context_logging;
+  // `KP_BACK_PRESSURE_*`.
+  kp_back_pressure back_pressure;
+  // Events the queue holds; 0 for the default (8192).
+  size_t queue_capacity;
+} kp_audit_options;
 
 // One encryption in `kp_encrypt_many`.
 typedef struct kp_encrypt_request {
@@ -320,15 +407,6 @@ typedef struct kp_bytes {
   size_t len;
 } kp_bytes;
 
-// UTF-8 text borrowed from a handle: `data` is NUL-terminated (never NULL; `""` when empty)
-// and `len` excludes the NUL. Valid until the handle is freed.
-typedef struct kp_str {
-  // The text, NUL-terminated.
-  const char *data;
-  // Its length in bytes, without the NUL.
-  size_t len;
-} kp_str;
-
 // One item of a batch result.
 typedef struct kp_batch_item {
   // `KP_OK` or why this item failed.
@@ -355,17 +433,6 @@ typedef uint32_t kp_key_state;
 
 // Encryption algorithms.
 typedef uint32_t kp_encryption_algorithm;
-
-// Settings for `kp_keyring_new_with_options`. All-zero is the default for every field.
-typedef struct kp_keyring_options {
-  // Encryptions allowed per key version before the key rotates (or refuses); 0: 2^32.
-  uint64_t encryption_budget;
-  // 0: batches run on one process-wide pool shared by every keyring, with a thread per
-  // core. n > 0: on a pool of n threads of this keyring's own, started at its first batch.
-  size_t batch_threads;
-  // The most items one batch call takes; 0: 100,000.
-  size_t max_batch_items;
-} kp_keyring_options;
 
 // Options for `kp_create_key`. Zero-initialize, then set `key_spec` and what you need.
 typedef struct kp_create_key_options {
@@ -412,7 +479,22 @@ typedef struct kp_key_version {
 typedef uint32_t kp_data_key_pair_spec;
 
 // Every status, for the name table and the tests.
-#define kp_status_ALL { KP_OK, KP_ERR_NOT_FOUND, KP_ERR_ALREADY_EXISTS, KP_ERR_INVALID_INPUT, KP_ERR_INVALID_KEY_USAGE, KP_ERR_KEY_DISABLED, KP_ERR_INVALID_KEY_STATE, KP_ERR_INVALID_CIPHERTEXT, KP_ERR_BUFFER_TOO_SMALL, KP_ERR_UNSUPPORTED_ALGORITHM, KP_ERR_LIMIT_EXCEEDED, KP_ERR_VERSION_RETIRED, KP_ERR_INTERNAL, KP_ERR_NULL_ARGUMENT, KP_ERR_INVALID_UTF8, KP_ERR_PANIC, }
+#define kp_status_ALL { KP_OK, KP_ERR_NOT_FOUND, KP_ERR_ALREADY_EXISTS, KP_ERR_INVALID_INPUT, KP_ERR_INVALID_KEY_USAGE, KP_ERR_KEY_DISABLED, KP_ERR_INVALID_KEY_STATE, KP_ERR_INVALID_CIPHERTEXT, KP_ERR_BUFFER_TOO_SMALL, KP_ERR_UNSUPPORTED_ALGORITHM, KP_ERR_LIMIT_EXCEEDED, KP_ERR_VERSION_RETIRED, KP_ERR_STORAGE, KP_ERR_INTERNAL, KP_ERR_NULL_ARGUMENT, KP_ERR_INVALID_UTF8, KP_ERR_PANIC, }
+
+// Keys and values (the default; AWS KMS logs contexts in full).
+#define KP_CONTEXT_LOGGING_FULL 0
+
+// Keys only, values left out.
+#define KP_CONTEXT_LOGGING_KEYS_ONLY 1
+
+// No context.
+#define KP_CONTEXT_LOGGING_NONE 2
+
+// Wait for the writer (the default): no event is ever lost.
+#define KP_BACK_PRESSURE_BLOCK 0
+
+// Drop the event and count it; the count is itself recorded.
+#define KP_BACK_PRESSURE_DROP 1
 
 // `SYMMETRIC_DEFAULT`: AES-256-GCM with per-version HKDF-derived keys.
 #define KP_KEY_SPEC_SYMMETRIC_DEFAULT 1
@@ -586,6 +668,60 @@ const char *kp_last_error_message(void);
 
 // The library's version, NUL-terminated (for example `"0.1.0"`). Never NULL.
 const char *kp_version(void);
+
+// Creates an empty keyring that audits every operation as `audit` says, with `options`
+// (NULL: the defaults), and stores it in `*out`.
+//
+// # Safety
+// `options` is NULL or points to a `kp_keyring_options`; `audit` points to a
+// `kp_audit_options` whose pointers are valid as documented there; `out` is NULL or writable.
+kp_status kp_keyring_new_audited(const struct kp_keyring_options *options,
+                                 const struct kp_audit_options *audit,
+                                 struct kp_keyring **out);
+
+// A new handle on the same keyring (same keys, same audit trail) whose operations the audit
+// trail attributes to `caller` (UTF-8, `(ptr, len)`), stored in `*out`. Free it with
+// `kp_keyring_free` like any keyring handle; the keyring lives until its last handle is
+// freed.
+//
+// # Safety
+// `keyring` is NULL or a live `kp_keyring*`; `caller` points to `caller_len` bytes when not
+// NULL; `out` is NULL or writable.
+kp_status kp_keyring_with_caller(const struct kp_keyring *keyring,
+                                 const char *caller,
+                                 size_t caller_len,
+                                 struct kp_keyring **out);
+
+// Returns once every operation recorded before the call has been delivered (the callback
+// has returned for it, or the log is written and synced). `KP_OK` at once for a keyring
+// without audit. Must not be called from the audit callback.
+//
+// # Safety
+// `keyring` is NULL or a live `kp_keyring*`.
+kp_status kp_keyring_flush_audit(const struct kp_keyring *keyring);
+
+// Events dropped because the audit queue was full (with `KP_BACK_PRESSURE_DROP`); 0 for a
+// NULL keyring or one without audit.
+//
+// # Safety
+// `keyring` is NULL or a live `kp_keyring*`.
+uint64_t kp_keyring_audit_dropped(const struct kp_keyring *keyring);
+
+// Checks the audit log in directory `log_dir` (every `audit-*.jsonl` file in order): the
+// hash chain through all of them, every checkpoint's MAC under `audit_key` (32 bytes), and
+// that sequence numbers run without gaps. `KP_OK` with the number of event lines in
+// `*records`; `KP_ERR_INVALID_CIPHERTEXT` for a broken log, with
+// `kp_last_error_message()` naming the file, line and reason of the first broken link;
+// `KP_ERR_STORAGE` when the directory cannot be read.
+//
+// # Safety
+// `log_dir` points to `log_dir_len` bytes and `audit_key` to `audit_key_len` bytes when not
+// NULL; `records` is NULL or writable.
+kp_status kp_audit_verify(const char *log_dir,
+                          size_t log_dir_len,
+                          const uint8_t *audit_key,
+                          size_t audit_key_len,
+                          uint64_t *records);
 
 // Encrypts every request; see `kp_encrypt` for each item's errors. Each item's `output` is
 // its blob. Stores a new `kp_batch_result` in `*out`.

@@ -43,6 +43,10 @@ pub enum kp_status {
     /// An authentic blob of a version below the key's minimum decryption version
     /// (`KP_VERSION_RETIRED`).
     KP_ERR_VERSION_RETIRED = 11,
+    /// A key store or audit log could not be read or written, is in use by another process,
+    /// or (audit) the keyring's writer thread is in the parent of this forked process
+    /// (`KP_STORAGE`).
+    KP_ERR_STORAGE = 12,
     /// The cryptographic library failed unexpectedly; never caused by input (`KP_INTERNAL`).
     KP_ERR_INTERNAL = 100,
     /// A required pointer argument was NULL, or a buffer was NULL with a non-zero length
@@ -56,7 +60,7 @@ pub enum kp_status {
 
 impl kp_status {
     /// Every status, for the name table and the tests.
-    pub const ALL: [Self; 16] = [
+    pub const ALL: [Self; 17] = [
         Self::KP_OK,
         Self::KP_ERR_NOT_FOUND,
         Self::KP_ERR_ALREADY_EXISTS,
@@ -69,6 +73,7 @@ impl kp_status {
         Self::KP_ERR_UNSUPPORTED_ALGORITHM,
         Self::KP_ERR_LIMIT_EXCEEDED,
         Self::KP_ERR_VERSION_RETIRED,
+        Self::KP_ERR_STORAGE,
         Self::KP_ERR_INTERNAL,
         Self::KP_ERR_NULL_ARGUMENT,
         Self::KP_ERR_INVALID_UTF8,
@@ -99,6 +104,7 @@ impl kp_status {
             Self::KP_ERR_UNSUPPORTED_ALGORITHM => "KP_UNSUPPORTED_ALGORITHM\0",
             Self::KP_ERR_LIMIT_EXCEEDED => "KP_LIMIT_EXCEEDED\0",
             Self::KP_ERR_VERSION_RETIRED => "KP_VERSION_RETIRED\0",
+            Self::KP_ERR_STORAGE => "KP_STORAGE\0",
             Self::KP_ERR_INTERNAL => "KP_INTERNAL\0",
             Self::KP_ERR_NULL_ARGUMENT => "KP_NULL_ARGUMENT\0",
             Self::KP_ERR_INVALID_UTF8 => "KP_INVALID_UTF8\0",
@@ -189,6 +195,14 @@ pub enum Failure {
     Null(&'static str),
     /// Text that is not UTF-8 (the parameter's name).
     Utf8(&'static str),
+    /// A status whose message [`report`] has already set.
+    Reported(kp_status),
+}
+
+/// A failure with `status` and a message of its own (for details a core error does not carry).
+pub(crate) fn report(status: kp_status, message: fmt::Arguments<'_>) -> Failure {
+    set_last_error(message);
+    Failure::Reported(status)
 }
 
 impl From<Error> for Failure {
@@ -204,12 +218,15 @@ impl Failure {
             Self::Core(e) => kp_status::of(e),
             Self::Null(_) => kp_status::KP_ERR_NULL_ARGUMENT,
             Self::Utf8(_) => kp_status::KP_ERR_INVALID_UTF8,
+            Self::Reported(status) => *status,
         }
     }
 
     /// Records the message for `kp_last_error_message` and returns the status.
     pub(crate) fn record(self) -> kp_status {
-        set_last_error(format_args!("{self}"));
+        if !matches!(self, Self::Reported(_)) {
+            set_last_error(format_args!("{self}"));
+        }
         self.status()
     }
 }
@@ -220,6 +237,7 @@ impl fmt::Display for Failure {
             Self::Core(e) => write!(f, "{e}"),
             Self::Null(name) => write!(f, "NULL argument: {name}"),
             Self::Utf8(name) => write!(f, "{name} is not valid UTF-8"),
+            Self::Reported(status) => write!(f, "{}", status.code().trim_end_matches('\0')),
         }
     }
 }
@@ -643,6 +661,7 @@ mod tests {
             Error::UnsupportedAlgorithm,
             Error::LimitExceeded("x"),
             Error::VersionRetired,
+            Error::Storage("x"),
             Error::Internal,
         ];
         for e in errors {

@@ -91,23 +91,7 @@ pub unsafe extern "C" fn kp_keyring_new_with_options(
         // SAFETY: the caller guarantees `out` is NULL or writable.
         let out = unsafe { out_ref(out, "out") }?;
         // SAFETY: the caller guarantees `options` is NULL or points to options.
-        let options = unsafe { options.as_ref() }.copied().unwrap_or(kp_keyring_options {
-            encryption_budget: 0,
-            batch_threads: 0,
-            max_batch_items: 0,
-        });
-        let mut builder = Keyring::builder();
-        if let Some(budget) = NonZeroU64::new(options.encryption_budget) {
-            builder = builder.encryption_budget(budget);
-        }
-        if options.batch_threads > 0 {
-            builder = builder.threads(options.batch_threads);
-        }
-        let max_batch_items = match options.max_batch_items {
-            0 => keyplane_core::batch::DEFAULT_MAX_BATCH_ITEMS,
-            n => n,
-        };
-        builder = builder.max_batch_items(max_batch_items);
+        let (builder, max_batch_items) = builder(unsafe { options.as_ref() });
         give(
             out,
             Ring {
@@ -117,6 +101,29 @@ pub unsafe extern "C" fn kp_keyring_new_with_options(
         );
         Ok(())
     }
+}
+
+/// A keyring builder from `options` (`None`: the defaults), and the batch size limit.
+pub(crate) fn builder(
+    options: Option<&kp_keyring_options>,
+) -> (keyplane_core::KeyringBuilder, usize) {
+    let options = options.copied().unwrap_or(kp_keyring_options {
+        encryption_budget: 0,
+        batch_threads: 0,
+        max_batch_items: 0,
+    });
+    let mut builder = Keyring::builder();
+    if let Some(budget) = NonZeroU64::new(options.encryption_budget) {
+        builder = builder.encryption_budget(budget);
+    }
+    if options.batch_threads > 0 {
+        builder = builder.threads(options.batch_threads);
+    }
+    let max_batch_items = match options.max_batch_items {
+        0 => keyplane_core::batch::DEFAULT_MAX_BATCH_ITEMS,
+        n => n,
+    };
+    (builder.max_batch_items(max_batch_items), max_batch_items)
 }
 
 /// Frees the keyring in `*keyring` and sets `*keyring` to NULL, so that a second

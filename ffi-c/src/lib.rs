@@ -14,6 +14,7 @@
 
 #[macro_use]
 pub mod boundary;
+pub mod audit;
 pub mod batch;
 pub mod enums;
 #[cfg(feature = "insecure-test-hooks")]
@@ -21,6 +22,7 @@ pub mod hooks;
 pub mod keyring;
 pub mod ops;
 
+pub use audit::*;
 pub use batch::*;
 pub use boundary::*;
 pub use enums::*;
