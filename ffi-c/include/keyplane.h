@@ -157,6 +157,11 @@ typedef struct kp_keyring kp_keyring;
 // The public half of an asymmetric key, freed with `kp_public_key_free`.
 typedef struct kp_public_key kp_public_key;
 
+// A root key held in this process (`LocalRootKey`): AES-256-GCM under a key derived from 32
+// bytes of root material. Seals and opens key records; safe to share between threads. Free
+// with `kp_root_key_free`.
+typedef struct kp_root_key kp_root_key;
+
 // A list of strings (key ids), freed with `kp_string_list_free`.
 typedef struct kp_string_list kp_string_list;
 
@@ -1663,6 +1668,77 @@ kp_status kp_decrypt_asymmetric(const struct kp_keyring *keyring,
                                 uint8_t *out,
                                 size_t out_cap,
                                 size_t *out_len);
+
+// A root key named `root_id` (UTF-8, 1 to 255 bytes, written in the clear in each record)
+// from `material` (32 bytes; keep it as secret as every key sealed under it), in `*out`.
+//
+// # Safety
+// `(root_id, root_id_len)` and `(material, material_len)` are valid; `out` is NULL or
+// writable.
+kp_status kp_root_key_new(const char *root_id,
+                          size_t root_id_len,
+                          const uint8_t *material,
+                          size_t material_len,
+                          struct kp_root_key **out);
+
+// Frees the root key in `*root` (its material is wiped) and sets `*root` to NULL. NULL: no-op.
+//
+// # Safety
+// `root` is NULL or points to NULL or a live `kp_root_key*` no other thread is using.
+void kp_root_key_free(struct kp_root_key **root);
+
+// Writes 32 bytes of fresh root material (from aws-lc's DRBG) into `(out, cap)`, `*out_len`
+// = 32.
+//
+// # Safety
+// `(out, cap)` is writable; `out_len` is NULL or writable.
+kp_status kp_root_key_generate_material(uint8_t *out, size_t cap, size_t *out_len);
+
+// Writes `key_id` (id or `alias/...`) as a sealed record under `root` into `(out, cap)`:
+// every version, its metadata, state, aliases, rotation policy and counters, encrypted and
+// authenticated (format in FORMAT.md). A size query (`cap` too small) reports the size in
+// `*out_len`; records are re-sealed on each call, so two calls give different bytes.
+//
+// # Safety
+// `keyring` and `root` are NULL or live; `(key_id, key_id_len)` is valid; `(out, cap)` is
+// writable; `out_len` is NULL or writable.
+kp_status kp_export_sealed(const struct kp_keyring *keyring,
+                           const char *key_id,
+                           size_t key_id_len,
+                           const struct kp_root_key *root,
+                           uint8_t *out,
+                           size_t cap,
+                           size_t *out_len);
+
+// Opens `record` with `root` and adds its key to the keyring with its id, versions, state
+// and aliases; its metadata goes to `*out_metadata` unless that is NULL. A record that does
+// not authenticate under `root` (tampered, truncated, another root with the same id) is
+// `KP_ERR_INVALID_CIPHERTEXT`; one sealed under a root with another id, or bytes that are not
+// a record, `KP_ERR_INVALID_INPUT`; a key id or alias taken here, `KP_ERR_ALREADY_EXISTS`.
+//
+// # Safety
+// `keyring` and `root` are NULL or live; `(record, record_len)` is valid; `out_metadata` is
+// NULL or writable.
+kp_status kp_import_sealed(const struct kp_keyring *keyring,
+                           const uint8_t *record,
+                           size_t record_len,
+                           const struct kp_root_key *root,
+                           struct kp_key_metadata **out_metadata);
+
+// Moves `record` from root `old` to root `new` (root rotation) without loading the key
+// anywhere; the new record goes to `(out, cap)` with the output convention. Errors as
+// `kp_import_sealed` for `old`.
+//
+// # Safety
+// `(record, record_len)` is valid; `old` and `new` are NULL or live; `(out, cap)` is
+// writable; `out_len` is NULL or writable.
+kp_status kp_reseal(const uint8_t *record,
+                    size_t record_len,
+                    const struct kp_root_key *old,
+                    const struct kp_root_key *new_,
+                    uint8_t *out,
+                    size_t cap,
+                    size_t *out_len);
 
 #ifdef __cplusplus
 }  // extern "C"

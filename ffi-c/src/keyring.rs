@@ -285,7 +285,7 @@ fn numbers<T: CEnum>(v: &[T]) -> Vec<u32> {
 }
 
 impl Metadata {
-    fn new(inner: KeyMetadata) -> Self {
+    pub(crate) fn new(inner: KeyMetadata) -> Self {
         Self {
             key_id: CText::new(&inner.key_id),
             description: CText::new(&inner.description),

@@ -21,6 +21,7 @@ pub mod enums;
 pub mod hooks;
 pub mod keyring;
 pub mod ops;
+pub mod seal;
 
 pub use audit::*;
 pub use batch::*;
@@ -30,3 +31,4 @@ pub use enums::*;
 pub use hooks::*;
 pub use keyring::*;
 pub use ops::*;
+pub use seal::*;

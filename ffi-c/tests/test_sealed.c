@@ -1,0 +1,142 @@
+/* Sealed key records through the C ABI: a key exported under a root key imports into another
+ * keyring with the same id and versions (old blobs decrypt there), a record moves to a new root,
+ * and tampered, truncated and wrong-root records, short buffers and NULLs are refused. */
+#include <stdlib.h>
+
+#include "kp_test.h"
+
+static kp_root_key *root_from(const char *id, unsigned char fill) {
+  unsigned char material[32];
+  memset(material, fill, sizeof material);
+  kp_root_key *root = NULL;
+  OK(kp_root_key_new(S(id), material, sizeof material, &root));
+  return root;
+}
+
+static void test_round_trip(void) {
+  kp_keyring *a = NULL, *b = NULL;
+  OK(kp_keyring_new(&a));
+  OK(kp_keyring_new(&b));
+  kp_create_key_options o;
+  memset(&o, 0, sizeof o);
+  o.key_spec = KP_KEY_SPEC_SYMMETRIC_DEFAULT;
+  o.key_id = "backed-up";
+  o.key_id_len = strlen(o.key_id);
+  o.alias = "alias/backup";
+  o.alias_len = strlen(o.alias);
+  OK(kp_create_key(a, &o, NULL));
+  unsigned char blob1[256], blob2[256], plain[64];
+  size_t blob1_len = 0, blob2_len = 0, plain_len = 0;
+  OK(kp_encrypt(a, S("backed-up"), (const uint8_t *)"one", 3, NULL, 0, blob1, sizeof blob1,
+                &blob1_len));
+  uint32_t version = 0;
+  OK(kp_rotate_key(a, S("backed-up"), &version));
+  CHECK(version == 2);
+  OK(kp_encrypt(a, S("alias/backup"), (const uint8_t *)"two", 3, NULL, 0, blob2, sizeof blob2,
+                &blob2_len));
+
+  kp_root_key *root = root_from("c-root", 1);
+  size_t needed = 0;
+  CHECK_STATUS(kp_export_sealed(a, S("backed-up"), root, NULL, 0, &needed),
+               KP_ERR_BUFFER_TOO_SMALL);
+  CHECK(needed > 100);
+  unsigned char *record = malloc(needed);
+  size_t record_len = 0;
+  OK(kp_export_sealed(a, S("alias/backup"), root, record, needed, &record_len));
+  CHECK(record_len == needed);
+
+  kp_key_metadata *m = NULL;
+  OK(kp_import_sealed(b, record, record_len, root, &m));
+  CHECK(kp_str_eq(kp_key_metadata_key_id(m), "backed-up"));
+  CHECK(kp_key_metadata_current_version(m) == 2);
+  CHECK(kp_key_metadata_alias_count(m) == 1);
+  kp_key_metadata_free(&m);
+  OK(kp_decrypt(b, blob1, blob1_len, NULL, 0, plain, sizeof plain, &plain_len));
+  CHECK(plain_len == 3 && memcmp(plain, "one", 3) == 0);
+  OK(kp_decrypt(b, blob2, blob2_len, NULL, 0, plain, sizeof plain, &plain_len));
+  CHECK(plain_len == 3 && memcmp(plain, "two", 3) == 0);
+  CHECK_STATUS(kp_import_sealed(b, record, record_len, root, NULL), KP_ERR_ALREADY_EXISTS);
+
+  /* Root rotation: the record moves to a new root; the old root no longer opens it. */
+  unsigned char fresh[32];
+  size_t fresh_len = 0;
+  OK(kp_root_key_generate_material(fresh, sizeof fresh, &fresh_len));
+  CHECK(fresh_len == 32 && !all_zero(fresh, 32));
+  kp_root_key *next = NULL;
+  OK(kp_root_key_new(S("c-root-2"), fresh, sizeof fresh, &next));
+  unsigned char *moved = malloc(record_len + 64);
+  size_t moved_len = 0;
+  OK(kp_reseal(record, record_len, root, next, moved, record_len + 64, &moved_len));
+  kp_keyring *c = NULL;
+  OK(kp_keyring_new(&c));
+  CHECK_STATUS(kp_import_sealed(c, moved, moved_len, root, NULL), KP_ERR_INVALID_INPUT);
+  OK(kp_import_sealed(c, moved, moved_len, next, NULL));
+  OK(kp_decrypt(c, blob1, blob1_len, NULL, 0, plain, sizeof plain, &plain_len));
+
+  /* Tampered, truncated, same-id wrong root, and not a record at all. */
+  kp_keyring *d = NULL;
+  OK(kp_keyring_new(&d));
+  record[record_len - 1] ^= 1;
+  CHECK_STATUS(kp_import_sealed(d, record, record_len, root, NULL), KP_ERR_INVALID_CIPHERTEXT);
+  record[record_len - 1] ^= 1;
+  CHECK_STATUS(kp_import_sealed(d, record, record_len - 20, root, NULL),
+               KP_ERR_INVALID_CIPHERTEXT);
+  kp_root_key *impostor = root_from("c-root", 2);
+  CHECK_STATUS(kp_import_sealed(d, record, record_len, impostor, NULL),
+               KP_ERR_INVALID_CIPHERTEXT);
+  CHECK_STATUS(kp_import_sealed(d, (const uint8_t *)"nonsense", 8, root, NULL),
+               KP_ERR_INVALID_INPUT);
+  OK(kp_import_sealed(d, record, record_len, root, NULL));
+
+  free(record);
+  free(moved);
+  kp_root_key_free(&root);
+  kp_root_key_free(&next);
+  kp_root_key_free(&impostor);
+  CHECK(root == NULL && next == NULL);
+  kp_keyring_free(&a);
+  kp_keyring_free(&b);
+  kp_keyring_free(&c);
+  kp_keyring_free(&d);
+}
+
+static void test_bad_input(void) {
+  unsigned char material[32] = {0};
+  kp_root_key *root = NULL;
+  CHECK_STATUS(kp_root_key_new(S(""), material, 32, &root), KP_ERR_INVALID_INPUT);
+  CHECK_STATUS(kp_root_key_new(S("r"), material, 31, &root), KP_ERR_INVALID_INPUT);
+  CHECK_STATUS(kp_root_key_new(S("r"), NULL, 32, &root), KP_ERR_NULL_ARGUMENT);
+  CHECK_STATUS(kp_root_key_new("\xff", 1, material, 32, &root), KP_ERR_INVALID_UTF8);
+  CHECK_STATUS(kp_root_key_new(S("r"), material, 32, NULL), KP_ERR_NULL_ARGUMENT);
+  CHECK(root == NULL);
+  size_t len = 0;
+  unsigned char small[8];
+  CHECK_STATUS(kp_root_key_generate_material(small, sizeof small, &len), KP_ERR_BUFFER_TOO_SMALL);
+  CHECK(len == 32 && all_zero(small, sizeof small));
+
+  OK(kp_root_key_new(S("r"), material, 32, &root));
+  kp_keyring *ring = NULL;
+  OK(kp_keyring_new(&ring));
+  unsigned char out[64];
+  CHECK_STATUS(kp_export_sealed(ring, S("missing"), root, out, sizeof out, &len),
+               KP_ERR_NOT_FOUND);
+  CHECK_STATUS(kp_export_sealed(NULL, S("missing"), root, out, sizeof out, &len),
+               KP_ERR_NULL_ARGUMENT);
+  CHECK_STATUS(kp_export_sealed(ring, S("missing"), NULL, out, sizeof out, &len),
+               KP_ERR_NULL_ARGUMENT);
+  CHECK_STATUS(kp_import_sealed(ring, NULL, 10, root, NULL), KP_ERR_NULL_ARGUMENT);
+  CHECK_STATUS(kp_import_sealed(ring, NULL, 0, root, NULL), KP_ERR_INVALID_INPUT);
+  CHECK_STATUS(kp_reseal(NULL, 0, root, root, out, sizeof out, &len), KP_ERR_INVALID_INPUT);
+  CHECK_STATUS(kp_reseal((const uint8_t *)"x", 1, root, NULL, out, sizeof out, &len),
+               KP_ERR_NULL_ARGUMENT);
+  kp_root_key_free(&root);
+  kp_root_key_free(&root); /* a second free is a no-op */
+  kp_root_key_free(NULL);
+  kp_keyring_free(&ring);
+}
+
+int main(void) {
+  test_round_trip();
+  test_bad_input();
+  return kp_summary("test_sealed");
+}
