@@ -1740,6 +1740,42 @@ kp_status kp_reseal(const uint8_t *record,
                     size_t cap,
                     size_t *out_len);
 
+// Opens (creating it if needed) the keyring persisted in directory `store_dir` (UTF-8,
+// `(ptr, len)`): every key whose sealed record opens with `root` is loaded, and every later
+// change (create, import, rotate, state, alias) is written there, durably, before the call
+// that makes it returns. The store is locked while the keyring lives: a second open, from
+// this process or another, is `KP_ERR_STORAGE`, as is a directory that cannot be created or
+// read. Records that cannot be loaded are left out and counted in `*out_load_problems` (NULL:
+// not wanted); `kp_keyring_load_problem` names them. `options` as for
+// `kp_keyring_new_with_options` (NULL: the defaults). The keyring keeps its own reference to
+// `root`, which may be freed after this call.
+//
+// # Safety
+// `options` is NULL or points to a `kp_keyring_options`; `(store_dir, store_dir_len)` is
+// valid; `root` is NULL or live; `out` and `out_load_problems` are NULL or writable.
+kp_status kp_keyring_open(const struct kp_keyring_options *options,
+                          const char *store_dir,
+                          size_t store_dir_len,
+                          const struct kp_root_key *root,
+                          struct kp_keyring **out,
+                          size_t *out_load_problems);
+
+// The `index`-th record (from 0) that `kp_keyring_open` could not load: its file in
+// `*out_path` (valid until the keyring handle is freed) and why in `*out_status`
+// (`KP_ERR_INVALID_CIPHERTEXT` for a damaged record or one sealed under another root,
+// `KP_ERR_INVALID_INPUT` for a file that is not a record, `KP_ERR_STORAGE` for one that
+// cannot be read, `KP_ERR_ALREADY_EXISTS` for a second record of one key). An `index` past
+// the last is `KP_ERR_INVALID_INPUT`. A key whose record did not load keeps its id: creating
+// or importing another under it is `KP_ERR_ALREADY_EXISTS`, so the record is never
+// overwritten.
+//
+// # Safety
+// `keyring` is NULL or live; `out_path` and `out_status` are NULL or writable.
+kp_status kp_keyring_load_problem(const struct kp_keyring *keyring,
+                                  size_t index,
+                                  struct kp_str *out_path,
+                                  kp_status *out_status);
+
 #ifdef __cplusplus
 }  // extern "C"
 #endif  // __cplusplus

@@ -215,6 +215,7 @@ pub unsafe extern "C" fn kp_keyring_new_audited(
             Ring {
                 keyring: builder.build(),
                 max_batch_items,
+                load_problems: std::sync::Arc::new([]),
             },
         );
         Ok(())
@@ -248,6 +249,7 @@ pub unsafe extern "C" fn kp_keyring_with_caller(
             Ring {
                 keyring: ring.keyring.with_caller(caller),
                 max_batch_items: ring.max_batch_items,
+                load_problems: std::sync::Arc::clone(&ring.load_problems),
             },
         );
         Ok(())

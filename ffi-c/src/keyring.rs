@@ -29,6 +29,8 @@ pub struct kp_keyring {
 pub(crate) struct Ring {
     pub(crate) keyring: Keyring,
     pub(crate) max_batch_items: usize,
+    /// The records `kp_keyring_open` could not load: path and why (shared by caller handles).
+    pub(crate) load_problems: std::sync::Arc<[(CText, kp_status)]>,
 }
 
 impl Handle for kp_keyring {
@@ -72,6 +74,7 @@ pub unsafe extern "C" fn kp_keyring_new(out: *mut *mut kp_keyring) -> kp_status 
             Ring {
                 keyring: Keyring::new(),
                 max_batch_items: keyplane_core::batch::DEFAULT_MAX_BATCH_ITEMS,
+                load_problems: std::sync::Arc::new([]),
             },
         );
         Ok(())
@@ -97,6 +100,7 @@ pub unsafe extern "C" fn kp_keyring_new_with_options(
             Ring {
                 keyring: builder.build(),
                 max_batch_items,
+                load_problems: std::sync::Arc::new([]),
             },
         );
         Ok(())

@@ -22,6 +22,7 @@ pub mod hooks;
 pub mod keyring;
 pub mod ops;
 pub mod seal;
+pub mod store;
 
 pub use audit::*;
 pub use batch::*;
@@ -32,3 +33,4 @@ pub use hooks::*;
 pub use keyring::*;
 pub use ops::*;
 pub use seal::*;
+pub use store::*;

@@ -2,6 +2,7 @@
 //! a key as a sealed record (backup and restore, replicas), and moving a record to a new root.
 
 use core::ffi::c_char;
+use std::sync::Arc;
 
 use keyplane_core::{LocalRootKey, seal};
 
@@ -19,7 +20,8 @@ pub struct kp_root_key {
 }
 
 impl Handle for kp_root_key {
-    type Inner = LocalRootKey;
+    /// Shared, so that a keyring opened on a store can keep it.
+    type Inner = Arc<LocalRootKey>;
     const NAME: &'static str = "root_key";
 }
 
@@ -46,7 +48,7 @@ pub unsafe extern "C" fn kp_root_key_new(
                 out_ref(out, "out")?,
             )
         };
-        give(out, LocalRootKey::new(root_id, material)?);
+        give(out, Arc::new(LocalRootKey::new(root_id, material)?));
         Ok(())
     }
 }
@@ -106,7 +108,7 @@ pub unsafe extern "C" fn kp_export_sealed(
                 handle::<kp_root_key>(root)?,
             )
         };
-        let record = ring.export_sealed(key_id, root)?;
+        let record = ring.export_sealed(key_id, &**root)?;
         // SAFETY: forwarded from the caller.
         unsafe { output(out, cap, out_len, |buf| copy_out(&record, buf)) }
     }
@@ -138,7 +140,7 @@ pub unsafe extern "C" fn kp_import_sealed(
                 handle::<kp_root_key>(root)?,
             )
         };
-        let metadata = ring.import_sealed(record, root)?;
+        let metadata = ring.import_sealed(record, &**root)?;
         if !out_metadata.is_null() {
             // SAFETY: non-NULL, and the caller guarantees it is writable.
             give(unsafe { out_ref(out_metadata, "out_metadata") }?, Metadata::new(metadata));
@@ -173,7 +175,7 @@ pub unsafe extern "C" fn kp_reseal(
                 handle::<kp_root_key>(new)?,
             )
         };
-        let resealed: Vec<u8> = seal::reseal(record, old, new)?;
+        let resealed: Vec<u8> = seal::reseal(record, &**old, &**new)?;
         // SAFETY: forwarded from the caller.
         unsafe { output(out, cap, out_len, |buf| copy_out(&resealed, buf)) }
     }

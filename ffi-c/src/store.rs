@@ -1,0 +1,111 @@
+//! The embedded store through the C ABI: a keyring opened on a directory of sealed records,
+//! where every change is persisted before it is acknowledged.
+
+use core::ffi::c_char;
+use std::sync::Arc;
+
+use keyplane_core::{Error, RootKey, Store};
+
+use crate::boundary::{CText, handle, kp_status, kp_str, out_ref, report, text};
+use crate::keyring::{Ring, builder, kp_keyring, kp_keyring_options};
+use crate::seal::kp_root_key;
+
+/// Opens (creating it if needed) the keyring persisted in directory `store_dir` (UTF-8,
+/// `(ptr, len)`): every key whose sealed record opens with `root` is loaded, and every later
+/// change (create, import, rotate, state, alias) is written there, durably, before the call
+/// that makes it returns. The store is locked while the keyring lives: a second open, from
+/// this process or another, is `KP_ERR_STORAGE`, as is a directory that cannot be created or
+/// read. Records that cannot be loaded are left out and counted in `*out_load_problems` (NULL:
+/// not wanted); `kp_keyring_load_problem` names them. `options` as for
+/// `kp_keyring_new_with_options` (NULL: the defaults). The keyring keeps its own reference to
+/// `root`, which may be freed after this call.
+///
+/// # Safety
+/// `options` is NULL or points to a `kp_keyring_options`; `(store_dir, store_dir_len)` is
+/// valid; `root` is NULL or live; `out` and `out_load_problems` are NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn kp_keyring_open(
+    options: *const kp_keyring_options,
+    store_dir: *const c_char,
+    store_dir_len: usize,
+    root: *const kp_root_key,
+    out: *mut *mut kp_keyring,
+    out_load_problems: *mut usize,
+) -> kp_status {
+    ffi! {
+        // SAFETY: the caller's guarantees, as documented.
+        let (dir, root, out) = unsafe {
+            (
+                text(store_dir, store_dir_len, "store_dir")?,
+                handle::<kp_root_key>(root)?,
+                out_ref(out, "out")?,
+            )
+        };
+        if dir.is_empty() {
+            return Err(Error::InvalidInput("store_dir is empty").into());
+        }
+        // SAFETY: the caller guarantees `options` is NULL or points to options.
+        let (builder, max_batch_items) = builder(unsafe { options.as_ref() });
+        let root: Arc<dyn RootKey> = Arc::clone(root) as Arc<dyn RootKey>;
+        let (keyring, problems) = builder.open(Store::open(dir)?, root)?;
+        if !out_load_problems.is_null() {
+            // SAFETY: non-NULL, and the caller guarantees it is writable.
+            *unsafe { out_ref(out_load_problems, "out_load_problems") }? = problems.len();
+        }
+        let load_problems = problems
+            .iter()
+            .map(|p| (CText::new(&p.path.to_string_lossy()), kp_status::of(&p.error)))
+            .collect();
+        crate::boundary::give(
+            out,
+            Ring {
+                keyring,
+                max_batch_items,
+                load_problems,
+            },
+        );
+        Ok(())
+    }
+}
+
+/// The `index`-th record (from 0) that `kp_keyring_open` could not load: its file in
+/// `*out_path` (valid until the keyring handle is freed) and why in `*out_status`
+/// (`KP_ERR_INVALID_CIPHERTEXT` for a damaged record or one sealed under another root,
+/// `KP_ERR_INVALID_INPUT` for a file that is not a record, `KP_ERR_STORAGE` for one that
+/// cannot be read, `KP_ERR_ALREADY_EXISTS` for a second record of one key). An `index` past
+/// the last is `KP_ERR_INVALID_INPUT`. A key whose record did not load keeps its id: creating
+/// or importing another under it is `KP_ERR_ALREADY_EXISTS`, so the record is never
+/// overwritten.
+///
+/// # Safety
+/// `keyring` is NULL or live; `out_path` and `out_status` are NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn kp_keyring_load_problem(
+    keyring: *const kp_keyring,
+    index: usize,
+    out_path: *mut kp_str,
+    out_status: *mut kp_status,
+) -> kp_status {
+    ffi! {
+        // SAFETY: the caller's guarantees, as documented.
+        let (ring, out_path, out_status) = unsafe {
+            (
+                handle::<kp_keyring>(keyring)?,
+                out_ref(out_path, "out_path")?,
+                out_ref(out_status, "out_status")?,
+            )
+        };
+        let Some((path, status)) = ring.load_problems.get(index) else {
+            return Err(report(
+                kp_status::KP_ERR_INVALID_INPUT,
+                format_args!(
+                    "invalid input: index {index} is past the {} load problems",
+                    ring.load_problems.len()
+                ),
+            ));
+        };
+        *out_path = path.view();
+        *out_status = *status;
+        Ok(())
+    }
+}
