@@ -145,6 +145,11 @@ typedef struct kp_data_key kp_data_key;
 // `kp_data_key_pair_free`.
 typedef struct kp_data_key_pair kp_data_key_pair;
 
+// Import parameters from `kp_get_parameters_for_import`: read with the
+// `kp_import_parameters_*` accessors (NULL gives empty values), free with
+// `kp_import_parameters_free`.
+typedef struct kp_import_parameters kp_import_parameters;
+
 // A key's metadata: a snapshot taken by `kp_create_key` or `kp_describe_key`, read with the
 // `kp_key_metadata_*` accessors and freed with `kp_key_metadata_free`. Strings it hands out
 // are valid until it is freed. Accessors given NULL return 0, `false` or an empty string.
@@ -439,6 +444,15 @@ typedef uint32_t kp_key_state;
 // Encryption algorithms.
 typedef uint32_t kp_encryption_algorithm;
 
+// How imported key material is wrapped (AWS KMS's `WrappingAlgorithm`).
+typedef uint32_t kp_wrapping_algorithm;
+
+// The size of the RSA wrapping key (AWS KMS's `WrappingKeySpec`).
+typedef uint32_t kp_wrapping_key_spec;
+
+// Where a key's material came from.
+typedef uint32_t kp_origin;
+
 // Options for `kp_create_key`. Zero-initialize, then set `key_spec` and what you need.
 typedef struct kp_create_key_options {
   // The key spec (required).
@@ -465,10 +479,10 @@ typedef struct kp_create_key_options {
   // `true`: refuse encryptions with `KP_ERR_LIMIT_EXCEEDED` once a version's encryption
   // budget is spent, instead of rotating (the default, `false`).
   bool refuse_on_budget;
+  // `KP_ORIGIN_EXTERNAL`: the key starts in `PendingImport` without material, for
+  // `kp_import_key_material`. 0 or `KP_ORIGIN_KEYPLANE`: material generated here.
+  kp_origin origin;
 } kp_create_key_options;
-
-// Where a key's material came from.
-typedef uint32_t kp_origin;
 
 // One version of a key.
 typedef struct kp_key_version {
@@ -653,6 +667,28 @@ typedef uint32_t kp_data_key_pair_spec;
 
 // `ECC_SECG_P256K1`.
 #define KP_DATA_KEY_PAIR_SPEC_ECC_SECG_P256K1 7
+
+// `RSAES_OAEP_SHA_1`: the material itself, RSA-OAEP (symmetric and HMAC material).
+#define KP_WRAPPING_ALGORITHM_RSAES_OAEP_SHA_1 1
+
+// `RSAES_OAEP_SHA_256`.
+#define KP_WRAPPING_ALGORITHM_RSAES_OAEP_SHA_256 2
+
+// `RSA_AES_KEY_WRAP_SHA_1`: an AES-256 key by RSA-OAEP, then the material by AES key wrap
+// with padding (any material; required for RSA private keys).
+#define KP_WRAPPING_ALGORITHM_RSA_AES_KEY_WRAP_SHA_1 3
+
+// `RSA_AES_KEY_WRAP_SHA_256`.
+#define KP_WRAPPING_ALGORITHM_RSA_AES_KEY_WRAP_SHA_256 4
+
+// `RSA_2048`.
+#define KP_WRAPPING_KEY_SPEC_RSA_2048 1
+
+// `RSA_3072`.
+#define KP_WRAPPING_KEY_SPEC_RSA_3072 2
+
+// `RSA_4096`.
+#define KP_WRAPPING_KEY_SPEC_RSA_4096 3
 
 #ifdef __cplusplus
 extern "C" {
@@ -882,6 +918,74 @@ kp_status kp_insecure_import_key_material(const struct kp_keyring *keyring,
                                           const uint8_t *material,
                                           size_t material_len);
 #endif
+
+// An RSA wrapping public key and an import token for bringing your own material into `key_id`
+// (a key created with `KP_ORIGIN_EXTERNAL`), valid for 24 hours, in `*out`. The token is
+// sealed under the keyring's root key (a store-backed keyring's, so it also works in a later
+// process on the same store) or a root of the keyring's own. RSA key generation makes this
+// call take tens to hundreds of milliseconds.
+//
+// # Safety
+// `keyring` is NULL or live; `(key_id, key_id_len)` is valid; `out` is NULL or writable.
+kp_status kp_get_parameters_for_import(const struct kp_keyring *keyring,
+                                       const char *key_id,
+                                       size_t key_id_len,
+                                       kp_wrapping_algorithm wrapping_algorithm,
+                                       kp_wrapping_key_spec wrapping_key_spec,
+                                       struct kp_import_parameters **out);
+
+// The RSA public key to wrap the material with, DER SubjectPublicKeyInfo.
+//
+// # Safety
+// `p` is NULL or a live `kp_import_parameters*`.
+struct kp_bytes kp_import_parameters_public_key(const struct kp_import_parameters *p);
+
+// The import token to pass to `kp_import_key_material` with the wrapped material.
+//
+// # Safety
+// As `kp_import_parameters_public_key`.
+struct kp_bytes kp_import_parameters_import_token(const struct kp_import_parameters *p);
+
+// When the token stops being accepted, in seconds since the Unix epoch.
+//
+// # Safety
+// As `kp_import_parameters_public_key`.
+int64_t kp_import_parameters_valid_to(const struct kp_import_parameters *p);
+
+// Frees the parameters in `*p` and sets `*p` to NULL. NULL: no-op.
+//
+// # Safety
+// `p` is NULL or points to NULL or a live `kp_import_parameters*`.
+void kp_import_parameters_free(struct kp_import_parameters **p);
+
+// Unwraps `encrypted_key_material` (wrapped for the parameters of `import_token`) and installs
+// it as `key_id`'s material; the key becomes enabled. `valid_to` (seconds since the Unix
+// epoch, in the future) makes the material expire then, and the key return to
+// `PendingImport`; 0: it does not expire. A key accepts only the material it was first given.
+// Errors: `KP_ERR_INVALID_INPUT` for a damaged, expired, other key's or other keyring's token,
+// a `valid_to` in the past, or material that does not fit the key spec or differs from what
+// the key had; `KP_ERR_INVALID_CIPHERTEXT` for material that does not unwrap;
+// `KP_ERR_UNSUPPORTED_ALGORITHM` unless the key's origin is `EXTERNAL`.
+//
+// # Safety
+// `keyring` is NULL or live; the `(ptr, len)` pairs are valid.
+kp_status kp_import_key_material(const struct kp_keyring *keyring,
+                                 const char *key_id,
+                                 size_t key_id_len,
+                                 const uint8_t *import_token,
+                                 size_t import_token_len,
+                                 const uint8_t *encrypted_key_material,
+                                 size_t encrypted_key_material_len,
+                                 int64_t valid_to);
+
+// Deletes `key_id`'s imported material now: the key returns to `PendingImport`, and the same
+// material can be imported again.
+//
+// # Safety
+// `keyring` is NULL or live; `(key_id, key_id_len)` is valid.
+kp_status kp_delete_imported_key_material(const struct kp_keyring *keyring,
+                                          const char *key_id,
+                                          size_t key_id_len);
 
 // Creates an empty keyring with default settings and stores it in `*out`.
 //

@@ -9,7 +9,7 @@ use core::ffi::c_char;
 
 use keyplane_core::{
     DataKeyPairSpec, EncryptionAlgorithm, Error, KeySpec, KeyState, KeyUsage, MacAlgorithm,
-    MessageType, Origin, SigningAlgorithm,
+    MessageType, Origin, SigningAlgorithm, WrappingAlgorithm, WrappingKeySpec,
 };
 
 use crate::boundary::{Failure, FfiResult};
@@ -269,6 +269,61 @@ impl CEnum for KeyState {
         (KP_KEY_STATE_PENDING_IMPORT, Self::PendingImport),
     ];
     const WHAT: &'static str = "unknown kp_key_state";
+    fn name(self) -> &'static str {
+        self.as_str()
+    }
+}
+
+/// How imported key material is wrapped (AWS KMS's `WrappingAlgorithm`).
+pub type kp_wrapping_algorithm = u32;
+/// `RSAES_OAEP_SHA_1`: the material itself, RSA-OAEP (symmetric and HMAC material).
+pub const KP_WRAPPING_ALGORITHM_RSAES_OAEP_SHA_1: kp_wrapping_algorithm = 1;
+/// `RSAES_OAEP_SHA_256`.
+pub const KP_WRAPPING_ALGORITHM_RSAES_OAEP_SHA_256: kp_wrapping_algorithm = 2;
+/// `RSA_AES_KEY_WRAP_SHA_1`: an AES-256 key by RSA-OAEP, then the material by AES key wrap
+/// with padding (any material; required for RSA private keys).
+pub const KP_WRAPPING_ALGORITHM_RSA_AES_KEY_WRAP_SHA_1: kp_wrapping_algorithm = 3;
+/// `RSA_AES_KEY_WRAP_SHA_256`.
+pub const KP_WRAPPING_ALGORITHM_RSA_AES_KEY_WRAP_SHA_256: kp_wrapping_algorithm = 4;
+
+/// The size of the RSA wrapping key (AWS KMS's `WrappingKeySpec`).
+pub type kp_wrapping_key_spec = u32;
+/// `RSA_2048`.
+pub const KP_WRAPPING_KEY_SPEC_RSA_2048: kp_wrapping_key_spec = 1;
+/// `RSA_3072`.
+pub const KP_WRAPPING_KEY_SPEC_RSA_3072: kp_wrapping_key_spec = 2;
+/// `RSA_4096`.
+pub const KP_WRAPPING_KEY_SPEC_RSA_4096: kp_wrapping_key_spec = 3;
+
+impl CEnum for WrappingAlgorithm {
+    const TABLE: &'static [(u32, Self)] = &[
+        (KP_WRAPPING_ALGORITHM_RSAES_OAEP_SHA_1, Self::RsaesOaepSha1),
+        (
+            KP_WRAPPING_ALGORITHM_RSAES_OAEP_SHA_256,
+            Self::RsaesOaepSha256,
+        ),
+        (
+            KP_WRAPPING_ALGORITHM_RSA_AES_KEY_WRAP_SHA_1,
+            Self::RsaAesKeyWrapSha1,
+        ),
+        (
+            KP_WRAPPING_ALGORITHM_RSA_AES_KEY_WRAP_SHA_256,
+            Self::RsaAesKeyWrapSha256,
+        ),
+    ];
+    const WHAT: &'static str = "unknown kp_wrapping_algorithm";
+    fn name(self) -> &'static str {
+        self.as_str()
+    }
+}
+
+impl CEnum for WrappingKeySpec {
+    const TABLE: &'static [(u32, Self)] = &[
+        (KP_WRAPPING_KEY_SPEC_RSA_2048, Self::Rsa2048),
+        (KP_WRAPPING_KEY_SPEC_RSA_3072, Self::Rsa3072),
+        (KP_WRAPPING_KEY_SPEC_RSA_4096, Self::Rsa4096),
+    ];
+    const WHAT: &'static str = "unknown kp_wrapping_key_spec";
     fn name(self) -> &'static str {
         self.as_str()
     }

@@ -170,6 +170,9 @@ pub struct kp_create_key_options {
     /// `true`: refuse encryptions with `KP_ERR_LIMIT_EXCEEDED` once a version's encryption
     /// budget is spent, instead of rotating (the default, `false`).
     pub refuse_on_budget: bool,
+    /// `KP_ORIGIN_EXTERNAL`: the key starts in `PendingImport` without material, for
+    /// `kp_import_key_material`. 0 or `KP_ORIGIN_KEYPLANE`: material generated here.
+    pub origin: kp_origin,
 }
 
 /// The rotation period of `(days, seconds)`, at most one of which is non-zero.
@@ -227,6 +230,9 @@ pub unsafe extern "C" fn kp_create_key(
             create = create.rotation_period(period);
         }
         create = create.rotate_on_budget(!o.refuse_on_budget);
+        if o.origin != 0 {
+            create = create.origin(from_c(o.origin)?);
+        }
         let metadata = ring.create_key(&create)?;
         if !out_metadata.is_null() {
             // SAFETY: non-NULL, and the caller guarantees it is writable.

@@ -19,6 +19,7 @@ pub mod batch;
 pub mod enums;
 #[cfg(feature = "insecure-test-hooks")]
 pub mod hooks;
+pub mod import;
 pub mod keyring;
 pub mod ops;
 pub mod seal;
@@ -30,6 +31,7 @@ pub use boundary::*;
 pub use enums::*;
 #[cfg(feature = "insecure-test-hooks")]
 pub use hooks::*;
+pub use import::*;
 pub use keyring::*;
 pub use ops::*;
 pub use seal::*;
