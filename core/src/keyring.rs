@@ -1316,8 +1316,9 @@ impl Keyring {
 
     /// In a store-backed keyring, makes sure the store's count for `version` covers `count`
     /// encryptions before any of them is acknowledged.
+    #[inline]
     fn cover_count(&self, key: &Key, version: &Version, count: u64) -> Result<()> {
-        if count > version.reserved.load(Ordering::Acquire) && self.inner.persistence.is_some() {
+        if self.inner.persistence.is_some() && count > version.reserved.load(Ordering::Acquire) {
             self.reserve(key, version, count)?;
         }
         Ok(())
