@@ -311,6 +311,36 @@ struct create_key_options {
   uint32_t rotation_period_days = 0;
   uint64_t rotation_period_seconds = 0;
   bool refuse_on_budget = false;
+  // KP_ORIGIN_EXTERNAL: the key waits in PendingImport for import_key_material.
+  kp_origin origin = 0;
+};
+
+// A root key held in this process (32 bytes of material): seals and opens key records.
+class root_key {
+ public:
+  root_key(std::string_view root_id, byte_view material) {
+    kp_root_key *r = nullptr;
+    detail::check(kp_root_key_new(root_id.data(), root_id.size(), material.data(),
+                                  material.size(), &r));
+    r_.reset(r);
+  }
+  // 32 bytes of fresh root material.
+  static secret_bytes generate_material() {
+    return detail::output_max<secret_bytes>(32, [](uint8_t *o, std::size_t c, std::size_t *n) {
+      return kp_root_key_generate_material(o, c, n);
+    });
+  }
+  const kp_root_key *get() const noexcept { return r_.get(); }
+
+ private:
+  detail::owned<kp_root_key, kp_root_key_free> r_;
+};
+
+// What get_parameters_for_import returns.
+struct import_parameters {
+  bytes public_key;    // RSA, DER SubjectPublicKeyInfo
+  bytes import_token;  // pass back to import_key_material
+  int64_t valid_to;    // Unix seconds
 };
 
 // One request of keyring::encrypt_many.
@@ -339,7 +369,76 @@ class keyring {
     detail::check(kp_keyring_new_with_options(&options, &k));
     k_.reset(k);
   }
+  // A keyring that audits every operation (a callback or a log directory).
+  static keyring audited(const kp_audit_options &audit, const kp_keyring_options *options = nullptr) {
+    kp_keyring *k = nullptr;
+    detail::check(kp_keyring_new_audited(options, &audit, &k));
+    return keyring(k);
+  }
+  // The keyring persisted in directory `store_dir` (every change written before it returns).
+  static keyring open(std::string_view store_dir, const root_key &root,
+                      const kp_keyring_options *options = nullptr) {
+    kp_keyring *k = nullptr;
+    detail::check(kp_keyring_open(options, store_dir.data(), store_dir.size(), root.get(), &k,
+                                  nullptr));
+    return keyring(k);
+  }
+  // The records open() could not load: file and why.
+  std::vector<std::pair<std::string, kp_status>> load_problems() const {
+    std::vector<std::pair<std::string, kp_status>> out;
+    kp_str path;
+    kp_status why;
+    for (std::size_t i = 0; kp_keyring_load_problem(get(), i, &path, &why) == KP_OK; i++) {
+      out.emplace_back(std::string(path.data, path.len), why);
+    }
+    return out;
+  }
+  // A handle on the same keyring whose operations the audit trail attributes to `caller`.
+  keyring with_caller(std::string_view caller) const {
+    kp_keyring *k = nullptr;
+    detail::check(kp_keyring_with_caller(get(), caller.data(), caller.size(), &k));
+    return keyring(k);
+  }
+  void flush_audit() const { detail::check(kp_keyring_flush_audit(get())); }
   const kp_keyring *get() const noexcept { return k_.get(); }
+
+  // ----- sealed records and imported material
+  bytes export_sealed(std::string_view key_id, const root_key &root) const {
+    return detail::output<bytes>([&](uint8_t *o, std::size_t c, std::size_t *n) {
+      return kp_export_sealed(get(), key_id.data(), key_id.size(), root.get(), o, c, n);
+    });
+  }
+  key_metadata import_sealed(byte_view record, const root_key &root) const {
+    kp_key_metadata *m = nullptr;
+    detail::check(kp_import_sealed(get(), record.data(), record.size(), root.get(), &m));
+    return key_metadata(m);
+  }
+  static bytes reseal(byte_view record, const root_key &old_root, const root_key &new_root) {
+    return detail::output<bytes>([&](uint8_t *o, std::size_t c, std::size_t *n) {
+      return kp_reseal(record.data(), record.size(), old_root.get(), new_root.get(), o, c, n);
+    });
+  }
+  import_parameters get_parameters_for_import(std::string_view key_id,
+                                              kp_wrapping_algorithm algorithm,
+                                              kp_wrapping_key_spec spec) const {
+    kp_import_parameters *p = nullptr;
+    detail::check(
+        kp_get_parameters_for_import(get(), key_id.data(), key_id.size(), algorithm, spec, &p));
+    detail::owned<kp_import_parameters, kp_import_parameters_free> owned(p);
+    return {byte_view(kp_import_parameters_public_key(p)).to_vector(),
+            byte_view(kp_import_parameters_import_token(p)).to_vector(),
+            kp_import_parameters_valid_to(p)};
+  }
+  // valid_to: Unix seconds when the material expires; 0: never.
+  void import_key_material(std::string_view key_id, byte_view import_token, byte_view wrapped,
+                           int64_t valid_to = 0) const {
+    detail::check(kp_import_key_material(get(), key_id.data(), key_id.size(),
+                                         import_token.data(), import_token.size(),
+                                         wrapped.data(), wrapped.size(), valid_to));
+  }
+  void delete_imported_key_material(std::string_view key_id) const {
+    detail::check(kp_delete_imported_key_material(get(), key_id.data(), key_id.size()));
+  }
 
   // ----- key management
   key_metadata create_key(const create_key_options &o) const {
@@ -355,6 +454,7 @@ class keyring {
     c.rotation_period_days = o.rotation_period_days;
     c.rotation_period_seconds = o.rotation_period_seconds;
     c.refuse_on_budget = o.refuse_on_budget;
+    c.origin = o.origin;
     kp_key_metadata *m = nullptr;
     detail::check(kp_create_key(get(), &c, &m));
     return key_metadata(m);
@@ -573,6 +673,7 @@ class keyring {
   }
 
  private:
+  explicit keyring(kp_keyring *k) : k_(k) {}
   detail::owned<kp_keyring, kp_keyring_free> k_;
 };
 

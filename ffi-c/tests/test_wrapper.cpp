@@ -1,5 +1,7 @@
 // The C++17 wrapper (keyplane.hpp): RAII handles, views in, vectors out, exceptions.
 #include <cstdio>
+#include <cstdlib>
+#include <unistd.h>
 #include <map>
 #include <string>
 
@@ -145,6 +147,59 @@ int main() {
   keyring moved_ring = std::move(small);
   CHECK(moved_ring.get() != nullptr && small.get() == nullptr);
   CHECK(status_of([&] { moved_ring.encrypt_many(items); }) == KP_ERR_LIMIT_EXCEEDED);
+
+  // Sealed records, the store, audit.
+  {
+    root_key root("cpp-root", root_key::generate_material());
+    bytes record = ring.export_sealed("orders", root);
+    keyring copy;
+    CHECK(copy.import_sealed(record, root).key_id() == "orders");
+    CHECK(copy.decrypt(blob, ctx) == ring.decrypt(blob, ctx));
+    root_key next("cpp-root-2", root_key::generate_material());
+    keyring third;
+    CHECK(third.import_sealed(keyring::reseal(record, root, next), next).key_id() == "orders");
+    CHECK(status_of([&] { copy.import_sealed(record, root); }) == KP_ERR_ALREADY_EXISTS);
+    CHECK(status_of([&] { root_key bad("r", "short"); }) == KP_ERR_INVALID_INPUT);
+
+    char dir[] = "/tmp/keyplane-cpp-store-XXXXXX";
+    CHECK(mkdtemp(dir) != nullptr);
+    {
+      keyring stored = keyring::open(dir, root);
+      stored.create_key({KP_KEY_SPEC_SYMMETRIC_DEFAULT, KP_KEY_USAGE_DEFAULT, "kept", "", "", 0,
+                         0, false, 0});
+      CHECK(stored.load_problems().empty());
+      CHECK(status_of([&] { keyring::open(dir, root); }) == KP_ERR_STORAGE);
+    }
+    keyring reopened = keyring::open(dir, root);
+    CHECK(reopened.describe_key("kept").key_id() == "kept");
+    std::string command = std::string("rm -rf '") + dir + "'";
+    CHECK(std::system(command.c_str()) == 0);
+
+    struct seen_t { int events = 0; std::string last_caller; } seen;
+    kp_audit_options audit{};
+    audit.callback = [](const kp_audit_event *e, void *data) {
+      auto *s = static_cast<seen_t *>(data);
+      s->events++;
+      s->last_caller.assign(e->caller.data, e->caller.len);
+    };
+    audit.user_data = &seen;
+    keyring audited = keyring::audited(audit);
+    keyring billing = audited.with_caller("billing");
+    billing.create_key({KP_KEY_SPEC_SYMMETRIC_DEFAULT, KP_KEY_USAGE_DEFAULT, "a", "", "", 0, 0,
+                        false, 0});
+    audited.flush_audit();
+    CHECK(seen.events == 1 && seen.last_caller == "billing");
+
+    audited.create_key({KP_KEY_SPEC_SYMMETRIC_DEFAULT, KP_KEY_USAGE_DEFAULT, "ext", "", "", 0, 0,
+                        false, KP_ORIGIN_EXTERNAL});
+    import_parameters params = audited.get_parameters_for_import(
+        "ext", KP_WRAPPING_ALGORITHM_RSAES_OAEP_SHA_256, KP_WRAPPING_KEY_SPEC_RSA_2048);
+    CHECK(params.public_key.size() > 256 && !params.import_token.empty() && params.valid_to > 0);
+    CHECK(status_of([&] { audited.import_key_material("ext", params.import_token, "junk"); }) ==
+          KP_ERR_INVALID_CIPHERTEXT);
+    CHECK(status_of([&] { audited.delete_imported_key_material("a"); }) ==
+          KP_ERR_UNSUPPORTED_ALGORITHM);
+  }
 
   std::printf("test_wrapper: %d passed, %d failed\n", passed, failed);
   return failed == 0 && passed > 0 ? 0 : 1;
