@@ -108,9 +108,13 @@ pub unsafe extern "C" fn kp_export_sealed(
                 handle::<kp_root_key>(root)?,
             )
         };
-        let record = ring.export_sealed(key_id, &**root)?;
+        // Sealed inside the output step, so a failure zeroes the buffer like any other.
         // SAFETY: forwarded from the caller.
-        unsafe { output(out, cap, out_len, |buf| copy_out(&record, buf)) }
+        unsafe {
+            output(out, cap, out_len, |buf| {
+                copy_out(&ring.export_sealed(key_id, &**root)?, buf)
+            })
+        }
     }
 }
 
@@ -175,8 +179,11 @@ pub unsafe extern "C" fn kp_reseal(
                 handle::<kp_root_key>(new)?,
             )
         };
-        let resealed: Vec<u8> = seal::reseal(record, &**old, &**new)?;
         // SAFETY: forwarded from the caller.
-        unsafe { output(out, cap, out_len, |buf| copy_out(&resealed, buf)) }
+        unsafe {
+            output(out, cap, out_len, |buf| {
+                copy_out(&seal::reseal(record, &**old, &**new)?, buf)
+            })
+        }
     }
 }

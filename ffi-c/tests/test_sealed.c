@@ -118,8 +118,14 @@ static void test_bad_input(void) {
   kp_keyring *ring = NULL;
   OK(kp_keyring_new(&ring));
   unsigned char out[64];
+  memset(out, 0xee, sizeof out);
   CHECK_STATUS(kp_export_sealed(ring, S("missing"), root, out, sizeof out, &len),
                KP_ERR_NOT_FOUND);
+  CHECK(all_zero(out, sizeof out)); /* a failure zeroes the output */
+  memset(out, 0xee, sizeof out);
+  CHECK_STATUS(kp_reseal((const uint8_t *)"nonsense", 8, root, root, out, sizeof out, &len),
+               KP_ERR_INVALID_INPUT);
+  CHECK(all_zero(out, sizeof out));
   CHECK_STATUS(kp_export_sealed(NULL, S("missing"), root, out, sizeof out, &len),
                KP_ERR_NULL_ARGUMENT);
   CHECK_STATUS(kp_export_sealed(ring, S("missing"), NULL, out, sizeof out, &len),
