@@ -20,9 +20,11 @@ it('a timer keeps firing while 100 async RSA-2048 signs run', async () => {
   } finally {
     clearInterval(timer)
   }
-  // 100 RSA-2048 signatures take tens of milliseconds at the very least; a blocked loop would
-  // see no tick at all until they were done.
-  assert.ok(ticks > 5, `the timer fired ${ticks} times`)
+  // 100 RSA-2048 signatures take tens of milliseconds at the very least, so a 1 ms timer fires
+  // while they are outstanding. Signing on the loop would finish them all, and settle every
+  // promise, before any timer could run. (How often it fires depends on the machine's load, so
+  // only its firing at all is asserted.)
+  assert.ok(ticks > 0, `the timer fired ${ticks} times`)
 
   // The same work done synchronously blocks the loop: no tick can fire during it.
   let blockedTicks = 0
