@@ -537,8 +537,8 @@ export interface AuditOptions {
    */
   backPressure?: 'block' | 'drop'
   /**
-   * Events the core's queue holds (default 8192); with `'drop'`, also the most events that
-   * wait for the JavaScript thread.
+   * Events each calling thread may have waiting for the core's writer (default 4096, at most
+   * 1048576); with `'drop'`, also the most events that wait for the JavaScript thread.
    */
   queueCapacity?: number
   /** A log file reaching this size is followed by the next (default 64 MiB). */

@@ -468,8 +468,8 @@ pub struct AuditOptions {
     /// `'drop'` (the event is dropped and counted in `auditDropped`).
     #[napi(ts_type = "'block' | 'drop'")]
     pub back_pressure: Option<String>,
-    /// Events the core's queue holds (default 8192); with `'drop'`, also the most events that
-    /// wait for the JavaScript thread.
+    /// Events each calling thread may have waiting for the core's writer (default 4096, at most
+    /// 1048576); with `'drop'`, also the most events that wait for the JavaScript thread.
     pub queue_capacity: Option<u32>,
     /// A log file reaching this size is followed by the next (default 64 MiB).
     pub max_file_bytes: Option<f64>,

@@ -61,7 +61,8 @@ pub(crate) fn refuse_in_callback(what: &str) -> PyResult<()> {
 /// - ``context``: ``"full"`` (every key and value), ``"keys_only"`` or ``"none"``.
 /// - ``back_pressure``: when the queue is full, ``"block"`` (the caller waits; nothing is lost)
 ///   or ``"drop"`` (the event is dropped and counted in ``Keyring.audit_dropped``).
-/// - ``queue_capacity``: events the queue holds (default 8192).
+/// - ``queue_capacity``: events each calling thread may have waiting for the writer (default
+///   4096, at most 1048576).
 ///
 /// Give exactly one of ``callback`` and ``log_dir``. An ``Audit`` can configure several
 /// keyrings with a callback; a ``log_dir`` serves one keyring (a log is one chain).

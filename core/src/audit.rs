@@ -8,14 +8,16 @@
 //! outcome and a request id. Never a plaintext, a ciphertext body or key material. A batch
 //! records one event per item.
 //!
-//! **Off the hot path.** The calling thread fills a fixed-size record and pushes it into a
-//! bounded queue; a writer thread formats, hashes and writes. When the queue is full the caller
+//! **Off the hot path.** The calling thread fills a one-cache-line record and pushes it into a
+//! bounded queue of its own (one per thread and keyring, so callers never contend); a writer
+//! thread formats, hashes and writes. When the queue is full the caller
 //! either waits ([`BackPressure::Block`], the default: no event is ever lost) or drops the event
 //! and counts it ([`BackPressure::Drop`]); the writer records the count. [`Keyring::flush_audit`]
 //! returns once everything recorded before it is written; dropping the last handle of the
 //! keyring writes everything and closes the log.
 //!
-//! **Sinks.** [`AuditSink`] receives events in order: [`MemorySink`] (tests),
+//! **Sinks.** [`AuditSink`] receives each thread's events in the order they happened (the
+//! writer takes turns among threads): [`MemorySink`] (tests),
 //! [`CallbackSink`] (the C, Python and Node layers forward events with it) and [`FileSink`], a
 //! JSON Lines log where every line carries the SHA-256 of the line before it, with checkpoints
 //! MACed (HMAC-SHA256) under the keyring's [`AuditKey`], rotation by size with the chain running
@@ -40,7 +42,6 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use aws_lc_rs::{constant_time, digest, hmac};
 use crossbeam::channel::{self, Sender};
-use crossbeam::queue::ArrayQueue;
 use crossbeam::utils::Backoff;
 use zeroize::Zeroizing;
 
@@ -189,7 +190,8 @@ impl<'a> AuditContext<'a> {
 pub struct AuditEvent<'a> {
     /// Position in this keyring's audit trail, from 1.
     pub sequence: u64,
-    /// When the operation finished.
+    /// When the operation finished, to within about a millisecond (calls read a clock the
+    /// writer thread keeps, not the system's).
     pub time: SystemTime,
     /// Unique within the process.
     pub request_id: RequestId,
@@ -252,7 +254,8 @@ pub struct OwnedAuditEvent {
     pub error_code: Option<&'static str>,
 }
 
-/// Receives a keyring's audit events in order, on the writer thread.
+/// Receives a keyring's audit events on the writer thread, each calling thread's in the order
+/// it made them.
 pub trait AuditSink: Send {
     /// Records one event.
     ///
@@ -350,8 +353,9 @@ impl<F: FnMut(&AuditEvent<'_>) + Send> AuditSink for CallbackSink<F> {
 
 // ----- configuration ------------------------------------------------------------------------
 
-/// The default queue capacity, in events (each slot is about 330 bytes).
-pub const DEFAULT_QUEUE_CAPACITY: usize = 1 << 13;
+/// The default queue capacity: events each calling thread may have waiting, per keyring (a
+/// slot is 64 bytes, so 256 KiB per thread that uses an audited keyring).
+pub const DEFAULT_QUEUE_CAPACITY: usize = 1 << 12;
 
 /// How a keyring audits: the sink and the policies.
 pub struct AuditConfig {
@@ -396,27 +400,30 @@ impl AuditConfig {
         self
     }
 
-    /// The queue's capacity in events (at least 1).
+    /// How many events each calling thread may have waiting for the writer, per keyring
+    /// (every thread has a queue of its own; at least 1, at most [`MAX_QUEUE_CAPACITY`]).
     #[must_use]
     pub fn queue_capacity(mut self, capacity: usize) -> Self {
-        self.capacity = capacity.max(1);
+        self.capacity = capacity.clamp(1, MAX_QUEUE_CAPACITY);
         self
     }
 }
 
 // ----- the recorder (calling side) ----------------------------------------------------------
 
-/// Key ids up to this long travel inside the record; longer ones (rare: generated ids are 36
+/// Key ids up to this long travel inside a slot; longer ones (rare: generated ids are 36
 /// bytes) in an allocation of their own.
-const INLINE_KEY_ID: usize = 62;
+const INLINE_KEY_ID: usize = 54;
 
-/// A key id in a record.
+/// A key id in a slot.
 enum KeyName {
     Inline(u8, [u8; INLINE_KEY_ID]),
     Long(Box<str>),
 }
 
 impl KeyName {
+    const NONE: Self = Self::Inline(0, [0; INLINE_KEY_ID]);
+
     fn new(id: &[u8]) -> Self {
         match u8::try_from(id.len()) {
             Ok(n) if id.len() <= INLINE_KEY_ID => {
@@ -437,25 +444,31 @@ impl KeyName {
     }
 }
 
-/// What the calling thread pushes: about 170 bytes by value, no allocation (the caller and the
-/// context are shared, not copied).
+/// One event, as the calling thread records it: what differs from call to call. What tends to
+/// stay the same (key, caller, context) travels in slots of its own, only when it changes.
 struct Raw {
     time: u64,
-    thread: u64,
     counter: u64,
-    operation: Operation,
-    key: KeyName,
     version: u32,
-    caller: Option<Arc<str>>,
-    context: Option<Arc<[(String, String)]>>,
+    operation: Operation,
     error: Option<Error>,
 }
 
-// Records travel by value: a fixed-size slot in the queue, no allocation per event.
-enum Message {
+/// One slot of a calling thread's lane: an event, or a change to what the events after it
+/// refer to. One cache line: a push writes one line and touches nothing the writer writes (no
+/// reference count goes back and forth with every event).
+#[repr(align(64))]
+enum Slot {
     Event(Raw),
-    Flush(Sender<()>),
+    Key(KeyName),
+    Caller(Option<Arc<str>>),
+    Context(Option<Arc<[(String, String)]>>),
 }
+
+const _: () = assert!(core::mem::size_of::<Slot>() == 64);
+
+/// The most events a calling thread may have waiting, per keyring.
+pub const MAX_QUEUE_CAPACITY: usize = 1 << 20;
 
 /// Per-key usage, kept by the writer thread.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -472,16 +485,42 @@ pub struct KeyLastUsage {
 /// like [`Operation::ALL`]).
 type Usage = HashMap<String, (u64, Operation, Box<[u64]>)>;
 
-/// A keyring's audit machinery: the queue's sending side and what the writer shares.
+/// What the callers hand the writer besides events: new lanes and flush requests.
+#[derive(Default)]
+struct Inbox {
+    lanes: Vec<Intake>,
+    flushes: Vec<Sender<()>>,
+}
+
+/// What the callers and the writer share.
+struct Shared {
+    /// Unix nanoseconds, refreshed by the writer at most every [`CLOCK_STEP`]: events carry
+    /// this time, which saves each call a clock read and keeps the line it is on quiet
+    /// (CloudTrail's own times are to the second).
+    clock: AtomicU64,
+    /// Set when the keyring goes away: the writer drains every lane, closes the sink and stops.
+    closing: AtomicBool,
+    /// Whether the inbox may hold something: the writer looks at this flag, not the lock.
+    mail: AtomicBool,
+    inbox: Mutex<Inbox>,
+    dropped: AtomicU64,
+    failures: AtomicU64,
+    usage: Mutex<Usage>,
+}
+
+/// A keyring's audit machinery: what the callers share with the writer, and the writer.
+///
+/// Each calling thread has a lane of its own per keyring, a single-producer ring: a push is a
+/// copy into the ring and a store, with no compare-and-swap shared with other threads and no
+/// load of anything the writer thread writes (the cost is cache-line traffic, not
+/// instructions). The writer visits every lane.
 pub(crate) struct Recorder {
-    /// A lock-free bounded queue: a push is a few dozen instructions, where a channel's send
-    /// is hundreds. The writer polls it.
-    queue: Arc<Queue>,
+    /// Tells this keyring's lanes in a thread's lane list from other keyrings'.
+    id: u64,
+    shared: Arc<Shared>,
     context: ContextLogging,
     back_pressure: BackPressure,
-    dropped: Arc<AtomicU64>,
-    failures: Arc<AtomicU64>,
-    usage: Arc<Mutex<Usage>>,
+    capacity: usize,
     writer: Option<JoinHandle<()>>,
     /// The fork generation of the process whose writer thread this is. A forked child has no
     /// writer thread (threads do not survive `fork()`): there, audited operations fail rather
@@ -500,41 +539,43 @@ impl fmt::Debug for Recorder {
         f.debug_struct("Recorder")
             .field("context", &self.context)
             .field("back_pressure", &self.back_pressure)
+            .field("capacity", &self.capacity)
             .finish_non_exhaustive()
     }
 }
 
+static NEXT_RECORDER: AtomicU64 = AtomicU64::new(1);
+
 impl Recorder {
     pub(crate) fn start(config: AuditConfig) -> Result<Self> {
-        let queue = Arc::new(Queue {
-            messages: ArrayQueue::new(config.capacity),
+        let shared = Arc::new(Shared {
             clock: AtomicU64::new(now_nanos()),
             closing: AtomicBool::new(false),
+            mail: AtomicBool::new(false),
+            inbox: Mutex::new(Inbox::default()),
+            dropped: AtomicU64::new(0),
+            failures: AtomicU64::new(0),
+            usage: Mutex::new(Usage::new()),
         });
-        let receiver = Arc::clone(&queue);
-        let dropped = Arc::new(AtomicU64::new(0));
-        let failures = Arc::new(AtomicU64::new(0));
-        let usage = Arc::new(Mutex::new(Usage::new()));
         let mut writer = Writer {
             sink: config.sink,
+            shared: Arc::clone(&shared),
             sequence: 0,
-            dropped: Arc::clone(&dropped),
             reported_dropped: 0,
-            failures: Arc::clone(&failures),
-            usage: Arc::clone(&usage),
             context: config.context,
+            lanes: Vec::new(),
+            clock_stored: 0,
         };
         let writer = std::thread::Builder::new()
             .name("keyplane-audit".into())
-            .spawn(move || writer.run(&receiver))
+            .spawn(move || writer.run())
             .map_err(|_| Error::Internal)?;
         Ok(Self {
-            queue,
+            id: NEXT_RECORDER.fetch_add(1, Ordering::Relaxed),
+            shared,
             context: config.context,
             back_pressure: config.back_pressure,
-            dropped,
-            failures,
-            usage,
+            capacity: config.capacity,
             writer: Some(writer),
             generation: crate::fork::generation(),
         })
@@ -550,34 +591,31 @@ impl Recorder {
             return Err(FORKED);
         }
         let (ack, done) = channel::bounded(1);
-        self.push_blocking(Message::Flush(ack));
+        self.shared
+            .inbox
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .flushes
+            .push(ack);
+        self.shared.mail.store(true, Ordering::Release);
         done.recv()
             .map_err(|_| Error::Storage("the audit writer has stopped"))
     }
 
-    /// Pushes, waiting (spinning, then yielding, then napping) while the queue is full.
-    fn push_blocking(&self, mut message: Message) {
-        let backoff = Backoff::new();
-        while let Err(back) = self.queue.messages.push(message) {
-            message = back;
-            if backoff.is_completed() {
-                std::thread::sleep(Duration::from_micros(50));
-            } else {
-                backoff.snooze();
-            }
-        }
-    }
-
     pub(crate) fn dropped(&self) -> u64 {
-        self.dropped.load(Ordering::Acquire)
+        self.shared.dropped.load(Ordering::Acquire)
     }
 
     pub(crate) fn failures(&self) -> u64 {
-        self.failures.load(Ordering::Acquire)
+        self.shared.failures.load(Ordering::Acquire)
     }
 
     pub(crate) fn usage(&self, key_id: &str) -> KeyLastUsage {
-        let usage = self.usage.lock().unwrap_or_else(PoisonError::into_inner);
+        let usage = self
+            .shared
+            .usage
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
         usage
             .get(key_id)
             .map_or_else(KeyLastUsage::default, |(t, op, counts)| {
@@ -596,28 +634,146 @@ impl Recorder {
             })
     }
 
-    fn push(&self, raw: Raw) {
-        let message = Message::Event(raw);
-        match self.back_pressure {
-            BackPressure::Block => self.push_blocking(message),
-            BackPressure::Drop => {
-                if self.queue.messages.push(message).is_err() {
-                    self.dropped.fetch_add(1, Ordering::AcqRel);
+    /// A new lane for the calling thread (the writer picks it up from the inbox).
+    fn open_lane(&self, thread: u64) -> Lane {
+        let (producer, consumer) = rtrb::RingBuffer::new(self.capacity);
+        self.shared
+            .inbox
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .lanes
+            .push(Intake {
+                slots: consumer,
+                thread,
+                key: KeyName::NONE,
+                caller: None,
+                context: None,
+            });
+        self.shared.mail.store(true, Ordering::Release);
+        Lane {
+            recorder: self.id,
+            slots: producer,
+            key_len: 0,
+            key: [0; MAX_KEY_ID_LEN],
+            caller: None,
+            context: None,
+        }
+    }
+
+    /// Records one event from the calling thread.
+    fn record(&self, event: Event<'_>) {
+        let recorded = LANES.try_with(|lanes| {
+            let mut lanes = lanes.borrow_mut();
+            let index = match lanes.iter().position(|lane| lane.recorder == self.id) {
+                Some(index) => index,
+                None => {
+                    // Lanes of keyrings that are gone (their writer let go) leave the list here.
+                    lanes.retain(|lane| !lane.slots.is_abandoned());
+                    lanes.push(self.open_lane(event.thread));
+                    lanes.len() - 1
                 }
+            };
+            self.push(&mut lanes[index], &event);
+        });
+        if recorded.is_err() {
+            // The thread is tearing down its thread-locals: a lane for this one event.
+            self.push(&mut self.open_lane(event.thread), &event);
+        }
+    }
+
+    /// Pushes the changes the event needs, then the event. A change is remembered only once
+    /// it is in the lane, so a dropped slot never leaves the two sides disagreeing.
+    fn push(&self, lane: &mut Lane, event: &Event<'_>) {
+        if lane.key[..lane.key_len] != *event.key {
+            if !self.send(lane, Slot::Key(KeyName::new(event.key))) {
+                return;
             }
+            lane.key[..event.key.len()].copy_from_slice(event.key);
+            lane.key_len = event.key.len();
+        }
+        if !same(lane.caller.as_ref(), event.caller) {
+            if !self.send(lane, Slot::Caller(event.caller.cloned())) {
+                return;
+            }
+            lane.caller = event.caller.cloned();
+        }
+        if !same(lane.context.as_ref(), event.context) {
+            if !self.send(lane, Slot::Context(event.context.cloned())) {
+                return;
+            }
+            lane.context = event.context.cloned();
+        }
+        self.send(
+            lane,
+            Slot::Event(Raw {
+                time: self.shared.clock.load(Ordering::Relaxed),
+                counter: event.counter,
+                version: event.version,
+                operation: event.operation,
+                error: event.error,
+            }),
+        );
+    }
+
+    /// Puts a slot in the lane, waiting for room or dropping (and counting) the event,
+    /// according to the policy. Returns whether the slot went in.
+    fn send(&self, lane: &mut Lane, slot: Slot) -> bool {
+        match lane.slots.push(slot) {
+            Ok(()) => true,
+            Err(rtrb::PushError::Full(mut slot)) => match self.back_pressure {
+                BackPressure::Drop => {
+                    self.shared.dropped.fetch_add(1, Ordering::AcqRel);
+                    false
+                }
+                BackPressure::Block => {
+                    let backoff = Backoff::new();
+                    loop {
+                        match lane.slots.push(slot) {
+                            Ok(()) => return true,
+                            Err(rtrb::PushError::Full(back)) => slot = back,
+                        }
+                        if backoff.is_completed() {
+                            std::thread::sleep(Duration::from_micros(50));
+                        } else {
+                            backoff.snooze();
+                        }
+                    }
+                }
+            },
         }
     }
 }
 
-/// The queue between callers and the writer.
-struct Queue {
-    messages: ArrayQueue<Message>,
-    /// Unix nanoseconds, refreshed by the writer every 64 events and whenever it idles:
-    /// events carry this time, which saves each call a clock read (CloudTrail's own times are
-    /// to the second).
-    clock: AtomicU64,
-    /// Set when the keyring goes away: the writer drains the queue, closes the sink and stops.
-    closing: AtomicBool,
+/// Whether two optional shared values are the same allocation (the lane holds a clone of
+/// its own, so an address cannot be reused while it is compared against).
+fn same<T: ?Sized>(a: Option<&Arc<T>>, b: Option<&Arc<T>>) -> bool {
+    match (a, b) {
+        (None, None) => true,
+        (Some(a), Some(b)) => Arc::ptr_eq(a, b),
+        _ => false,
+    }
+}
+
+/// One event on its way from [`scoped`] into a lane.
+struct Event<'a> {
+    thread: u64,
+    counter: u64,
+    operation: Operation,
+    key: &'a [u8],
+    version: u32,
+    caller: Option<&'a Arc<str>>,
+    context: Option<&'a Arc<[(String, String)]>>,
+    error: Option<Error>,
+}
+
+/// The calling thread's end of one keyring's lane, and what it last told the writer.
+struct Lane {
+    recorder: u64,
+    slots: rtrb::Producer<Slot>,
+    key_len: usize,
+    key: [u8; MAX_KEY_ID_LEN],
+    caller: Option<Arc<str>>,
+    context: Option<Arc<[(String, String)]>>,
 }
 
 impl Drop for Recorder {
@@ -628,7 +784,7 @@ impl Drop for Recorder {
             core::mem::forget(self.writer.take());
             return;
         }
-        self.queue.closing.store(true, Ordering::Release);
+        self.shared.closing.store(true, Ordering::Release);
         if let Some(writer) = self.writer.take() {
             let _ = writer.join();
         }
@@ -636,14 +792,15 @@ impl Drop for Recorder {
 }
 
 // The calling thread's audit state: whether an audited call is in progress (nested calls,
-// such as `decrypt` inside `re_encrypt`, are part of it and not recorded again) and what the
-// operation noted about its key.
+// such as `decrypt` inside `re_encrypt`, are part of it and not recorded again), what the
+// operation noted about its key, and its lanes.
 thread_local! {
     static ACTIVE: Cell<bool> = const { Cell::new(false) };
     static NOTED: RefCell<Noted> = const {
         RefCell::new(Noted { len: 0, key: [0; MAX_KEY_ID_LEN], version: 0 })
     };
     static REQUESTS: Cell<(u64, u64)> = const { Cell::new((0, 0)) };
+    static LANES: RefCell<Vec<Lane>> = const { RefCell::new(Vec::new()) };
 }
 
 /// The key (and version) the operation in progress on this thread is using.
@@ -697,15 +854,6 @@ pub(crate) fn scoped<T>(
     let result = f();
     ACTIVE.set(false);
 
-    // The key the operation found (its real id, not an alias), else the name it was given.
-    let (key, version) = NOTED.with_borrow(|noted| {
-        if noted.len > 0 {
-            (KeyName::new(&noted.key[..noted.len]), noted.version)
-        } else {
-            (KeyName::new(key_id.unwrap_or_default().as_bytes()), 0)
-        }
-    });
-
     let (thread, counter) = {
         let (mut thread, counter) = REQUESTS.get();
         if thread == 0 {
@@ -718,18 +866,25 @@ pub(crate) fn scoped<T>(
         ContextLogging::None => None,
         _ => context
             .filter(|c| !c.is_empty())
-            .map(EncryptionContext::shared_pairs),
+            .map(EncryptionContext::pairs_shared),
     };
-    recorder.push(Raw {
-        time: recorder.queue.clock.load(Ordering::Relaxed),
-        thread,
-        counter,
-        operation,
-        key,
-        version,
-        caller: caller.cloned(),
-        context,
-        error: result.as_ref().err().copied(),
+    NOTED.with_borrow(|noted| {
+        // The key the operation found (its real id, not an alias), else the name it was given.
+        let (key, version) = if noted.len > 0 {
+            (&noted.key[..noted.len], noted.version)
+        } else {
+            (key_id.unwrap_or_default().as_bytes(), 0)
+        };
+        recorder.record(Event {
+            thread,
+            counter,
+            operation,
+            key,
+            version,
+            caller,
+            context,
+            error: result.as_ref().err().copied(),
+        });
     });
     result
 }
@@ -737,46 +892,75 @@ pub(crate) fn scoped<T>(
 // ----- the writer thread --------------------------------------------------------------------
 
 /// Runs a sink call; a sink that panics counts as a failed call, and the writer carries on (a
-/// dead writer would leave callers waiting on a full queue).
+/// dead writer would leave callers waiting on a full lane).
 fn guarded(f: impl FnOnce() -> Result<()>) -> Result<()> {
     std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).unwrap_or(Err(Error::Internal))
 }
 
-/// How long the idle writer sleeps between looks at the queue (also the most a `flush` waits
-/// for it to notice, and how stale an idle writer lets the event clock get).
+/// How long the idle writer sleeps between looks at the lanes (also the most a `flush` waits
+/// for it to notice).
 const IDLE_NAP: Duration = Duration::from_micros(200);
+
+/// How far the writer lets the event clock fall behind (nanoseconds): each store makes every
+/// calling thread's next load a cache miss, so it is not refreshed more often.
+const CLOCK_STEP: u64 = 250_000;
+
+/// The most slots the writer takes from one lane before it looks at the next.
+const TURN: usize = 1024;
+
+/// The writer's end of a lane, and what the events in it refer to.
+struct Intake {
+    slots: rtrb::Consumer<Slot>,
+    thread: u64,
+    key: KeyName,
+    caller: Option<Arc<str>>,
+    context: Option<Arc<[(String, String)]>>,
+}
 
 struct Writer {
     sink: Box<dyn AuditSink>,
+    shared: Arc<Shared>,
     sequence: u64,
-    dropped: Arc<AtomicU64>,
     reported_dropped: u64,
-    failures: Arc<AtomicU64>,
-    usage: Arc<Mutex<Usage>>,
     context: ContextLogging,
+    lanes: Vec<Intake>,
+    clock_stored: u64,
 }
 
 impl Writer {
-    fn run(&mut self, queue: &Queue) {
+    fn run(&mut self) {
         // Polls rather than sleeping on a condition: a sleeping writer would make every
         // producer pay a futex wake (microseconds) to hand it one event. Idle, it naps.
-        let mut tick = 0u32;
         loop {
-            tick = tick.wrapping_add(1);
-            if tick.is_multiple_of(64) || queue.messages.is_empty() {
-                queue.clock.store(now_nanos(), Ordering::Relaxed);
+            let now = now_nanos();
+            if now.abs_diff(self.clock_stored) >= CLOCK_STEP {
+                self.shared.clock.store(now, Ordering::Relaxed);
+                self.clock_stored = now;
             }
-            match queue.messages.pop() {
-                Some(Message::Event(raw)) => self.event(&raw),
-                Some(Message::Flush(ack)) => {
-                    self.report_dropped();
-                    let flushed = guarded(|| self.sink.flush());
-                    self.check(flushed);
+            // Read before the lanes: once it is set, no caller pushes any more.
+            let closing = self.shared.closing.load(Ordering::Acquire);
+            let flushes = self.open_mail();
+            let everything = closing || !flushes.is_empty();
+            let mut taken = 0;
+            for i in 0..self.lanes.len() {
+                taken += self.drain(i, everything);
+            }
+            // A lane whose thread has ended and that is empty is done with.
+            self.lanes
+                .retain(|lane| !(lane.slots.is_abandoned() && lane.slots.is_empty()));
+            if !flushes.is_empty() {
+                self.report_dropped();
+                let flushed = guarded(|| self.sink.flush());
+                self.check(flushed);
+                for ack in flushes {
                     let _ = ack.send(());
                 }
-                // Producers are gone once `closing` is set, so an empty queue is drained.
-                None if queue.closing.load(Ordering::Acquire) => break,
-                None => std::thread::sleep(IDLE_NAP),
+            }
+            if closing {
+                break;
+            }
+            if taken == 0 {
+                std::thread::sleep(IDLE_NAP);
             }
         }
         self.report_dropped();
@@ -784,63 +968,127 @@ impl Writer {
         self.check(closed);
     }
 
-    fn check(&self, result: Result<()>) {
-        if result.is_err() {
-            self.failures.fetch_add(1, Ordering::AcqRel);
+    /// Takes new lanes and flush requests from the inbox.
+    fn open_mail(&mut self) -> Vec<Sender<()>> {
+        if !self.shared.mail.swap(false, Ordering::AcqRel) {
+            return Vec::new();
         }
+        let mut inbox = self
+            .shared
+            .inbox
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        self.lanes.append(&mut inbox.lanes);
+        core::mem::take(&mut inbox.flushes)
+    }
+
+    /// Writes what lane `i` holds: a turn's worth, or (`everything`) all that is in it now.
+    fn drain(&mut self, i: usize, everything: bool) -> usize {
+        let Self {
+            sink,
+            shared,
+            sequence,
+            reported_dropped,
+            context,
+            lanes,
+            ..
+        } = self;
+        let lane = &mut lanes[i];
+        let available = lane.slots.slots();
+        let n = if everything {
+            available
+        } else {
+            available.min(TURN)
+        };
+        for _ in 0..n {
+            let Ok(slot) = lane.slots.pop() else {
+                break;
+            };
+            match slot {
+                Slot::Event(raw) => {
+                    report_dropped(sink, shared, reported_dropped);
+                    *sequence += 1;
+                    record(sink, shared, *sequence, *context, lane, &raw);
+                }
+                Slot::Key(key) => lane.key = key,
+                Slot::Caller(caller) => lane.caller = caller,
+                Slot::Context(context) => lane.context = context,
+            }
+        }
+        n
+    }
+
+    fn check(&self, result: Result<()>) {
+        check(&self.shared, result);
     }
 
     fn report_dropped(&mut self) {
-        let dropped = self.dropped.load(Ordering::Acquire);
-        if dropped > self.reported_dropped {
-            let count = dropped - self.reported_dropped;
-            let result = guarded(|| self.sink.dropped(count));
-            self.check(result);
-            self.reported_dropped = dropped;
+        report_dropped(&mut self.sink, &self.shared, &mut self.reported_dropped);
+    }
+}
+
+/// Counts the event's use of its key, then hands it to the sink.
+fn record(
+    sink: &mut Box<dyn AuditSink>,
+    shared: &Shared,
+    sequence: u64,
+    context: ContextLogging,
+    lane: &Intake,
+    raw: &Raw,
+) {
+    let key_id = lane.key.as_str();
+    if let Some(id) = key_id {
+        let mut usage = shared.usage.lock().unwrap_or_else(PoisonError::into_inner);
+        let entry = match usage.get_mut(id) {
+            Some(entry) => entry,
+            None => usage.entry(id.to_owned()).or_insert_with(|| {
+                (
+                    0,
+                    raw.operation,
+                    vec![0; Operation::ALL.len()].into_boxed_slice(),
+                )
+            }),
+        };
+        entry.0 = raw.time;
+        entry.1 = raw.operation;
+        if let Some(count) = entry.2.get_mut(raw.operation.index()) {
+            *count += 1;
         }
     }
+    let event = AuditEvent {
+        sequence,
+        time: UNIX_EPOCH + Duration::from_nanos(raw.time),
+        request_id: RequestId {
+            thread: lane.thread,
+            counter: raw.counter,
+        },
+        operation: raw.operation,
+        key_id,
+        key_version: (raw.version > 0).then_some(raw.version),
+        caller: lane.caller.as_deref(),
+        context: AuditContext {
+            pairs: lane.context.as_deref().unwrap_or_default(),
+            keys_only: context == ContextLogging::KeysOnly,
+        },
+        error_code: raw.error.map(|e| e.code()),
+    };
+    let result = guarded(|| sink.record(&event));
+    check(shared, result);
+}
 
-    fn event(&mut self, raw: &Raw) {
-        self.report_dropped();
-        self.sequence += 1;
-        let key_id = raw.key.as_str();
-        if let Some(id) = key_id {
-            let mut usage = self.usage.lock().unwrap_or_else(PoisonError::into_inner);
-            let entry = match usage.get_mut(id) {
-                Some(entry) => entry,
-                None => usage.entry(id.to_owned()).or_insert_with(|| {
-                    (
-                        0,
-                        raw.operation,
-                        vec![0; Operation::ALL.len()].into_boxed_slice(),
-                    )
-                }),
-            };
-            entry.0 = raw.time;
-            entry.1 = raw.operation;
-            if let Some(count) = entry.2.get_mut(raw.operation.index()) {
-                *count += 1;
-            }
-        }
-        let event = AuditEvent {
-            sequence: self.sequence,
-            time: UNIX_EPOCH + Duration::from_nanos(raw.time),
-            request_id: RequestId {
-                thread: raw.thread,
-                counter: raw.counter,
-            },
-            operation: raw.operation,
-            key_id,
-            key_version: (raw.version > 0).then_some(raw.version),
-            caller: raw.caller.as_deref(),
-            context: AuditContext {
-                pairs: raw.context.as_deref().unwrap_or_default(),
-                keys_only: self.context == ContextLogging::KeysOnly,
-            },
-            error_code: raw.error.map(|e| e.code()),
-        };
-        let result = guarded(|| self.sink.record(&event));
-        self.check(result);
+fn check(shared: &Shared, result: Result<()>) {
+    if result.is_err() {
+        shared.failures.fetch_add(1, Ordering::AcqRel);
+    }
+}
+
+/// Tells the sink how many events were dropped since it was last told.
+fn report_dropped(sink: &mut Box<dyn AuditSink>, shared: &Shared, reported: &mut u64) {
+    let dropped = shared.dropped.load(Ordering::Acquire);
+    if dropped > *reported {
+        let result = guarded(|| sink.dropped(dropped - *reported));
+        check(shared, result);
+        *reported = dropped;
     }
 }
 

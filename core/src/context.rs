@@ -115,9 +115,10 @@ impl EncryptionContext {
         out
     }
 
-    /// The pairs, shared (an atomic increment, no copy): what the audit trail keeps.
-    pub(crate) fn shared_pairs(&self) -> Arc<[(String, String)]> {
-        Arc::clone(&self.pairs)
+    /// The pairs, shared: what the audit trail keeps (a clone only when a thread's context
+    /// changes from one call to the next).
+    pub(crate) fn pairs_shared(&self) -> &Arc<[(String, String)]> {
+        &self.pairs
     }
 
     /// SHA-256 of the canonical encoding: what the AAD carries.

@@ -508,3 +508,164 @@ fn a_crash_leaves_a_log_that_verifies_to_its_last_line() {
         fs::remove_dir_all(&dir).unwrap();
     }
 }
+
+/// What one call of `mixed_calls` used: key, caller and context index.
+fn expected(i: usize) -> (&'static str, Option<&'static str>, Vec<(String, String)>) {
+    let key = ["ka", "kb"][i % 2];
+    let caller = [None, Some("alice"), Some("bob")][i % 3];
+    let context = if i % 5 == 0 {
+        Vec::new()
+    } else {
+        vec![("i".to_owned(), i.to_string())]
+    };
+    (key, caller, context)
+}
+
+/// Encrypts `n` times on this thread, changing key, caller and context from call to call in
+/// different rhythms (see `expected`).
+fn mixed_calls(ring: &Keyring, n: usize) {
+    ring.create_key(&CreateKey::new(KeySpec::SymmetricDefault).key_id("ka"))
+        .unwrap();
+    ring.create_key(&CreateKey::new(KeySpec::SymmetricDefault).key_id("kb"))
+        .unwrap();
+    let handles = [
+        ring.clone(),
+        ring.with_caller("alice"),
+        ring.with_caller("bob"),
+    ];
+    for i in 0..n {
+        let (key, _, context) = expected(i);
+        let context = EncryptionContext::new(context).unwrap();
+        handles[i % 3].encrypt(key, b"x", &context).unwrap();
+    }
+}
+
+/// Checks that every `Encrypt` event carries the key, caller and context of the call it
+/// records (the call is named by its context, or by its place when it has none).
+fn check_attribution(events: &[keyplane::OwnedAuditEvent]) {
+    for e in events.iter().filter(|e| e.operation == Operation::Encrypt) {
+        let i: usize = match e.context.first() {
+            Some((_, v)) => v.parse().unwrap(),
+            None => continue,
+        };
+        let (key, caller, context) = expected(i);
+        assert_eq!(e.key_id.as_deref(), Some(key), "call {i}");
+        assert_eq!(e.caller.as_deref(), caller, "call {i}");
+        assert_eq!(e.context, context, "call {i}");
+    }
+}
+
+#[test]
+fn key_caller_and_context_follow_each_call_as_they_change() {
+    let sink = MemorySink::new();
+    let ring = audited(sink.clone(), ContextLogging::Full);
+    mixed_calls(&ring, 300);
+    ring.flush_audit().unwrap();
+    let events = sink.events();
+    assert_eq!(events.len(), 302);
+    let encrypts: Vec<_> = events
+        .iter()
+        .filter(|e| e.operation == Operation::Encrypt)
+        .collect();
+    assert_eq!(encrypts.len(), 300);
+    for (i, e) in encrypts.iter().enumerate() {
+        let (key, caller, context) = expected(i);
+        assert_eq!(e.key_id.as_deref(), Some(key), "call {i}");
+        assert_eq!(e.caller.as_deref(), caller, "call {i}");
+        assert_eq!(e.context, context, "call {i}");
+    }
+}
+
+#[test]
+fn a_dropped_event_never_misattributes_the_ones_after_it() {
+    let sink = MemorySink::new();
+    let slow = sink.clone();
+    let ring = Keyring::builder()
+        .audit(
+            AuditConfig::new(CallbackSink(move |e: &keyplane::AuditEvent<'_>| {
+                std::thread::sleep(Duration::from_micros(300));
+                let mut s = slow.clone();
+                let _ = keyplane::AuditSink::record(&mut s, e);
+            }))
+            .queue_capacity(2)
+            .back_pressure(BackPressure::Drop),
+        )
+        .unwrap()
+        .build();
+    mixed_calls(&ring, 2000);
+    let dropped = ring.audit_dropped();
+    ring.flush_audit().unwrap();
+    let events = sink.events();
+    assert!(dropped > 0, "the lane never filled up");
+    assert_eq!(u64::try_from(events.len()).unwrap() + dropped, 2002);
+    check_attribution(&events);
+}
+
+#[test]
+fn events_from_many_short_lived_threads_are_all_recorded_in_each_threads_order() {
+    let sink = MemorySink::new();
+    let ring = audited(sink.clone(), ContextLogging::Full);
+    ring.create_key(&CreateKey::new(KeySpec::SymmetricDefault).key_id("k"))
+        .unwrap();
+    for _ in 0..16 {
+        std::thread::scope(|scope| {
+            for _ in 0..4 {
+                scope.spawn(|| {
+                    for _ in 0..25 {
+                        ring.encrypt("k", b"x", EncryptionContext::empty()).unwrap();
+                    }
+                });
+            }
+        });
+    }
+    ring.flush_audit().unwrap();
+    let events = sink.events();
+    assert_eq!(events.len(), 1 + 16 * 4 * 25);
+    let mut last = std::collections::HashMap::new();
+    for e in &events[1..] {
+        let previous = last.insert(e.request_id.thread, e.request_id.counter);
+        assert_eq!(
+            e.request_id.counter,
+            previous.unwrap_or(0) + 1,
+            "a thread's events arrive in its order"
+        );
+    }
+    assert_eq!(last.len(), 64);
+    let seqs: Vec<u64> = events.iter().map(|e| e.sequence).collect();
+    assert_eq!(seqs, (1..=1601).collect::<Vec<u64>>());
+}
+
+#[test]
+fn one_thread_feeds_several_audited_keyrings() {
+    let sinks = [MemorySink::new(), MemorySink::new(), MemorySink::new()];
+    let rings: Vec<Keyring> = sinks
+        .iter()
+        .map(|s| audited(s.clone(), ContextLogging::Full))
+        .collect();
+    for (n, ring) in rings.iter().enumerate() {
+        ring.create_key(&CreateKey::new(KeySpec::SymmetricDefault).key_id(&format!("k{n}")))
+            .unwrap();
+    }
+    for i in 0..90 {
+        let n = i % 3;
+        rings[n]
+            .encrypt(&format!("k{n}"), b"x", EncryptionContext::empty())
+            .unwrap();
+    }
+    let mut rings = rings.into_iter();
+    drop(rings.next()); // its writer closes; this thread's lane for it is let go later
+    let later = audited(MemorySink::new(), ContextLogging::Full);
+    later
+        .create_key(&CreateKey::new(KeySpec::SymmetricDefault).key_id("later"))
+        .unwrap();
+    later.flush_audit().unwrap();
+    for ring in rings {
+        ring.flush_audit().unwrap();
+    }
+    for (n, sink) in sinks.iter().enumerate() {
+        let events = sink.events();
+        assert_eq!(events.len(), 31, "keyring {n}");
+        let name = format!("k{n}");
+        assert!(events.iter().all(|e| e.key_id.as_deref() == Some(&*name)));
+    }
+}

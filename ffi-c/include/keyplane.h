@@ -261,7 +261,8 @@ typedef struct kp_audit_options {
   kp_context_logging context_logging;
   // `KP_BACK_PRESSURE_*`.
   kp_back_pressure back_pressure;
-  // Events the queue holds; 0 for the default (8192).
+  // Events each calling thread may have waiting for the writer; 0 for the default (4096);
+  // at most 1048576.
   size_t queue_capacity;
 } kp_audit_options;
 

@@ -88,7 +88,8 @@ pub struct kp_audit_options {
     pub context_logging: kp_context_logging,
     /// `KP_BACK_PRESSURE_*`.
     pub back_pressure: kp_back_pressure,
-    /// Events the queue holds; 0 for the default (8192).
+    /// Events each calling thread may have waiting for the writer; 0 for the default (4096);
+    /// at most 1048576.
     pub queue_capacity: usize,
 }
 
