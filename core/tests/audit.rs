@@ -513,7 +513,7 @@ fn a_crash_leaves_a_log_that_verifies_to_its_last_line() {
 fn expected(i: usize) -> (&'static str, Option<&'static str>, Vec<(String, String)>) {
     let key = ["ka", "kb"][i % 2];
     let caller = [None, Some("alice"), Some("bob")][i % 3];
-    let context = if i % 5 == 0 {
+    let context = if i.is_multiple_of(5) {
         Vec::new()
     } else {
         vec![("i".to_owned(), i.to_string())]
@@ -643,7 +643,7 @@ fn one_thread_feeds_several_audited_keyrings() {
         .map(|s| audited(s.clone(), ContextLogging::Full))
         .collect();
     for (n, ring) in rings.iter().enumerate() {
-        ring.create_key(&CreateKey::new(KeySpec::SymmetricDefault).key_id(&format!("k{n}")))
+        ring.create_key(&CreateKey::new(KeySpec::SymmetricDefault).key_id(format!("k{n}")))
             .unwrap();
     }
     for i in 0..90 {
