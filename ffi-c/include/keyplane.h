@@ -7,7 +7,7 @@
  *
  * CONVENTIONS
  *
- * Status codes. Every function that can fail returns a kp_status: KP_OK (0) or an error. 1-11
+ * Status codes. Every function that can fail returns a kp_status: KP_OK (0) or an error. 1-12
  * and 100 are Keyplane's error numbers, shared with the Rust, Python and Node surfaces;
  * 200-202 are errors of this C boundary (NULL argument, invalid UTF-8, panic). Numbers are
  * never reused. kp_status_str() gives the stable code string ("KP_INVALID_CIPHERTEXT"), and
@@ -27,8 +27,10 @@
  * bytes to out and the length written to *out_len. When out_cap is too small it returns
  * KP_ERR_BUFFER_TOO_SMALL and sets *out_len to the size needed, so (NULL, 0, &len) is a size
  * query (for encrypt, decrypt, MAC and sign it performs no cryptography; the *_len functions
- * give the same sizes). On ANY failure the whole of out[0..out_cap] is zeroed (so a failed
- * decryption leaves no partial plaintext) and *out_len is 0 unless it reports the size needed.
+ * give the same sizes; on an audited keyring it is not recorded as an operation, unless it
+ * fails for another reason, such as an unknown key, which is the operation failing). On ANY
+ * failure the whole of out[0..out_cap] is zeroed (so a failed decryption leaves no partial
+ * plaintext) and *out_len is 0 unless it reports the size needed.
  * out_len is required (KP_ERR_NULL_ARGUMENT). Outputs must not overlap inputs (checked for the
  * main data input: KP_ERR_INVALID_INPUT).
  *
@@ -49,8 +51,9 @@
  * returned and may be read from many threads; a handle must not be freed while another thread
  * uses it. kp_last_error_message() is per thread.
  *
- * Failure behaviour. A failing call has no effect beyond its documented outputs: no partial
- * success is reported as KP_OK. No function aborts, unwinds into C or prints on bad input; a
+ * Failure behaviour. A failing call has no effect beyond its documented outputs (the size
+ * needed on KP_ERR_BUFFER_TOO_SMALL; where a broken audit log breaks, from kp_audit_verify):
+ * no partial success is reported as KP_OK. No function aborts, unwinds into C or prints on bad input; a
  * bug inside the library that panics returns KP_ERR_PANIC.
  *
  * Batches (kp_*_many). Arrays of request structs in, one kp_batch_result out with a status and
@@ -150,6 +153,11 @@ typedef struct kp_data_key_pair kp_data_key_pair;
 // `kp_import_parameters_free`.
 typedef struct kp_import_parameters kp_import_parameters;
 
+// When a key was last used, by which operation, and how often each operation used it (AWS
+// KMS's `GetKeyLastUsage`), from `kp_keyring_key_last_usage`. Read with the
+// `kp_key_last_usage_*` accessors (NULL gives 0 or `""`), free with `kp_key_last_usage_free`.
+typedef struct kp_key_last_usage kp_key_last_usage;
+
 // A key's metadata: a snapshot taken by `kp_create_key` or `kp_describe_key`, read with the
 // `kp_key_metadata_*` accessors and freed with `kp_key_metadata_free`. Strings it hands out
 // are valid until it is freed. Accessors given NULL return 0, `false` or an empty string.
@@ -170,17 +178,6 @@ typedef struct kp_root_key kp_root_key;
 // A list of strings (key ids), freed with `kp_string_list_free`.
 typedef struct kp_string_list kp_string_list;
 
-// Settings for `kp_keyring_new_with_options`. All-zero is the default for every field.
-typedef struct kp_keyring_options {
-  // Encryptions allowed per key version before the key rotates (or refuses); 0: 2^32.
-  uint64_t encryption_budget;
-  // 0: batches run on one process-wide pool shared by every keyring, with a thread per
-  // core. n > 0: on a pool of n threads of this keyring's own, started at its first batch.
-  size_t batch_threads;
-  // The most items one batch call takes; 0: 100,000.
-  size_t max_batch_items;
-} kp_keyring_options;
-
 // UTF-8 text borrowed from a handle: `data` is NUL-terminated (never NULL; `""` when empty)
 // and `len` excludes the NUL. Valid until the handle is freed.
 typedef struct kp_str {
@@ -189,6 +186,45 @@ typedef struct kp_str {
   // Its length in bytes, without the NUL.
   size_t len;
 } kp_str;
+
+// What `kp_audit_verify` and `kp_audit_verify_files` found. File positions are indexes into
+// the files checked (from 0): the array given, or a directory's `audit-*.jsonl` files in
+// name order. Lines count from 1.
+typedef struct kp_audit_report {
+  // Event lines (checkpoints not counted).
+  uint64_t records;
+  // The log ends with the checkpoint its keyring wrote when it closed. `false` for an intact
+  // log means the writer stopped (a crash, or the keyring is still open) or the tail after
+  // `end_line` was cut off: lines after the last checkpoint are chained but not MACed, so
+  // a log that must be complete must be closed.
+  bool closed;
+  // An incomplete last line (a crash mid-write) was ignored.
+  bool incomplete_tail;
+  // The file of the last complete line.
+  size_t end_file;
+  // The last complete line; 0 for an empty log.
+  uint64_t end_line;
+  // The file of the last checkpoint.
+  size_t checkpoint_file;
+  // The last checkpoint's line; 0 when there is none.
+  uint64_t checkpoint_line;
+  // When the last checkpoint was written, in nanoseconds since the Unix epoch; 0: none.
+  uint64_t checkpoint_time_unix_nanos;
+  // On `KP_ERR_INVALID_CIPHERTEXT` or `KP_ERR_STORAGE` from a file that cannot be read:
+  // the file of the first broken link. 0 otherwise.
+  size_t broken_file;
+  // On `KP_ERR_INVALID_CIPHERTEXT`: the line of the first broken link (from 1); 0 otherwise
+  // (and for a file that cannot be read).
+  uint64_t broken_line;
+} kp_audit_report;
+
+// One file of an audit log, for `kp_audit_verify_files`: a UTF-8 path as `(ptr, len)`.
+typedef struct kp_audit_file {
+  // The path's bytes (not NUL-terminated).
+  const char *path;
+  // Its length in bytes.
+  size_t path_len;
+} kp_audit_file;
 
 // One pair of an encryption context: UTF-8 `key` (non-empty) and `value`, as `(ptr, len)`.
 typedef struct kp_context_entry {
@@ -201,70 +237,6 @@ typedef struct kp_context_entry {
   // The value's length in bytes (may be 0).
   size_t value_len;
 } kp_context_entry;
-
-// One audited operation, as a `kp_audit_callback` receives it. Never carries a plaintext, a
-// ciphertext or key material. Everything it points at is valid only during the call.
-typedef struct kp_audit_event {
-  // Position in the keyring's audit trail, from 1.
-  uint64_t sequence;
-  // When the operation finished, in nanoseconds since the Unix epoch.
-  uint64_t time_unix_nanos;
-  // Unique within the process (for example `"3-1f"`).
-  struct kp_str request_id;
-  // The operation, named as AWS KMS names its API calls (for example `"Encrypt"`).
-  struct kp_str operation;
-  // The key's id (never an alias) when the key was found, else the name given; `""` for
-  // operations without a key.
-  struct kp_str key_id;
-  // The key version used by symmetric encryption and decryption; 0 otherwise.
-  uint32_t key_version;
-  // The caller identity of the keyring handle (`kp_keyring_with_caller`); `""` for none.
-  struct kp_str caller;
-  // The encryption context, as much of it as the keyring logs (`context_len` pairs).
-  const struct kp_context_entry *context;
-  // The number of pairs in `context`.
-  size_t context_len;
-  // `""` for success, else the error's code (for example `"KP_INVALID_CIPHERTEXT"`).
-  struct kp_str error_code;
-} kp_audit_event;
-
-// Receives each audit event, in order, on the keyring's audit writer thread (not the thread
-// that made the call). It must return promptly, must not call into the keyring it audits,
-// and must be safe to call from that thread with `user_data`.
-typedef void (*kp_audit_callback)(const struct kp_audit_event *event, void *user_data);
-
-// How much of an encryption context audit events keep.
-typedef uint32_t kp_context_logging;
-
-// What an operation does when the audit queue is full.
-typedef uint32_t kp_back_pressure;
-
-// How a keyring audits: exactly one of `callback` and `log_dir`. Zero-initialize, then set
-// what you need.
-typedef struct kp_audit_options {
-  // Called with every event (see `kp_audit_callback`). `user_data` must stay valid until
-  // `kp_keyring_free` of the keyring's last handle returns: that call delivers the events
-  // still queued.
-  kp_audit_callback callback;
-  // Passed to `callback` as is.
-  void *user_data;
-  // A directory for a hash-chained JSON Lines log (UTF-8, not NUL-terminated); it must
-  // not already hold a log. `(NULL, 0)` for none.
-  const char *log_dir;
-  // The length of `log_dir` in bytes.
-  size_t log_dir_len;
-  // The 32-byte key that MACs the log's checkpoints (required with `log_dir`).
-  const uint8_t *audit_key;
-  // The length of `audit_key` (32).
-  size_t audit_key_len;
-  // `KP_CONTEXT_LOGGING_*`.
-  kp_context_logging context_logging;
-  // `KP_BACK_PRESSURE_*`.
-  kp_back_pressure back_pressure;
-  // Events each calling thread may have waiting for the writer; 0 for the default (4096);
-  // at most 1048576.
-  size_t queue_capacity;
-} kp_audit_options;
 
 // One encryption in `kp_encrypt_many`.
 typedef struct kp_encrypt_request {
@@ -451,6 +423,98 @@ typedef uint32_t kp_wrapping_algorithm;
 // The size of the RSA wrapping key (AWS KMS's `WrappingKeySpec`).
 typedef uint32_t kp_wrapping_key_spec;
 
+// One audited operation, as a `kp_audit_callback` receives it. Never carries a plaintext, a
+// ciphertext or key material. Everything it points at is valid only during the call.
+typedef struct kp_audit_event {
+  // Position in the keyring's audit trail, from 1.
+  uint64_t sequence;
+  // When the operation finished, in nanoseconds since the Unix epoch.
+  uint64_t time_unix_nanos;
+  // Unique within the process (for example `"3-1f"`).
+  struct kp_str request_id;
+  // The operation, named as AWS KMS names its API calls (for example `"Encrypt"`).
+  struct kp_str operation;
+  // The key's id (never an alias) when the key was found, else the name given; `""` for
+  // operations without a key.
+  struct kp_str key_id;
+  // The key version used by symmetric encryption and decryption; 0 otherwise.
+  uint32_t key_version;
+  // The caller identity of the keyring handle (`kp_keyring_with_caller`); `""` for none.
+  struct kp_str caller;
+  // The encryption context, as much of it as the keyring logs (`context_len` pairs).
+  const struct kp_context_entry *context;
+  // The number of pairs in `context`.
+  size_t context_len;
+  // `""` for success, else the error's code (for example `"KP_INVALID_CIPHERTEXT"`).
+  struct kp_str error_code;
+} kp_audit_event;
+
+// Receives each audit event, in order, on the keyring's audit writer thread (never the thread
+// that made the call), with the `user_data` of `kp_audit_options`. It must return promptly
+// (the writer delivers nothing else meanwhile, and with `KP_BACK_PRESSURE_BLOCK` callers wait
+// once the queue is full), must not unwind (no C++ exception may leave it), and must not use
+// the keyring it audits, through any of its handles: an operation there queues a new event
+// that this same thread has to deliver (with a full queue and `KP_BACK_PRESSURE_BLOCK` it
+// waits for itself forever), `kp_keyring_flush_audit` would always wait for itself (it is
+// refused with `KP_ERR_INVALID_INPUT` on this thread), and freeing the last handle would make
+// the writer thread wait for its own end.
+typedef void (*kp_audit_callback)(const struct kp_audit_event *event, void *user_data);
+
+// How much of an encryption context audit events keep.
+typedef uint32_t kp_context_logging;
+
+// What an operation does when the audit queue is full.
+typedef uint32_t kp_back_pressure;
+
+// How a keyring audits (`kp_keyring_options.audit`): exactly one of `callback` and `log_dir`.
+// Zero-initialize, then set what you need. Read only while the keyring is made.
+typedef struct kp_audit_options {
+  // Called with every event (see `kp_audit_callback`). `user_data` must stay valid until
+  // `kp_keyring_free` of the keyring's last handle returns: that call delivers the events
+  // still queued.
+  kp_audit_callback callback;
+  // Passed to `callback` as is.
+  void *user_data;
+  // A directory for a hash-chained JSON Lines log (UTF-8, not NUL-terminated), created if
+  // needed; it must not already hold a log (`KP_ERR_STORAGE`). `(NULL, 0)` for none.
+  const char *log_dir;
+  // The length of `log_dir` in bytes.
+  size_t log_dir_len;
+  // The 32-byte key that MACs the log's checkpoints (with `log_dir` only). Keep it apart
+  // from the log: whoever holds it can forge checkpoints.
+  const uint8_t *audit_key;
+  // The length of `audit_key` (32).
+  size_t audit_key_len;
+  // `KP_CONTEXT_LOGGING_*`.
+  kp_context_logging context_logging;
+  // `KP_BACK_PRESSURE_*`.
+  kp_back_pressure back_pressure;
+  // Events each calling thread may have waiting for the writer; 0 for the default (4096);
+  // at most 1048576.
+  size_t queue_capacity;
+  // With `log_dir`: the size in bytes at which the log goes on in a new file
+  // (`audit-000002.jsonl`, ...; the chain runs on through them); 0 for the default (64 MiB).
+  uint64_t max_file_bytes;
+  // With `log_dir`: a MACed checkpoint every this many records (and at each file's end and
+  // at close); 0 for the default (1000).
+  uint64_t checkpoint_every;
+} kp_audit_options;
+
+// Settings for `kp_keyring_new_with_options` and `kp_keyring_open`. All-zero is the default
+// for every field.
+typedef struct kp_keyring_options {
+  // Encryptions allowed per key version before the key rotates (or refuses); 0: 2^32.
+  uint64_t encryption_budget;
+  // 0: batches run on one process-wide pool shared by every keyring, with a thread per
+  // core. n > 0: on a pool of n threads of this keyring's own, started at its first batch.
+  size_t batch_threads;
+  // The most items one batch call takes; 0: 100,000.
+  size_t max_batch_items;
+  // NULL: no audit trail. Otherwise every operation of the keyring is audited as this says
+  // (a callback or a log directory; see `kp_audit_options`). Read only during the call.
+  const struct kp_audit_options *audit;
+} kp_keyring_options;
+
 // Where a key's material came from.
 typedef uint32_t kp_origin;
 
@@ -497,6 +561,21 @@ typedef struct kp_key_version {
 
 // The kind of a data key pair.
 typedef uint32_t kp_data_key_pair_spec;
+
+// What a sealed record says in the clear, from `kp_sealed_inspect`: which key it holds and
+// which root key opens it. Nothing here is authenticated until the record is opened.
+typedef struct kp_sealed_record_info {
+  // The record format (1).
+  uint8_t format;
+  // The id of the key inside, NUL-terminated (at most 255 bytes before the NUL).
+  char key_id[256];
+  // The length of `key_id` in bytes, without the NUL.
+  size_t key_id_len;
+  // The id of the root key that sealed it, NUL-terminated (at most 255 bytes).
+  char root_id[256];
+  // The length of `root_id` in bytes, without the NUL.
+  size_t root_id_len;
+} kp_sealed_record_info;
 
 // Every status, for the name table and the tests.
 #define kp_status_ALL { KP_OK, KP_ERR_NOT_FOUND, KP_ERR_ALREADY_EXISTS, KP_ERR_INVALID_INPUT, KP_ERR_INVALID_KEY_USAGE, KP_ERR_KEY_DISABLED, KP_ERR_INVALID_KEY_STATE, KP_ERR_INVALID_CIPHERTEXT, KP_ERR_BUFFER_TOO_SMALL, KP_ERR_UNSUPPORTED_ALGORITHM, KP_ERR_LIMIT_EXCEEDED, KP_ERR_VERSION_RETIRED, KP_ERR_STORAGE, KP_ERR_INTERNAL, KP_ERR_NULL_ARGUMENT, KP_ERR_INVALID_UTF8, KP_ERR_PANIC, }
@@ -711,16 +790,6 @@ const char *kp_last_error_message(void);
 // The library's version, NUL-terminated (for example `"0.1.0"`). Never NULL.
 const char *kp_version(void);
 
-// Creates an empty keyring that audits every operation as `audit` says, with `options`
-// (NULL: the defaults), and stores it in `*out`.
-//
-// # Safety
-// `options` is NULL or points to a `kp_keyring_options`; `audit` points to a
-// `kp_audit_options` whose pointers are valid as documented there; `out` is NULL or writable.
-kp_status kp_keyring_new_audited(const struct kp_keyring_options *options,
-                                 const struct kp_audit_options *audit,
-                                 struct kp_keyring **out);
-
 // A new handle on the same keyring (same keys, same audit trail) whose operations the audit
 // trail attributes to `caller` (UTF-8, `(ptr, len)`), stored in `*out`. Free it with
 // `kp_keyring_free` like any keyring handle; the keyring lives until its last handle is
@@ -736,7 +805,9 @@ kp_status kp_keyring_with_caller(const struct kp_keyring *keyring,
 
 // Returns once every operation recorded before the call has been delivered (the callback
 // has returned for it, or the log is written and synced). `KP_OK` at once for a keyring
-// without audit. Must not be called from the audit callback.
+// without audit. From inside an audit callback (of any keyring) it is refused with
+// `KP_ERR_INVALID_INPUT`: it would wait for its own thread. `KP_ERR_STORAGE` if the writer
+// thread has stopped, or in a `fork()`ed child of the process that made the keyring.
 //
 // # Safety
 // `keyring` is NULL or a live `kp_keyring*`.
@@ -749,21 +820,96 @@ kp_status kp_keyring_flush_audit(const struct kp_keyring *keyring);
 // `keyring` is NULL or a live `kp_keyring*`.
 uint64_t kp_keyring_audit_dropped(const struct kp_keyring *keyring);
 
-// Checks the audit log in directory `log_dir` (every `audit-*.jsonl` file in order): the
-// hash chain through all of them, every checkpoint's MAC under `audit_key` (32 bytes), and
-// that sequence numbers run without gaps. `KP_OK` with the number of event lines in
-// `*records`; `KP_ERR_INVALID_CIPHERTEXT` for a broken log, with
-// `kp_last_error_message()` naming the file, line and reason of the first broken link;
-// `KP_ERR_STORAGE` when the directory cannot be read.
+// Times the audit sink failed to record, flush or close (a log that could not be written:
+// full disk, removed directory); the writer goes on with the next event. 0 for a NULL
+// keyring or one without audit. A control plane that must not run unaudited checks it.
 //
 // # Safety
-// `log_dir` points to `log_dir_len` bytes and `audit_key` to `audit_key_len` bytes when not
-// NULL; `records` is NULL or writable.
+// `keyring` is NULL or a live `kp_keyring*`.
+uint64_t kp_keyring_audit_failures(const struct kp_keyring *keyring);
+
+// The usage of `key_id` (id or `alias/...`) as the audit writer has seen it so far, in
+// `*out`: call `kp_keyring_flush_audit` first to include operations still queued. Every
+// audited operation counts, successful or not. `KP_ERR_NOT_FOUND` for an unknown key,
+// `KP_ERR_INVALID_INPUT` for a keyring without audit.
+//
+// # Safety
+// `keyring` is NULL or live; `(key_id, key_id_len)` is valid; `out` is NULL or writable.
+kp_status kp_keyring_key_last_usage(const struct kp_keyring *keyring,
+                                    const char *key_id,
+                                    size_t key_id_len,
+                                    struct kp_key_last_usage **out);
+
+// When the key was last used, in nanoseconds since the Unix epoch; 0 if never (since the
+// keyring was made: usage is not persisted).
+//
+// # Safety
+// `u` is NULL or a live `kp_key_last_usage*`; so for every `kp_key_last_usage_*` accessor.
+uint64_t kp_key_last_usage_last_used_unix_nanos(const struct kp_key_last_usage *u);
+
+// The last operation that used the key, named as AWS KMS names it (`"Encrypt"`); `""` if
+// never.
+//
+// # Safety
+// As `kp_key_last_usage_last_used_unix_nanos`.
+struct kp_str kp_key_last_usage_last_operation(const struct kp_key_last_usage *u);
+
+// How many operations have used the key (each listed once, by name, with its count).
+//
+// # Safety
+// As `kp_key_last_usage_last_used_unix_nanos`.
+size_t kp_key_last_usage_operation_count(const struct kp_key_last_usage *u);
+
+// The name of operation `index` (from 0, in name order); `""` past the last.
+//
+// # Safety
+// As `kp_key_last_usage_last_used_unix_nanos`.
+struct kp_str kp_key_last_usage_operation(const struct kp_key_last_usage *u, size_t index);
+
+// How many times operation `index` used the key; 0 past the last.
+//
+// # Safety
+// As `kp_key_last_usage_last_used_unix_nanos`.
+uint64_t kp_key_last_usage_uses(const struct kp_key_last_usage *u, size_t index);
+
+// Frees the usage in `*u` and sets `*u` to NULL. NULL: no-op.
+//
+// # Safety
+// `u` is NULL or points to NULL or a live `kp_key_last_usage*`.
+void kp_key_last_usage_free(struct kp_key_last_usage **u);
+
+// Checks the audit log in directory `log_dir` (UTF-8, `(ptr, len)`; every `audit-*.jsonl`
+// file in name order): the hash chain through all of them, every checkpoint's MAC under
+// `audit_key` (32 bytes), and that sequence numbers run without gaps. `KP_OK` with what it
+// found in `*out_report` (check `closed`: an intact log whose tail was cut off after a
+// checkpoint is not closed). `KP_ERR_INVALID_CIPHERTEXT` for a broken log (an edited, deleted,
+// reordered or inserted line, a file missing from the middle, a checkpoint that does not
+// verify under `audit_key`, lines after the close), with the first broken link's file and
+// line in `out_report->broken_file` / `broken_line` and `kp_last_error_message()` saying
+// `"audit log broken at <path>:<line>: <reason>"`. `KP_ERR_STORAGE` when the directory or a
+// file cannot be read, or holds no log file.
+//
+// # Safety
+// `(log_dir, log_dir_len)` and `(audit_key, audit_key_len)` are valid; `out_report` is NULL
+// or writable.
 kp_status kp_audit_verify(const char *log_dir,
                           size_t log_dir_len,
                           const uint8_t *audit_key,
                           size_t audit_key_len,
-                          uint64_t *records);
+                          struct kp_audit_report *out_report);
+
+// Checks an audit log given as its files, in order (for logs moved or archived under other
+// names): as `kp_audit_verify`, with file positions in `*out_report` indexing `files`. The
+// first file must be the log's first. `(NULL, 0)` files is `KP_ERR_INVALID_INPUT`.
+//
+// # Safety
+// `files` is NULL or points to `file_count` entries whose `(path, path_len)` are valid;
+// `(audit_key, audit_key_len)` is valid; `out_report` is NULL or writable.
+kp_status kp_audit_verify_files(const struct kp_audit_file *files,
+                                size_t file_count,
+                                const uint8_t *audit_key,
+                                size_t audit_key_len,
+                                struct kp_audit_report *out_report);
 
 // Encrypts every request; see `kp_encrypt` for each item's errors. Each item's `output` is
 // its blob. Stores a new `kp_batch_result` in `*out`.
@@ -994,10 +1140,14 @@ kp_status kp_delete_imported_key_material(const struct kp_keyring *keyring,
 // `out` is NULL or valid for writing a pointer.
 kp_status kp_keyring_new(struct kp_keyring **out);
 
-// Creates an empty keyring with `options` (NULL: the defaults) and stores it in `*out`.
+// Creates an empty keyring with `options` (NULL: the defaults) and stores it in `*out`. With
+// `options.audit`, the keyring audits every operation: `KP_ERR_INVALID_INPUT` for audit
+// options that do not fit together, `KP_ERR_STORAGE` for a log directory that cannot be
+// created or already holds a log.
 //
 // # Safety
-// `options` is NULL or points to a `kp_keyring_options`; `out` is NULL or writable.
+// `options` is NULL or points to a `kp_keyring_options` whose `audit` is NULL or valid as
+// documented in `kp_audit_options`; `out` is NULL or writable.
 kp_status kp_keyring_new_with_options(const struct kp_keyring_options *options,
                                       struct kp_keyring **out);
 
@@ -1801,8 +1951,10 @@ kp_status kp_root_key_generate_material(uint8_t *out, size_t cap, size_t *out_le
 
 // Writes `key_id` (id or `alias/...`) as a sealed record under `root` into `(out, cap)`:
 // every version, its metadata, state, aliases, rotation policy and counters, encrypted and
-// authenticated (format in FORMAT.md). A size query (`cap` too small) reports the size in
-// `*out_len`; records are re-sealed on each call, so two calls give different bytes.
+// authenticated (format in FORMAT.md). Output convention: a size query (`cap` too small)
+// seals the record to learn its size (and is audited as an export); the size holds for the
+// next call unless the key changes meanwhile (a rotation, an alias). Records are re-sealed on
+// each call, so two calls give different bytes.
 //
 // # Safety
 // `keyring` and `root` are NULL or live; `(key_id, key_id_len)` is valid; `(out, cap)` is
@@ -1845,19 +1997,32 @@ kp_status kp_reseal(const uint8_t *record,
                     size_t cap,
                     size_t *out_len);
 
+// Reads the clear header of `record` into `*out` without any root key: the key id inside
+// (to pick the keyring or check for a clash before importing) and the id of the root key that
+// sealed it (to find that root). `KP_ERR_INVALID_INPUT` for bytes that are not a sealed
+// record of a known format. A record that inspects fine may still fail to open.
+//
+// # Safety
+// `(record, record_len)` is valid; `out` is NULL or writable.
+kp_status kp_sealed_inspect(const uint8_t *record,
+                            size_t record_len,
+                            struct kp_sealed_record_info *out);
+
 // Opens (creating it if needed) the keyring persisted in directory `store_dir` (UTF-8,
 // `(ptr, len)`): every key whose sealed record opens with `root` is loaded, and every later
 // change (create, import, rotate, state, alias) is written there, durably, before the call
 // that makes it returns. The store is locked while the keyring lives: a second open, from
 // this process or another, is `KP_ERR_STORAGE`, as is a directory that cannot be created or
 // read. Records that cannot be loaded are left out and counted in `*out_load_problems` (NULL:
-// not wanted); `kp_keyring_load_problem` names them. `options` as for
-// `kp_keyring_new_with_options` (NULL: the defaults). The keyring keeps its own reference to
-// `root`, which may be freed after this call.
+// not wanted; `kp_keyring_load_problem_count` gives it later); `kp_keyring_load_problem`
+// names them. `options` as for `kp_keyring_new_with_options` (NULL: the defaults), audit
+// included: loading the store's keys is not audited, every later operation is. The keyring
+// keeps its own reference to `root`, which may be freed after this call.
 //
 // # Safety
-// `options` is NULL or points to a `kp_keyring_options`; `(store_dir, store_dir_len)` is
-// valid; `root` is NULL or live; `out` and `out_load_problems` are NULL or writable.
+// `options` is NULL or points to a `kp_keyring_options` whose `audit` is NULL or valid as
+// documented in `kp_audit_options`; `(store_dir, store_dir_len)` is valid; `root` is NULL or
+// live; `out` and `out_load_problems` are NULL or writable.
 kp_status kp_keyring_open(const struct kp_keyring_options *options,
                           const char *store_dir,
                           size_t store_dir_len,
@@ -1880,6 +2045,13 @@ kp_status kp_keyring_load_problem(const struct kp_keyring *keyring,
                                   size_t index,
                                   struct kp_str *out_path,
                                   kp_status *out_status);
+
+// The number of records `kp_keyring_open` could not load (0 for a NULL keyring or one not
+// opened on a store). Handles made with `kp_keyring_with_caller` share the keyring's.
+//
+// # Safety
+// `keyring` is NULL or live.
+size_t kp_keyring_load_problem_count(const struct kp_keyring *keyring);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -12,6 +12,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <initializer_list>
 #include <limits>
 #include <memory>
@@ -336,6 +337,153 @@ class root_key {
   detail::owned<kp_root_key, kp_root_key_free> r_;
 };
 
+// What a sealed record says in the clear (inspect_sealed); nothing in it is authenticated
+// until the record is opened.
+struct sealed_record_info {
+  uint8_t format;
+  std::string key_id;   // the key inside
+  std::string root_id;  // the root key that sealed it
+};
+
+// The clear header of a sealed record, read without any key.
+inline sealed_record_info inspect_sealed(byte_view record) {
+  kp_sealed_record_info info;
+  detail::check(kp_sealed_inspect(record.data(), record.size(), &info));
+  return {info.format, std::string(info.key_id, info.key_id_len),
+          std::string(info.root_id, info.root_id_len)};
+}
+
+// One audited operation, as an audit callback sees it. The views are valid only during the
+// callback; copy what you keep.
+class audit_event {
+ public:
+  explicit audit_event(const kp_audit_event &e) noexcept : e_(e) {}
+  uint64_t sequence() const noexcept { return e_.sequence; }
+  uint64_t time_unix_nanos() const noexcept { return e_.time_unix_nanos; }
+  std::string_view request_id() const noexcept { return to_string_view(e_.request_id); }
+  std::string_view operation() const noexcept { return to_string_view(e_.operation); }
+  std::string_view key_id() const noexcept { return to_string_view(e_.key_id); }
+  uint32_t key_version() const noexcept { return e_.key_version; }
+  std::string_view caller() const noexcept { return to_string_view(e_.caller); }
+  // Empty for success, else the error's code ("KP_INVALID_CIPHERTEXT").
+  std::string_view error_code() const noexcept { return to_string_view(e_.error_code); }
+  std::vector<std::pair<std::string_view, std::string_view>> context() const {
+    std::vector<std::pair<std::string_view, std::string_view>> v;
+    for (std::size_t i = 0; i < e_.context_len; i++) {
+      const kp_context_entry &c = e_.context[i];
+      v.emplace_back(std::string_view(c.key, c.key_len), std::string_view(c.value, c.value_len));
+    }
+    return v;
+  }
+  const kp_audit_event &get() const noexcept { return e_; }
+
+ private:
+  const kp_audit_event &e_;
+};
+
+// The audit callback: called on the keyring's audit writer thread, in order. It must return
+// promptly and must not use the keyring it audits (see kp_audit_callback in keyplane.h). An
+// exception it throws is caught and dropped: it cannot cross the C library.
+using audit_callback = std::function<void(const audit_event &)>;
+
+// How a keyring audits: exactly one of `callback` and `log_dir` (with `audit_key`, 32 bytes).
+// 0 and the enumerations' first values are the defaults.
+struct audit_options {
+  audit_callback callback;
+  std::string log_dir;
+  byte_view audit_key;  // read while the keyring is made
+  kp_context_logging context_logging = KP_CONTEXT_LOGGING_FULL;
+  kp_back_pressure back_pressure = KP_BACK_PRESSURE_BLOCK;
+  std::size_t queue_capacity = 0;
+  uint64_t max_file_bytes = 0;    // log_dir only
+  uint64_t checkpoint_every = 0;  // log_dir only
+};
+
+// The usage of a key as the audit trail saw it (keyring::key_last_usage).
+struct last_usage {
+  uint64_t last_used_unix_nanos = 0;  // 0: never
+  std::string last_operation;         // empty: never
+  std::vector<std::pair<std::string, uint64_t>> counts;  // per operation, in name order
+};
+
+// A broken audit log: status() is KP_ERR_INVALID_CIPHERTEXT, what() names the file, line and
+// reason, and report() holds broken_file (an index into the files checked) and broken_line.
+class audit_log_broken : public error {
+ public:
+  audit_log_broken(kp_status status, const char *message, const kp_audit_report &report)
+      : error(status, message), report_(report) {}
+  std::size_t file() const noexcept { return report_.broken_file; }
+  uint64_t line() const noexcept { return report_.broken_line; }
+  const kp_audit_report &report() const noexcept { return report_; }
+
+ private:
+  kp_audit_report report_;
+};
+
+namespace detail {
+inline kp_audit_report verified(kp_status status, const kp_audit_report &report) {
+  if (status == KP_ERR_INVALID_CIPHERTEXT) {
+    throw audit_log_broken(status, kp_last_error_message(), report);
+  }
+  check(status);
+  return report;
+}
+}  // namespace detail
+
+// Checks the audit log in `log_dir`: the chain, every checkpoint's MAC under `audit_key` and the
+// sequence numbers. Returns what it found (check `closed` when the log must be complete);
+// throws audit_log_broken for a broken log, error otherwise.
+inline kp_audit_report verify_audit_log(std::string_view log_dir, byte_view audit_key) {
+  kp_audit_report report;
+  kp_status status = kp_audit_verify(log_dir.data(), log_dir.size(), audit_key.data(),
+                                     audit_key.size(), &report);
+  return detail::verified(status, report);
+}
+
+// The same for a log given as its files, in order.
+inline kp_audit_report verify_audit_log(const std::vector<std::string> &files,
+                                        byte_view audit_key) {
+  std::vector<kp_audit_file> c;
+  c.reserve(files.size());
+  for (const auto &f : files) c.push_back({f.data(), f.size()});
+  kp_audit_report report;
+  kp_status status =
+      kp_audit_verify_files(c.data(), c.size(), audit_key.data(), audit_key.size(), &report);
+  return detail::verified(status, report);
+}
+
+namespace detail {
+// Forwards an event to the C++ callback; nothing may unwind into the C library.
+inline void audit_trampoline(const kp_audit_event *event, void *user_data) noexcept {
+  try {
+    (*static_cast<audit_callback *>(user_data))(audit_event(*event));
+  } catch (...) {
+  }
+}
+
+// C audit options from C++ ones, and the callback the keyring must keep alive.
+struct c_audit {
+  kp_audit_options options{};
+  std::shared_ptr<audit_callback> callback;
+  explicit c_audit(audit_options &a) {
+    if (a.callback) {
+      callback = std::make_shared<audit_callback>(std::move(a.callback));
+      options.callback = audit_trampoline;
+      options.user_data = callback.get();
+    }
+    options.log_dir = a.log_dir.data();
+    options.log_dir_len = a.log_dir.size();
+    options.audit_key = a.audit_key.data();
+    options.audit_key_len = a.audit_key.size();
+    options.context_logging = a.context_logging;
+    options.back_pressure = a.back_pressure;
+    options.queue_capacity = a.queue_capacity;
+    options.max_file_bytes = a.max_file_bytes;
+    options.checkpoint_every = a.checkpoint_every;
+  }
+};
+}  // namespace detail
+
 // What get_parameters_for_import returns.
 struct import_parameters {
   bytes public_key;    // RSA, DER SubjectPublicKeyInfo
@@ -369,11 +517,23 @@ class keyring {
     detail::check(kp_keyring_new_with_options(&options, &k));
     k_.reset(k);
   }
-  // A keyring that audits every operation (a callback or a log directory).
-  static keyring audited(const kp_audit_options &audit, const kp_keyring_options *options = nullptr) {
+  // Moving frees the target's keyring before its audit callback.
+  keyring(keyring &&) noexcept = default;
+  keyring &operator=(keyring &&o) noexcept {
+    if (this != &o) {
+      k_ = std::move(o.k_);
+      callback_ = std::move(o.callback_);
+    }
+    return *this;
+  }
+  // A keyring that audits every operation (a C++ callback or a log directory). The keyring
+  // keeps the callback alive until its last handle (with_caller handles included) is gone.
+  static keyring audited(audit_options audit, kp_keyring_options options = {}) {
+    detail::c_audit c(audit);
+    options.audit = &c.options;
     kp_keyring *k = nullptr;
-    detail::check(kp_keyring_new_audited(options, &audit, &k));
-    return keyring(k);
+    detail::check(kp_keyring_new_with_options(&options, &k));
+    return keyring(k, std::move(c.callback));
   }
   // The keyring persisted in directory `store_dir` (every change written before it returns).
   static keyring open(std::string_view store_dir, const root_key &root,
@@ -383,12 +543,23 @@ class keyring {
                                   nullptr));
     return keyring(k);
   }
+  // The same, audited.
+  static keyring open(std::string_view store_dir, const root_key &root, audit_options audit,
+                      kp_keyring_options options = {}) {
+    detail::c_audit c(audit);
+    options.audit = &c.options;
+    kp_keyring *k = nullptr;
+    detail::check(kp_keyring_open(&options, store_dir.data(), store_dir.size(), root.get(), &k,
+                                  nullptr));
+    return keyring(k, std::move(c.callback));
+  }
   // The records open() could not load: file and why.
   std::vector<std::pair<std::string, kp_status>> load_problems() const {
     std::vector<std::pair<std::string, kp_status>> out;
-    kp_str path;
-    kp_status why;
-    for (std::size_t i = 0; kp_keyring_load_problem(get(), i, &path, &why) == KP_OK; i++) {
+    for (std::size_t i = 0; i < kp_keyring_load_problem_count(get()); i++) {
+      kp_str path;
+      kp_status why;
+      detail::check(kp_keyring_load_problem(get(), i, &path, &why));
       out.emplace_back(std::string(path.data, path.len), why);
     }
     return out;
@@ -397,9 +568,26 @@ class keyring {
   keyring with_caller(std::string_view caller) const {
     kp_keyring *k = nullptr;
     detail::check(kp_keyring_with_caller(get(), caller.data(), caller.size(), &k));
-    return keyring(k);
+    return keyring(k, callback_);
   }
   void flush_audit() const { detail::check(kp_keyring_flush_audit(get())); }
+  uint64_t audit_dropped() const noexcept { return kp_keyring_audit_dropped(get()); }
+  uint64_t audit_failures() const noexcept { return kp_keyring_audit_failures(get()); }
+  // When `key_id` was last used and how often by each operation (AWS KMS's GetKeyLastUsage),
+  // as far as the audit writer has got: flush_audit() first to include queued operations.
+  last_usage key_last_usage(std::string_view key_id) const {
+    kp_key_last_usage *u = nullptr;
+    detail::check(kp_keyring_key_last_usage(get(), key_id.data(), key_id.size(), &u));
+    detail::owned<kp_key_last_usage, kp_key_last_usage_free> owned(u);
+    last_usage out;
+    out.last_used_unix_nanos = kp_key_last_usage_last_used_unix_nanos(u);
+    out.last_operation = std::string(to_string_view(kp_key_last_usage_last_operation(u)));
+    for (std::size_t i = 0; i < kp_key_last_usage_operation_count(u); i++) {
+      out.counts.emplace_back(std::string(to_string_view(kp_key_last_usage_operation(u, i))),
+                              kp_key_last_usage_uses(u, i));
+    }
+    return out;
+  }
   const kp_keyring *get() const noexcept { return k_.get(); }
 
   // ----- sealed records and imported material
@@ -673,7 +861,10 @@ class keyring {
   }
 
  private:
-  explicit keyring(kp_keyring *k) : k_(k) {}
+  explicit keyring(kp_keyring *k, std::shared_ptr<audit_callback> callback = nullptr)
+      : callback_(std::move(callback)), k_(k) {}
+  // Declared first, destroyed last: the keyring's last handle delivers queued events.
+  std::shared_ptr<audit_callback> callback_;
   detail::owned<kp_keyring, kp_keyring_free> k_;
 };
 

@@ -8,6 +8,7 @@ use keyplane_core::{
     CreateKey, Error, KeyMetadata, KeyVersionInfo, Keyring, PendingWindow, RotationPeriod,
 };
 
+use crate::audit::{audit_config, kp_audit_options};
 use crate::boundary::{
     CText, FfiResult, Handle, free_handle, give, handle, handle_opt, in_ref, kp_status, kp_str,
     out_ref, text, unix_seconds,
@@ -47,7 +48,8 @@ pub(crate) unsafe fn ring<'a>(ptr: *const kp_keyring) -> FfiResult<&'a Keyring> 
     unsafe { handle(ptr) }.map(|r: &Ring| &r.keyring)
 }
 
-/// Settings for `kp_keyring_new_with_options`. All-zero is the default for every field.
+/// Settings for `kp_keyring_new_with_options` and `kp_keyring_open`. All-zero is the default
+/// for every field.
 #[repr(C)]
 #[derive(Debug, Clone, Copy)]
 pub struct kp_keyring_options {
@@ -58,6 +60,9 @@ pub struct kp_keyring_options {
     pub batch_threads: usize,
     /// The most items one batch call takes; 0: 100,000.
     pub max_batch_items: usize,
+    /// NULL: no audit trail. Otherwise every operation of the keyring is audited as this says
+    /// (a callback or a log directory; see `kp_audit_options`). Read only during the call.
+    pub audit: *const kp_audit_options,
 }
 
 /// Creates an empty keyring with default settings and stores it in `*out`.
@@ -81,10 +86,14 @@ pub unsafe extern "C" fn kp_keyring_new(out: *mut *mut kp_keyring) -> kp_status 
     }
 }
 
-/// Creates an empty keyring with `options` (NULL: the defaults) and stores it in `*out`.
+/// Creates an empty keyring with `options` (NULL: the defaults) and stores it in `*out`. With
+/// `options.audit`, the keyring audits every operation: `KP_ERR_INVALID_INPUT` for audit
+/// options that do not fit together, `KP_ERR_STORAGE` for a log directory that cannot be
+/// created or already holds a log.
 ///
 /// # Safety
-/// `options` is NULL or points to a `kp_keyring_options`; `out` is NULL or writable.
+/// `options` is NULL or points to a `kp_keyring_options` whose `audit` is NULL or valid as
+/// documented in `kp_audit_options`; `out` is NULL or writable.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn kp_keyring_new_with_options(
     options: *const kp_keyring_options,
@@ -93,8 +102,9 @@ pub unsafe extern "C" fn kp_keyring_new_with_options(
     ffi! {
         // SAFETY: the caller guarantees `out` is NULL or writable.
         let out = unsafe { out_ref(out, "out") }?;
-        // SAFETY: the caller guarantees `options` is NULL or points to options.
-        let (builder, max_batch_items) = builder(unsafe { options.as_ref() });
+        // SAFETY: the caller guarantees `options` is NULL or points to options whose `audit`
+        // is NULL or valid.
+        let (builder, max_batch_items) = unsafe { builder(options) }?;
         give(
             out,
             Ring {
@@ -107,16 +117,22 @@ pub unsafe extern "C" fn kp_keyring_new_with_options(
     }
 }
 
-/// A keyring builder from `options` (`None`: the defaults), and the batch size limit.
-pub(crate) fn builder(
-    options: Option<&kp_keyring_options>,
-) -> (keyplane_core::KeyringBuilder, usize) {
-    let options = options.copied().unwrap_or(kp_keyring_options {
-        encryption_budget: 0,
-        batch_threads: 0,
-        max_batch_items: 0,
-    });
+/// A keyring builder from `options` (NULL: the defaults), with its audit trail started when
+/// `options.audit` asks for one, and the batch size limit.
+///
+/// # Safety
+/// `options` is NULL or points to a `kp_keyring_options` whose `audit` is NULL or points to a
+/// `kp_audit_options` whose pointers are valid as documented there.
+pub(crate) unsafe fn builder(
+    options: *const kp_keyring_options,
+) -> FfiResult<(keyplane_core::KeyringBuilder, usize)> {
+    // SAFETY: forwarded from the caller.
+    let options = unsafe { options.as_ref() };
     let mut builder = Keyring::builder();
+    let Some(options) = options else {
+        let max = keyplane_core::batch::DEFAULT_MAX_BATCH_ITEMS;
+        return Ok((builder.max_batch_items(max), max));
+    };
     if let Some(budget) = NonZeroU64::new(options.encryption_budget) {
         builder = builder.encryption_budget(budget);
     }
@@ -127,7 +143,12 @@ pub(crate) fn builder(
         0 => keyplane_core::batch::DEFAULT_MAX_BATCH_ITEMS,
         n => n,
     };
-    (builder.max_batch_items(max_batch_items), max_batch_items)
+    builder = builder.max_batch_items(max_batch_items);
+    // SAFETY: forwarded from the caller: `audit` is NULL or points to valid audit options.
+    if let Some(audit) = unsafe { options.audit.as_ref() } {
+        builder = builder.audit(audit_config(audit)?)?;
+    }
+    Ok((builder, max_batch_items))
 }
 
 /// Frees the keyring in `*keyring` and sets `*keyring` to NULL, so that a second

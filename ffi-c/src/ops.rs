@@ -32,6 +32,17 @@ unsafe fn ring_and_key<'a>(
     unsafe { Ok((ring(keyring)?, text(key_id, key_id_len, "key_id")?)) }
 }
 
+/// Fails with the size needed when a length helper (which performs nothing and is not audited)
+/// says `buf` is too small. A helper that fails says nothing: the operation then runs and fails
+/// by itself, so that an audited keyring records the failure. Size queries answered here leave
+/// no failed operation in the audit trail.
+fn too_small(buf: &[u8], needed: keyplane_core::Result<usize>) -> FfiResult {
+    match needed {
+        Ok(needed) if buf.len() < needed => Err(Error::BufferTooSmall { needed }.into()),
+        _ => Ok(()),
+    }
+}
+
 // ----- symmetric --------------------------------------------------------------------------------
 
 /// The exact blob length `kp_encrypt` writes for `plaintext_len` bytes under `key_id`, into
@@ -113,6 +124,9 @@ pub unsafe extern "C" fn kp_encrypt(
         // SAFETY: forwarded from the caller.
         unsafe {
             output(out, out_cap, out_len, |buf| {
+                if buf.is_empty() {
+                    too_small(buf, ring.ciphertext_len(key_id, plaintext.len()))?;
+                }
                 Ok(ring.encrypt_into(key_id, plaintext, &ctx, buf)?)
             })
         }
@@ -148,6 +162,9 @@ pub unsafe extern "C" fn kp_decrypt(
         // SAFETY: forwarded from the caller.
         unsafe {
             output(out, out_cap, out_len, |buf| {
+                if buf.is_empty() {
+                    too_small(buf, ring.plaintext_len(blob))?;
+                }
                 Ok(ring.decrypt_into(blob, &ctx, buf)?)
             })
         }
@@ -191,10 +208,10 @@ pub unsafe extern "C" fn kp_re_encrypt(
         // SAFETY: forwarded from the caller.
         unsafe {
             output(out, out_cap, out_len, |buf| {
-                let needed = ring.ciphertext_len(destination, ring.plaintext_len(blob)?)?;
-                if buf.len() < needed {
-                    return Err(Error::BufferTooSmall { needed }.into());
-                }
+                let needed = ring
+                    .plaintext_len(blob)
+                    .and_then(|n| ring.ciphertext_len(destination, n));
+                too_small(buf, needed)?;
                 let new_blob = ring.re_encrypt(blob, &source, destination, &dest_ctx)?;
                 copy_out(&new_blob, buf)
             })
@@ -333,10 +350,8 @@ pub unsafe extern "C" fn kp_generate_data_key_without_plaintext(
         // SAFETY: forwarded from the caller.
         unsafe {
             output(out, out_cap, out_len, |buf| {
-                let needed = ring.ciphertext_len(key_id, spec.byte_len()?)?;
-                if buf.len() < needed {
-                    return Err(Error::BufferTooSmall { needed }.into());
-                }
+                let needed = spec.byte_len().and_then(|n| ring.ciphertext_len(key_id, n));
+                too_small(buf, needed)?;
                 let blob = ring.generate_data_key_without_plaintext(key_id, spec, &ctx)?;
                 copy_out(&blob, buf)
             })
@@ -614,6 +629,9 @@ pub unsafe extern "C" fn kp_generate_mac(
         // SAFETY: forwarded from the caller.
         unsafe {
             output(out, out_cap, out_len, |buf| {
+                if buf.is_empty() {
+                    too_small(buf, ring.mac_len(key_id))?;
+                }
                 Ok(ring.generate_mac_into(key_id, message, algorithm, buf)?)
             })
         }
@@ -707,6 +725,9 @@ pub unsafe extern "C" fn kp_sign(
         // SAFETY: forwarded from the caller.
         unsafe {
             output(out, out_cap, out_len, |buf| {
+                if buf.is_empty() {
+                    too_small(buf, ring.max_signature_len(key_id))?;
+                }
                 Ok(ring.sign_into(key_id, message, message_type, algorithm, buf)?)
             })
         }

@@ -1,13 +1,14 @@
 //! Sealed key records through the C ABI: a root key held in the process, export and import of
-//! a key as a sealed record (backup and restore, replicas), and moving a record to a new root.
+//! a key as a sealed record (backup and restore, replicas), moving a record to a new root, and
+//! reading a record's clear header.
 
 use core::ffi::c_char;
 use std::sync::Arc;
 
-use keyplane_core::{LocalRootKey, seal};
+use keyplane_core::{Error, LocalRootKey, seal};
 
 use crate::boundary::{
-    Handle, bytes, copy_out, free_handle, give, handle, kp_status, out_ref, output, text,
+    FfiResult, Handle, bytes, copy_out, free_handle, give, handle, kp_status, out_ref, output, text,
 };
 use crate::keyring::{Metadata, kp_key_metadata, kp_keyring, ring};
 
@@ -75,16 +76,21 @@ pub unsafe extern "C" fn kp_root_key_generate_material(
     out_len: *mut usize,
 ) -> kp_status {
     ffi! {
-        let material = LocalRootKey::generate_material()?;
         // SAFETY: forwarded from the caller.
-        unsafe { output(out, cap, out_len, |buf| copy_out(material.as_ref(), buf)) }
+        unsafe {
+            output(out, cap, out_len, |buf| {
+                copy_out(LocalRootKey::generate_material()?.as_ref(), buf)
+            })
+        }
     }
 }
 
 /// Writes `key_id` (id or `alias/...`) as a sealed record under `root` into `(out, cap)`:
 /// every version, its metadata, state, aliases, rotation policy and counters, encrypted and
-/// authenticated (format in FORMAT.md). A size query (`cap` too small) reports the size in
-/// `*out_len`; records are re-sealed on each call, so two calls give different bytes.
+/// authenticated (format in FORMAT.md). Output convention: a size query (`cap` too small)
+/// seals the record to learn its size (and is audited as an export); the size holds for the
+/// next call unless the key changes meanwhile (a rotation, an alias). Records are re-sealed on
+/// each call, so two calls give different bytes.
 ///
 /// # Safety
 /// `keyring` and `root` are NULL or live; `(key_id, key_id_len)` is valid; `(out, cap)` is
@@ -100,21 +106,20 @@ pub unsafe extern "C" fn kp_export_sealed(
     out_len: *mut usize,
 ) -> kp_status {
     ffi! {
-        // SAFETY: the caller's guarantees, as documented.
-        let (ring, key_id, root) = unsafe {
-            (
-                ring(keyring)?,
-                text(key_id, key_id_len, "key_id")?,
-                handle::<kp_root_key>(root)?,
-            )
+        // Inside the output convention, so that any failure zeroes `out`.
+        let write = |buf: &mut [u8]| -> FfiResult<usize> {
+            // SAFETY: the caller's guarantees, as documented.
+            let (ring, key_id, root) = unsafe {
+                (
+                    ring(keyring)?,
+                    text(key_id, key_id_len, "key_id")?,
+                    handle::<kp_root_key>(root)?,
+                )
+            };
+            copy_out(&ring.export_sealed(key_id, &**root)?, buf)
         };
-        // Sealed inside the output step, so a failure zeroes the buffer like any other.
         // SAFETY: forwarded from the caller.
-        unsafe {
-            output(out, cap, out_len, |buf| {
-                copy_out(&ring.export_sealed(key_id, &**root)?, buf)
-            })
-        }
+        unsafe { output(out, cap, out_len, write) }
     }
 }
 
@@ -171,19 +176,94 @@ pub unsafe extern "C" fn kp_reseal(
     out_len: *mut usize,
 ) -> kp_status {
     ffi! {
-        // SAFETY: the caller's guarantees, as documented.
-        let (record, old, new) = unsafe {
-            (
-                bytes(record, record_len, "record")?,
-                handle::<kp_root_key>(old)?,
-                handle::<kp_root_key>(new)?,
-            )
+        // Inside the output convention, so that any failure zeroes `out`.
+        let write = |buf: &mut [u8]| -> FfiResult<usize> {
+            // SAFETY: the caller's guarantees, as documented.
+            let (record, old, new) = unsafe {
+                (
+                    bytes(record, record_len, "record")?,
+                    handle::<kp_root_key>(old)?,
+                    handle::<kp_root_key>(new)?,
+                )
+            };
+            let resealed: Vec<u8> = seal::reseal(record, &**old, &**new)?;
+            copy_out(&resealed, buf)
         };
         // SAFETY: forwarded from the caller.
-        unsafe {
-            output(out, cap, out_len, |buf| {
-                copy_out(&seal::reseal(record, &**old, &**new)?, buf)
-            })
+        unsafe { output(out, cap, out_len, write) }
+    }
+}
+
+/// What a sealed record says in the clear, from `kp_sealed_inspect`: which key it holds and
+/// which root key opens it. Nothing here is authenticated until the record is opened.
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct kp_sealed_record_info {
+    /// The record format (1).
+    pub format: u8,
+    /// The id of the key inside, NUL-terminated (at most 255 bytes before the NUL).
+    pub key_id: [c_char; 256],
+    /// The length of `key_id` in bytes, without the NUL.
+    pub key_id_len: usize,
+    /// The id of the root key that sealed it, NUL-terminated (at most 255 bytes).
+    pub root_id: [c_char; 256],
+    /// The length of `root_id` in bytes, without the NUL.
+    pub root_id_len: usize,
+}
+
+/// Copies `text` and a NUL into `dst`, or fails when it does not fit.
+fn copy_id(text: &str, dst: &mut [c_char; 256]) -> FfiResult<usize> {
+    let src = text.as_bytes();
+    let slot = dst
+        .get_mut(..src.len())
+        .filter(|_| src.len() < 256)
+        .ok_or(Error::InvalidInput(
+            "sealed record id longer than 255 bytes",
+        ))?;
+    for (d, s) in slot.iter_mut().zip(src) {
+        *d = c_char::from_ne_bytes([*s]);
+    }
+    dst[src.len()] = 0;
+    Ok(src.len())
+}
+
+/// Reads the clear header of `record` into `*out` without any root key: the key id inside
+/// (to pick the keyring or check for a clash before importing) and the id of the root key that
+/// sealed it (to find that root). `KP_ERR_INVALID_INPUT` for bytes that are not a sealed
+/// record of a known format. A record that inspects fine may still fail to open.
+///
+/// # Safety
+/// `(record, record_len)` is valid; `out` is NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn kp_sealed_inspect(
+    record: *const u8,
+    record_len: usize,
+    out: *mut kp_sealed_record_info,
+) -> kp_status {
+    ffi! {
+        // SAFETY: the caller's guarantees, as documented.
+        let (record, out) = unsafe { (bytes(record, record_len, "record")?, out_ref(out, "out")?) };
+        let info = seal::inspect(record)?;
+        let key_id_len = copy_id(&info.key_id, &mut out.key_id);
+        let root_id_len = copy_id(&info.root_id, &mut out.root_id);
+        match (key_id_len, root_id_len) {
+            (Ok(k), Ok(r)) => {
+                out.format = info.format;
+                out.key_id_len = k;
+                out.root_id_len = r;
+                Ok(())
+            }
+            (Err(e), _) | (_, Err(e)) => {
+                // No partial output: the struct is as `out_ref` left it, all zero.
+                *out = kp_sealed_record_info {
+                    format: 0,
+                    key_id: [0; 256],
+                    key_id_len: 0,
+                    root_id: [0; 256],
+                    root_id_len: 0,
+                };
+                Err(e)
+            }
         }
     }
 }

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use keyplane_core::{Error, RootKey, Store};
 
-use crate::boundary::{CText, handle, kp_status, kp_str, out_ref, report, text};
+use crate::boundary::{CText, handle, handle_opt, kp_status, kp_str, out_ref, report, text};
 use crate::keyring::{Ring, builder, kp_keyring, kp_keyring_options};
 use crate::seal::kp_root_key;
 
@@ -16,13 +16,15 @@ use crate::seal::kp_root_key;
 /// that makes it returns. The store is locked while the keyring lives: a second open, from
 /// this process or another, is `KP_ERR_STORAGE`, as is a directory that cannot be created or
 /// read. Records that cannot be loaded are left out and counted in `*out_load_problems` (NULL:
-/// not wanted); `kp_keyring_load_problem` names them. `options` as for
-/// `kp_keyring_new_with_options` (NULL: the defaults). The keyring keeps its own reference to
-/// `root`, which may be freed after this call.
+/// not wanted; `kp_keyring_load_problem_count` gives it later); `kp_keyring_load_problem`
+/// names them. `options` as for `kp_keyring_new_with_options` (NULL: the defaults), audit
+/// included: loading the store's keys is not audited, every later operation is. The keyring
+/// keeps its own reference to `root`, which may be freed after this call.
 ///
 /// # Safety
-/// `options` is NULL or points to a `kp_keyring_options`; `(store_dir, store_dir_len)` is
-/// valid; `root` is NULL or live; `out` and `out_load_problems` are NULL or writable.
+/// `options` is NULL or points to a `kp_keyring_options` whose `audit` is NULL or valid as
+/// documented in `kp_audit_options`; `(store_dir, store_dir_len)` is valid; `root` is NULL or
+/// live; `out` and `out_load_problems` are NULL or writable.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn kp_keyring_open(
     options: *const kp_keyring_options,
@@ -44,10 +46,13 @@ pub unsafe extern "C" fn kp_keyring_open(
         if dir.is_empty() {
             return Err(Error::InvalidInput("store_dir is empty").into());
         }
-        // SAFETY: the caller guarantees `options` is NULL or points to options.
-        let (builder, max_batch_items) = builder(unsafe { options.as_ref() });
+        // The store first: a store in use fails before an audit trail is started for nothing.
+        let store = Store::open(dir)?;
+        // SAFETY: the caller guarantees `options` is NULL or points to options whose `audit`
+        // is NULL or valid.
+        let (builder, max_batch_items) = unsafe { builder(options) }?;
         let root: Arc<dyn RootKey> = Arc::clone(root) as Arc<dyn RootKey>;
-        let (keyring, problems) = builder.open(Store::open(dir)?, root)?;
+        let (keyring, problems) = builder.open(store, root)?;
         if !out_load_problems.is_null() {
             // SAFETY: non-NULL, and the caller guarantees it is writable.
             *unsafe { out_ref(out_load_problems, "out_load_problems") }? = problems.len();
@@ -108,4 +113,17 @@ pub unsafe extern "C" fn kp_keyring_load_problem(
         *out_status = *status;
         Ok(())
     }
+}
+
+/// The number of records `kp_keyring_open` could not load (0 for a NULL keyring or one not
+/// opened on a store). Handles made with `kp_keyring_with_caller` share the keyring's.
+///
+/// # Safety
+/// `keyring` is NULL or live.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn kp_keyring_load_problem_count(keyring: *const kp_keyring) -> usize {
+    ffi_value!(0, {
+        // SAFETY: forwarded from the caller.
+        unsafe { handle_opt::<kp_keyring>(keyring) }.map_or(0, |r| r.load_problems.len())
+    })
 }

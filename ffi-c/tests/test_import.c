@@ -143,6 +143,29 @@ static void test_import(void) {
                KP_ERR_NULL_ARGUMENT);
   CHECK_STATUS(kp_import_key_material(ring, S("other"), NULL, 4, wrapped, wrapped_len, 0),
                KP_ERR_NULL_ARGUMENT);
+  CHECK_STATUS(kp_import_key_material(ring, S("other"), wrapped, 4, NULL, 256, 0),
+               KP_ERR_NULL_ARGUMENT);
+  CHECK_STATUS(kp_import_key_material(NULL, S("other"), wrapped, 4, wrapped, 256, 0),
+               KP_ERR_NULL_ARGUMENT);
+  CHECK_STATUS(kp_import_key_material(ring, NULL, 5, wrapped, 4, wrapped, 256, 0),
+               KP_ERR_NULL_ARGUMENT);
+  CHECK_STATUS(kp_import_key_material(ring, S("missing"), wrapped, 4, wrapped, 256, 0),
+               KP_ERR_NOT_FOUND);
+  CHECK_STATUS(kp_import_key_material(ring, S("other"), NULL, 0, NULL, 0, 0),
+               KP_ERR_INVALID_INPUT);
+  CHECK_STATUS(kp_get_parameters_for_import(NULL, S("other"),
+                                            KP_WRAPPING_ALGORITHM_RSAES_OAEP_SHA_1,
+                                            KP_WRAPPING_KEY_SPEC_RSA_2048, &p),
+               KP_ERR_NULL_ARGUMENT);
+  CHECK_STATUS(kp_get_parameters_for_import(ring, NULL, 3,
+                                            KP_WRAPPING_ALGORITHM_RSAES_OAEP_SHA_1,
+                                            KP_WRAPPING_KEY_SPEC_RSA_2048, &p),
+               KP_ERR_NULL_ARGUMENT);
+  CHECK_STATUS(kp_get_parameters_for_import(ring, S("missing"),
+                                            KP_WRAPPING_ALGORITHM_RSAES_OAEP_SHA_1,
+                                            KP_WRAPPING_KEY_SPEC_RSA_2048, &p),
+               KP_ERR_NOT_FOUND);
+  CHECK_STATUS(kp_delete_imported_key_material(ring, S("missing")), KP_ERR_NOT_FOUND);
   CHECK_STATUS(kp_delete_imported_key_material(ring, S("native")),
                KP_ERR_UNSUPPORTED_ALGORITHM);
   CHECK_STATUS(kp_delete_imported_key_material(NULL, S("other")), KP_ERR_NULL_ARGUMENT);

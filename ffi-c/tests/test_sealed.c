@@ -1,6 +1,7 @@
 /* Sealed key records through the C ABI: a key exported under a root key imports into another
- * keyring with the same id and versions (old blobs decrypt there), a record moves to a new root,
- * and tampered, truncated and wrong-root records, short buffers and NULLs are refused. */
+ * keyring with the same id and versions (old blobs decrypt there), a record's clear header is
+ * inspected, a record moves to a new root, and tampered, truncated and wrong-root records,
+ * short buffers and NULLs are refused. */
 #include <stdlib.h>
 
 #include "kp_test.h"
@@ -45,6 +46,14 @@ static void test_round_trip(void) {
   OK(kp_export_sealed(a, S("alias/backup"), root, record, needed, &record_len));
   CHECK(record_len == needed);
 
+  /* The clear header names the key and the root, without any key. */
+  kp_sealed_record_info info;
+  memset(&info, 0x55, sizeof info);
+  OK(kp_sealed_inspect(record, record_len, &info));
+  CHECK(info.format == 1);
+  CHECK(info.key_id_len == 9 && strcmp(info.key_id, "backed-up") == 0);
+  CHECK(info.root_id_len == 6 && strcmp(info.root_id, "c-root") == 0);
+
   kp_key_metadata *m = NULL;
   OK(kp_import_sealed(b, record, record_len, root, &m));
   CHECK(kp_str_eq(kp_key_metadata_key_id(m), "backed-up"));
@@ -64,9 +73,21 @@ static void test_round_trip(void) {
   CHECK(fresh_len == 32 && !all_zero(fresh, 32));
   kp_root_key *next = NULL;
   OK(kp_root_key_new(S("c-root-2"), fresh, sizeof fresh, &next));
-  unsigned char *moved = malloc(record_len + 64);
   size_t moved_len = 0;
-  OK(kp_reseal(record, record_len, root, next, moved, record_len + 64, &moved_len));
+  CHECK_STATUS(kp_reseal(record, record_len, root, next, NULL, 0, &moved_len),
+               KP_ERR_BUFFER_TOO_SMALL);
+  size_t moved_needed = moved_len;
+  CHECK(moved_needed > 100);
+  unsigned char *moved = malloc(moved_needed + 64);
+  memset(moved, 0xaa, moved_needed + 64);
+  CHECK_STATUS(kp_reseal(record, record_len, root, next, moved, moved_needed - 1, &moved_len),
+               KP_ERR_BUFFER_TOO_SMALL);
+  CHECK(moved_len == moved_needed && all_zero(moved, moved_needed - 1));
+  CHECK(moved[moved_needed - 1] == 0xaa);
+  OK(kp_reseal(record, record_len, root, next, moved, moved_needed + 64, &moved_len));
+  CHECK(moved_len == moved_needed);
+  OK(kp_sealed_inspect(moved, moved_len, &info));
+  CHECK(strcmp(info.key_id, "backed-up") == 0 && strcmp(info.root_id, "c-root-2") == 0);
   kp_keyring *c = NULL;
   OK(kp_keyring_new(&c));
   CHECK_STATUS(kp_import_sealed(c, moved, moved_len, root, NULL), KP_ERR_INVALID_INPUT);
@@ -86,6 +107,21 @@ static void test_round_trip(void) {
                KP_ERR_INVALID_CIPHERTEXT);
   CHECK_STATUS(kp_import_sealed(d, (const uint8_t *)"nonsense", 8, root, NULL),
                KP_ERR_INVALID_INPUT);
+  /* Reseal refuses what import refuses: a tampered record, the wrong root. */
+  size_t tmp_len = 0;
+  record[record_len - 1] ^= 1;
+  CHECK_STATUS(kp_reseal(record, record_len, root, next, moved, moved_needed + 64, &tmp_len),
+               KP_ERR_INVALID_CIPHERTEXT);
+  CHECK(tmp_len == 0 && all_zero(moved, moved_needed + 64));
+  record[record_len - 1] ^= 1;
+  CHECK_STATUS(kp_reseal(record, record_len, impostor, next, moved, moved_needed + 64, &tmp_len),
+               KP_ERR_INVALID_CIPHERTEXT);
+  CHECK_STATUS(kp_reseal(record, record_len, next, root, moved, moved_needed + 64, &tmp_len),
+               KP_ERR_INVALID_INPUT);
+  /* Inspection reads the clear header only: a tampered body still inspects. */
+  record[record_len - 1] ^= 1;
+  OK(kp_sealed_inspect(record, record_len, &info));
+  record[record_len - 1] ^= 1;
   OK(kp_import_sealed(d, record, record_len, root, NULL));
 
   free(record);
@@ -135,6 +171,27 @@ static void test_bad_input(void) {
   CHECK_STATUS(kp_reseal(NULL, 0, root, root, out, sizeof out, &len), KP_ERR_INVALID_INPUT);
   CHECK_STATUS(kp_reseal((const uint8_t *)"x", 1, root, NULL, out, sizeof out, &len),
                KP_ERR_NULL_ARGUMENT);
+  kp_sealed_record_info info;
+  CHECK_STATUS(kp_sealed_inspect(NULL, 10, &info), KP_ERR_NULL_ARGUMENT);
+  CHECK_STATUS(kp_sealed_inspect(NULL, 0, &info), KP_ERR_INVALID_INPUT);
+  CHECK_STATUS(kp_sealed_inspect((const uint8_t *)"KPSR", 4, &info), KP_ERR_INVALID_INPUT);
+  CHECK_STATUS(kp_sealed_inspect((const uint8_t *)"nonsense", 8, &info), KP_ERR_INVALID_INPUT);
+  CHECK(info.key_id_len == 0 && info.key_id[0] == '\0');
+  CHECK_STATUS(kp_sealed_inspect((const uint8_t *)"x", 1, NULL), KP_ERR_NULL_ARGUMENT);
+  CHECK_STATUS(kp_reseal((const uint8_t *)"x", 1, NULL, root, out, sizeof out, &len),
+               KP_ERR_NULL_ARGUMENT);
+  CHECK_STATUS(kp_reseal(NULL, 5, root, root, out, sizeof out, &len), KP_ERR_NULL_ARGUMENT);
+  CHECK_STATUS(kp_reseal((const uint8_t *)"x", 1, root, root, out, sizeof out, NULL),
+               KP_ERR_NULL_ARGUMENT);
+  CHECK_STATUS(kp_export_sealed(ring, NULL, 3, root, out, sizeof out, &len),
+               KP_ERR_NULL_ARGUMENT);
+  CHECK_STATUS(kp_export_sealed(ring, S("missing"), root, NULL, 8, &len), KP_ERR_NULL_ARGUMENT);
+  CHECK_STATUS(kp_import_sealed(NULL, (const uint8_t *)"x", 1, root, NULL),
+               KP_ERR_NULL_ARGUMENT);
+  CHECK_STATUS(kp_import_sealed(ring, (const uint8_t *)"x", 1, NULL, NULL),
+               KP_ERR_NULL_ARGUMENT);
+  CHECK_STATUS(kp_root_key_generate_material(NULL, 32, &len), KP_ERR_NULL_ARGUMENT);
+  CHECK_STATUS(kp_root_key_generate_material(small, sizeof small, NULL), KP_ERR_NULL_ARGUMENT);
   kp_root_key_free(&root);
   kp_root_key_free(&root); /* a second free is a no-op */
   kp_root_key_free(NULL);

@@ -3,6 +3,8 @@
 #include <cstdlib>
 #include <unistd.h>
 #include <map>
+#include <memory>
+#include <stdexcept>
 #include <string>
 
 #include "keyplane.hpp"
@@ -175,20 +177,100 @@ int main() {
     std::string command = std::string("rm -rf '") + dir + "'";
     CHECK(std::system(command.c_str()) == 0);
 
-    struct seen_t { int events = 0; std::string last_caller; } seen;
-    kp_audit_options audit{};
-    audit.callback = [](const kp_audit_event *e, void *data) {
-      auto *s = static_cast<seen_t *>(data);
-      s->events++;
-      s->last_caller.assign(e->caller.data, e->caller.len);
+    // A C++ callback (a capturing lambda), kept alive by the keyring and its caller handles.
+    struct seen_t {
+      int events = 0;
+      std::string last_caller, last_operation, last_error;
+      std::vector<std::pair<std::string, std::string>> last_context;
     };
-    audit.user_data = &seen;
-    keyring audited = keyring::audited(audit);
+    auto seen = std::make_shared<seen_t>();
+    audit_options callback_audit;
+    callback_audit.callback = [seen](const audit_event &e) {
+      seen->events++;
+      seen->last_caller = std::string(e.caller());
+      seen->last_operation = std::string(e.operation());
+      seen->last_error = std::string(e.error_code());
+      seen->last_context.clear();
+      for (const auto &p : e.context()) seen->last_context.emplace_back(p.first, p.second);
+      if (e.sequence() == 2) throw std::runtime_error("dropped, not propagated");
+    };
+    keyring audited = keyring::audited(std::move(callback_audit));
     keyring billing = audited.with_caller("billing");
     billing.create_key({KP_KEY_SPEC_SYMMETRIC_DEFAULT, KP_KEY_USAGE_DEFAULT, "a", "", "", 0, 0,
                         false, 0});
     audited.flush_audit();
-    CHECK(seen.events == 1 && seen.last_caller == "billing");
+    CHECK(seen->events == 1 && seen->last_caller == "billing");
+    bytes audited_blob = billing.encrypt("a", "secret", ctx);
+    CHECK(status_of([&] { audited.decrypt(audited_blob); }) == KP_ERR_INVALID_CIPHERTEXT);
+    billing.flush_audit();
+    CHECK(seen->events == 3 && seen->last_operation == "Decrypt" && seen->last_caller.empty());
+    CHECK(seen->last_error == "KP_INVALID_CIPHERTEXT" && seen->last_context.empty());
+    last_usage usage = audited.key_last_usage("a");
+    CHECK(usage.last_operation == "Decrypt" && usage.last_used_unix_nanos > 0);
+    CHECK(usage.counts.size() == 3 && usage.counts[0].first == "CreateKey" &&
+          usage.counts[1] == (std::pair<std::string, uint64_t>("Decrypt", 1)));
+    CHECK(audited.audit_dropped() == 0 && audited.audit_failures() == 0);
+    CHECK(status_of([&] { ring.key_last_usage("orders"); }) == KP_ERR_INVALID_INPUT);
+    // A moved-to keyring drops its old keyring before the old callback.
+    {
+      audit_options counting;
+      counting.callback = [seen](const audit_event &) { seen->events += 100; };
+      keyring other = keyring::audited(std::move(counting));
+      other.create_key({KP_KEY_SPEC_SYMMETRIC_DEFAULT, KP_KEY_USAGE_DEFAULT, "o", "", "", 0, 0,
+                        false, 0});
+      other = keyring();
+      CHECK(seen->events == 103);
+    }
+    CHECK(status_of([&] { keyring::audited(audit_options{}); }) == KP_ERR_INVALID_INPUT);
+
+    // The sealed record's clear header.
+    sealed_record_info info = inspect_sealed(record);
+    CHECK(info.format == 1 && info.key_id == "orders" && info.root_id == "cpp-root");
+    CHECK(status_of([&] { inspect_sealed("nonsense"); }) == KP_ERR_INVALID_INPUT);
+
+    // A log directory: several files, verified by directory and by file list; a flipped byte
+    // is located.
+    char log_parent[] = "/tmp/keyplane-cpp-audit-XXXXXX";
+    CHECK(mkdtemp(log_parent) != nullptr);
+    std::string log_dir = std::string(log_parent) + "/log";
+    const std::array<uint8_t, 32> audit_key{1, 2, 3};
+    {
+      audit_options file_audit;
+      file_audit.log_dir = log_dir;
+      file_audit.audit_key = audit_key;
+      file_audit.max_file_bytes = 600;
+      file_audit.checkpoint_every = 2;
+      file_audit.context_logging = KP_CONTEXT_LOGGING_NONE;
+      char store_dir[] = "/tmp/keyplane-cpp-store-audit-XXXXXX";
+      CHECK(mkdtemp(store_dir) != nullptr);
+      {
+        keyring logged = keyring::open(store_dir, root, std::move(file_audit));
+        logged.create_key({KP_KEY_SPEC_SYMMETRIC_DEFAULT, KP_KEY_USAGE_DEFAULT, "l", "", "", 0,
+                           0, false, 0});
+        for (int i = 0; i < 5; i++) logged.encrypt("l", "x", ctx);
+      }
+      CHECK(std::system((std::string("rm -rf '") + store_dir + "'").c_str()) == 0);
+    }
+    kp_audit_report report = verify_audit_log(log_dir, audit_key);
+    CHECK(report.records == 6 && report.closed && report.end_file >= 1);
+    std::vector<std::string> files;
+    for (std::size_t i = 0; i <= report.end_file; i++) {
+      char name[32];
+      std::snprintf(name, sizeof name, "/audit-%06zu.jsonl", i + 1);
+      files.push_back(log_dir + name);
+    }
+    CHECK(verify_audit_log(files, audit_key).records == 6);
+    const std::array<uint8_t, 32> wrong_key{9};
+    try {
+      verify_audit_log(log_dir, wrong_key);
+      CHECK(false);
+    } catch (const audit_log_broken &e) {
+      CHECK(e.status() == KP_ERR_INVALID_CIPHERTEXT && e.line() > 0 && e.file() == 0);
+      CHECK(std::string(e.what()).find("audit-000001.jsonl:") != std::string::npos);
+    }
+    CHECK(status_of([&] { verify_audit_log("/nonexistent/keyplane", audit_key); }) ==
+          KP_ERR_STORAGE);
+    CHECK(std::system((std::string("rm -rf '") + log_parent + "'").c_str()) == 0);
 
     audited.create_key({KP_KEY_SPEC_SYMMETRIC_DEFAULT, KP_KEY_USAGE_DEFAULT, "ext", "", "", 0, 0,
                         false, KP_ORIGIN_EXTERNAL});
