@@ -366,6 +366,20 @@ struct Task {
     source: KeyMemo,
 }
 
+/// The size every item's output has, when they all have the same non-zero size and the whole
+/// buffer's size fits in memory; `None` otherwise (including when any item fails to size).
+fn uniform_size<R>(items: &[R], size: impl Fn(&R) -> Result<usize>) -> Option<usize> {
+    let n = match items.first().map(&size) {
+        Some(Ok(n)) if n > 0 => n,
+        _ => return None,
+    };
+    n.checked_mul(items.len())?;
+    items[1..]
+        .iter()
+        .all(|item| matches!(size(item), Ok(m) if m == n))
+        .then_some(n)
+}
+
 /// How many consecutive items make one scheduled run, given one item's estimated cost.
 fn run_len(items: usize, item_ns: u64) -> usize {
     let per_run = RUN_NS / item_ns.max(1);
@@ -454,6 +468,9 @@ impl Keyring {
         S: Fn(&R) -> Result<usize> + Sync,
         F: Fn(&R, &mut [u8], &mut Task) -> Result<Out> + Sync,
     {
+        if let Some(n) = uniform_size(items, size) {
+            return Ok(self.buffered_uniform(items, output, tag, run, n, op, parallel));
+        }
         // Size every output; the slot holds its start in the buffer until it holds the result.
         let mut slots: Vec<Slot> = Vec::with_capacity(items.len());
         let mut total = 0usize;
@@ -529,6 +546,64 @@ impl Keyring {
                 Slot::Sized(..) => Err(Error::Internal),
             })
             .collect())
+    }
+
+    /// [`buffered`](Self::buffered) for a batch whose outputs all have the same size `n`
+    /// (one key, one plaintext length: the common case): every item's region follows from its
+    /// index, so no per-item bookkeeping is written before the items run, and each outcome is
+    /// written once, in place, by the run itself.
+    #[allow(clippy::too_many_arguments)]
+    fn buffered_uniform<R, T, F>(
+        &self,
+        items: &[R],
+        output: Output,
+        tag: &T,
+        run: usize,
+        n: usize,
+        op: &F,
+        parallel: bool,
+    ) -> Vec<Result<Bytes>>
+    where
+        R: Sync,
+        T: for<'r> Fn(&'r R) -> Tag<'r> + Sync,
+        F: Fn(&R, &mut [u8], &mut Task) -> Result<Out> + Sync,
+    {
+        let buffers = &self.batch_config().buffers;
+        let mut buffer = buffers.take(n * items.len());
+        let run_one = |task: &mut Task, (region, item): (&mut [u8], &R)| {
+            let (operation, key_id, context) = tag(item);
+            self.audited(operation, key_id, context, || op(item, region, task))
+        };
+        let regions = &mut buffer[..n * items.len()];
+        let outcomes: Vec<Result<Out>> = if parallel {
+            regions
+                .par_chunks_mut(n)
+                .zip(items.par_iter())
+                .with_min_len(run)
+                .map_init(Task::default, run_one)
+                .collect()
+        } else {
+            let mut task = Task::default();
+            regions
+                .chunks_mut(n)
+                .zip(items)
+                .map(|job| run_one(&mut task, job))
+                .collect()
+        };
+        let shared = Bytes::from_owner(Recycled {
+            buffer,
+            secret: matches!(output, Output::Secret),
+            home: Arc::clone(buffers),
+        });
+        outcomes
+            .into_iter()
+            .enumerate()
+            .map(|(i, outcome)| match outcome {
+                Ok(Out::Written(len)) => Ok(shared.slice(i * n..i * n + len)),
+                Ok(Out::Owned(bytes)) => Ok(Bytes::from_owner(*bytes)),
+                Err(e) => Err(e),
+            })
+            .collect()
     }
 
     /// The blob length for `plaintext_len` bytes under `key_id`, without a look-up unless

@@ -672,3 +672,88 @@ fn a_store_backed_batch_is_covered_by_the_stored_count() {
     }
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// Batches whose outputs all have one size (one key id length, one input length) take a path
+/// of their own; failures there still land on their own items.
+#[test]
+fn same_size_batches_equal_sequential_and_fail_item_by_item() {
+    for threads in [1, 3] {
+        let ring = ring_with_keys(Keyring::builder().threads(threads));
+        // Same id length as "sym-a" and "sym-b", so its blobs would have the same size.
+        ring.create_key(&CreateKey::new(KeySpec::SymmetricDefault).key_id("sym-x"))
+            .unwrap();
+        ring.disable_key("sym-x").unwrap();
+        let ctxs = contexts();
+        let plaintexts: Vec<Vec<u8>> = (0..600u32).map(|i| i.to_le_bytes().repeat(16)).collect();
+        let key = |i: usize| match i % 7 {
+            0 => "sym-x",
+            1 | 2 => "sym-b",
+            _ => "sym-a",
+        };
+        let requests: Vec<_> = plaintexts
+            .iter()
+            .enumerate()
+            .map(|(i, p)| EncryptRequest {
+                key_id: key(i),
+                plaintext: p,
+                context: &ctxs[i % 3],
+            })
+            .collect();
+        let blobs = ring.encrypt_many(&requests).unwrap();
+        assert_eq!(blobs.len(), 600);
+        let mut good = Vec::new();
+        for (i, blob) in blobs.iter().enumerate() {
+            if key(i) == "sym-x" {
+                assert_eq!(blob.as_ref().unwrap_err(), &Error::KeyDisabled, "item {i}");
+                continue;
+            }
+            let blob = blob.as_ref().unwrap();
+            assert_eq!(
+                ring.decrypt(blob, &ctxs[i % 3]).unwrap()[..],
+                plaintexts[i][..],
+                "item {i}"
+            );
+            good.push((i, blob.to_vec()));
+        }
+
+        // Decrypting them: tampered (same length) and wrong-context items fail alone.
+        for (n, (_, blob)) in good.iter_mut().enumerate() {
+            if n % 5 == 1 {
+                let last = blob.len() - 1; // the tag: the blob keeps its size
+                blob[last] ^= 0x10;
+            }
+        }
+        let requests: Vec<_> = good
+            .iter()
+            .enumerate()
+            .map(|(n, (i, blob))| DecryptRequest {
+                blob,
+                context: &ctxs[if n % 5 == 3 { (i + 1) % 3 } else { i % 3 }],
+            })
+            .collect();
+        let plain = ring.decrypt_many(&requests).unwrap();
+        for (n, ((i, _), out)) in good.iter().zip(&plain).enumerate() {
+            match n % 5 {
+                1 | 3 => assert!(out.is_err(), "item {i}"),
+                _ => assert_eq!(&out.as_ref().unwrap()[..], &plaintexts[*i][..], "item {i}"),
+            }
+        }
+
+        // One MAC key, one message length: equal to the sequential MACs.
+        let requests: Vec<_> = plaintexts
+            .iter()
+            .map(|p| MacRequest {
+                key_id: "mac-256",
+                message: p,
+                algorithm: MacAlgorithm::HmacSha256,
+            })
+            .collect();
+        for (r, mac) in requests
+            .iter()
+            .zip(ring.generate_mac_many(&requests).unwrap())
+        {
+            let expected = ring.generate_mac(r.key_id, r.message, r.algorithm).unwrap();
+            assert_eq!(&mac.unwrap()[..], &expected[..]);
+        }
+    }
+}
