@@ -60,8 +60,9 @@ pub struct kp_audit_event {
     pub error_code: kp_str,
 }
 
-/// Receives each audit event, in order, on the keyring's audit writer thread (never the thread
-/// that made the call), with the `user_data` of `kp_audit_options`. It must return promptly
+/// Receives each audit event (each calling thread's in the order it made them) on the
+/// keyring's audit writer thread (never the thread that made the call), with the `user_data`
+/// of `kp_audit_options`. It must return promptly
 /// (the writer delivers nothing else meanwhile, and with `KP_BACK_PRESSURE_BLOCK` callers wait
 /// once the queue is full), must not unwind (no C++ exception may leave it), and must not use
 /// the keyring it audits, through any of its handles: an operation there queues a new event
