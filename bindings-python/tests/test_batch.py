@@ -158,3 +158,36 @@ def test_batch_results_outlive_inputs(ring: keyplane.Keyring, sym: str) -> None:
     for p in plaintexts:
         p[:] = b"changed afterwards"
     assert ring.decrypt_many(blobs) == [b"mutable %d" % i for i in range(500)]  # type: ignore[arg-type]
+
+
+def test_large_batches_keep_order_and_item_failures(ring: keyplane.Keyring, sym: str) -> None:
+    # Several thousand items: outputs are made into bytes in slices while later ones run.
+    hmac = ring.create_key("HMAC_256").key_id
+    n = 9001
+    key_ids = [hmac if i % 1000 == 7 else ("nope" if i % 777 == 5 else sym) for i in range(n)]
+    rows = [f"row {i}".encode() for i in range(n)]
+    blobs = ring.encrypt_many(key_ids, rows, {"t": "big"})
+    assert len(blobs) == n
+    for i, (k, b) in enumerate(zip(key_ids, blobs)):
+        if k == hmac:
+            assert isinstance(b, keyplane.InvalidKeyUsageError), i
+        elif k == "nope":
+            assert isinstance(b, keyplane.NotFoundError), i
+        else:
+            assert isinstance(b, bytes), i
+    good = [b for b in blobs if isinstance(b, bytes)]
+    contexts = [{"t": "big"} if i % 500 else {"t": "other"} for i in range(len(good))]
+    back = ring.decrypt_many(good, contexts)
+    expected = [r for k, r in zip(key_ids, rows) if k == sym]
+    for i, (got, want) in enumerate(zip(back, expected)):
+        if i % 500:
+            assert got == want, i
+        else:
+            assert isinstance(got, keyplane.InvalidCiphertextError), i
+    small = keyplane.Keyring(max_batch_items=5000)
+    key = small.create_key().key_id
+    with pytest.raises(keyplane.LimitExceededError):
+        small.encrypt_many(key, [b""] * 5001)
+    with pytest.raises(keyplane.LimitExceededError):
+        small.decrypt_many([b"x"] * 5001)
+    assert len(small.encrypt_many(key, [b""] * 5000)) == 5000
