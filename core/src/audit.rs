@@ -558,12 +558,14 @@ impl Recorder {
             usage: Mutex::new(Usage::new()),
         });
         let mut writer = Writer {
-            sink: config.sink,
-            shared: Arc::clone(&shared),
-            sequence: 0,
-            reported_dropped: 0,
-            context: config.context,
             lanes: Vec::new(),
+            delivery: Delivery {
+                sink: config.sink,
+                shared: Arc::clone(&shared),
+                sequence: 0,
+                reported_dropped: 0,
+                context: config.context,
+            },
             clock_stored: 0,
         };
         let writer = std::thread::Builder::new()
@@ -917,14 +919,21 @@ struct Intake {
     context: Option<Arc<[(String, String)]>>,
 }
 
+/// The writer thread: the lanes it visits, and where their events go.
 struct Writer {
+    lanes: Vec<Intake>,
+    delivery: Delivery,
+    clock_stored: u64,
+}
+
+/// The sink and the writer's running state (apart from the lanes, so that a lane and the
+/// sink can be borrowed together).
+struct Delivery {
     sink: Box<dyn AuditSink>,
     shared: Arc<Shared>,
     sequence: u64,
     reported_dropped: u64,
     context: ContextLogging,
-    lanes: Vec<Intake>,
-    clock_stored: u64,
 }
 
 impl Writer {
@@ -934,24 +943,24 @@ impl Writer {
         loop {
             let now = now_nanos();
             if now.abs_diff(self.clock_stored) >= CLOCK_STEP {
-                self.shared.clock.store(now, Ordering::Relaxed);
+                self.delivery.shared.clock.store(now, Ordering::Relaxed);
                 self.clock_stored = now;
             }
             // Read before the lanes: once it is set, no caller pushes any more.
-            let closing = self.shared.closing.load(Ordering::Acquire);
+            let closing = self.delivery.shared.closing.load(Ordering::Acquire);
             let flushes = self.open_mail();
             let everything = closing || !flushes.is_empty();
             let mut taken = 0;
-            for i in 0..self.lanes.len() {
-                taken += self.drain(i, everything);
+            for lane in &mut self.lanes {
+                taken += self.delivery.drain(lane, everything);
             }
             // A lane whose thread has ended and that is empty is done with.
             self.lanes
                 .retain(|lane| !(lane.slots.is_abandoned() && lane.slots.is_empty()));
             if !flushes.is_empty() {
-                self.report_dropped();
-                let flushed = guarded(|| self.sink.flush());
-                self.check(flushed);
+                self.delivery.report_dropped();
+                let flushed = guarded(|| self.delivery.sink.flush());
+                self.delivery.check(flushed);
                 for ack in flushes {
                     let _ = ack.send(());
                 }
@@ -963,37 +972,26 @@ impl Writer {
                 std::thread::sleep(IDLE_NAP);
             }
         }
-        self.report_dropped();
-        let closed = guarded(|| self.sink.close());
-        self.check(closed);
+        self.delivery.report_dropped();
+        let closed = guarded(|| self.delivery.sink.close());
+        self.delivery.check(closed);
     }
 
     /// Takes new lanes and flush requests from the inbox.
     fn open_mail(&mut self) -> Vec<Sender<()>> {
-        if !self.shared.mail.swap(false, Ordering::AcqRel) {
+        let shared = &self.delivery.shared;
+        if !shared.mail.swap(false, Ordering::AcqRel) {
             return Vec::new();
         }
-        let mut inbox = self
-            .shared
-            .inbox
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
+        let mut inbox = shared.inbox.lock().unwrap_or_else(PoisonError::into_inner);
         self.lanes.append(&mut inbox.lanes);
         core::mem::take(&mut inbox.flushes)
     }
+}
 
-    /// Writes what lane `i` holds: a turn's worth, or (`everything`) all that is in it now.
-    fn drain(&mut self, i: usize, everything: bool) -> usize {
-        let Self {
-            sink,
-            shared,
-            sequence,
-            reported_dropped,
-            context,
-            lanes,
-            ..
-        } = self;
-        let lane = &mut lanes[i];
+impl Delivery {
+    /// Writes what `lane` holds: a turn's worth, or (`everything`) all that is in it now.
+    fn drain(&mut self, lane: &mut Intake, everything: bool) -> usize {
         let available = lane.slots.slots();
         let n = if everything {
             available
@@ -1005,11 +1003,7 @@ impl Writer {
                 break;
             };
             match slot {
-                Slot::Event(raw) => {
-                    report_dropped(sink, shared, reported_dropped);
-                    *sequence += 1;
-                    record(sink, shared, *sequence, *context, lane, &raw);
-                }
+                Slot::Event(raw) => self.record(lane, &raw),
                 Slot::Key(key) => lane.key = key,
                 Slot::Caller(caller) => lane.caller = caller,
                 Slot::Context(context) => lane.context = context,
@@ -1018,77 +1012,68 @@ impl Writer {
         n
     }
 
-    fn check(&self, result: Result<()>) {
-        check(&self.shared, result);
-    }
-
-    fn report_dropped(&mut self) {
-        report_dropped(&mut self.sink, &self.shared, &mut self.reported_dropped);
-    }
-}
-
-/// Counts the event's use of its key, then hands it to the sink.
-fn record(
-    sink: &mut Box<dyn AuditSink>,
-    shared: &Shared,
-    sequence: u64,
-    context: ContextLogging,
-    lane: &Intake,
-    raw: &Raw,
-) {
-    let key_id = lane.key.as_str();
-    if let Some(id) = key_id {
-        let mut usage = shared.usage.lock().unwrap_or_else(PoisonError::into_inner);
-        let entry = match usage.get_mut(id) {
-            Some(entry) => entry,
-            None => usage.entry(id.to_owned()).or_insert_with(|| {
-                (
-                    0,
-                    raw.operation,
-                    vec![0; Operation::ALL.len()].into_boxed_slice(),
-                )
-            }),
+    /// Counts the event's use of its key, then hands it to the sink.
+    fn record(&mut self, lane: &Intake, raw: &Raw) {
+        self.report_dropped();
+        self.sequence += 1;
+        let key_id = lane.key.as_str();
+        if let Some(id) = key_id {
+            let mut usage = self
+                .shared
+                .usage
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            let entry = match usage.get_mut(id) {
+                Some(entry) => entry,
+                None => usage.entry(id.to_owned()).or_insert_with(|| {
+                    (
+                        0,
+                        raw.operation,
+                        vec![0; Operation::ALL.len()].into_boxed_slice(),
+                    )
+                }),
+            };
+            entry.0 = raw.time;
+            entry.1 = raw.operation;
+            if let Some(count) = entry.2.get_mut(raw.operation.index()) {
+                *count += 1;
+            }
+        }
+        let event = AuditEvent {
+            sequence: self.sequence,
+            time: UNIX_EPOCH + Duration::from_nanos(raw.time),
+            request_id: RequestId {
+                thread: lane.thread,
+                counter: raw.counter,
+            },
+            operation: raw.operation,
+            key_id,
+            key_version: (raw.version > 0).then_some(raw.version),
+            caller: lane.caller.as_deref(),
+            context: AuditContext {
+                pairs: lane.context.as_deref().unwrap_or_default(),
+                keys_only: self.context == ContextLogging::KeysOnly,
+            },
+            error_code: raw.error.map(|e| e.code()),
         };
-        entry.0 = raw.time;
-        entry.1 = raw.operation;
-        if let Some(count) = entry.2.get_mut(raw.operation.index()) {
-            *count += 1;
+        let result = guarded(|| self.sink.record(&event));
+        self.check(result);
+    }
+
+    fn check(&self, result: Result<()>) {
+        if result.is_err() {
+            self.shared.failures.fetch_add(1, Ordering::AcqRel);
         }
     }
-    let event = AuditEvent {
-        sequence,
-        time: UNIX_EPOCH + Duration::from_nanos(raw.time),
-        request_id: RequestId {
-            thread: lane.thread,
-            counter: raw.counter,
-        },
-        operation: raw.operation,
-        key_id,
-        key_version: (raw.version > 0).then_some(raw.version),
-        caller: lane.caller.as_deref(),
-        context: AuditContext {
-            pairs: lane.context.as_deref().unwrap_or_default(),
-            keys_only: context == ContextLogging::KeysOnly,
-        },
-        error_code: raw.error.map(|e| e.code()),
-    };
-    let result = guarded(|| sink.record(&event));
-    check(shared, result);
-}
 
-fn check(shared: &Shared, result: Result<()>) {
-    if result.is_err() {
-        shared.failures.fetch_add(1, Ordering::AcqRel);
-    }
-}
-
-/// Tells the sink how many events were dropped since it was last told.
-fn report_dropped(sink: &mut Box<dyn AuditSink>, shared: &Shared, reported: &mut u64) {
-    let dropped = shared.dropped.load(Ordering::Acquire);
-    if dropped > *reported {
-        let result = guarded(|| sink.dropped(dropped - *reported));
-        check(shared, result);
-        *reported = dropped;
+    /// Tells the sink how many events were dropped since it was last told.
+    fn report_dropped(&mut self) {
+        let dropped = self.shared.dropped.load(Ordering::Acquire);
+        if dropped > self.reported_dropped {
+            let result = guarded(|| self.sink.dropped(dropped - self.reported_dropped));
+            self.check(result);
+            self.reported_dropped = dropped;
+        }
     }
 }
 

@@ -382,22 +382,29 @@ fn nothing_is_lost_under_load() {
     fs::remove_dir_all(&dir).unwrap();
 }
 
-#[test]
-fn drop_policy_counts_what_it_drops() {
+/// A keyring under the drop policy with `capacity` slots per thread, whose sink takes `delay`
+/// per event (so the queue fills), and the sink's record.
+fn dropping(delay: Duration, capacity: usize) -> (Keyring, MemorySink) {
     let sink = MemorySink::new();
     let slow = sink.clone();
     let ring = Keyring::builder()
         .audit(
             AuditConfig::new(CallbackSink(move |e: &keyplane::AuditEvent<'_>| {
-                std::thread::sleep(Duration::from_millis(1));
+                std::thread::sleep(delay);
                 let mut s = slow.clone();
                 let _ = keyplane::AuditSink::record(&mut s, e);
             }))
-            .queue_capacity(4)
+            .queue_capacity(capacity)
             .back_pressure(BackPressure::Drop),
         )
         .unwrap()
         .build();
+    (ring, sink)
+}
+
+#[test]
+fn drop_policy_counts_what_it_drops() {
+    let (ring, sink) = dropping(Duration::from_millis(1), 4);
     ring.create_key(&CreateKey::new(KeySpec::SymmetricDefault).key_id("k"))
         .unwrap();
     for _ in 0..500 {
@@ -578,20 +585,7 @@ fn key_caller_and_context_follow_each_call_as_they_change() {
 
 #[test]
 fn a_dropped_event_never_misattributes_the_ones_after_it() {
-    let sink = MemorySink::new();
-    let slow = sink.clone();
-    let ring = Keyring::builder()
-        .audit(
-            AuditConfig::new(CallbackSink(move |e: &keyplane::AuditEvent<'_>| {
-                std::thread::sleep(Duration::from_micros(300));
-                let mut s = slow.clone();
-                let _ = keyplane::AuditSink::record(&mut s, e);
-            }))
-            .queue_capacity(2)
-            .back_pressure(BackPressure::Drop),
-        )
-        .unwrap()
-        .build();
+    let (ring, sink) = dropping(Duration::from_micros(300), 2);
     mixed_calls(&ring, 2000);
     let dropped = ring.audit_dropped();
     ring.flush_audit().unwrap();
