@@ -71,8 +71,8 @@ export declare class Keyring {
    * rotation, state, policy, alias) is written there before the call that makes it returns.
    * Records that do not load are left out and listed in `loadProblems`; every other key
    * loads. The store is locked while the keyring lives (until its last `Keyring` object is
-   * garbage-collected): opening it again, from this process or another, is `KP_STORAGE`,
-   * as is a directory that cannot be created or read. `options` are the constructor's.
+   * garbage-collected): opening it again, from this process or another, is `KP_STORAGE`
+   * after waiting up to 1 s for the lock, as is a directory that cannot be created or read. `options` are the constructor's.
    */
   static open(storeDir: string, root: LocalRootKey, options?: KeyringOptions | null): Promise<Keyring>
   /** `open` on the calling thread, returning its result directly (throws instead of rejecting). */

@@ -107,8 +107,8 @@ impl Keyring {
     /// rotation, state, policy, alias) is written there before the call that makes it returns.
     /// Records that do not load are left out and listed in `loadProblems`; every other key
     /// loads. The store is locked while the keyring lives (until its last `Keyring` object is
-    /// garbage-collected): opening it again, from this process or another, is `KP_STORAGE`,
-    /// as is a directory that cannot be created or read. `options` are the constructor's.
+    /// garbage-collected): opening it again, from this process or another, is `KP_STORAGE`
+    /// after waiting up to 1 s for the lock, as is a directory that cannot be created or read. `options` are the constructor's.
     #[napi(
         ts_args_type = "storeDir: string, root: LocalRootKey, options?: KeyringOptions | null",
         ts_return_type = "Promise<Keyring>"

@@ -214,7 +214,8 @@ impl PyKeyring {
     /// keyring's ``load_problems``; every other key loads.
     ///
     /// The store is locked for as long as the keyring lives: opening it a second time, from
-    /// this process or another, raises ``StorageError``, as does a directory that cannot be
+    /// this process or another, raises ``StorageError`` after waiting up to 1 s for the lock
+    /// (with the GIL released), as does a directory that cannot be
     /// created or read. The other options are the constructor's.
     #[staticmethod]
     #[pyo3(signature = (store_dir, root_key, *, threads=None, encryption_budget=None, max_batch_items=None, audit=None))]

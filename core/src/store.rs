@@ -14,6 +14,9 @@
 //! **One writer.** Opening takes an exclusive advisory lock on `<dir>/lock`; a second process
 //! (or a second `Store` in this one) gets [`Error::Storage`] ("in use by another process")
 //! rather than a store both would corrupt. The lock dies with the process, `kill -9` included.
+//! A process started by this one holds a copy of the lock from fork until exec, so a store
+//! closed and reopened while another thread spawns a process can find it briefly held: open
+//! waits up to [`Store::LOCK_WAIT`] for the lock before calling the store in use.
 //!
 //! **Damage is contained.** Every record is authenticated under the root key, so a flipped
 //! byte or a truncated file is detected; [`crate::KeyringBuilder::open`] names each bad file
@@ -24,6 +27,7 @@ use std::fs::{self, File, OpenOptions, TryLockError};
 use std::io::{ErrorKind, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 
 use crate::error::{Error, Result};
 
@@ -86,11 +90,17 @@ fn sync_dir(dir: &Path) -> Result<()> {
 }
 
 impl Store {
-    /// Opens (creating if needed) the store in `dir` and locks it for this process.
+    /// How long [`Store::open`] waits for a lock held by someone else before reporting the
+    /// store in use: long enough to outlast a child process between fork and exec on a loaded
+    /// machine, short enough that a store truly in use is reported promptly.
+    pub const LOCK_WAIT: Duration = Duration::from_secs(1);
+
+    /// Opens (creating if needed) the store in `dir` and locks it for this process, waiting up
+    /// to [`Store::LOCK_WAIT`] if the lock is held.
     ///
     /// # Errors
     /// [`Error::Storage`] when the directory cannot be created or read, or another process (or
-    /// another `Store` in this one) has it open.
+    /// another `Store` in this one) still has it open after [`Store::LOCK_WAIT`].
     pub fn open(dir: impl AsRef<Path>) -> Result<Self> {
         let dir = dir.as_ref().to_path_buf();
         let keys = dir.join("keys");
@@ -102,15 +112,7 @@ impl Store {
             .write(true)
             .open(dir.join("lock"))
             .map_err(io("cannot open the store's lock file"))?;
-        match lock.try_lock() {
-            Ok(()) => {}
-            Err(TryLockError::WouldBlock) => {
-                return Err(Error::Storage("the store is in use by another process"));
-            }
-            Err(TryLockError::Error(_)) => {
-                return Err(Error::Storage("cannot lock the store"));
-            }
-        }
+        lock_within(&lock, Self::LOCK_WAIT)?;
         let store = Self {
             dir,
             keys,
@@ -201,6 +203,25 @@ impl Store {
             }
         }
         Ok(())
+    }
+}
+
+/// Takes `lock`'s exclusive lock, retrying with a growing pause until `wait` has passed.
+fn lock_within(lock: &File, wait: Duration) -> Result<()> {
+    let deadline = Instant::now() + wait;
+    let mut pause = Duration::from_micros(200);
+    loop {
+        match lock.try_lock() {
+            Ok(()) => return Ok(()),
+            Err(TryLockError::WouldBlock) if Instant::now() < deadline => {
+                std::thread::sleep(pause);
+                pause = (pause * 2).min(Duration::from_millis(50));
+            }
+            Err(TryLockError::WouldBlock) => {
+                return Err(Error::Storage("the store is in use by another process"));
+            }
+            Err(TryLockError::Error(_)) => return Err(Error::Storage("cannot lock the store")),
+        }
     }
 }
 

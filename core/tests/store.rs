@@ -7,6 +7,7 @@ use std::fs;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use keyplane::{
@@ -193,6 +194,50 @@ fn one_process_at_a_time() {
     );
     drop(first);
     Store::open(&dir).unwrap();
+    fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn a_lock_released_while_waiting_is_taken() {
+    let dir = temp_dir("wait");
+    let first = Store::open(&dir).unwrap();
+    let releaser = std::thread::spawn(move || {
+        std::thread::sleep(Store::LOCK_WAIT / 4);
+        drop(first);
+    });
+    Store::open(&dir).unwrap();
+    releaser.join().unwrap();
+    fs::remove_dir_all(&dir).unwrap();
+}
+
+/// A child process holds a copy of every open file from fork until exec, the lock's included:
+/// a store closed and reopened while another thread starts processes must still open.
+#[test]
+fn reopening_while_processes_start_succeeds() {
+    let dir = temp_dir("spawning");
+    let stop = Arc::new(AtomicBool::new(false));
+    let spawner = {
+        let stop = Arc::clone(&stop);
+        std::thread::spawn(move || {
+            let mut started = 0u32;
+            while !stop.load(Ordering::Relaxed) {
+                let _ = std::process::Command::new("true").status();
+                started += 1;
+            }
+            started
+        })
+    };
+    let mut refused = 0;
+    for _ in 0..3000 {
+        match Store::open(&dir) {
+            Ok(store) => drop(store),
+            Err(_) => refused += 1,
+        }
+    }
+    stop.store(true, Ordering::Relaxed);
+    let started = spawner.join().unwrap();
+    assert!(started > 0);
+    assert_eq!(refused, 0, "{refused} of 3000 opens refused");
     fs::remove_dir_all(&dir).unwrap();
 }
 

@@ -14,7 +14,7 @@ use crate::seal::kp_root_key;
 /// `(ptr, len)`): every key whose sealed record opens with `root` is loaded, and every later
 /// change (create, import, rotate, state, alias) is written there, durably, before the call
 /// that makes it returns. The store is locked while the keyring lives: a second open, from
-/// this process or another, is `KP_ERR_STORAGE`, as is a directory that cannot be created or
+/// this process or another, is `KP_ERR_STORAGE` after waiting up to 1 s for the lock, as is a directory that cannot be created or
 /// read. Records that cannot be loaded are left out and counted in `*out_load_problems` (NULL:
 /// not wanted; `kp_keyring_load_problem_count` gives it later); `kp_keyring_load_problem`
 /// names them. `options` as for `kp_keyring_new_with_options` (NULL: the defaults), audit
