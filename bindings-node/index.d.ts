@@ -762,7 +762,8 @@ export interface KeyringOptions {
   encryptionBudget?: number
   /**
    * Run this keyring's batches on a pool of its own with this many threads (0: one per
-   * core). By default batches share one process-wide pool.
+   * core). By default batches share one process-wide pool. A batch runs on its calling
+   * thread (the event loop for the `…Sync` forms) and up to `threads - 1` pool threads.
    */
   threads?: number
   /**

@@ -32,7 +32,8 @@ use crate::errors::{KpError, KpResult, invalid_input};
 /// ``Keyring(threads=None, encryption_budget=None, max_batch_items=None, audit=None)``:
 ///
 /// - ``threads``: batches run on a pool of the keyring's own with this many threads (0: one per
-///   core); ``None`` shares one process-wide pool with a thread per core.
+///   core); ``None`` shares one process-wide pool with a thread per core. The calling thread
+///   works on its batch too (GIL released), with up to ``threads - 1`` pool threads.
 /// - ``encryption_budget``: encryptions allowed per key version in this keyring before the key
 ///   rotates by itself (or refuses); default 2**32.
 /// - ``max_batch_items``: the most items one batch call takes (default 100,000).

@@ -12,9 +12,12 @@
 //! secrets (the outputs of `decrypt_many` and `generate_data_key_many`), so keeping one small output alive keeps the whole buffer alive; copy it
 //! out (`to_vec()`) to keep it longer than the rest.
 //!
-//! **Scheduling.** Items run on a rayon pool in runs sized so that each run is roughly 20 µs of
-//! work: thousands of 64-byte encryptions go to one task, signatures go one per task. A batch
-//! whose work fits in one run stays on the calling thread. The pool is the keyring's own
+//! **Scheduling.** Items go in runs sized so that each run is roughly 20 µs of work: hundreds
+//! of 64-byte encryptions make one run, a signature makes one alone. The calling thread and up
+//! to n − 1 threads of an n-thread rayon pool take runs until none is left: the caller starts at
+//! once instead of waiting for pool threads to wake, and a batch never uses more threads than
+//! the pool has, the caller counted. A batch whose work fits in one run, or whose pool would
+//! have one thread, stays on the calling thread. The pool is the keyring's own
 //! ([`threads`](crate::KeyringBuilder::threads)), one handed to it
 //! ([`thread_pool`](crate::KeyringBuilder::thread_pool)), or by default one process-wide pool
 //! with a thread per core, created at the first batch. Batches from any number of callers share
@@ -28,7 +31,6 @@ use std::sync::{Arc, Mutex, PoisonError};
 use aws_lc_rs::rand;
 use bytes::Bytes;
 use crossbeam::queue::ArrayQueue;
-use rayon::prelude::*;
 use rayon::{ThreadPool, ThreadPoolBuilder};
 use zeroize::{Zeroize, Zeroizing};
 
@@ -44,8 +46,9 @@ use crate::spec::{MacAlgorithm, MessageType, SigningAlgorithm};
 /// The most items one batch takes unless the keyring says otherwise.
 pub const DEFAULT_MAX_BATCH_ITEMS: usize = 100_000;
 
-/// Work per scheduled run: large enough that rayon's per-task cost (about a microsecond) stays
-/// a few percent, small enough that a batch of a few hundred small items still spreads.
+/// Work per scheduled run: large enough that handing a run out (and, for the first runs, waking
+/// a pool thread) stays a few percent, small enough that a batch of a few hundred small items
+/// still spreads.
 const RUN_NS: u64 = 20_000;
 
 /// One encryption: `plaintext` under the newest version of `key_id` (or alias).
@@ -219,25 +222,34 @@ impl PoolSource {
         Self::Own(threads, Arc::new(Mutex::new(None)))
     }
 
-    fn pool(&self) -> Result<Arc<ThreadPool>> {
+    /// The pool, or `None` for a Keyplane-made pool of one thread, which the calling thread
+    /// replaces.
+    fn pool(&self) -> Result<Option<Arc<ThreadPool>>> {
         static DEFAULT: Mutex<Option<ForkedPool>> = Mutex::new(None);
         match self {
             Self::Default => built(&DEFAULT, 0),
             Self::Own(threads, slot) => built(slot, *threads),
-            Self::Given(pool) => Ok(Arc::clone(pool)),
+            Self::Given(pool) => Ok(Some(Arc::clone(pool))),
         }
     }
 }
 
-/// The pool in `slot`, built now if there is none or it was built before a `fork()`.
-/// `threads == 0` means one per core.
-fn built(slot: &Mutex<Option<ForkedPool>>, threads: usize) -> Result<Arc<ThreadPool>> {
+/// The pool in `slot`, built now if there is none or it was built before a `fork()`; `None`
+/// for one thread. `threads == 0` means one per core.
+fn built(slot: &Mutex<Option<ForkedPool>>, threads: usize) -> Result<Option<Arc<ThreadPool>>> {
+    let threads = match threads {
+        0 => std::thread::available_parallelism().map_or(1, usize::from),
+        n => n,
+    };
+    if threads <= 1 {
+        return Ok(None);
+    }
     let generation = fork::generation();
     let mut slot = slot.lock().unwrap_or_else(PoisonError::into_inner);
     if let Some(existing) = slot.as_ref()
         && existing.generation == generation
     {
-        return Ok(Arc::clone(&existing.pool));
+        return Ok(Some(Arc::clone(&existing.pool)));
     }
     let pool = ThreadPoolBuilder::new()
         .num_threads(threads)
@@ -252,7 +264,7 @@ fn built(slot: &Mutex<Option<ForkedPool>>, threads: usize) -> Result<Arc<ThreadP
     // A pool from before a fork has no threads in this process, and its locks may be held by
     // threads that no longer exist: dropping it could block, so it is leaked (once per fork).
     core::mem::forget(stale);
-    Ok(pool)
+    Ok(Some(pool))
 }
 
 // ----- the engine ---------------------------------------------------------------------------
@@ -380,6 +392,40 @@ fn uniform_size<R>(items: &[R], size: impl Fn(&R) -> Result<usize>) -> Option<us
         .then_some(n)
 }
 
+/// Runs `work` on every job: on the calling thread, joined by up to `pool`'s size minus one of
+/// its threads. Each participant takes the next job until none is left, so the calling thread
+/// starts at once instead of waiting for sleeping pool threads to wake, and a pool thread that
+/// wakes late (or is busy with another batch) simply finds less left to do. The batch never
+/// runs on more threads than the pool has, the calling thread included, and one started from
+/// a pool thread does not wait for a thread that could be waiting for it.
+fn share<J, W>(pool: Option<&ThreadPool>, jobs: impl ExactSizeIterator<Item = J>, work: W)
+where
+    J: Send,
+    W: Fn(J, &mut Task) + Sync,
+{
+    let queue = ArrayQueue::new(jobs.len().max(1));
+    for job in jobs {
+        // The queue holds exactly as many jobs as there are.
+        let _ = queue.push(job);
+    }
+    let drain = || {
+        let mut task = Task::default();
+        while let Some(job) = queue.pop() {
+            work(job, &mut task);
+        }
+    };
+    let helpers = pool.map_or(0, |p| p.current_num_threads().saturating_sub(1));
+    match pool {
+        Some(pool) if helpers > 0 && queue.len() > 1 => pool.in_place_scope(|scope| {
+            for _ in 0..helpers.min(queue.len() - 1) {
+                scope.spawn(|_| drain());
+            }
+            drain();
+        }),
+        _ => drain(),
+    }
+}
+
 /// How many consecutive items make one scheduled run, given one item's estimated cost.
 fn run_len(items: usize, item_ns: u64) -> usize {
     let per_run = RUN_NS / item_ns.max(1);
@@ -416,7 +462,17 @@ impl Keyring {
             return Ok(items.iter().map(op).collect());
         }
         let pool = self.batch_pool()?;
-        Ok(pool.install(|| items.par_iter().with_min_len(run).map(&op).collect()))
+        let mut outcomes: Vec<Result<T>> = items.iter().map(|_| Err(Error::Internal)).collect();
+        share(
+            pool.as_deref(),
+            items.chunks(run).zip(outcomes.chunks_mut(run)),
+            |(items, outcomes), _| {
+                for (item, outcome) in items.iter().zip(outcomes) {
+                    *outcome = op(item);
+                }
+            },
+        );
+        Ok(outcomes)
     }
 
     /// Sizes every item's output with `size`, runs `op` on each into its region of one shared
@@ -440,17 +496,16 @@ impl Keyring {
         if items.is_empty() {
             return Ok(Vec::new());
         }
-        let whole = |parallel: bool| self.buffered(items, output, &tag, run, &size, &op, parallel);
-        if run >= items.len() {
-            return whole(false);
-        }
-        // The whole batch, sizing and collecting included, runs in the pool: the bookkeeping
-        // stays in the cache of the thread that uses it instead of crossing between threads.
-        self.batch_pool()?.install(|| whole(true))
+        let pool = if run >= items.len() {
+            None
+        } else {
+            self.batch_pool()?
+        };
+        self.buffered(items, output, &tag, run, &size, &op, pool.as_deref())
     }
 
-    /// [`run_into_buffer`](Self::run_into_buffer)'s work, on the current thread (spreading
-    /// over the current pool when `parallel`).
+    /// [`run_into_buffer`](Self::run_into_buffer)'s work, shared with `pool`'s threads if
+    /// there is one.
     #[allow(clippy::too_many_arguments)]
     fn buffered<R, T, S, F>(
         &self,
@@ -460,7 +515,7 @@ impl Keyring {
         run: usize,
         size: &S,
         op: &F,
-        parallel: bool,
+        pool: Option<&ThreadPool>,
     ) -> Result<Vec<Result<Bytes>>>
     where
         R: Sync,
@@ -469,7 +524,7 @@ impl Keyring {
         F: Fn(&R, &mut [u8], &mut Task) -> Result<Out> + Sync,
     {
         if let Some(n) = uniform_size(items, size) {
-            return Ok(self.buffered_uniform(items, output, tag, run, n, op, parallel));
+            return Ok(self.buffered_uniform(items, output, tag, run, n, op, pool));
         }
         // Size every output; the slot holds its start in the buffer until it holds the result.
         let mut slots: Vec<Slot> = Vec::with_capacity(items.len());
@@ -504,8 +559,12 @@ impl Keyring {
                 regions.push(region);
                 rest = tail;
             }
-            let run_one =
-                |task: &mut Task, ((slot, region), item): ((&mut Slot, &mut [u8]), &R)| {
+            let jobs = slots
+                .chunks_mut(run)
+                .zip(regions.chunks_mut(run))
+                .zip(items.chunks(run));
+            share(pool, jobs, |((slots, regions), items), task| {
+                for ((slot, region), item) in slots.iter_mut().zip(regions).zip(items) {
                     if let Slot::Sized(start, _) = *slot {
                         // One event per item, under the batch operation's name.
                         let (operation, key_id, context) = tag(item);
@@ -513,22 +572,8 @@ impl Keyring {
                             self.audited(operation, key_id, context, || op(item, region, task));
                         *slot = Slot::Ran(start, outcome);
                     }
-                };
-            if parallel {
-                slots
-                    .par_iter_mut()
-                    .zip(regions)
-                    .zip(items.par_iter())
-                    .with_min_len(run)
-                    .for_each_init(Task::default, run_one);
-            } else {
-                let mut task = Task::default();
-                slots
-                    .iter_mut()
-                    .zip(regions)
-                    .zip(items)
-                    .for_each(|job| run_one(&mut task, job));
-            }
+                }
+            });
         }
 
         let shared = Bytes::from_owner(Recycled {
@@ -561,7 +606,7 @@ impl Keyring {
         run: usize,
         n: usize,
         op: &F,
-        parallel: bool,
+        pool: Option<&ThreadPool>,
     ) -> Vec<Result<Bytes>>
     where
         R: Sync,
@@ -570,26 +615,17 @@ impl Keyring {
     {
         let buffers = &self.batch_config().buffers;
         let mut buffer = buffers.take(n * items.len());
-        let run_one = |task: &mut Task, (region, item): (&mut [u8], &R)| {
-            let (operation, key_id, context) = tag(item);
-            self.audited(operation, key_id, context, || op(item, region, task))
-        };
-        let regions = &mut buffer[..n * items.len()];
-        let outcomes: Vec<Result<Out>> = if parallel {
-            regions
-                .par_chunks_mut(n)
-                .zip(items.par_iter())
-                .with_min_len(run)
-                .map_init(Task::default, run_one)
-                .collect()
-        } else {
-            let mut task = Task::default();
-            regions
-                .chunks_mut(n)
-                .zip(items)
-                .map(|job| run_one(&mut task, job))
-                .collect()
-        };
+        let mut outcomes: Vec<Result<Out>> = items.iter().map(|_| Err(Error::Internal)).collect();
+        let jobs = buffer[..n * items.len()]
+            .chunks_mut(run * n)
+            .zip(items.chunks(run))
+            .zip(outcomes.chunks_mut(run));
+        share(pool, jobs, |((regions, items), outcomes), task| {
+            for ((region, item), outcome) in regions.chunks_mut(n).zip(items).zip(outcomes) {
+                let (operation, key_id, context) = tag(item);
+                *outcome = self.audited(operation, key_id, context, || op(item, region, task));
+            }
+        });
         let shared = Bytes::from_owner(Recycled {
             buffer,
             secret: matches!(output, Output::Secret),
@@ -877,8 +913,9 @@ impl Keyring {
         })
     }
 
-    /// The pool this keyring's batches run on.
-    fn batch_pool(&self) -> Result<Arc<ThreadPool>> {
+    /// The pool that shares this keyring's batches with the calling thread; `None` when the
+    /// pool would have one thread, so the calling thread is all a batch uses.
+    fn batch_pool(&self) -> Result<Option<Arc<ThreadPool>>> {
         self.batch_config().pool.pool()
     }
 

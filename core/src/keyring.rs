@@ -207,8 +207,9 @@ impl KeyringBuilder {
     }
 
     /// Runs this keyring's batches on a pool of its own with `threads` threads (0: one per
-    /// core), started at the first batch. By default batches share one process-wide pool with a
-    /// thread per core.
+    /// core), started at the first batch. A batch runs on the calling thread and up to
+    /// `threads - 1` pool threads, so `threads(1)` starts no thread and runs batches on the
+    /// calling thread. By default batches share one process-wide pool with a thread per core.
     #[must_use]
     pub fn threads(mut self, threads: usize) -> Self {
         self.batch.pool = PoolSource::own(threads);
@@ -216,7 +217,8 @@ impl KeyringBuilder {
     }
 
     /// Runs this keyring's batches on `pool`, which may be shared with other keyrings or with
-    /// the rest of the application.
+    /// the rest of the application. A batch runs on the calling thread and up to
+    /// `pool.current_num_threads() - 1` of the pool's threads.
     #[must_use]
     pub fn thread_pool(mut self, pool: Arc<rayon::ThreadPool>) -> Self {
         self.batch.pool = PoolSource::Given(pool);

@@ -550,6 +550,36 @@ fn a_batch_started_inside_the_pool_does_not_deadlock() {
 }
 
 #[test]
+fn batches_started_by_every_pool_thread_at_once_do_not_deadlock() {
+    within(60, || {
+        let pool = Arc::new(
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(2)
+                .build()
+                .unwrap(),
+        );
+        let ring = ring_with_keys(Keyring::builder().thread_pool(Arc::clone(&pool)));
+        let plaintexts: Vec<Vec<u8>> = (0..20_000u32).map(|i| i.to_le_bytes().to_vec()).collect();
+        // Both pool threads are busy with a batch each, so neither can lend a hand to the
+        // other's: each finishes its own.
+        let outputs = pool.broadcast(|_| {
+            let requests = encrypt_requests("sym-a", &plaintexts);
+            ring.encrypt_many(&requests).unwrap()
+        });
+        for blobs in outputs {
+            assert_eq!(blobs.len(), plaintexts.len());
+            for (p, blob) in plaintexts.iter().zip(blobs).step_by(97) {
+                let blob = blob.unwrap();
+                assert_eq!(
+                    &ring.decrypt(&blob, EncryptionContext::empty()).unwrap()[..],
+                    &p[..]
+                );
+            }
+        }
+    });
+}
+
+#[test]
 fn usage_and_state_are_checked_per_item_not_per_batch() {
     let ring = ring_with_keys(Keyring::builder());
     ring.create_key(

@@ -508,6 +508,8 @@ typedef struct kp_keyring_options {
   uint64_t encryption_budget;
   // 0: batches run on one process-wide pool shared by every keyring, with a thread per
   // core. n > 0: on a pool of n threads of this keyring's own, started at its first batch.
+  // The calling thread works on its batch too, with up to n - 1 pool threads (so n = 1
+  // starts no thread).
   size_t batch_threads;
   // The most items one batch call takes; 0: 100,000.
   size_t max_batch_items;

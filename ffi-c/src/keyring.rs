@@ -57,6 +57,8 @@ pub struct kp_keyring_options {
     pub encryption_budget: u64,
     /// 0: batches run on one process-wide pool shared by every keyring, with a thread per
     /// core. n > 0: on a pool of n threads of this keyring's own, started at its first batch.
+    /// The calling thread works on its batch too, with up to n - 1 pool threads (so n = 1
+    /// starts no thread).
     pub batch_threads: usize,
     /// The most items one batch call takes; 0: 100,000.
     pub max_batch_items: usize,
