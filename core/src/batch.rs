@@ -280,6 +280,19 @@ enum Out {
     Owned(Box<Zeroizing<Vec<u8>>>),
 }
 
+/// An item's outcome in a same-size batch, as large as the `Result<Bytes>` it becomes, so that
+/// the results are collected into the outcomes' own allocation (no second vector of the
+/// batch's length, which for large batches is fresh memory the kernel must fault in).
+struct Outcome {
+    result: Result<Out>,
+    _as_large_as_a_result: usize,
+}
+
+const _: () = assert!(
+    core::mem::size_of::<Outcome>() == core::mem::size_of::<Result<Bytes>>()
+        && core::mem::align_of::<Outcome>() == core::mem::align_of::<Result<Bytes>>()
+);
+
 /// Whether a batch's outputs are secret (plaintexts, data keys): only then is the shared
 /// buffer wiped when its last view is dropped.
 #[derive(Clone, Copy)]
@@ -615,7 +628,13 @@ impl Keyring {
     {
         let buffers = &self.batch_config().buffers;
         let mut buffer = buffers.take(n * items.len());
-        let mut outcomes: Vec<Result<Out>> = items.iter().map(|_| Err(Error::Internal)).collect();
+        let mut outcomes: Vec<Outcome> = items
+            .iter()
+            .map(|_| Outcome {
+                result: Err(Error::Internal),
+                _as_large_as_a_result: 0,
+            })
+            .collect();
         let jobs = buffer[..n * items.len()]
             .chunks_mut(run * n)
             .zip(items.chunks(run))
@@ -623,7 +642,8 @@ impl Keyring {
         share(pool, jobs, |((regions, items), outcomes), task| {
             for ((region, item), outcome) in regions.chunks_mut(n).zip(items).zip(outcomes) {
                 let (operation, key_id, context) = tag(item);
-                *outcome = self.audited(operation, key_id, context, || op(item, region, task));
+                outcome.result =
+                    self.audited(operation, key_id, context, || op(item, region, task));
             }
         });
         let shared = Bytes::from_owner(Recycled {
@@ -634,7 +654,7 @@ impl Keyring {
         outcomes
             .into_iter()
             .enumerate()
-            .map(|(i, outcome)| match outcome {
+            .map(|(i, outcome)| match outcome.result {
                 Ok(Out::Written(len)) => Ok(shared.slice(i * n..i * n + len)),
                 Ok(Out::Owned(bytes)) => Ok(Bytes::from_owner(*bytes)),
                 Err(e) => Err(e),
