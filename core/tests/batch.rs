@@ -517,25 +517,12 @@ fn concurrent_batches_while_keys_rotate() {
 #[test]
 fn a_batch_started_inside_the_pool_does_not_deadlock() {
     within(60, || {
-        let pool = Arc::new(
-            rayon::ThreadPoolBuilder::new()
-                .num_threads(1)
-                .build()
-                .unwrap(),
-        );
+        let pool = shared_pool(1);
         let ring = ring_with_keys(Keyring::builder().thread_pool(Arc::clone(&pool)));
         let plaintexts: Vec<Vec<u8>> = (0..5000u32).map(|i| i.to_le_bytes().to_vec()).collect();
         // The only pool thread runs a task that itself submits a batch to the same pool.
         let outputs = pool.install(|| {
-            let ctx = EncryptionContext::empty();
-            let requests: Vec<_> = plaintexts
-                .iter()
-                .map(|p| EncryptRequest {
-                    key_id: "sym-b",
-                    plaintext: p,
-                    context: ctx,
-                })
-                .collect();
+            let requests = encrypt_requests("sym-b", &plaintexts);
             ring.encrypt_many(&requests).unwrap()
         });
         for (p, blob) in plaintexts.iter().zip(outputs) {
@@ -552,12 +539,7 @@ fn a_batch_started_inside_the_pool_does_not_deadlock() {
 #[test]
 fn batches_started_by_every_pool_thread_at_once_do_not_deadlock() {
     within(60, || {
-        let pool = Arc::new(
-            rayon::ThreadPoolBuilder::new()
-                .num_threads(2)
-                .build()
-                .unwrap(),
-        );
+        let pool = shared_pool(2);
         let ring = ring_with_keys(Keyring::builder().thread_pool(Arc::clone(&pool)));
         let plaintexts: Vec<Vec<u8>> = (0..20_000u32).map(|i| i.to_le_bytes().to_vec()).collect();
         // Both pool threads are busy with a batch each, so neither can lend a hand to the
@@ -604,6 +586,16 @@ fn usage_and_state_are_checked_per_item_not_per_batch() {
     let out = ring.encrypt_many(&requests).unwrap();
     assert_eq!(out[0].as_ref().unwrap_err(), &Error::InvalidKeyUsage);
     assert!(out[1].is_ok());
+}
+
+/// A caller's own pool of `threads` threads, to hand to a keyring.
+fn shared_pool(threads: usize) -> Arc<rayon::ThreadPool> {
+    Arc::new(
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap(),
+    )
 }
 
 fn encrypt_requests<'a>(key_id: &'a str, plaintexts: &'a [Vec<u8>]) -> Vec<EncryptRequest<'a>> {
