@@ -11,7 +11,7 @@ use keyplane_core::audit::{self, AuditKey, BackPressure, CallbackSink, ContextLo
 use keyplane_core::{AuditConfig, AuditEvent, Error};
 
 use crate::boundary::{
-    CText, FfiResult, Handle, array, bytes, free_handle, give, handle, handle_opt,
+    CText, FfiResult, Handle, array, bytes, free_handle, give, handle, handle_field,
     kp_context_entry, kp_status, kp_str, out_ref, report, text,
 };
 use crate::keyring::{Ring, kp_keyring, ring};
@@ -384,10 +384,8 @@ pub unsafe extern "C" fn kp_keyring_key_last_usage(
 pub unsafe extern "C" fn kp_key_last_usage_last_used_unix_nanos(
     u: *const kp_key_last_usage,
 ) -> u64 {
-    ffi_value!(0, {
-        // SAFETY: forwarded from the caller.
-        unsafe { handle_opt(u) }.map_or(0, |u: &LastUsage| u.last_used)
-    })
+    // SAFETY: forwarded from the caller.
+    unsafe { handle_field(u, 0, |u: &LastUsage| u.last_used) }
 }
 
 /// The last operation that used the key, named as AWS KMS names it (`"Encrypt"`); `""` if
@@ -397,10 +395,8 @@ pub unsafe extern "C" fn kp_key_last_usage_last_used_unix_nanos(
 /// As `kp_key_last_usage_last_used_unix_nanos`.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn kp_key_last_usage_last_operation(u: *const kp_key_last_usage) -> kp_str {
-    ffi_value!(kp_str::EMPTY, {
-        // SAFETY: forwarded from the caller.
-        unsafe { handle_opt(u) }.map_or(kp_str::EMPTY, |u: &LastUsage| u.last_operation.view())
-    })
+    // SAFETY: forwarded from the caller.
+    unsafe { handle_field(u, kp_str::EMPTY, |u: &LastUsage| u.last_operation.view()) }
 }
 
 /// How many operations have used the key (each listed once, by name, with its count).
@@ -409,10 +405,8 @@ pub unsafe extern "C" fn kp_key_last_usage_last_operation(u: *const kp_key_last_
 /// As `kp_key_last_usage_last_used_unix_nanos`.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn kp_key_last_usage_operation_count(u: *const kp_key_last_usage) -> usize {
-    ffi_value!(0, {
-        // SAFETY: forwarded from the caller.
-        unsafe { handle_opt(u) }.map_or(0, |u: &LastUsage| u.counts.len())
-    })
+    // SAFETY: forwarded from the caller.
+    unsafe { handle_field(u, 0, |u: &LastUsage| u.counts.len()) }
 }
 
 /// The name of operation `index` (from 0, in name order); `""` past the last.
@@ -424,12 +418,14 @@ pub unsafe extern "C" fn kp_key_last_usage_operation(
     u: *const kp_key_last_usage,
     index: usize,
 ) -> kp_str {
-    ffi_value!(kp_str::EMPTY, {
-        // SAFETY: forwarded from the caller.
-        unsafe { handle_opt(u) }
-            .and_then(|u: &LastUsage| u.counts.get(index))
-            .map_or(kp_str::EMPTY, |(name, _)| name.view())
-    })
+    // SAFETY: forwarded from the caller.
+    unsafe {
+        handle_field(u, kp_str::EMPTY, |h: &LastUsage| {
+            h.counts
+                .get(index)
+                .map_or(kp_str::EMPTY, |(name, _)| name.view())
+        })
+    }
 }
 
 /// How many times operation `index` used the key; 0 past the last.
@@ -438,12 +434,12 @@ pub unsafe extern "C" fn kp_key_last_usage_operation(
 /// As `kp_key_last_usage_last_used_unix_nanos`.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn kp_key_last_usage_uses(u: *const kp_key_last_usage, index: usize) -> u64 {
-    ffi_value!(0, {
-        // SAFETY: forwarded from the caller.
-        unsafe { handle_opt(u) }
-            .and_then(|u: &LastUsage| u.counts.get(index))
-            .map_or(0, |(_, n)| *n)
-    })
+    // SAFETY: forwarded from the caller.
+    unsafe {
+        handle_field(u, 0, |h: &LastUsage| {
+            h.counts.get(index).map_or(0, |(_, n)| *n)
+        })
+    }
 }
 
 /// Frees the usage in `*u` and sets `*u` to NULL. NULL: no-op.

@@ -326,6 +326,25 @@ pub(crate) unsafe fn handle_opt<'a, H: Handle>(ptr: *const H) -> Option<&'a H::I
     unsafe { ptr.cast::<H::Inner>().as_ref() }
 }
 
+/// Reads one field of a handle for an accessor that returns a value: `fallback` for NULL (or a
+/// panic), otherwise `f` of the value behind it.
+///
+/// # Safety
+/// As [`handle`].
+pub(crate) unsafe fn handle_field<H: Handle, T: Copy>(
+    ptr: *const H,
+    fallback: T,
+    f: impl FnOnce(&H::Inner) -> T,
+) -> T {
+    run_value(fallback, move || {
+        // SAFETY: forwarded from the caller.
+        match unsafe { handle_opt(ptr) } {
+            Some(h) => f(h),
+            None => fallback,
+        }
+    })
+}
+
 /// Frees the handle in `*slot` and sets `*slot` to NULL; NULL `slot` or `*slot` is a no-op.
 ///
 /// # Safety

@@ -8,7 +8,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use keyplane_core::{Error, ImportParameters};
 
 use crate::boundary::{
-    Handle, bytes, free_handle, give, handle_opt, kp_bytes, kp_status, out_ref, text, unix_seconds,
+    Handle, bytes, free_handle, give, handle_field, kp_bytes, kp_status, out_ref, text,
+    unix_seconds,
 };
 use crate::enums::{from_c, kp_wrapping_algorithm, kp_wrapping_key_spec};
 use crate::keyring::{kp_keyring, ring};
@@ -66,10 +67,8 @@ pub unsafe extern "C" fn kp_get_parameters_for_import(
 pub unsafe extern "C" fn kp_import_parameters_public_key(
     p: *const kp_import_parameters,
 ) -> kp_bytes {
-    ffi_value!(kp_bytes::EMPTY, {
-        // SAFETY: forwarded from the caller.
-        unsafe { handle_opt(p) }.map_or(kp_bytes::EMPTY, |p| kp_bytes::of(&p.public_key))
-    })
+    // SAFETY: forwarded from the caller.
+    unsafe { handle_field(p, kp_bytes::EMPTY, |p| kp_bytes::of(&p.public_key)) }
 }
 
 /// The import token to pass to `kp_import_key_material` with the wrapped material.
@@ -80,10 +79,8 @@ pub unsafe extern "C" fn kp_import_parameters_public_key(
 pub unsafe extern "C" fn kp_import_parameters_import_token(
     p: *const kp_import_parameters,
 ) -> kp_bytes {
-    ffi_value!(kp_bytes::EMPTY, {
-        // SAFETY: forwarded from the caller.
-        unsafe { handle_opt(p) }.map_or(kp_bytes::EMPTY, |p| kp_bytes::of(&p.import_token))
-    })
+    // SAFETY: forwarded from the caller.
+    unsafe { handle_field(p, kp_bytes::EMPTY, |p| kp_bytes::of(&p.import_token)) }
 }
 
 /// When the token stops being accepted, in seconds since the Unix epoch.
@@ -92,10 +89,8 @@ pub unsafe extern "C" fn kp_import_parameters_import_token(
 /// As `kp_import_parameters_public_key`.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn kp_import_parameters_valid_to(p: *const kp_import_parameters) -> i64 {
-    ffi_value!(0, {
-        // SAFETY: forwarded from the caller.
-        unsafe { handle_opt(p) }.map_or(0, |p| unix_seconds(p.parameters_valid_to))
-    })
+    // SAFETY: forwarded from the caller.
+    unsafe { handle_field(p, 0, |p| unix_seconds(p.parameters_valid_to)) }
 }
 
 /// Frees the parameters in `*p` and sets `*p` to NULL. NULL: no-op.

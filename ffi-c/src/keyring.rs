@@ -10,7 +10,7 @@ use keyplane_core::{
 
 use crate::audit::{audit_config, kp_audit_options};
 use crate::boundary::{
-    CText, FfiResult, Handle, free_handle, give, handle, handle_opt, in_ref, kp_status, kp_str,
+    CText, FfiResult, Handle, free_handle, give, handle, handle_field, in_ref, kp_status, kp_str,
     out_ref, text, unix_seconds,
 };
 use crate::enums::{
@@ -331,22 +331,6 @@ impl Metadata {
     }
 }
 
-/// Reads a metadata field, or `fallback` for a NULL handle.
-///
-/// # Safety
-/// `m` is NULL or a live `kp_key_metadata`.
-unsafe fn field<T: Copy>(
-    m: *const kp_key_metadata,
-    fallback: T,
-    f: impl FnOnce(&Metadata) -> T,
-) -> T {
-    ffi_value!(fallback, {
-        // SAFETY: forwarded from the caller.
-        let h = unsafe { handle_opt(m) };
-        h.map_or(fallback, f)
-    })
-}
-
 /// The key id.
 ///
 /// # Safety
@@ -354,7 +338,7 @@ unsafe fn field<T: Copy>(
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn kp_key_metadata_key_id(m: *const kp_key_metadata) -> kp_str {
     // SAFETY: forwarded from the caller.
-    unsafe { field(m, kp_str::EMPTY, |m| m.key_id.view()) }
+    unsafe { handle_field(m, kp_str::EMPTY, |m| m.key_id.view()) }
 }
 
 /// The key spec.
@@ -364,7 +348,7 @@ pub unsafe extern "C" fn kp_key_metadata_key_id(m: *const kp_key_metadata) -> kp
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn kp_key_metadata_key_spec(m: *const kp_key_metadata) -> kp_key_spec {
     // SAFETY: forwarded from the caller.
-    unsafe { field(m, 0, |m| to_c(m.inner.key_spec)) }
+    unsafe { handle_field(m, 0, |m| to_c(m.inner.key_spec)) }
 }
 
 /// The key usage.
@@ -374,7 +358,7 @@ pub unsafe extern "C" fn kp_key_metadata_key_spec(m: *const kp_key_metadata) -> 
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn kp_key_metadata_key_usage(m: *const kp_key_metadata) -> kp_key_usage {
     // SAFETY: forwarded from the caller.
-    unsafe { field(m, 0, |m| to_c(m.inner.key_usage)) }
+    unsafe { handle_field(m, 0, |m| to_c(m.inner.key_usage)) }
 }
 
 /// The key state when the snapshot was taken.
@@ -384,7 +368,7 @@ pub unsafe extern "C" fn kp_key_metadata_key_usage(m: *const kp_key_metadata) ->
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn kp_key_metadata_key_state(m: *const kp_key_metadata) -> kp_key_state {
     // SAFETY: forwarded from the caller.
-    unsafe { field(m, 0, |m| to_c(m.inner.key_state)) }
+    unsafe { handle_field(m, 0, |m| to_c(m.inner.key_state)) }
 }
 
 /// Where the key material came from.
@@ -394,7 +378,7 @@ pub unsafe extern "C" fn kp_key_metadata_key_state(m: *const kp_key_metadata) ->
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn kp_key_metadata_origin(m: *const kp_key_metadata) -> kp_origin {
     // SAFETY: forwarded from the caller.
-    unsafe { field(m, 0, |m| to_c(m.inner.origin)) }
+    unsafe { handle_field(m, 0, |m| to_c(m.inner.origin)) }
 }
 
 /// When the key was created, in seconds since the Unix epoch.
@@ -404,7 +388,7 @@ pub unsafe extern "C" fn kp_key_metadata_origin(m: *const kp_key_metadata) -> kp
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn kp_key_metadata_creation_date(m: *const kp_key_metadata) -> i64 {
     // SAFETY: forwarded from the caller.
-    unsafe { field(m, 0, |m| unix_seconds(m.inner.creation_date)) }
+    unsafe { handle_field(m, 0, |m| unix_seconds(m.inner.creation_date)) }
 }
 
 /// The description given at creation.
@@ -414,7 +398,7 @@ pub unsafe extern "C" fn kp_key_metadata_creation_date(m: *const kp_key_metadata
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn kp_key_metadata_description(m: *const kp_key_metadata) -> kp_str {
     // SAFETY: forwarded from the caller.
-    unsafe { field(m, kp_str::EMPTY, |m| m.description.view()) }
+    unsafe { handle_field(m, kp_str::EMPTY, |m| m.description.view()) }
 }
 
 /// When a key pending deletion will be deleted (Unix seconds); 0 if not pending deletion.
@@ -424,7 +408,7 @@ pub unsafe extern "C" fn kp_key_metadata_description(m: *const kp_key_metadata) 
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn kp_key_metadata_deletion_date(m: *const kp_key_metadata) -> i64 {
     // SAFETY: forwarded from the caller.
-    unsafe { field(m, 0, |m| m.inner.deletion_date.map_or(0, unix_seconds)) }
+    unsafe { handle_field(m, 0, |m| m.inner.deletion_date.map_or(0, unix_seconds)) }
 }
 
 /// The number of encryption algorithms the key supports.
@@ -436,7 +420,7 @@ pub unsafe extern "C" fn kp_key_metadata_encryption_algorithm_count(
     m: *const kp_key_metadata,
 ) -> usize {
     // SAFETY: forwarded from the caller.
-    unsafe { field(m, 0, |m| m.encryption_algorithms.len()) }
+    unsafe { handle_field(m, 0, |m| m.encryption_algorithms.len()) }
 }
 
 /// Encryption algorithm `index` (0 when out of range).
@@ -450,7 +434,7 @@ pub unsafe extern "C" fn kp_key_metadata_encryption_algorithm(
 ) -> kp_encryption_algorithm {
     // SAFETY: forwarded from the caller.
     unsafe {
-        field(m, 0, |m| {
+        handle_field(m, 0, |m| {
             m.encryption_algorithms.get(index).copied().unwrap_or(0)
         })
     }
@@ -465,7 +449,7 @@ pub unsafe extern "C" fn kp_key_metadata_signing_algorithm_count(
     m: *const kp_key_metadata,
 ) -> usize {
     // SAFETY: forwarded from the caller.
-    unsafe { field(m, 0, |m| m.signing_algorithms.len()) }
+    unsafe { handle_field(m, 0, |m| m.signing_algorithms.len()) }
 }
 
 /// Signing algorithm `index` (0 when out of range).
@@ -479,7 +463,7 @@ pub unsafe extern "C" fn kp_key_metadata_signing_algorithm(
 ) -> kp_signing_algorithm {
     // SAFETY: forwarded from the caller.
     unsafe {
-        field(m, 0, |m| {
+        handle_field(m, 0, |m| {
             m.signing_algorithms.get(index).copied().unwrap_or(0)
         })
     }
@@ -492,7 +476,7 @@ pub unsafe extern "C" fn kp_key_metadata_signing_algorithm(
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn kp_key_metadata_mac_algorithm_count(m: *const kp_key_metadata) -> usize {
     // SAFETY: forwarded from the caller.
-    unsafe { field(m, 0, |m| m.mac_algorithms.len()) }
+    unsafe { handle_field(m, 0, |m| m.mac_algorithms.len()) }
 }
 
 /// MAC algorithm `index` (0 when out of range).
@@ -505,7 +489,7 @@ pub unsafe extern "C" fn kp_key_metadata_mac_algorithm(
     index: usize,
 ) -> kp_mac_algorithm {
     // SAFETY: forwarded from the caller.
-    unsafe { field(m, 0, |m| m.mac_algorithms.get(index).copied().unwrap_or(0)) }
+    unsafe { handle_field(m, 0, |m| m.mac_algorithms.get(index).copied().unwrap_or(0)) }
 }
 
 /// The number of aliases pointing at the key.
@@ -515,7 +499,7 @@ pub unsafe extern "C" fn kp_key_metadata_mac_algorithm(
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn kp_key_metadata_alias_count(m: *const kp_key_metadata) -> usize {
     // SAFETY: forwarded from the caller.
-    unsafe { field(m, 0, |m| m.aliases.len()) }
+    unsafe { handle_field(m, 0, |m| m.aliases.len()) }
 }
 
 /// Alias `index`, in sorted order (empty when out of range).
@@ -526,7 +510,7 @@ pub unsafe extern "C" fn kp_key_metadata_alias_count(m: *const kp_key_metadata) 
 pub unsafe extern "C" fn kp_key_metadata_alias(m: *const kp_key_metadata, index: usize) -> kp_str {
     // SAFETY: forwarded from the caller.
     unsafe {
-        field(m, kp_str::EMPTY, |m| {
+        handle_field(m, kp_str::EMPTY, |m| {
             m.aliases.get(index).map_or(kp_str::EMPTY, CText::view)
         })
     }
@@ -540,7 +524,7 @@ pub unsafe extern "C" fn kp_key_metadata_alias(m: *const kp_key_metadata, index:
 pub unsafe extern "C" fn kp_key_metadata_rotation_period_seconds(m: *const kp_key_metadata) -> u64 {
     // SAFETY: forwarded from the caller.
     unsafe {
-        field(m, 0, |m| {
+        handle_field(m, 0, |m| {
             m.inner
                 .rotation_period
                 .map_or(0, |p| p.as_duration().as_secs())
@@ -555,7 +539,7 @@ pub unsafe extern "C" fn kp_key_metadata_rotation_period_seconds(m: *const kp_ke
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn kp_key_metadata_next_rotation_date(m: *const kp_key_metadata) -> i64 {
     // SAFETY: forwarded from the caller.
-    unsafe { field(m, 0, |m| m.inner.next_rotation_date.map_or(0, unix_seconds)) }
+    unsafe { handle_field(m, 0, |m| m.inner.next_rotation_date.map_or(0, unix_seconds)) }
 }
 
 /// The version new encryptions use.
@@ -565,7 +549,7 @@ pub unsafe extern "C" fn kp_key_metadata_next_rotation_date(m: *const kp_key_met
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn kp_key_metadata_current_version(m: *const kp_key_metadata) -> u32 {
     // SAFETY: forwarded from the caller.
-    unsafe { field(m, 0, |m| m.inner.current_version) }
+    unsafe { handle_field(m, 0, |m| m.inner.current_version) }
 }
 
 /// Blobs of older versions fail with `KP_ERR_VERSION_RETIRED`.
@@ -575,7 +559,7 @@ pub unsafe extern "C" fn kp_key_metadata_current_version(m: *const kp_key_metada
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn kp_key_metadata_min_decryption_version(m: *const kp_key_metadata) -> u32 {
     // SAFETY: forwarded from the caller.
-    unsafe { field(m, 0, |m| m.inner.min_decryption_version) }
+    unsafe { handle_field(m, 0, |m| m.inner.min_decryption_version) }
 }
 
 /// Whether the key rotates (`true`) or refuses (`false`) once a version's budget is spent.
@@ -585,7 +569,7 @@ pub unsafe extern "C" fn kp_key_metadata_min_decryption_version(m: *const kp_key
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn kp_key_metadata_rotate_on_budget(m: *const kp_key_metadata) -> bool {
     // SAFETY: forwarded from the caller.
-    unsafe { field(m, false, |m| m.inner.rotate_on_budget) }
+    unsafe { handle_field(m, false, |m| m.inner.rotate_on_budget) }
 }
 
 /// The number of versions of the key.
@@ -595,7 +579,7 @@ pub unsafe extern "C" fn kp_key_metadata_rotate_on_budget(m: *const kp_key_metad
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn kp_key_metadata_version_count(m: *const kp_key_metadata) -> usize {
     // SAFETY: forwarded from the caller.
-    unsafe { field(m, 0, |m| m.inner.versions.len()) }
+    unsafe { handle_field(m, 0, |m| m.inner.versions.len()) }
 }
 
 /// One version of a key.
@@ -684,7 +668,7 @@ pub unsafe extern "C" fn kp_list_keys(
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn kp_string_list_count(list: *const kp_string_list) -> usize {
     // SAFETY: forwarded from the caller.
-    ffi_value!(0, unsafe { handle_opt(list) }.map_or(0, Vec::len))
+    unsafe { handle_field(list, 0, Vec::len) }
 }
 
 /// String `index` (empty when out of range), valid until the list is freed.
@@ -693,12 +677,12 @@ pub unsafe extern "C" fn kp_string_list_count(list: *const kp_string_list) -> us
 /// `list` is NULL or a live `kp_string_list`.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn kp_string_list_get(list: *const kp_string_list, index: usize) -> kp_str {
-    ffi_value!(kp_str::EMPTY, {
-        // SAFETY: forwarded from the caller.
-        unsafe { handle_opt(list) }
-            .and_then(|l| l.get(index))
-            .map_or(kp_str::EMPTY, CText::view)
-    })
+    // SAFETY: forwarded from the caller.
+    unsafe {
+        handle_field(list, kp_str::EMPTY, |h| {
+            h.get(index).map_or(kp_str::EMPTY, CText::view)
+        })
+    }
 }
 
 /// Frees the list in `*list` and sets `*list` to NULL; NULL or `*list` NULL: no-op.
@@ -751,7 +735,7 @@ pub unsafe extern "C" fn kp_list_aliases(
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn kp_alias_list_count(list: *const kp_alias_list) -> usize {
     // SAFETY: forwarded from the caller.
-    ffi_value!(0, unsafe { handle_opt(list) }.map_or(0, Vec::len))
+    unsafe { handle_field(list, 0, Vec::len) }
 }
 
 /// Alias `index`'s name (`alias/...`; empty when out of range).
@@ -760,12 +744,12 @@ pub unsafe extern "C" fn kp_alias_list_count(list: *const kp_alias_list) -> usiz
 /// `list` is NULL or a live `kp_alias_list`.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn kp_alias_list_name(list: *const kp_alias_list, index: usize) -> kp_str {
-    ffi_value!(kp_str::EMPTY, {
-        // SAFETY: forwarded from the caller.
-        unsafe { handle_opt(list) }
-            .and_then(|l| l.get(index))
-            .map_or(kp_str::EMPTY, |(name, _)| name.view())
-    })
+    // SAFETY: forwarded from the caller.
+    unsafe {
+        handle_field(list, kp_str::EMPTY, |h| {
+            h.get(index).map_or(kp_str::EMPTY, |(name, _)| name.view())
+        })
+    }
 }
 
 /// The key id alias `index` points at (empty when out of range).
@@ -774,12 +758,13 @@ pub unsafe extern "C" fn kp_alias_list_name(list: *const kp_alias_list, index: u
 /// `list` is NULL or a live `kp_alias_list`.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn kp_alias_list_target(list: *const kp_alias_list, index: usize) -> kp_str {
-    ffi_value!(kp_str::EMPTY, {
-        // SAFETY: forwarded from the caller.
-        unsafe { handle_opt(list) }
-            .and_then(|l| l.get(index))
-            .map_or(kp_str::EMPTY, |(_, target)| target.view())
-    })
+    // SAFETY: forwarded from the caller.
+    unsafe {
+        handle_field(list, kp_str::EMPTY, |h| {
+            h.get(index)
+                .map_or(kp_str::EMPTY, |(_, target)| target.view())
+        })
+    }
 }
 
 /// Frees the list in `*list` and sets `*list` to NULL; NULL or `*list` NULL: no-op.

@@ -10,7 +10,7 @@ use keyplane_core::{
 use zeroize::Zeroizing;
 
 use crate::boundary::{
-    CText, FfiResult, Handle, bytes, context, copy_out, disjoint, free_handle, give, handle_opt,
+    CText, FfiResult, Handle, bytes, context, copy_out, disjoint, free_handle, give, handle_field,
     kp_bytes, kp_context_entry, kp_status, kp_str, out_ref, output, text,
 };
 use crate::enums::{
@@ -281,11 +281,8 @@ pub unsafe extern "C" fn kp_generate_data_key(
 /// `dk` is NULL or a live `kp_data_key`; so for every `kp_data_key_*` accessor.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn kp_data_key_key_id(dk: *const kp_data_key) -> kp_str {
-    ffi_value!(kp_str::EMPTY, {
-        // SAFETY: forwarded from the caller.
-        let dk = unsafe { handle_opt(dk) };
-        dk.map_or(kp_str::EMPTY, |d| d.key_id.view())
-    })
+    // SAFETY: forwarded from the caller.
+    unsafe { handle_field(dk, kp_str::EMPTY, |d| d.key_id.view()) }
 }
 
 /// The data key in plaintext, valid until the handle is freed (which zeroizes it).
@@ -294,10 +291,8 @@ pub unsafe extern "C" fn kp_data_key_key_id(dk: *const kp_data_key) -> kp_str {
 /// As `kp_data_key_key_id`.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn kp_data_key_plaintext(dk: *const kp_data_key) -> kp_bytes {
-    ffi_value!(kp_bytes::EMPTY, {
-        // SAFETY: forwarded from the caller.
-        unsafe { handle_opt(dk) }.map_or(kp_bytes::EMPTY, |d| kp_bytes::of(d.key.plaintext()))
-    })
+    // SAFETY: forwarded from the caller.
+    unsafe { handle_field(dk, kp_bytes::EMPTY, |d| kp_bytes::of(d.key.plaintext())) }
 }
 
 /// The data key encrypted under `kp_data_key_key_id`: a blob for `kp_decrypt`.
@@ -306,10 +301,12 @@ pub unsafe extern "C" fn kp_data_key_plaintext(dk: *const kp_data_key) -> kp_byt
 /// As `kp_data_key_key_id`.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn kp_data_key_ciphertext_blob(dk: *const kp_data_key) -> kp_bytes {
-    ffi_value!(kp_bytes::EMPTY, {
-        // SAFETY: forwarded from the caller.
-        unsafe { handle_opt(dk) }.map_or(kp_bytes::EMPTY, |d| kp_bytes::of(d.key.ciphertext_blob()))
-    })
+    // SAFETY: forwarded from the caller.
+    unsafe {
+        handle_field(dk, kp_bytes::EMPTY, |d| {
+            kp_bytes::of(d.key.ciphertext_blob())
+        })
+    }
 }
 
 /// Zeroizes and frees the data key in `*dk` and sets `*dk` to NULL; NULL or `*dk` NULL: no-op.
@@ -446,22 +443,6 @@ pub unsafe extern "C" fn kp_generate_data_key_pair_without_plaintext(
     }
 }
 
-/// Reads a data key pair field, or `fallback` for NULL.
-///
-/// # Safety
-/// `p` is NULL or a live `kp_data_key_pair`.
-unsafe fn pair_field<T: Copy>(
-    p: *const kp_data_key_pair,
-    fallback: T,
-    f: impl FnOnce(&DataKeyPairHandle) -> T,
-) -> T {
-    ffi_value!(fallback, {
-        // SAFETY: forwarded from the caller.
-        let h = unsafe { handle_opt(p) };
-        h.map_or(fallback, f)
-    })
-}
-
 /// The symmetric key that encrypted the private key.
 ///
 /// # Safety
@@ -469,7 +450,7 @@ unsafe fn pair_field<T: Copy>(
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn kp_data_key_pair_key_id(p: *const kp_data_key_pair) -> kp_str {
     // SAFETY: forwarded from the caller.
-    unsafe { pair_field(p, kp_str::EMPTY, |p| p.key_id.view()) }
+    unsafe { handle_field(p, kp_str::EMPTY, |p| p.key_id.view()) }
 }
 
 /// The kind of key pair.
@@ -482,7 +463,7 @@ pub unsafe extern "C" fn kp_data_key_pair_key_pair_spec(
 ) -> kp_data_key_pair_spec {
     // SAFETY: forwarded from the caller.
     unsafe {
-        pair_field(p, 0, |p| match &p.pair {
+        handle_field(p, 0, |p| match &p.pair {
             Pair::Full(f) => to_c(f.key_pair_spec()),
             Pair::PublicOnly(w) => to_c(w.key_pair_spec),
         })
@@ -497,7 +478,7 @@ pub unsafe extern "C" fn kp_data_key_pair_key_pair_spec(
 pub unsafe extern "C" fn kp_data_key_pair_public_key(p: *const kp_data_key_pair) -> kp_bytes {
     // SAFETY: forwarded from the caller.
     unsafe {
-        pair_field(p, kp_bytes::EMPTY, |p| match &p.pair {
+        handle_field(p, kp_bytes::EMPTY, |p| match &p.pair {
             Pair::Full(f) => kp_bytes::of(f.public_key()),
             Pair::PublicOnly(w) => kp_bytes::of(&w.public_key),
         })
@@ -514,7 +495,7 @@ pub unsafe extern "C" fn kp_data_key_pair_private_key_plaintext(
 ) -> kp_bytes {
     // SAFETY: forwarded from the caller.
     unsafe {
-        pair_field(p, kp_bytes::EMPTY, |p| match &p.pair {
+        handle_field(p, kp_bytes::EMPTY, |p| match &p.pair {
             Pair::Full(f) => kp_bytes::of(f.private_key_plaintext()),
             Pair::PublicOnly(_) => kp_bytes::EMPTY,
         })
@@ -531,7 +512,7 @@ pub unsafe extern "C" fn kp_data_key_pair_private_key_ciphertext_blob(
 ) -> kp_bytes {
     // SAFETY: forwarded from the caller.
     unsafe {
-        pair_field(p, kp_bytes::EMPTY, |p| match &p.pair {
+        handle_field(p, kp_bytes::EMPTY, |p| match &p.pair {
             Pair::Full(f) => kp_bytes::of(f.private_key_ciphertext_blob()),
             Pair::PublicOnly(w) => kp_bytes::of(&w.private_key_ciphertext_blob),
         })
@@ -819,22 +800,6 @@ pub unsafe extern "C" fn kp_get_public_key(
     }
 }
 
-/// Reads a public key field, or `fallback` for NULL.
-///
-/// # Safety
-/// `p` is NULL or a live `kp_public_key`.
-unsafe fn public_field<T: Copy>(
-    p: *const kp_public_key,
-    fallback: T,
-    f: impl FnOnce(&PublicKeyHandle) -> T,
-) -> T {
-    ffi_value!(fallback, {
-        // SAFETY: forwarded from the caller.
-        let h = unsafe { handle_opt(p) };
-        h.map_or(fallback, f)
-    })
-}
-
 /// The key id.
 ///
 /// # Safety
@@ -842,7 +807,7 @@ unsafe fn public_field<T: Copy>(
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn kp_public_key_key_id(p: *const kp_public_key) -> kp_str {
     // SAFETY: forwarded from the caller.
-    unsafe { public_field(p, kp_str::EMPTY, |p| p.key_id.view()) }
+    unsafe { handle_field(p, kp_str::EMPTY, |p| p.key_id.view()) }
 }
 
 /// The key spec.
@@ -852,7 +817,7 @@ pub unsafe extern "C" fn kp_public_key_key_id(p: *const kp_public_key) -> kp_str
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn kp_public_key_key_spec(p: *const kp_public_key) -> kp_key_spec {
     // SAFETY: forwarded from the caller.
-    unsafe { public_field(p, 0, |p| to_c(p.info.key_spec)) }
+    unsafe { handle_field(p, 0, |p| to_c(p.info.key_spec)) }
 }
 
 /// The key usage.
@@ -862,7 +827,7 @@ pub unsafe extern "C" fn kp_public_key_key_spec(p: *const kp_public_key) -> kp_k
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn kp_public_key_key_usage(p: *const kp_public_key) -> kp_key_usage {
     // SAFETY: forwarded from the caller.
-    unsafe { public_field(p, 0, |p| to_c(p.info.key_usage)) }
+    unsafe { handle_field(p, 0, |p| to_c(p.info.key_usage)) }
 }
 
 /// The public key, DER-encoded X.509 SubjectPublicKeyInfo.
@@ -872,7 +837,7 @@ pub unsafe extern "C" fn kp_public_key_key_usage(p: *const kp_public_key) -> kp_
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn kp_public_key_der(p: *const kp_public_key) -> kp_bytes {
     // SAFETY: forwarded from the caller.
-    unsafe { public_field(p, kp_bytes::EMPTY, |p| kp_bytes::of(&p.info.public_key)) }
+    unsafe { handle_field(p, kp_bytes::EMPTY, |p| kp_bytes::of(&p.info.public_key)) }
 }
 
 /// The public key as PEM (`-----BEGIN PUBLIC KEY-----`), NUL-terminated.
@@ -882,7 +847,7 @@ pub unsafe extern "C" fn kp_public_key_der(p: *const kp_public_key) -> kp_bytes 
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn kp_public_key_pem(p: *const kp_public_key) -> kp_str {
     // SAFETY: forwarded from the caller.
-    unsafe { public_field(p, kp_str::EMPTY, |p| p.pem.view()) }
+    unsafe { handle_field(p, kp_str::EMPTY, |p| p.pem.view()) }
 }
 
 /// The number of signing algorithms the key allows (0 unless it signs).
@@ -892,7 +857,7 @@ pub unsafe extern "C" fn kp_public_key_pem(p: *const kp_public_key) -> kp_str {
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn kp_public_key_signing_algorithm_count(p: *const kp_public_key) -> usize {
     // SAFETY: forwarded from the caller.
-    unsafe { public_field(p, 0, |p| p.signing_algorithms.len()) }
+    unsafe { handle_field(p, 0, |p| p.signing_algorithms.len()) }
 }
 
 /// Signing algorithm `index` (0 when out of range).
@@ -906,7 +871,7 @@ pub unsafe extern "C" fn kp_public_key_signing_algorithm(
 ) -> kp_signing_algorithm {
     // SAFETY: forwarded from the caller.
     unsafe {
-        public_field(p, 0, |p| {
+        handle_field(p, 0, |p| {
             p.signing_algorithms.get(index).copied().unwrap_or(0)
         })
     }
@@ -921,7 +886,7 @@ pub unsafe extern "C" fn kp_public_key_encryption_algorithm_count(
     p: *const kp_public_key,
 ) -> usize {
     // SAFETY: forwarded from the caller.
-    unsafe { public_field(p, 0, |p| p.encryption_algorithms.len()) }
+    unsafe { handle_field(p, 0, |p| p.encryption_algorithms.len()) }
 }
 
 /// Encryption algorithm `index` (0 when out of range).
@@ -935,7 +900,7 @@ pub unsafe extern "C" fn kp_public_key_encryption_algorithm(
 ) -> kp_encryption_algorithm {
     // SAFETY: forwarded from the caller.
     unsafe {
-        public_field(p, 0, |p| {
+        handle_field(p, 0, |p| {
             p.encryption_algorithms.get(index).copied().unwrap_or(0)
         })
     }
