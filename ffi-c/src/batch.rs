@@ -14,7 +14,7 @@ use keyplane_core::{
 
 use crate::boundary::{
     CText, Failure, FfiResult, Handle, array, bytes, context, free_handle, give, handle,
-    handle_opt, kp_bytes, kp_context_entry, kp_status, kp_str, out_ref, text,
+    handle_field, kp_bytes, kp_context_entry, kp_status, kp_str, out_ref, text,
 };
 use crate::enums::{
     data_key_spec, from_c, kp_data_key_spec, kp_mac_algorithm, kp_message_type,
@@ -713,11 +713,8 @@ pub unsafe extern "C" fn kp_verify_many(
 /// `result` is NULL or a live `kp_batch_result`.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn kp_batch_result_count(result: *const kp_batch_result) -> usize {
-    ffi_value!(0, {
-        // SAFETY: forwarded from the caller.
-        let result = unsafe { handle_opt(result) };
-        result.map_or(0, |r| r.items.len())
-    })
+    // SAFETY: forwarded from the caller.
+    unsafe { handle_field(result, 0, |r| r.items.len()) }
 }
 
 /// Item `index` into `*out`; its views stay valid until the result is freed.

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use keyplane_core::{Error, RootKey, Store};
 
-use crate::boundary::{CText, handle, handle_opt, kp_status, kp_str, out_ref, report, text};
+use crate::boundary::{CText, handle, handle_field, kp_status, kp_str, out_ref, report, text};
 use crate::keyring::{Ring, builder, kp_keyring, kp_keyring_options};
 use crate::seal::kp_root_key;
 
@@ -122,8 +122,6 @@ pub unsafe extern "C" fn kp_keyring_load_problem(
 /// `keyring` is NULL or live.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn kp_keyring_load_problem_count(keyring: *const kp_keyring) -> usize {
-    ffi_value!(0, {
-        // SAFETY: forwarded from the caller.
-        unsafe { handle_opt::<kp_keyring>(keyring) }.map_or(0, |r| r.load_problems.len())
-    })
+    // SAFETY: forwarded from the caller.
+    unsafe { handle_field(keyring, 0, |r| r.load_problems.len()) }
 }
