@@ -420,8 +420,8 @@ pub unsafe extern "C" fn kp_key_last_usage_operation(
 ) -> kp_str {
     // SAFETY: forwarded from the caller.
     unsafe {
-        handle_field(u, kp_str::EMPTY, |h: &LastUsage| {
-            h.counts
+        handle_field(u, kp_str::EMPTY, |u: &LastUsage| {
+            u.counts
                 .get(index)
                 .map_or(kp_str::EMPTY, |(name, _)| name.view())
         })
@@ -436,8 +436,8 @@ pub unsafe extern "C" fn kp_key_last_usage_operation(
 pub unsafe extern "C" fn kp_key_last_usage_uses(u: *const kp_key_last_usage, index: usize) -> u64 {
     // SAFETY: forwarded from the caller.
     unsafe {
-        handle_field(u, 0, |h: &LastUsage| {
-            h.counts.get(index).map_or(0, |(_, n)| *n)
+        handle_field(u, 0, |u: &LastUsage| {
+            u.counts.get(index).map_or(0, |(_, n)| *n)
         })
     }
 }

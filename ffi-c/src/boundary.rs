@@ -317,15 +317,6 @@ pub(crate) unsafe fn handle<'a, H: Handle>(ptr: *const H) -> FfiResult<&'a H::In
     unsafe { ptr.cast::<H::Inner>().as_ref() }.ok_or(Failure::Null(H::NAME))
 }
 
-/// The value behind a handle, for accessors that cannot report a status: `None` for NULL.
-///
-/// # Safety
-/// As [`handle`].
-pub(crate) unsafe fn handle_opt<'a, H: Handle>(ptr: *const H) -> Option<&'a H::Inner> {
-    // SAFETY: as `handle`.
-    unsafe { ptr.cast::<H::Inner>().as_ref() }
-}
-
 /// Reads one field of a handle for an accessor that returns a value: `fallback` for NULL (or a
 /// panic), otherwise `f` of the value behind it.
 ///
@@ -337,11 +328,8 @@ pub(crate) unsafe fn handle_field<H: Handle, T: Copy>(
     f: impl FnOnce(&H::Inner) -> T,
 ) -> T {
     run_value(fallback, move || {
-        // SAFETY: forwarded from the caller.
-        match unsafe { handle_opt(ptr) } {
-            Some(h) => f(h),
-            None => fallback,
-        }
+        // SAFETY: as `handle`: a non-NULL `ptr` came from `into_handle::<H>` and is live.
+        unsafe { ptr.cast::<H::Inner>().as_ref() }.map_or(fallback, f)
     })
 }
 
