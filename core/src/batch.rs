@@ -52,7 +52,7 @@ pub const DEFAULT_MAX_BATCH_ITEMS: usize = 100_000;
 const RUN_NS: u64 = 20_000;
 
 /// One encryption: `plaintext` under the newest version of `key_id` (or alias).
-#[derive(Debug, Clone, Copy)]
+#[derive(Clone, Copy)]
 pub struct EncryptRequest<'a> {
     /// Key id or `alias/...`.
     pub key_id: &'a str,
@@ -63,7 +63,7 @@ pub struct EncryptRequest<'a> {
 }
 
 /// One decryption of a blob made by `encrypt` under `context`.
-#[derive(Debug, Clone, Copy)]
+#[derive(Clone, Copy)]
 pub struct DecryptRequest<'a> {
     /// The ciphertext blob.
     pub blob: &'a [u8],
@@ -72,7 +72,7 @@ pub struct DecryptRequest<'a> {
 }
 
 /// One re-encryption: decrypt `blob` and encrypt its plaintext under `destination_key_id`.
-#[derive(Debug, Clone, Copy)]
+#[derive(Clone, Copy)]
 pub struct ReEncryptRequest<'a> {
     /// The ciphertext blob.
     pub blob: &'a [u8],
@@ -96,7 +96,7 @@ pub struct DataKeyRequest<'a> {
 }
 
 /// One MAC of `message`.
-#[derive(Debug, Clone, Copy)]
+#[derive(Clone, Copy)]
 pub struct MacRequest<'a> {
     /// Key id or `alias/...` of an HMAC key.
     pub key_id: &'a str,
@@ -107,7 +107,7 @@ pub struct MacRequest<'a> {
 }
 
 /// One MAC check.
-#[derive(Debug, Clone, Copy)]
+#[derive(Clone, Copy)]
 pub struct VerifyMacRequest<'a> {
     /// Key id or `alias/...` of an HMAC key.
     pub key_id: &'a str,
@@ -120,7 +120,7 @@ pub struct VerifyMacRequest<'a> {
 }
 
 /// One signature of `message` (or of the caller's digest).
-#[derive(Debug, Clone, Copy)]
+#[derive(Clone, Copy)]
 pub struct SignRequest<'a> {
     /// Key id or `alias/...` of a signing key.
     pub key_id: &'a str,
@@ -133,7 +133,7 @@ pub struct SignRequest<'a> {
 }
 
 /// One signature check.
-#[derive(Debug, Clone, Copy)]
+#[derive(Clone, Copy)]
 pub struct VerifyRequest<'a> {
     /// Key id or `alias/...` of a signing key.
     pub key_id: &'a str,

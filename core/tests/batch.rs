@@ -779,3 +779,80 @@ fn same_size_batches_equal_sequential_and_fail_item_by_item() {
         }
     }
 }
+
+#[test]
+fn request_debug_shows_lengths_not_secrets() {
+    let ctx = EncryptionContext::empty();
+    let secret: &[u8] = b"TOP-SECRET-PLAINTEXT-4242";
+    let needle = "TOP-SECRET";
+    // Bytes print as a list of numbers under a derived Debug: look for those too.
+    let as_numbers = format!("{:?}", &secret[..4]);
+    let as_numbers = as_numbers.trim_matches(|c| c == '[' || c == ']');
+    let printed = [
+        format!(
+            "{:?}",
+            EncryptRequest {
+                key_id: "k",
+                plaintext: secret,
+                context: ctx,
+            }
+        ),
+        format!(
+            "{:?}",
+            MacRequest {
+                key_id: "k",
+                message: secret,
+                algorithm: MacAlgorithm::HmacSha256,
+            }
+        ),
+        format!(
+            "{:?}",
+            VerifyMacRequest {
+                key_id: "k",
+                message: secret,
+                algorithm: MacAlgorithm::HmacSha256,
+                mac: secret,
+            }
+        ),
+        format!(
+            "{:?}",
+            SignRequest {
+                key_id: "k",
+                message: secret,
+                message_type: MessageType::Raw,
+                algorithm: SigningAlgorithm::EcdsaSha256,
+            }
+        ),
+        format!(
+            "{:?}",
+            VerifyRequest {
+                key_id: "k",
+                message: secret,
+                message_type: MessageType::Raw,
+                algorithm: SigningAlgorithm::EcdsaSha256,
+                signature: secret,
+            }
+        ),
+        format!(
+            "{:?}",
+            DecryptRequest {
+                blob: secret,
+                context: ctx,
+            }
+        ),
+        format!(
+            "{:?}",
+            ReEncryptRequest {
+                blob: secret,
+                source_context: ctx,
+                destination_key_id: "k",
+                destination_context: ctx,
+            }
+        ),
+    ];
+    for text in &printed {
+        assert!(!text.contains(needle), "{text}");
+        assert!(!text.contains(as_numbers), "{text}");
+        assert!(text.contains(&secret.len().to_string()), "{text}");
+    }
+}
