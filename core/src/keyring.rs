@@ -392,11 +392,25 @@ struct Persistence {
     writing: Mutex<()>,
 }
 
-/// A store-backed keyring writes each version's encryption count rounded up to the next
-/// multiple of this, and writes again before acknowledging an encryption counted above what
-/// the store holds (the first one after each open, then one per 2^20): a restart never resumes
-/// below the true count.
+/// A store-backed keyring writes again before acknowledging an encryption counted above what
+/// the store holds (the first one after each open, then one per 2^20), reserving this many
+/// beyond the count: a restart never resumes below the true count.
 const COUNT_RESERVATION: u64 = 1 << 20;
+
+/// The count a record stores for a version that has counted `count` encryptions, `reserved`
+/// being what the store already holds for it. A count the store covers keeps its reservation
+/// as it is: rounding it up again would add a whole reservation at every rewrite of the
+/// record (each management change, in every process that opened the store), spending the
+/// budget without a single encryption. Only a count above the reservation reserves anew.
+fn stored_count(count: u64, reserved: &AtomicU64) -> u64 {
+    let reserved = reserved.load(Ordering::Acquire);
+    if count <= reserved {
+        return reserved;
+    }
+    (count / COUNT_RESERVATION)
+        .saturating_add(1)
+        .saturating_mul(COUNT_RESERVATION)
+}
 
 static NEXT_KEYRING_ID: AtomicU64 = AtomicU64::new(1);
 
@@ -1817,10 +1831,12 @@ impl Keyring {
             return Err(Error::NotFound);
         }
         let mut snapshot = self.snapshot_parts(key, m, pending);
-        for v in &mut snapshot.versions {
-            v.encryptions = (v.encryptions / COUNT_RESERVATION)
-                .saturating_add(1)
-                .saturating_mul(COUNT_RESERVATION);
+        for (stored, v) in snapshot
+            .versions
+            .iter_mut()
+            .zip(key.versions.iter().chain(pending))
+        {
+            stored.encryptions = stored_count(stored.encryptions, &v.reserved);
         }
         let record = seal::seal_snapshot(&snapshot, &*p.root)?;
         p.store.write(&key.id, &record)?;

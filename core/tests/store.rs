@@ -5,6 +5,7 @@ mod common;
 
 use std::fs;
 use std::io::{BufRead, BufReader};
+use std::num::NonZeroU64;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -138,6 +139,96 @@ fn each_open_resumes_above_every_encryption_counted_before() {
         seen = ring.describe_key("k").unwrap().versions[0].encryptions;
         assert_eq!(seen, resumed + 1);
     }
+    fs::remove_dir_all(&dir).unwrap();
+}
+
+/// The store's reservation unit (see `FORMAT.md`, "Counters").
+const RESERVATION: u64 = 1 << 20;
+
+#[test]
+fn stored_counts_grow_by_one_reservation_per_open_that_encrypted() {
+    // Short-lived processes (a CLI) that each make one change: management writes must not
+    // re-round a count already reserved, or every rewrite adds a whole reservation.
+    let dir = temp_dir("count-growth");
+    let mut true_count = 0u64;
+    let mut encrypting_opens = 0u64;
+    let steps: [&dyn Fn(&Keyring); 8] = [
+        &|ring| {
+            ring.create_key(&CreateKey::new(KeySpec::SymmetricDefault).key_id("k"))
+                .unwrap();
+        },
+        &|ring| {
+            ring.encrypt("k", b"x", &EncryptionContext::default())
+                .unwrap();
+        },
+        &|ring| ring.disable_key("k").unwrap(),
+        &|ring| ring.enable_key("k").unwrap(),
+        &|ring| ring.create_alias("alias/k", "k").unwrap(),
+        &|ring| ring.update_alias("alias/k", "k").unwrap(),
+        &|ring| ring.delete_alias("alias/k").unwrap(),
+        &|ring| {
+            ring.encrypt("k", b"x", &EncryptionContext::default())
+                .unwrap();
+            ring.encrypt("k", b"y", &EncryptionContext::default())
+                .unwrap();
+        },
+    ];
+    for (i, step) in steps.iter().enumerate() {
+        {
+            let (ring, problems) = open(&dir);
+            assert!(problems.is_empty(), "{problems:?}");
+            let before = ring
+                .describe_key("k")
+                .map_or(0, |m| m.versions[0].encryptions);
+            step(&ring);
+            let after = ring.describe_key("k").unwrap().versions[0].encryptions;
+            if after > before {
+                true_count += after - before;
+                encrypting_opens += 1;
+            }
+        }
+        let stored = open(&dir).0.describe_key("k").unwrap().versions[0].encryptions;
+        assert!(
+            stored >= true_count,
+            "step {i}: stored {stored} < {true_count}"
+        );
+        assert!(
+            stored - true_count <= encrypting_opens * RESERVATION,
+            "step {i}: stored {stored} for {true_count} encryptions in {encrypting_opens} opens"
+        );
+    }
+    assert_eq!((true_count, encrypting_opens), (3, 2));
+    fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn opens_that_do_not_encrypt_spend_no_budget() {
+    // A budget of two reservations, refusing when spent: opens that only manage the key must
+    // leave it able to encrypt.
+    let dir = temp_dir("count-budget");
+    let budgeted = |dir: &Path| {
+        Keyring::builder()
+            .encryption_budget(NonZeroU64::new(2 * RESERVATION).unwrap())
+            .open(Store::open(dir).unwrap(), root())
+            .unwrap()
+            .0
+    };
+    budgeted(&dir)
+        .create_key(
+            &CreateKey::new(KeySpec::SymmetricDefault)
+                .key_id("k")
+                .rotate_on_budget(false),
+        )
+        .unwrap();
+    for _ in 0..3 {
+        let ring = budgeted(&dir);
+        ring.disable_key("k").unwrap();
+        ring.enable_key("k").unwrap();
+    }
+    let ring = budgeted(&dir);
+    ring.encrypt("k", b"still", EncryptionContext::empty())
+        .unwrap();
+    drop(ring);
     fs::remove_dir_all(&dir).unwrap();
 }
 
@@ -303,6 +394,9 @@ fn a_change_that_cannot_be_written_is_not_made() {
     let (ring, _) = open(&dir);
     ring.create_key(&CreateKey::new(KeySpec::SymmetricDefault).key_id("kept"))
         .unwrap();
+    // The first encryption writes a reservation of encryption counts down.
+    ring.encrypt("kept", b"x", EncryptionContext::empty())
+        .unwrap();
     // Take the records directory away: every write now fails.
     fs::remove_dir_all(dir.join("keys")).unwrap();
     assert!(matches!(
@@ -322,7 +416,7 @@ fn a_change_that_cannot_be_written_is_not_made() {
         Err(Error::Storage(_))
     ));
     assert!(ring.describe_key("alias/x").is_err());
-    // Encrypting still works: it changes nothing that must be written.
+    // Encrypting still works: the reservation covers it, so nothing must be written.
     ring.encrypt("kept", b"x", EncryptionContext::empty())
         .unwrap();
     fs::remove_dir_all(&dir).unwrap();
