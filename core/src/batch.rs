@@ -151,6 +151,92 @@ pub struct VerifyRequest<'a> {
 #[derive(Clone)]
 pub struct BatchDataKey {
     plaintext: Bytes,
+// The requests' Debug shows byte lengths, never the bytes: plaintexts and messages are secrets
+// (and blobs, MACs and signatures are long and say nothing useful in a log).
+
+/// A byte field's length, in place of its bytes.
+struct Len(usize);
+
+impl fmt::Debug for Len {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "<{} bytes>", self.0)
+    }
+}
+
+impl fmt::Debug for EncryptRequest<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EncryptRequest")
+            .field("key_id", &self.key_id)
+            .field("plaintext", &Len(self.plaintext.len()))
+            .field("context", self.context)
+            .finish()
+    }
+}
+
+impl fmt::Debug for DecryptRequest<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DecryptRequest")
+            .field("blob", &Len(self.blob.len()))
+            .field("context", self.context)
+            .finish()
+    }
+}
+
+impl fmt::Debug for ReEncryptRequest<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ReEncryptRequest")
+            .field("blob", &Len(self.blob.len()))
+            .field("source_context", self.source_context)
+            .field("destination_key_id", &self.destination_key_id)
+            .field("destination_context", self.destination_context)
+            .finish()
+    }
+}
+
+impl fmt::Debug for MacRequest<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MacRequest")
+            .field("key_id", &self.key_id)
+            .field("message", &Len(self.message.len()))
+            .field("algorithm", &self.algorithm)
+            .finish()
+    }
+}
+
+impl fmt::Debug for VerifyMacRequest<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("VerifyMacRequest")
+            .field("key_id", &self.key_id)
+            .field("message", &Len(self.message.len()))
+            .field("algorithm", &self.algorithm)
+            .field("mac", &Len(self.mac.len()))
+            .finish()
+    }
+}
+
+impl fmt::Debug for SignRequest<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SignRequest")
+            .field("key_id", &self.key_id)
+            .field("message", &Len(self.message.len()))
+            .field("message_type", &self.message_type)
+            .field("algorithm", &self.algorithm)
+            .finish()
+    }
+}
+
+impl fmt::Debug for VerifyRequest<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("VerifyRequest")
+            .field("key_id", &self.key_id)
+            .field("message", &Len(self.message.len()))
+            .field("message_type", &self.message_type)
+            .field("algorithm", &self.algorithm)
+            .field("signature", &Len(self.signature.len()))
+            .finish()
+    }
+}
+
     ciphertext_blob: Bytes,
 }
 
