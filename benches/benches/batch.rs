@@ -189,8 +189,8 @@ fn main() {
         .configure_from_args();
 
     let rings = [
-        ring(Keyring::builder().threads(1)),
-        ring(Keyring::builder().threads(threads())),
+        ring(Keyring::builder().threads(1).expect("threads")),
+        ring(Keyring::builder().threads(threads()).expect("threads")),
     ];
     let context = EncryptionContext::new([("tenant", "acme")]).expect("context");
     let small: Vec<Vec<u8>> = (0..ENCRYPT_64.items)

@@ -82,7 +82,7 @@ fn builder(
 ) -> PyResult<(keyplane::KeyringBuilder, Option<audit::CallbackSlot>)> {
     let mut builder = keyplane::Keyring::builder();
     if let Some(threads) = threads {
-        builder = builder.threads(count(threads, "threads")?);
+        builder = builder.threads(count(threads, "threads")?).map_err(KpError)?;
     }
     if let Some(budget) = encryption_budget {
         let budget = u64::try_from(count(budget, "encryption_budget")?)

@@ -46,6 +46,10 @@ use crate::spec::{MacAlgorithm, MessageType, SigningAlgorithm};
 /// The most items one batch takes unless the keyring says otherwise.
 pub const DEFAULT_MAX_BATCH_ITEMS: usize = 100_000;
 
+/// The most threads a keyring's own batch pool may have
+/// ([`KeyringBuilder::threads`](crate::KeyringBuilder::threads)).
+pub const MAX_THREADS: usize = 1024;
+
 /// Work per scheduled run: large enough that handing a run out (and, for the first runs, waking
 /// a pool thread) stays a few percent, small enough that a batch of a few hundred small items
 /// still spreads.

@@ -210,10 +210,16 @@ impl KeyringBuilder {
     /// core), started at the first batch. A batch runs on the calling thread and up to
     /// `threads - 1` pool threads, so `threads(1)` starts no thread and runs batches on the
     /// calling thread. By default batches share one process-wide pool with a thread per core.
-    #[must_use]
-    pub fn threads(mut self, threads: usize) -> Self {
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] above [`MAX_THREADS`](crate::batch::MAX_THREADS): a pool that
+    /// large is a mistake, and starting it would stall the caller long before it failed.
+    pub fn threads(mut self, threads: usize) -> Result<Self> {
+        if threads > crate::batch::MAX_THREADS {
+            return Err(Error::InvalidInput("threads must be at most 1024"));
+        }
         self.batch.pool = PoolSource::own(threads);
-        self
+        Ok(self)
     }
 
     /// Runs this keyring's batches on `pool`, which may be shared with other keyrings or with

@@ -67,7 +67,7 @@ proptest! {
         items in proptest::collection::vec(item(), 0..400),
         threads in 1..4usize,
     ) {
-        let ring = ring_with_keys(Keyring::builder().threads(threads));
+        let ring = ring_with_keys(Keyring::builder().threads(threads).unwrap());
         let ctxs = contexts();
 
         // encrypt_many: every blob decrypts (sequentially) to its item's plaintext.
@@ -169,7 +169,7 @@ proptest! {
 
 #[test]
 fn signatures_in_a_batch_verify_sequentially_and_back() {
-    let ring = ring_with_keys(Keyring::builder().threads(2));
+    let ring = ring_with_keys(Keyring::builder().threads(2).unwrap());
     let messages: Vec<Vec<u8>> = (0..40u8).map(|i| vec![i; usize::from(i) * 3]).collect();
     let requests: Vec<_> = messages
         .iter()
@@ -213,7 +213,7 @@ fn signatures_in_a_batch_verify_sequentially_and_back() {
 
 #[test]
 fn bad_items_fail_alone() {
-    let ring = ring_with_keys(Keyring::builder().threads(2));
+    let ring = ring_with_keys(Keyring::builder().threads(2).unwrap());
     let ctx = EncryptionContext::new([("tenant", "acme")]).unwrap();
     let other = EncryptionContext::new([("tenant", "other")]).unwrap();
     let good = ring.encrypt("sym-a", b"good", &ctx).unwrap();
@@ -430,7 +430,7 @@ fn empty_batches_and_the_size_limit() {
 
 #[test]
 fn outputs_outlive_the_batch_and_each_other() {
-    let ring = ring_with_keys(Keyring::builder().threads(2));
+    let ring = ring_with_keys(Keyring::builder().threads(2).unwrap());
     let ctx = EncryptionContext::empty();
     let plaintexts: Vec<Vec<u8>> = (0..1000u32).map(|i| i.to_be_bytes().repeat(5)).collect();
     let requests: Vec<_> = plaintexts
@@ -462,7 +462,7 @@ fn within<T: Send + 'static>(secs: u64, f: impl FnOnce() -> T + Send + 'static) 
 #[test]
 fn concurrent_batches_while_keys_rotate() {
     within(120, || {
-        let ring = ring_with_keys(Keyring::builder().threads(2));
+        let ring = ring_with_keys(Keyring::builder().threads(2).unwrap());
         let rotator = {
             let ring = ring.clone();
             thread::spawn(move || {
@@ -646,7 +646,7 @@ fn batches_count_every_encryption_against_the_budget() {
             assert!(ok >= 1000 - 64, "{ok} ok");
         }
     }
-    let ring = Keyring::builder().threads(1).build();
+    let ring = Keyring::builder().threads(1).unwrap().build();
     ring.create_key(&CreateKey::new(KeySpec::SymmetricDefault).key_id("k"))
         .unwrap();
     let plaintexts = vec![vec![1u8; 16]; 1001];
@@ -700,7 +700,7 @@ fn a_store_backed_batch_is_covered_by_the_stored_count() {
 #[test]
 fn same_size_batches_equal_sequential_and_fail_item_by_item() {
     for threads in [1, 3] {
-        let ring = ring_with_keys(Keyring::builder().threads(threads));
+        let ring = ring_with_keys(Keyring::builder().threads(threads).unwrap());
         // Same id length as "sym-a" and "sym-b", so its blobs would have the same size.
         ring.create_key(&CreateKey::new(KeySpec::SymmetricDefault).key_id("sym-x"))
             .unwrap();

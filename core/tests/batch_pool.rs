@@ -54,7 +54,7 @@ fn the_pool_size_is_honoured() {
     // The keyring's own pool starts exactly the threads asked for, at the first batch. (Thread
     // names are shared by every keyring's own pool, so one test owns them all.)
     let before = batch_threads_named("keyplane-batch");
-    let ring = ring_with_key(Keyring::builder().threads(3));
+    let ring = ring_with_key(Keyring::builder().threads(3).unwrap());
     assert_eq!(
         batch_threads_named("keyplane-batch"),
         before,
@@ -68,7 +68,7 @@ fn the_pool_size_is_honoured() {
     );
     assert_eq!(batch_threads_named("keyplane-batch"), before + 3);
     // One thread: the calling thread is it, and no pool thread starts.
-    let single = ring_with_key(Keyring::builder().threads(1));
+    let single = ring_with_key(Keyring::builder().threads(1).unwrap());
     assert!(
         single
             .encrypt_many(&requests)
@@ -77,4 +77,14 @@ fn the_pool_size_is_honoured() {
             .all(Result::is_ok)
     );
     assert_eq!(batch_threads_named("keyplane-batch"), before + 3);
+}
+
+#[test]
+fn a_pool_larger_than_the_bound_is_refused_before_any_thread_starts() {
+    let max = keyplane::batch::MAX_THREADS;
+    assert!(Keyring::builder().threads(max).is_ok());
+    for threads in [max + 1, 1 << 20, usize::MAX] {
+        let error = Keyring::builder().threads(threads).unwrap_err();
+        assert_eq!(error.code(), "KP_INVALID_INPUT", "{threads}");
+    }
 }
