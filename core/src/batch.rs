@@ -4,7 +4,9 @@
 //! …). A batch takes a slice of borrowed requests, which may mix keys and contexts, and returns
 //! one [`Result`] per request, in input order: one bad item never fails the batch. The outer
 //! `Result` fails only for the batch as a whole ([`Error::LimitExceeded`] above the keyring's
-//! [`max_batch_items`](crate::KeyringBuilder::max_batch_items)).
+//! [`max_batch_items`](crate::KeyringBuilder::max_batch_items), or for outputs too large to
+//! allocate; [`Keyring::check_batch_len`] makes the first check alone, before a request list
+//! is built).
 //!
 //! **Outputs share one buffer.** A batch sizes every output first, allocates one buffer for all
 //! of them, and hands each item out as a [`Bytes`] view into it: one allocation per batch, not
@@ -151,10 +153,6 @@ pub struct VerifyRequest<'a> {
     pub signature: &'a [u8],
 }
 
-/// A data key made by a batch: its plaintext and the blob, both views into the batch's buffer.
-#[derive(Clone)]
-pub struct BatchDataKey {
-    plaintext: Bytes,
 // The requests' Debug shows byte lengths, never the bytes: plaintexts and messages are secrets
 // (and blobs, MACs and signatures are long and say nothing useful in a log).
 
@@ -241,6 +239,10 @@ impl fmt::Debug for VerifyRequest<'_> {
     }
 }
 
+/// A data key made by a batch: its plaintext and the blob, both views into the batch's buffer.
+#[derive(Clone)]
+pub struct BatchDataKey {
+    plaintext: Bytes,
     ciphertext_blob: Bytes,
 }
 
@@ -420,12 +422,20 @@ impl BufferShelf {
         }
     }
 
-    /// A buffer of at least `len` initialized bytes.
-    fn take(&self, len: usize) -> Vec<u8> {
-        match self.shelf.pop() {
-            Some(buffer) if buffer.len() >= len => buffer,
-            _ => vec![0u8; len],
+    /// A buffer of at least `len` initialized bytes. The length comes from the caller's
+    /// items, so a size the allocator refuses is an error, not an abort.
+    fn take(&self, len: usize) -> Result<Vec<u8>> {
+        if let Some(buffer) = self.shelf.pop()
+            && buffer.len() >= len
+        {
+            return Ok(buffer);
         }
+        let mut buffer = Vec::new();
+        buffer
+            .try_reserve_exact(len)
+            .map_err(|_| Error::LimitExceeded("batch output too large to allocate"))?;
+        buffer.resize(len, 0);
+        Ok(buffer)
     }
 }
 
@@ -544,7 +554,14 @@ fn symmetric_ns(total_len: usize, items: usize) -> u64 {
 }
 
 impl Keyring {
-    fn check_batch_len(&self, items: usize) -> Result<()> {
+    /// Checks a batch's item count against the keyring's
+    /// [`max_batch_items`](crate::KeyringBuilder::max_batch_items) without running anything:
+    /// for callers (bindings) that build the request list from a count, so that a huge count
+    /// is refused before the list is allocated. Every batch call makes the same check.
+    ///
+    /// # Errors
+    /// [`Error::LimitExceeded`] above the limit.
+    pub fn check_batch_len(&self, items: usize) -> Result<()> {
         if items > self.max_batch_items() {
             return Err(Error::LimitExceeded(
                 "batch has more items than the keyring allows",
@@ -627,7 +644,7 @@ impl Keyring {
         F: Fn(&R, &mut [u8], &mut Task) -> Result<Out> + Sync,
     {
         if let Some(n) = uniform_size(items, size) {
-            return Ok(self.buffered_uniform(items, output, tag, run, n, op, pool));
+            return self.buffered_uniform(items, output, tag, run, n, op, pool);
         }
         // Size every output; the slot holds its start in the buffer until it holds the result.
         let mut slots: Vec<Slot> = Vec::with_capacity(items.len());
@@ -650,7 +667,7 @@ impl Keyring {
             });
         }
         let buffers = &self.batch_config().buffers;
-        let mut buffer = buffers.take(total);
+        let mut buffer = buffers.take(total)?;
 
         // Run every item into its region. The regions borrow the buffer only in this block.
         {
@@ -710,14 +727,17 @@ impl Keyring {
         n: usize,
         op: &F,
         pool: Option<&ThreadPool>,
-    ) -> Vec<Result<Bytes>>
+    ) -> Result<Vec<Result<Bytes>>>
     where
         R: Sync,
         T: for<'r> Fn(&'r R) -> Tag<'r> + Sync,
         F: Fn(&R, &mut [u8], &mut Task) -> Result<Out> + Sync,
     {
         let buffers = &self.batch_config().buffers;
-        let mut buffer = buffers.take(n * items.len());
+        let total = n
+            .checked_mul(items.len())
+            .ok_or(Error::LimitExceeded("batch output too large"))?;
+        let mut buffer = buffers.take(total)?;
         let mut outcomes: Vec<Outcome> = items
             .iter()
             .map(|_| Outcome {
@@ -725,7 +745,7 @@ impl Keyring {
                 _as_large_as_a_result: 0,
             })
             .collect();
-        let jobs = buffer[..n * items.len()]
+        let jobs = buffer[..total]
             .chunks_mut(run * n)
             .zip(items.chunks(run))
             .zip(outcomes.chunks_mut(run));
@@ -741,7 +761,7 @@ impl Keyring {
             secret: matches!(output, Output::Secret),
             home: Arc::clone(buffers),
         });
-        outcomes
+        Ok(outcomes
             .into_iter()
             .enumerate()
             .map(|(i, outcome)| match outcome.result {
@@ -749,7 +769,7 @@ impl Keyring {
                 Ok(Out::Owned(bytes)) => Ok(Bytes::from_owner(*bytes)),
                 Err(e) => Err(e),
             })
-            .collect()
+            .collect())
     }
 
     /// The blob length for `plaintext_len` bytes under `key_id`, without a look-up unless

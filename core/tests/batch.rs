@@ -856,3 +856,69 @@ fn request_debug_shows_lengths_not_secrets() {
         assert!(text.contains(&secret.len().to_string()), "{text}");
     }
 }
+
+#[test]
+fn caller_chosen_counts_are_refused_before_anything_is_allocated() {
+    let ring = ring_with_keys(Keyring::builder());
+    let ctx = EncryptionContext::empty();
+    for n in [usize::MAX, 1 << 40, 1025] {
+        assert!(
+            matches!(ring.generate_random(n), Err(Error::InvalidInput(_))),
+            "generate_random({n})"
+        );
+        let spec = DataKeySpec::NumberOfBytes(n);
+        assert!(matches!(
+            ring.generate_data_key("sym-a", spec, ctx),
+            Err(Error::InvalidInput(_))
+        ));
+        let request = [DataKeyRequest {
+            key_id: "sym-a",
+            spec,
+            context: ctx,
+        }];
+        let out = ring.generate_data_key_many(&request).unwrap();
+        assert!(matches!(out[0], Err(Error::InvalidInput(_))));
+        let out = ring
+            .generate_data_key_without_plaintext_many(&request)
+            .unwrap();
+        assert!(matches!(out[0], Err(Error::InvalidInput(_))));
+    }
+    // A binding that builds its request list from a count asks first.
+    for n in [usize::MAX, 1 << 40] {
+        assert!(matches!(
+            ring.check_batch_len(n),
+            Err(Error::LimitExceeded(_))
+        ));
+    }
+    ring.check_batch_len(10).unwrap();
+}
+
+#[test]
+fn a_batch_output_too_large_to_allocate_is_an_error_not_an_abort() {
+    // 2^17 items naming one 1 GiB plaintext: a 2^47-byte output, which no allocator grants.
+    // The plaintext is zero pages the kernel never backs (nothing reads or writes them before
+    // the batch refuses).
+    let ring = ring_with_keys(Keyring::builder().max_batch_items(usize::MAX));
+    let ctx = EncryptionContext::empty();
+    let plaintext = vec![0u8; 1 << 30];
+    let items = vec![
+        EncryptRequest {
+            key_id: "sym-a",
+            plaintext: &plaintext,
+            context: ctx,
+        };
+        1 << 17
+    ];
+    assert!(matches!(
+        ring.encrypt_many(&items),
+        Err(Error::LimitExceeded(_))
+    ));
+    // Sizes that differ take the other path to the same refusal.
+    let small = [0u8; 1];
+    let mut mixed = items;
+    mixed[0].plaintext = &small;
+    assert!(matches!(
+        ring.encrypt_many(&mixed),
+        Err(Error::LimitExceeded(_))
+    ));
+}
