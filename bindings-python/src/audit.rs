@@ -5,8 +5,16 @@
 //! each event. The keyring therefore never waits on that thread while holding the GIL: every
 //! call that can record an event, `flush_audit`, and the drop of a keyring's last handle run
 //! with the GIL released (see `keyring.rs`).
+//!
+//! The writer must also never run a callback the interpreter can no longer run safely: once
+//! the garbage collector has found the callback unreachable (it is about to clear the objects
+//! the callback uses) or once the interpreter is exiting (attaching a thread then hangs or
+//! kills it). A [`PyAuditCallback`] owns the callback and closes it at both moments, before
+//! anything is cleared or finalized; events the writer still holds are then counted as
+//! failures instead of delivered.
 
 use core::cell::Cell;
+use core::sync::atomic::{AtomicBool, Ordering};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::SystemTime;
@@ -16,8 +24,10 @@ use keyplane::audit::{
 };
 use keyplane::{AuditConfig, AuditEvent, AuditSink};
 use pyo3::exceptions::{PyRuntimeError, PyTypeError};
+use pyo3::gc::PyVisit;
 use pyo3::prelude::*;
-use pyo3::types::{PyDict, PyString, PyTuple};
+use pyo3::types::{PyCFunction, PyDict, PyString, PyTuple, PyWeakrefReference};
+use pyo3::{PyTraverseError, intern};
 use zeroize::Zeroizing;
 
 use crate::classes::repr_str;
@@ -25,13 +35,14 @@ use crate::convert::{Buf, count};
 use crate::errors::{KpError, invalid_input};
 
 thread_local! {
-    /// Set on the writer thread while it runs a Python callback.
-    static IN_CALLBACK: Cell<bool> = const { Cell::new(false) };
+    /// On a writer thread while it runs a Python callback: that callback's shared state (its
+    /// address, as an identity), else 0.
+    static IN_CALLBACK: Cell<usize> = const { Cell::new(0) };
 }
 
 /// Whether the current thread is running an audit callback.
 pub(crate) fn in_callback() -> bool {
-    IN_CALLBACK.get()
+    IN_CALLBACK.get() != 0
 }
 
 /// Refuses a call that would wait for the writer thread from the writer thread itself.
@@ -103,21 +114,181 @@ fn positive_u64(obj: Option<&Bound<'_, PyAny>>, what: &str) -> PyResult<Option<u
     .transpose()
 }
 
-/// A keyring's audit callback, shared between its sink (on the writer thread) and the Python
-/// keyring object, so that the garbage collector can see the callback and break a cycle through
-/// it (a callback that refers to the keyring it audits). Locked only with the GIL held.
-pub(crate) type CallbackSlot = Arc<Mutex<Option<Py<PyAny>>>>;
+/// What a keyring's audit sink (on the writer thread) shares with the [`PyAuditCallback`] that
+/// owns the callback.
+struct CallbackShared {
+    /// The callable. Locked only with the GIL held, and never across a call into Python.
+    callback: Mutex<Option<Py<PyAny>>>,
+    /// Whether the writer may still run the callback (see the module's documentation).
+    open: AtomicBool,
+    /// Held by the writer from before it attaches to the interpreter until the callback has
+    /// returned, so that closing can wait out a call in progress.
+    busy: Mutex<()>,
+    /// The process that made it: a forked child has no writer thread, and its copy of `busy`
+    /// may be held by the parent's writer for good.
+    pid: u32,
+}
+
+/// Set at interpreter exit: callbacks made after it start closed.
+static EXITING: AtomicBool = AtomicBool::new(false);
+
+/// Every open callback and the weak reference through which the garbage collector tells us it
+/// found the callback's owner unreachable. The weak references must be reachable themselves
+/// for the collector to call back, hence a registry outside any Python object. Locked only
+/// with the GIL held.
+static OPEN_CALLBACKS: Mutex<Vec<(Arc<CallbackShared>, Py<PyWeakrefReference>)>> =
+    Mutex::new(Vec::new());
+
+impl CallbackShared {
+    fn id(self: &Arc<Self>) -> usize {
+        Arc::as_ptr(self).addr()
+    }
+
+    /// Stops the writer from running the callback again and waits out a call in progress
+    /// (with the GIL released, so that the call can finish). On the writer thread inside this
+    /// very callback there is nothing to wait for: its later events see the callback closed.
+    fn close(self: &Arc<Self>, py: Python<'_>) {
+        self.open.store(false, Ordering::Release);
+        if IN_CALLBACK.get() != self.id() && self.pid == std::process::id() {
+            py.detach(|| drop(self.busy.lock().unwrap_or_else(PoisonError::into_inner)));
+        }
+    }
+}
+
+/// Closes the callback whose owner the garbage collector found unreachable (or freed): called
+/// by the weak reference, before the collector clears or finalizes anything.
+fn owner_gone(py: Python<'_>, weakref: &Bound<'_, PyAny>) {
+    let gone = {
+        let mut open = OPEN_CALLBACKS
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        open.iter()
+            .position(|(_, w)| w.as_ptr() == weakref.as_ptr())
+            .map(|i| open.swap_remove(i))
+    };
+    if let Some((shared, weakref)) = gone {
+        shared.close(py);
+        drop(weakref);
+    }
+}
+
+/// At interpreter exit (`atexit`, before finalization starts), closes every callback: a thread
+/// that attaches to an interpreter being finalized hangs or is killed, and the keyrings'
+/// drops would wait for it.
+fn at_exit(py: Python<'_>) {
+    EXITING.store(true, Ordering::Release);
+    let all = core::mem::take(
+        &mut *OPEN_CALLBACKS
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner),
+    );
+    for (shared, weakref) in all {
+        shared.close(py);
+        drop(weakref);
+    }
+}
+
+/// Registers [`at_exit`] once per process.
+fn register_at_exit(py: Python<'_>) -> PyResult<()> {
+    static REGISTERED: std::sync::Once = std::sync::Once::new();
+    let mut outcome = Ok(());
+    REGISTERED.call_once(|| {
+        outcome = PyCFunction::new_closure(py, None, None, |args, _| {
+            at_exit(args.py());
+            PyResult::Ok(())
+        })
+        .and_then(|f| {
+            py.import(intern!(py, "atexit"))?
+                .call_method1(intern!(py, "register"), (f,))
+                .map(drop)
+        });
+    });
+    outcome
+}
+
+/// The owner of a keyring's audit callback: every Python handle of the keyring (``with_caller``
+/// handles included) holds one reference to it, and it holds the one reference to the callback,
+/// so the garbage collector counts each reference once and can free a cycle through the
+/// callback (a callback that refers to the keyring it audits).
+#[pyclass(
+    frozen,
+    weakref,
+    module = "keyplane._keyplane",
+    name = "_AuditCallback"
+)]
+pub(crate) struct PyAuditCallback {
+    shared: Arc<CallbackShared>,
+}
+
+impl PyAuditCallback {
+    /// A new owner for `callback`, and the sink that runs it.
+    fn new(py: Python<'_>, callback: Py<PyAny>) -> PyResult<(Py<Self>, PySink)> {
+        register_at_exit(py)?;
+        let shared = Arc::new(CallbackShared {
+            callback: Mutex::new(Some(callback)),
+            open: AtomicBool::new(!EXITING.load(Ordering::Acquire)),
+            busy: Mutex::new(()),
+            pid: std::process::id(),
+        });
+        let owner = Bound::new(
+            py,
+            Self {
+                shared: Arc::clone(&shared),
+            },
+        )?;
+        let on_gone = PyCFunction::new_closure(py, None, None, |args, _| {
+            owner_gone(args.py(), &args.get_item(0)?);
+            PyResult::Ok(())
+        })?;
+        let weakref = PyWeakrefReference::new_with(&owner, on_gone)?;
+        OPEN_CALLBACKS
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push((Arc::clone(&shared), weakref.unbind()));
+        Ok((owner.unbind(), PySink { shared }))
+    }
+}
+
+#[pymethods]
+impl PyAuditCallback {
+    fn __traverse__(&self, visit: PyVisit<'_>) -> Result<(), PyTraverseError> {
+        // Never contended here: the lock is only taken with the GIL held, which the collector
+        // holds now.
+        if let Ok(callback) = self.shared.callback.try_lock()
+            && let Some(callback) = callback.as_ref()
+        {
+            visit.call(callback)?;
+        }
+        Ok(())
+    }
+
+    fn __clear__(&self) {
+        // Closed already: the weak reference's callback runs before the collector clears
+        // anything. Closing again only sets the flag.
+        self.shared.open.store(false, Ordering::Release);
+        let callback = self
+            .shared
+            .callback
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
+        drop(callback);
+    }
+}
 
 impl PyAudit {
     /// A fresh core configuration (a sink is consumed by the keyring it audits), and the
-    /// callback's slot when the sink is a callback.
-    pub(crate) fn config(&self, py: Python<'_>) -> PyResult<(AuditConfig, Option<CallbackSlot>)> {
-        let mut slot = None;
+    /// callback's owner when the sink is a callback.
+    pub(crate) fn config(
+        &self,
+        py: Python<'_>,
+    ) -> PyResult<(AuditConfig, Option<Py<PyAuditCallback>>)> {
+        let mut owner = None;
         let mut config = match (&self.callback, &self.log_dir, &self.audit_key) {
             (Some(callback), _, _) => {
-                let shared: CallbackSlot = Arc::new(Mutex::new(Some(callback.clone_ref(py))));
-                slot = Some(Arc::clone(&shared));
-                AuditConfig::new(PySink { callback: shared })
+                let (callback, sink) = PyAuditCallback::new(py, callback.clone_ref(py))?;
+                owner = Some(callback);
+                AuditConfig::new(sink)
             }
             (None, Some(dir), Some(key)) => {
                 let key = AuditKey::new(key).map_err(KpError)?;
@@ -138,7 +309,7 @@ impl PyAudit {
         if let Some(capacity) = self.queue_capacity {
             config = config.queue_capacity(capacity);
         }
-        Ok((config, slot))
+        Ok((config, owner))
     }
 }
 
@@ -271,28 +442,42 @@ impl PyAudit {
 
 /// Forwards events to a Python callable, on the writer thread.
 struct PySink {
-    callback: CallbackSlot,
+    shared: Arc<CallbackShared>,
 }
+
+/// What an event the callback can no longer receive counts as.
+const CLOSED: keyplane::Error = keyplane::Error::Storage(
+    "the audit callback can no longer run: the garbage collector is freeing it, or the \
+     interpreter is exiting",
+);
 
 impl AuditSink for PySink {
     fn record(&mut self, event: &AuditEvent<'_>) -> keyplane::Result<()> {
         // Built before attaching: the interpreter is held only for the call itself.
         let event = PyAuditEvent::new(event);
+        let shared = &self.shared;
+        let _busy = shared.busy.lock().unwrap_or_else(PoisonError::into_inner);
+        if !shared.open.load(Ordering::Acquire) {
+            return Err(CLOSED);
+        }
         let called = Python::try_attach(|py| {
-            let callback = self
+            // Again with the GIL held: closing may have happened while this thread waited
+            // for it.
+            if !shared.open.load(Ordering::Acquire) {
+                return Err(CLOSED);
+            }
+            let callback = shared
                 .callback
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner)
                 .as_ref()
                 .map(|c| c.clone_ref(py));
             let Some(callback) = callback else {
-                return Err(keyplane::Error::Storage(
-                    "the audit callback was released by the garbage collector",
-                ));
+                return Err(CLOSED);
             };
-            IN_CALLBACK.set(true);
+            IN_CALLBACK.set(shared.id());
             let outcome = Bound::new(py, event).and_then(|e| callback.call1(py, (e,)));
-            IN_CALLBACK.set(false);
+            IN_CALLBACK.set(0);
             match outcome {
                 Ok(_) => Ok(()),
                 Err(e) => {

@@ -49,8 +49,8 @@ pub(crate) struct PyKeyring {
     audited: bool,
     /// The records `Keyring.open` could not load (shared by `with_caller` handles).
     load_problems: Arc<[(PathBuf, keyplane::Error)]>,
-    /// The audit callback, for the garbage collector (shared by `with_caller` handles).
-    callback: Option<audit::CallbackSlot>,
+    /// The owner of the audit callback; each handle (`with_caller` too) holds a reference.
+    callback: Option<Py<audit::PyAuditCallback>>,
 }
 
 impl Drop for PyKeyring {
@@ -79,10 +79,12 @@ fn builder(
     encryption_budget: Option<&Bound<'_, PyAny>>,
     max_batch_items: Option<&Bound<'_, PyAny>>,
     audit: Option<&Bound<'_, PyAudit>>,
-) -> PyResult<(keyplane::KeyringBuilder, Option<audit::CallbackSlot>)> {
+) -> PyResult<(keyplane::KeyringBuilder, Option<Py<audit::PyAuditCallback>>)> {
     let mut builder = keyplane::Keyring::builder();
     if let Some(threads) = threads {
-        builder = builder.threads(count(threads, "threads")?).map_err(KpError)?;
+        builder = builder
+            .threads(count(threads, "threads")?)
+            .map_err(KpError)?;
     }
     if let Some(budget) = encryption_budget {
         let budget = u64::try_from(count(budget, "encryption_budget")?)
@@ -263,37 +265,23 @@ impl PyKeyring {
 
     /// A handle on the same keyring (same keys, same audit trail) whose calls the audit trail
     /// attributes to ``caller`` (a service, user or tenant name of your choosing).
-    fn with_caller(&self, caller: PyBackedStr) -> Self {
+    fn with_caller(&self, py: Python<'_>, caller: PyBackedStr) -> Self {
         Self {
             ring: self.ring.with_caller(&caller),
             audited: self.audited,
             load_problems: Arc::clone(&self.load_problems),
-            callback: self.callback.clone(),
+            callback: self.callback.as_ref().map(|c| c.clone_ref(py)),
         }
     }
 
-    /// The garbage collector's view of the audit callback, so a cycle through it (a callback
-    /// that refers to the keyring it audits) is found.
+    /// The garbage collector's view of this handle's reference to the audit callback's owner,
+    /// so a cycle through the callback (one that refers to the keyring it audits) is found;
+    /// the owner breaks it (see `audit::PyAuditCallback`).
     fn __traverse__(&self, visit: PyVisit<'_>) -> Result<(), PyTraverseError> {
-        if let Some(slot) = &self.callback
-            && let Ok(callback) = slot.try_lock()
-            && let Some(callback) = callback.as_ref()
-        {
+        if let Some(callback) = &self.callback {
             visit.call(callback)?;
         }
         Ok(())
-    }
-
-    /// Breaks such a cycle: the keyring lets go of its callback (events still queued are then
-    /// counted as audit failures, not delivered).
-    fn __clear__(&self) {
-        if let Some(slot) = &self.callback {
-            let callback = slot
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner)
-                .take();
-            drop(callback);
-        }
     }
 
     /// The caller identity of this handle (``with_caller``), or ``None``.
