@@ -33,7 +33,6 @@ use core::cell::{Cell, RefCell};
 use core::fmt;
 use std::collections::HashMap;
 use std::fs::{self, File, OpenOptions};
-use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -256,6 +255,10 @@ pub struct OwnedAuditEvent {
 
 /// Receives a keyring's audit events on the writer thread, each calling thread's in the order
 /// it made them.
+///
+/// A sink must not use the keyring it audits: every audited call (and
+/// [`flush_audit`](crate::Keyring::flush_audit)) made from the writer thread on that keyring
+/// fails with [`Error::InvalidInput`], since it would wait for the thread making it.
 pub trait AuditSink: Send {
     /// Records one event.
     ///
@@ -528,6 +531,14 @@ pub(crate) struct Recorder {
     generation: u64,
 }
 
+/// What an audited call made by the keyring's own sink (on its writer thread) answers: the
+/// writer would wait for itself once the queue is full, and every event the sink caused
+/// would cause another.
+const ON_WRITER: Error = Error::InvalidInput(
+    "an audit sink or callback cannot use the keyring it audits (the call would wait for the \
+     audit writer thread, which is the thread making it)",
+);
+
 /// What an audited keyring made before a `fork()` answers in the child.
 const FORKED: Error = Error::Storage(
     "the audit trail's writer is in the parent process: in a forked child, make the audited \
@@ -557,7 +568,9 @@ impl Recorder {
             failures: AtomicU64::new(0),
             usage: Mutex::new(Usage::new()),
         });
+        let id = NEXT_RECORDER.fetch_add(1, Ordering::Relaxed);
         let mut writer = Writer {
+            recorder: id,
             lanes: Vec::new(),
             delivery: Delivery {
                 sink: config.sink,
@@ -573,7 +586,7 @@ impl Recorder {
             .spawn(move || writer.run())
             .map_err(|_| Error::Internal)?;
         Ok(Self {
-            id: NEXT_RECORDER.fetch_add(1, Ordering::Relaxed),
+            id,
             shared,
             context: config.context,
             back_pressure: config.back_pressure,
@@ -588,9 +601,17 @@ impl Recorder {
         self.generation != crate::fork::generation()
     }
 
+    /// Whether the calling thread is this keyring's writer thread (running its sink).
+    fn on_writer(&self) -> bool {
+        WRITER_OF.get() == self.id
+    }
+
     pub(crate) fn flush(&self) -> Result<()> {
         if self.forked() {
             return Err(FORKED);
+        }
+        if self.on_writer() {
+            return Err(ON_WRITER);
         }
         let (ack, done) = channel::bounded(1);
         self.shared
@@ -686,12 +707,14 @@ impl Recorder {
     /// Pushes the changes the event needs, then the event. A change is remembered only once
     /// it is in the lane, so a dropped slot never leaves the two sides disagreeing.
     fn push(&self, lane: &mut Lane, event: &Event<'_>) {
-        if lane.key[..lane.key_len] != *event.key {
-            if !self.send(lane, Slot::Key(KeyName::new(event.key))) {
+        let mut shortened = [0u8; MAX_KEY_ID_LEN];
+        let key = logged_name(event.key, &mut shortened);
+        if lane.key[..lane.key_len] != *key {
+            if !self.send(lane, Slot::Key(KeyName::new(key))) {
                 return;
             }
-            lane.key[..event.key.len()].copy_from_slice(event.key);
-            lane.key_len = event.key.len();
+            lane.key[..key.len()].copy_from_slice(key);
+            lane.key_len = key.len();
         }
         if !same(lane.caller.as_ref(), event.caller) {
             if !self.send(lane, Slot::Caller(event.caller.cloned())) {
@@ -744,6 +767,34 @@ impl Recorder {
             },
         }
     }
+}
+
+/// How much of a name longer than any key id or alias a log keeps, at most.
+const KEPT_OF_LONG_NAME: usize = 200;
+
+/// `name` as the log records it: as given when it could be a key id or an alias (at most
+/// [`MAX_KEY_ID_LEN`] bytes), otherwise its first 200 bytes or so (cut at a character
+/// boundary) and a visible mark with its full length, written into `buf`. A name that long
+/// names no key, so the call failed; keeping it whole would let a caller grow the log by
+/// 64 KiB per failed call.
+fn logged_name<'a>(name: &'a [u8], buf: &'a mut [u8; MAX_KEY_ID_LEN]) -> &'a [u8] {
+    if name.len() <= MAX_KEY_ID_LEN {
+        return name;
+    }
+    // Names come from `&str`: back up to the start of a character (a UTF-8 continuation byte
+    // is 0b10xx_xxxx), so the kept part stays valid UTF-8.
+    let mut kept = KEPT_OF_LONG_NAME;
+    while kept > 0 && name[kept] & 0xc0 == 0x80 {
+        kept -= 1;
+    }
+    let mut out = Vec::with_capacity(MAX_KEY_ID_LEN);
+    out.extend_from_slice(&name[..kept]);
+    out.extend_from_slice("…[truncated, ".as_bytes());
+    push_u64(&mut out, u64::try_from(name.len()).unwrap_or(u64::MAX));
+    out.extend_from_slice(b" bytes]");
+    let n = out.len().min(MAX_KEY_ID_LEN);
+    buf[..n].copy_from_slice(&out[..n]);
+    &buf[..n]
 }
 
 /// Whether two optional shared values are the same allocation (the lane holds a clone of
@@ -803,6 +854,8 @@ thread_local! {
     };
     static REQUESTS: Cell<(u64, u64)> = const { Cell::new((0, 0)) };
     static LANES: RefCell<Vec<Lane>> = const { RefCell::new(Vec::new()) };
+    /// On a writer thread: the id of the recorder it writes for (0 elsewhere).
+    static WRITER_OF: Cell<u64> = const { Cell::new(0) };
 }
 
 /// The key (and version) the operation in progress on this thread is using.
@@ -847,6 +900,9 @@ pub(crate) fn scoped<T>(
     }
     if recorder.forked() {
         return Err(FORKED);
+    }
+    if recorder.on_writer() {
+        return Err(ON_WRITER);
     }
     ACTIVE.set(true);
     NOTED.with_borrow_mut(|noted| {
@@ -921,6 +977,8 @@ struct Intake {
 
 /// The writer thread: the lanes it visits, and where their events go.
 struct Writer {
+    /// The id of the recorder this thread writes for.
+    recorder: u64,
     lanes: Vec<Intake>,
     delivery: Delivery,
     clock_stored: u64,
@@ -938,6 +996,7 @@ struct Delivery {
 
 impl Writer {
     fn run(&mut self) {
+        WRITER_OF.set(self.recorder);
         // Polls rather than sleeping on a condition: a sleeping writer would make every
         // producer pay a futex wake (microseconds) to hand it one event. Idle, it naps.
         loop {
@@ -1119,21 +1178,46 @@ pub const DEFAULT_MAX_FILE_BYTES: u64 = 64 << 20;
 /// Each line carries `"prev"`, the SHA-256 of the line before it (across files), and every
 /// [`checkpoint_every`](Self::checkpoint_every) records, at each file's end and at close, a
 /// checkpoint line carries an HMAC-SHA256 under the [`AuditKey`]. See `FORMAT.md`.
+///
+/// **Write failures** (a full disk, a failing device) never break the chain: a line joins
+/// the chain in memory and is written out in order, from exactly where the last write
+/// stopped, so a file always holds a prefix of the chain. While writes fail, each call that
+/// could not write is counted in [`audit_failures`](crate::Keyring::audit_failures) and the
+/// lines wait (up to 4 MiB); a line that does not fit is left out of the chain, and the first
+/// line that fits again is `AuditRecordsLost` with how many were left out. Once writes succeed
+/// again the whole log verifies.
 pub struct FileSink {
     dir: PathBuf,
     key: AuditKey,
-    file: Option<BufWriter<File>>,
+    /// The file being written, `audit-{file_number}.jsonl`.
+    file: Option<File>,
+    /// The number of the last file created (0 before the first).
     file_number: u32,
+    /// Bytes chained into the current file, written or pending.
     file_bytes: u64,
     max_file_bytes: u64,
     checkpoint_every: u64,
     since_checkpoint: u64,
+    /// Lines chained so far: the last line's `seq`.
     line: u64,
+    /// The hash of the last line chained.
     prev: [u8; 32],
+    /// Lines chained but not yet written, in order; a failed write leaves its unwritten
+    /// remainder here.
+    pending: Vec<u8>,
+    /// Events left out of the chain since the last `AuditRecordsLost` line.
+    lost: u64,
     /// Reused for every record, so writing one allocates nothing.
     body: Vec<u8>,
     line_buffer: Vec<u8>,
+    #[cfg(test)]
+    faults: Option<Arc<tests::Faults>>,
 }
+
+/// The file sink writes its pending lines out once they reach this size.
+const WRITE_AT: usize = 1 << 16;
+/// The most the file sink keeps in memory while writes fail.
+const MAX_PENDING: usize = 4 << 20;
 
 impl fmt::Debug for FileSink {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1173,8 +1257,12 @@ impl FileSink {
             since_checkpoint: 0,
             line: 0,
             prev: [0; 32],
+            pending: Vec::with_capacity(WRITE_AT + 1024),
+            lost: 0,
             body: Vec::with_capacity(512),
             line_buffer: Vec::with_capacity(640),
+            #[cfg(test)]
+            faults: None,
         })
     }
 
@@ -1192,24 +1280,55 @@ impl FileSink {
         self
     }
 
-    fn writer(&mut self) -> Result<&mut BufWriter<File>> {
+    /// Writes the pending lines to the current file (created first if there is none). A
+    /// failure keeps whatever was not written, to be written from that byte on next time.
+    fn write_out(&mut self) -> Result<()> {
+        if self.pending.is_empty() {
+            return Ok(());
+        }
         if self.file.is_none() {
-            self.file_number += 1;
-            let path = self
-                .dir
-                .join(format!("audit-{:06}.jsonl", self.file_number));
+            // The number is taken only once the file exists: a failed creation is retried
+            // under the same name, so no file number is ever skipped.
+            let number = self
+                .file_number
+                .checked_add(1)
+                .ok_or(Error::Storage("too many audit log files"))?;
+            let path = self.dir.join(format!("audit-{number:06}.jsonl"));
+            #[cfg(test)]
+            tests::Faults::on_create(self.faults.as_deref())?;
             let file = OpenOptions::new()
                 .create_new(true)
                 .write(true)
                 .open(&path)
                 .map_err(storage("cannot create an audit log file"))?;
-            self.file = Some(BufWriter::with_capacity(1 << 16, file));
-            self.file_bytes = 0;
+            self.file = Some(file);
+            self.file_number = number;
         }
-        self.file.as_mut().ok_or(Error::Internal)
+        let file = self.file.as_mut().ok_or(Error::Internal)?;
+        let mut written = 0;
+        let result = loop {
+            let rest = &self.pending[written..];
+            if rest.is_empty() {
+                break Ok(());
+            }
+            #[cfg(test)]
+            let attempt = tests::Faults::write(self.faults.as_deref(), file, rest);
+            #[cfg(not(test))]
+            let attempt = std::io::Write::write(file, rest);
+            match attempt {
+                Ok(0) => break Err(Error::Storage("cannot write the audit log")),
+                Ok(n) => written += n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(_) => break Err(Error::Storage("cannot write the audit log")),
+            }
+        };
+        self.pending.drain(..written);
+        result
     }
 
-    /// Appends one line (`body` is a JSON object without its closing brace); chains it.
+    /// Adds one line (`body` is a JSON object without its closing brace) to the chain: it is
+    /// written with the pending lines. Fails, leaving the chain as it was, only when the line
+    /// cannot be kept (writes are failing and [`MAX_PENDING`] bytes are waiting).
     fn append(&mut self, body: &[u8]) -> Result<()> {
         let mut line = core::mem::take(&mut self.line_buffer);
         line.clear();
@@ -1217,47 +1336,61 @@ impl FileSink {
         line.extend_from_slice(b",\"prev\":\"");
         push_hex(&mut line, &self.prev);
         line.extend_from_slice(b"\"}");
+        if self.pending.len() + line.len() >= MAX_PENDING {
+            let written = self.write_out();
+            if self.pending.len() + line.len() >= MAX_PENDING {
+                self.line_buffer = line;
+                return written.and(Err(Error::Storage("cannot write the audit log")));
+            }
+        }
         let hash = digest::digest(&digest::SHA256, &line);
         self.prev.copy_from_slice(hash.as_ref());
-        line.push(b'\n');
-        let written = self.writer().and_then(|writer| {
-            writer
-                .write_all(&line)
-                .map_err(storage("cannot write the audit log"))
-        });
-        self.file_bytes += u64::try_from(line.len()).unwrap_or(u64::MAX);
-        self.line_buffer = line;
-        written?;
         self.line += 1;
+        self.pending.extend_from_slice(&line);
+        self.pending.push(b'\n');
+        self.file_bytes += u64::try_from(line.len() + 1).unwrap_or(u64::MAX);
+        self.line_buffer = line;
+        Ok(())
+    }
+
+    /// Writes the pending lines out once there are enough of them.
+    fn write_some(&mut self) -> Result<()> {
+        if self.pending.len() >= WRITE_AT {
+            self.write_out()
+        } else {
+            Ok(())
+        }
+    }
+
+    /// A line saying how many events were left out, if any were, before the next line.
+    fn note_lost(&mut self) -> Result<()> {
+        if self.lost == 0 {
+            return Ok(());
+        }
+        let body = format!(
+            "{{\"seq\":{},\"time\":{},\"operation\":\"AuditRecordsLost\",\"count\":{}",
+            self.line + 1,
+            now_nanos(),
+            self.lost
+        );
+        self.append(body.as_bytes())?;
+        self.lost = 0;
         Ok(())
     }
 
     /// A checkpoint: the chain so far, MACed.
     fn checkpoint(&mut self, closed: bool) -> Result<()> {
         let seq = self.line + 1;
-        let time = now_nanos();
-        let mac = self
-            .key
-            .mac(&checkpoint_input(seq, time, closed, &self.prev));
-        let body = format!(
-            "{{\"seq\":{seq},\"checkpoint\":true,\"time\":{time},\"closed\":{closed},\"mac\":\""
-        );
-        let mut body = body.into_bytes();
-        push_hex(&mut body, &mac);
-        body.push(b'"');
+        let body = checkpoint_body(&self.key, seq, now_nanos(), closed, &self.prev);
         self.append(&body)?;
         self.since_checkpoint = 0;
         Ok(())
     }
 
     fn sync(&mut self) -> Result<()> {
-        if let Some(writer) = self.file.as_mut() {
-            writer
-                .flush()
-                .map_err(storage("cannot write the audit log"))?;
-            writer
-                .get_ref()
-                .sync_data()
+        self.write_out()?;
+        if let Some(file) = self.file.as_ref() {
+            file.sync_data()
                 .map_err(storage("cannot sync the audit log"))?;
         }
         Ok(())
@@ -1272,11 +1405,26 @@ impl FileSink {
             if self.since_checkpoint > 0 {
                 self.checkpoint(false)?;
             }
+            // The file is let go only once everything chained into it is on disk; until
+            // then the lines after it go on into it.
             self.sync()?;
             self.file = None;
+            self.file_bytes = 0;
         }
-        Ok(())
+        self.write_some()
     }
+}
+
+/// A checkpoint line's body (without `prev`), the only form [`verify`] accepts.
+fn checkpoint_body(key: &AuditKey, seq: u64, time: u64, closed: bool, prev: &[u8; 32]) -> Vec<u8> {
+    let mac = key.mac(&checkpoint_input(seq, time, closed, prev));
+    let mut body = format!(
+        "{{\"seq\":{seq},\"checkpoint\":true,\"time\":{time},\"closed\":{closed},\"mac\":\""
+    )
+    .into_bytes();
+    push_hex(&mut body, &mac);
+    body.push(b'"');
+    body
 }
 
 fn checkpoint_input(seq: u64, time: u64, closed: bool, prev: &[u8; 32]) -> Vec<u8> {
@@ -1291,6 +1439,10 @@ fn checkpoint_input(seq: u64, time: u64, closed: bool, prev: &[u8; 32]) -> Vec<u
 
 impl AuditSink for FileSink {
     fn record(&mut self, event: &AuditEvent<'_>) -> Result<()> {
+        if let Err(e) = self.note_lost() {
+            self.lost += 1;
+            return Err(e);
+        }
         let mut body = core::mem::take(&mut self.body);
         body.clear();
         let time = event
@@ -1339,27 +1491,47 @@ impl AuditSink for FileSink {
         body.push(b'"');
         let appended = self.append(&body);
         self.body = body;
-        appended?;
+        if let Err(e) = appended {
+            self.lost += 1;
+            return Err(e);
+        }
         self.after_record()
     }
 
     fn dropped(&mut self, dropped: u64) -> Result<()> {
+        if let Err(e) = self.note_lost() {
+            // The dropped events are left out too: count them with the lost ones.
+            self.lost = self.lost.saturating_add(dropped);
+            return Err(e);
+        }
         let seq = self.line + 1;
         let body = format!(
             "{{\"seq\":{seq},\"time\":{},\"operation\":\"AuditRecordsDropped\",\"count\":{dropped}",
             now_nanos()
         );
-        self.append(body.as_bytes())?;
+        if let Err(e) = self.append(body.as_bytes()) {
+            self.lost = self.lost.saturating_add(dropped);
+            return Err(e);
+        }
         self.after_record()
     }
 
     fn flush(&mut self) -> Result<()> {
+        self.note_lost()?;
         self.sync()
     }
 
     fn close(&mut self) -> Result<()> {
+        self.note_lost()?;
         self.checkpoint(true)?;
         self.sync()
+    }
+}
+
+impl Drop for FileSink {
+    fn drop(&mut self) {
+        // Normally `close` wrote everything; this is a last try for lines a failing disk kept.
+        let _ = self.write_out();
     }
 }
 
@@ -1496,6 +1668,8 @@ impl fmt::Display for VerifyReport {
 pub struct Broken {
     /// The file.
     pub file: PathBuf,
+    /// The file's place in the list given to [`verify`], from 0 (a file listed twice has two).
+    pub file_index: usize,
     /// The line, from 1.
     pub line: u64,
     /// What is wrong.
@@ -1529,6 +1703,7 @@ pub fn verify(files: &[PathBuf], key: &AuditKey) -> core::result::Result<VerifyR
     for (index, file) in files.iter().enumerate() {
         let broken = |line: u64, reason: &str| Broken {
             file: file.clone(),
+            file_index: index,
             line,
             reason: reason.to_owned(),
         };
@@ -1563,14 +1738,22 @@ pub fn verify(files: &[PathBuf], key: &AuditKey) -> core::result::Result<VerifyR
             if !body.starts_with(&seq_field) {
                 return Err(broken(number, "sequence number out of order"));
             }
-            if body.contains("\"checkpoint\":true") {
+            // A checkpoint is recognised by its start and must be exactly the line the sink
+            // writes for its MACed fields: the MAC covers `seq`, `time`, `closed` and `prev`,
+            // and nothing else may be on the line (no added, edited or reordered field).
+            if body[seq_field.len()..].starts_with("\"checkpoint\":") {
                 let (time, closed, mac) =
                     parse_checkpoint(body).ok_or_else(|| broken(number, "malformed checkpoint"))?;
-                let expected = key.mac(&checkpoint_input(seq, time, closed, &prev));
-                if constant_time::verify_slices_are_equal(&expected, &mac).is_err() {
+                let expected = checkpoint_body(key, seq, time, closed, &prev);
+                if constant_time::verify_slices_are_equal(&expected, body.as_bytes()).is_err() {
+                    let expected_mac = key.mac(&checkpoint_input(seq, time, closed, &prev));
                     return Err(broken(
                         number,
-                        "checkpoint MAC does not verify (wrong audit key, or the log before it was rewritten)",
+                        if constant_time::verify_slices_are_equal(&expected_mac, &mac).is_ok() {
+                            "checkpoint line altered: it holds more or other than its MACed fields"
+                        } else {
+                            "checkpoint MAC does not verify (wrong audit key, or the log before it was rewritten)"
+                        },
                     ));
                 }
                 report.last_checkpoint = Some((
@@ -1627,7 +1810,193 @@ pub fn log_files_in(dir: impl AsRef<Path>) -> Result<Vec<PathBuf>> {
 
 #[cfg(test)]
 mod tests {
-    use super::{push_hex_u64, push_json_str, push_u64};
+    use std::fs::File;
+    use std::io::Write as _;
+    use std::path::PathBuf;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    use super::{
+        AuditEvent, AuditKey, AuditSink, FileSink, MAX_KEY_ID_LEN, Operation, RequestId,
+        logged_name, push_hex_u64, push_json_str, push_u64, verify,
+    };
+    use crate::error::{Error, Result};
+
+    /// Makes a file sink's I/O fail on demand, as a full disk does: a write that fails first
+    /// takes part of its bytes, then refuses the rest.
+    #[derive(Default)]
+    pub(super) struct Faults {
+        fail_writes: AtomicBool,
+        fail_creates: AtomicBool,
+        took_part: AtomicBool,
+    }
+
+    impl Faults {
+        pub(super) fn on_create(faults: Option<&Self>) -> Result<()> {
+            match faults {
+                Some(f) if f.fail_creates.load(Ordering::Acquire) => {
+                    Err(Error::Storage("cannot create an audit log file"))
+                }
+                _ => Ok(()),
+            }
+        }
+
+        pub(super) fn write(
+            faults: Option<&Self>,
+            file: &mut File,
+            bytes: &[u8],
+        ) -> std::io::Result<usize> {
+            match faults {
+                Some(f) if f.fail_writes.load(Ordering::Acquire) => {
+                    if bytes.len() > 1 && !f.took_part.swap(true, Ordering::AcqRel) {
+                        file.write(&bytes[..bytes.len() / 2])
+                    } else {
+                        Err(std::io::Error::from_raw_os_error(28)) // ENOSPC
+                    }
+                }
+                _ => file.write(bytes),
+            }
+        }
+
+        fn set(&self, writes: bool, creates: bool) {
+            self.fail_writes.store(writes, Ordering::Release);
+            self.fail_creates.store(creates, Ordering::Release);
+            self.took_part.store(false, Ordering::Release);
+        }
+    }
+
+    fn event(counter: u64, key_id: &str) -> AuditEvent<'_> {
+        AuditEvent {
+            sequence: counter,
+            time: std::time::SystemTime::now(),
+            request_id: RequestId { thread: 1, counter },
+            operation: Operation::Encrypt,
+            key_id: Some(key_id),
+            key_version: Some(1),
+            caller: None,
+            context: super::AuditContext {
+                pairs: &[],
+                keys_only: false,
+            },
+            error_code: None,
+        }
+    }
+
+    fn temp_dir(name: &str) -> PathBuf {
+        let dir =
+            std::env::temp_dir().join(format!("keyplane-audit-unit-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        dir
+    }
+
+    /// Runs `n` records through `sink`, returning how many it refused.
+    fn records(sink: &mut FileSink, from: u64, n: u64) -> u64 {
+        let refused = (from..from + n)
+            .filter(|&i| sink.record(&event(i, "k")).is_err())
+            .count();
+        u64::try_from(refused).unwrap()
+    }
+
+    #[test]
+    fn failed_writes_and_file_creations_never_break_the_chain() {
+        let dir = temp_dir("faults");
+        let key = || AuditKey::new(&[7; 32]).unwrap();
+        let faults = Arc::new(Faults::default());
+        let mut sink = FileSink::create(&dir, key())
+            .unwrap()
+            .max_file_bytes(4096)
+            .checkpoint_every(5);
+        sink.faults = Some(Arc::clone(&faults));
+        assert_eq!(records(&mut sink, 1, 50), 0);
+        sink.flush().unwrap();
+        // A full disk: writes take part of their bytes, then fail; a flush fails.
+        faults.set(true, false);
+        records(&mut sink, 51, 100);
+        assert!(sink.flush().is_err(), "the flush reports the failure");
+        // The disk recovers: everything kept goes out and the log verifies.
+        faults.set(false, false);
+        assert_eq!(records(&mut sink, 151, 10), 0);
+        sink.flush().unwrap();
+        let files = super::log_files(&dir).unwrap();
+        let report = verify(&files, &key()).unwrap();
+        assert_eq!(report.records, 160, "{report}");
+        // A file that cannot be created (at a rotation) is created later under its number.
+        let before = files.len();
+        faults.set(false, true);
+        records(&mut sink, 161, 200);
+        faults.set(false, false);
+        assert_eq!(records(&mut sink, 361, 10), 0);
+        sink.close().unwrap();
+        drop(sink);
+        let files = super::log_files(&dir).unwrap();
+        assert!(files.len() > before + 1);
+        for (i, file) in files.iter().enumerate() {
+            let name = file.file_name().unwrap().to_str().unwrap().to_owned();
+            assert_eq!(
+                name,
+                format!("audit-{:06}.jsonl", i + 1),
+                "no number skipped"
+            );
+        }
+        let report = verify(&files, &key()).unwrap();
+        assert_eq!(report.records, 370, "{report}");
+        assert!(report.closed);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn lines_that_cannot_be_kept_are_counted_in_the_log() {
+        let dir = temp_dir("lost");
+        let key = || AuditKey::new(&[7; 32]).unwrap();
+        let faults = Arc::new(Faults::default());
+        let mut sink = FileSink::create(&dir, key()).unwrap();
+        sink.faults = Some(Arc::clone(&faults));
+        faults.set(true, false);
+        // Long key ids fill the memory kept for a failing disk (4 MiB) in a few thousand lines.
+        let long = "k".repeat(MAX_KEY_ID_LEN);
+        for i in 1..=30_000 {
+            let _ = sink.record(&event(i, &long));
+        }
+        let lost = sink.lost;
+        assert!(lost > 0, "the lines kept are bounded");
+        faults.set(false, false);
+        sink.close().unwrap();
+        drop(sink);
+        let files = super::log_files(&dir).unwrap();
+        let report = verify(&files, &key()).unwrap();
+        assert!(report.closed);
+        let text: String = files
+            .iter()
+            .map(|f| std::fs::read_to_string(f).unwrap())
+            .collect();
+        assert!(
+            text.contains(&format!(
+                "\"operation\":\"AuditRecordsLost\",\"count\":{lost},"
+            )),
+            "the log says how many events it left out"
+        );
+        assert_eq!(report.records + lost, 30_000 + 1);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn names_longer_than_any_key_id_are_cut_visibly() {
+        let mut buf = [0u8; MAX_KEY_ID_LEN];
+        for name in ["", "k", &"k".repeat(255)] {
+            assert_eq!(logged_name(name.as_bytes(), &mut buf), name.as_bytes());
+        }
+        for name in ["k".repeat(256), "é".repeat(40_000), "x".repeat(1 << 16)] {
+            let logged = std::str::from_utf8(logged_name(name.as_bytes(), &mut buf))
+                .unwrap()
+                .to_owned();
+            assert!(logged.len() <= MAX_KEY_ID_LEN);
+            assert!(name.starts_with(logged.split('…').next().unwrap()));
+            assert!(
+                logged.ends_with(&format!("…[truncated, {} bytes]", name.len())),
+                "{logged}"
+            );
+        }
+    }
 
     #[test]
     fn json_strings_round_trip() {

@@ -308,6 +308,23 @@ fn every_kind_of_tampering_is_detected_and_located() {
         u64::try_from(original.len()).unwrap(),
     );
     check(
+        "a field added to the closing checkpoint",
+        &|l| {
+            let last = l.len() - 1;
+            l[last] = l[last].replacen("\"closed\":true", "\"closed\":true,\"note\":\"x\"", 1);
+        },
+        u64::try_from(original.len()).unwrap(),
+    );
+    let first_checkpoint = original
+        .iter()
+        .position(|l| l.contains("\"checkpoint\":true"))
+        .unwrap();
+    check(
+        "a checkpoint field respelled with the same value",
+        &|l| l[first_checkpoint] = l[first_checkpoint].replacen("\"time\":", "\"time\":0", 1),
+        u64::try_from(first_checkpoint + 1).unwrap(),
+    );
+    check(
         "a line after the close",
         &|l| l.push(l[3].clone()),
         u64::try_from(original.len() + 1).unwrap(),
@@ -340,10 +357,23 @@ fn every_kind_of_tampering_is_detected_and_located() {
 fn a_missing_file_in_the_middle_is_detected() {
     let dir = temp_dir("missing");
     let mut files = write_log(&dir, 200, 4096);
+    let all = files.clone();
     files.remove(1);
     let broken = audit::verify(&files, &audit_key()).unwrap_err();
     assert_eq!(broken.file, files[1]);
-    assert_eq!(broken.line, 1);
+    assert_eq!((broken.file_index, broken.line), (1, 1));
+    // A file listed twice is located at its second place in the list, not its first.
+    let twice = vec![
+        all[0].clone(),
+        all[1].clone(),
+        all[1].clone(),
+        all[2].clone(),
+    ];
+    let broken = audit::verify(&twice, &audit_key()).unwrap_err();
+    assert_eq!(
+        (&broken.file, broken.file_index, broken.line),
+        (&all[1], 2, 1)
+    );
     fs::remove_dir_all(&dir).unwrap();
 }
 
@@ -382,15 +412,18 @@ fn nothing_is_lost_under_load() {
     fs::remove_dir_all(&dir).unwrap();
 }
 
-/// A keyring under the drop policy with `capacity` slots per thread, whose sink takes `delay`
-/// per event (so the queue fills), and the sink's record.
-fn dropping(delay: Duration, capacity: usize) -> (Keyring, MemorySink) {
+/// A keyring under the drop policy with `capacity` slots per thread, whose sink records an
+/// event only once the returned gate lets one through (a `send` per event; dropping the gate
+/// opens it for good), so the queue fills when the test says, not when the machine is slow.
+fn dropping(capacity: usize) -> (Keyring, MemorySink, std::sync::mpsc::Sender<()>) {
     let sink = MemorySink::new();
     let slow = sink.clone();
+    let (gate, passes) = std::sync::mpsc::channel::<()>();
     let ring = Keyring::builder()
         .audit(
             AuditConfig::new(CallbackSink(move |e: &keyplane::AuditEvent<'_>| {
-                std::thread::sleep(delay);
+                // Bounded: a test that fails without opening the gate still ends.
+                let _ = passes.recv_timeout(Duration::from_secs(60));
                 let mut s = slow.clone();
                 let _ = keyplane::AuditSink::record(&mut s, e);
             }))
@@ -399,19 +432,21 @@ fn dropping(delay: Duration, capacity: usize) -> (Keyring, MemorySink) {
         )
         .unwrap()
         .build();
-    (ring, sink)
+    (ring, sink, gate)
 }
 
 #[test]
 fn drop_policy_counts_what_it_drops() {
-    let (ring, sink) = dropping(Duration::from_millis(1), 4);
+    let (ring, sink, gate) = dropping(4);
     ring.create_key(&CreateKey::new(KeySpec::SymmetricDefault).key_id("k"))
         .unwrap();
+    // The writer holds at most one event at the closed gate and the lane four more.
     for _ in 0..500 {
         ring.encrypt("k", b"x", EncryptionContext::empty()).unwrap();
     }
     let dropped = ring.audit_dropped();
-    assert!(dropped > 0);
+    assert!(dropped >= 500 - 4, "{dropped}");
+    drop(gate);
     ring.flush_audit().unwrap();
     assert_eq!(u64::try_from(sink.events().len()).unwrap() + dropped, 501);
 }
@@ -468,7 +503,8 @@ fn no_secret_reaches_the_log() {
     fs::remove_dir_all(&dir).unwrap();
 }
 
-/// The child side of the crash test: logs encryptions until killed.
+/// The child side of the crash test: logs encryptions until killed, and says after every
+/// hundred how many records are on disk.
 #[test]
 #[ignore = "run by a_crash_leaves_a_log_that_verifies_to_its_last_line"]
 fn crash_child() {
@@ -484,11 +520,12 @@ fn crash_child() {
         .build();
     ring.create_key(&CreateKey::new(KeySpec::SymmetricDefault).key_id("k"))
         .unwrap();
-    println!("ready");
-    for i in 0u64.. {
+    for i in 1u64.. {
         ring.encrypt("k", b"x", EncryptionContext::empty()).unwrap();
-        if i % 1000 == 0 {
+        if i % 100 == 0 {
             ring.flush_audit().unwrap();
+            // The key's creation and `i` encryptions are written and synced.
+            println!("records {}", i + 1);
         }
     }
 }
@@ -496,21 +533,39 @@ fn crash_child() {
 #[test]
 fn a_crash_leaves_a_log_that_verifies_to_its_last_line() {
     use std::io::BufRead;
-    for round in 0..3 {
+    for round in 0..3u64 {
         let dir = temp_dir(&format!("crash-{round}"));
         let mut child = common::spawn_crash_child("KEYPLANE_AUDIT_CRASH_DIR", &dir);
-        let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
-        while let Some(Ok(line)) = lines.next() {
-            if line.contains("ready") {
-                break;
+        // The child's lines arrive on a thread of their own, so waiting for them is bounded
+        // in time even if the child stops talking.
+        let stdout = child.stdout.take().unwrap();
+        let (lines, arrive) = std::sync::mpsc::channel();
+        let reader = std::thread::spawn(move || {
+            for line in std::io::BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                if lines.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        // Killed once it has synced a number of records that differs from round to round.
+        let wanted = 150 + 250 * round;
+        let mut synced = 0;
+        while synced < wanted {
+            let line = arrive
+                .recv_timeout(Duration::from_secs(60))
+                .expect("the child reports its progress");
+            if let Some(n) = line.strip_prefix("records ") {
+                synced = n.trim().parse().unwrap();
             }
         }
-        std::thread::sleep(Duration::from_millis(100 + 150 * round));
         child.kill().unwrap(); // SIGKILL
         child.wait().unwrap();
+        drop(arrive);
+        reader.join().unwrap();
         let report = audit::verify(&audit::log_files_in(&dir).unwrap(), &audit_key()).unwrap();
         assert!(!report.closed);
-        assert!(report.records > 100, "round {round}: {report}");
+        assert!(report.records >= synced, "round {round}: {report}");
         assert!(report.last_checkpoint.is_some());
         fs::remove_dir_all(&dir).unwrap();
     }
@@ -529,8 +584,8 @@ fn expected(i: usize) -> (&'static str, Option<&'static str>, Vec<(String, Strin
 }
 
 /// Encrypts `n` times on this thread, changing key, caller and context from call to call in
-/// different rhythms (see `expected`).
-fn mixed_calls(ring: &Keyring, n: usize) {
+/// different rhythms (see `expected`), running `between` before each call.
+fn mixed_calls(ring: &Keyring, n: usize, between: &dyn Fn(usize)) {
     ring.create_key(&CreateKey::new(KeySpec::SymmetricDefault).key_id("ka"))
         .unwrap();
     ring.create_key(&CreateKey::new(KeySpec::SymmetricDefault).key_id("kb"))
@@ -541,6 +596,7 @@ fn mixed_calls(ring: &Keyring, n: usize) {
         ring.with_caller("bob"),
     ];
     for i in 0..n {
+        between(i);
         let (key, _, context) = expected(i);
         let context = EncryptionContext::new(context).unwrap();
         handles[i % 3].encrypt(key, b"x", &context).unwrap();
@@ -566,7 +622,7 @@ fn check_attribution(events: &[keyplane::OwnedAuditEvent]) {
 fn key_caller_and_context_follow_each_call_as_they_change() {
     let sink = MemorySink::new();
     let ring = audited(sink.clone(), ContextLogging::Full);
-    mixed_calls(&ring, 300);
+    mixed_calls(&ring, 300, &|_| {});
     ring.flush_audit().unwrap();
     let events = sink.events();
     assert_eq!(events.len(), 302);
@@ -585,9 +641,16 @@ fn key_caller_and_context_follow_each_call_as_they_change() {
 
 #[test]
 fn a_dropped_event_never_misattributes_the_ones_after_it() {
-    let (ring, sink) = dropping(Duration::from_micros(300), 2);
-    mixed_calls(&ring, 2000);
+    let (ring, sink, gate) = dropping(2);
+    // One event through the gate every seventh call: the rest find the lane full, at every
+    // kind of slot (key, caller, context, event).
+    mixed_calls(&ring, 2000, &|i| {
+        if i % 7 == 0 {
+            gate.send(()).unwrap();
+        }
+    });
     let dropped = ring.audit_dropped();
+    drop(gate);
     ring.flush_audit().unwrap();
     let events = sink.events();
     assert!(dropped > 0, "the lane never filled up");
@@ -662,4 +725,365 @@ fn one_thread_feeds_several_audited_keyrings() {
         let name = format!("k{n}");
         assert!(events.iter().all(|e| e.key_id.as_deref() == Some(&*name)));
     }
+}
+
+/// Records into memory (to compare) and into a chained log (to verify) at once.
+struct Tee(MemorySink, FileSink);
+
+impl keyplane::AuditSink for Tee {
+    fn record(&mut self, event: &keyplane::AuditEvent<'_>) -> keyplane::Result<()> {
+        self.0.record(event)?;
+        self.1.record(event)
+    }
+    fn dropped(&mut self, dropped: u64) -> keyplane::Result<()> {
+        self.1.dropped(dropped)
+    }
+    fn flush(&mut self) -> keyplane::Result<()> {
+        self.1.flush()
+    }
+    fn close(&mut self) -> keyplane::Result<()> {
+        self.1.close()
+    }
+}
+
+/// How the trail names a key argument `name`: as given, or (longer than any key id can be)
+/// cut to its first 200 bytes with a visible mark; nothing for an empty name.
+fn logged(name: &str) -> Option<String> {
+    match name.len() {
+        0 => None,
+        1..=255 => Some(name.to_owned()),
+        n => Some(format!("{}…[truncated, {n} bytes]", &name[..200])),
+    }
+}
+
+#[test]
+fn every_audited_call_with_every_string_length_is_recorded_and_the_log_verifies() {
+    use keyplane::{
+        DataKeyPairSpec, DataKeyRequest, DecryptRequest, EncryptionAlgorithm, LocalRootKey,
+        MacRequest, MessageType, PendingWindow, ReEncryptRequest, RotationPeriod, SignRequest,
+        SigningAlgorithm, VerifyMacRequest, VerifyRequest, WrappingAlgorithm, WrappingKeySpec,
+    };
+    let dir = temp_dir("lengths");
+    let memory = MemorySink::new();
+    let file = FileSink::create(&dir, audit_key()).unwrap();
+    let ring = Keyring::builder()
+        .audit(AuditConfig::new(Tee(memory.clone(), file)))
+        .unwrap()
+        .build();
+    let root = LocalRootKey::new("root", &[9; 32]).unwrap();
+    for (id, spec) in [
+        ("base", KeySpec::SymmetricDefault),
+        ("mac", KeySpec::Hmac256),
+        ("ec", KeySpec::EccNistP256),
+    ] {
+        ring.create_key(&CreateKey::new(spec).key_id(id).alias(format!("alias/{id}")))
+            .unwrap();
+    }
+    let base_blob = ring
+        .encrypt("base", b"x", EncryptionContext::empty())
+        .unwrap();
+    let sealed = ring.export_sealed("base", &root).unwrap();
+    ring.flush_audit().unwrap();
+    let setup = memory.events().len();
+
+    // (operation, the key argument the event must name (None: not checked), context logged)
+    let mut expected: Vec<(Operation, Option<Option<String>>, bool, String)> = Vec::new();
+    for len in [0, 1, 255, 256, 1 << 16] {
+        let name = "n".repeat(len);
+        let alias = format!("alias/{}", "a".repeat(len.saturating_sub(6)));
+        let alias = &alias[..len.max(6).min(alias.len())];
+        let caller = "c".repeat(len);
+        let ctx = EncryptionContext::new([("t".repeat(len), "v".repeat(len))])
+            .or_else(|_| EncryptionContext::new([("t", "v".repeat(len.min(1000)))]))
+            .unwrap();
+        let h = ring.with_caller(&caller);
+        let n = name.as_str();
+        let key = Some(logged(n));
+        let mut call = |op: Operation, key: Option<Option<String>>, with_ctx: bool| {
+            expected.push((op, key, with_ctx, caller.clone()));
+        };
+        let empty = EncryptionContext::empty();
+        let _ = h.create_key(
+            &CreateKey::new(KeySpec::SymmetricDefault)
+                .key_id(n)
+                .alias(alias)
+                .description(&caller),
+        );
+        call(Operation::CreateKey, key.clone(), false);
+        let _ = h.describe_key(n);
+        call(Operation::DescribeKey, key.clone(), false);
+        let _ = h.disable_key(n);
+        call(Operation::DisableKey, key.clone(), false);
+        let _ = h.enable_key(n);
+        call(Operation::EnableKey, key.clone(), false);
+        let _ = h.create_alias(alias, "base");
+        call(Operation::CreateAlias, Some(Some("base".into())), false);
+        let _ = h.create_alias("alias/spare", n);
+        call(Operation::CreateAlias, key.clone(), false);
+        let _ = h.update_alias(alias, n);
+        call(Operation::UpdateAlias, key.clone(), false);
+        let _ = h.delete_alias(alias);
+        call(Operation::DeleteAlias, Some(logged(alias)), false);
+        let _ = h.delete_alias("alias/spare");
+        call(Operation::DeleteAlias, None, false);
+        let _ = h.rotate_key(n);
+        call(Operation::RotateKey, key.clone(), false);
+        let _ = h.enable_key_rotation(n, RotationPeriod::days(90).unwrap());
+        call(Operation::EnableKeyRotation, key.clone(), false);
+        let _ = h.disable_key_rotation(n);
+        call(Operation::DisableKeyRotation, key.clone(), false);
+        let _ = h.set_rotate_on_budget(n, true);
+        call(Operation::SetRotateOnBudget, key.clone(), false);
+        let _ = h.set_min_decryption_version(n, 1);
+        call(Operation::SetMinDecryptionVersion, key.clone(), false);
+        let blob = h.encrypt(n, b"x", &ctx);
+        call(Operation::Encrypt, key.clone(), true);
+        let mut out = [0u8; 512];
+        let _ = h.encrypt_into(n, b"x", &ctx, &mut out);
+        call(Operation::Encrypt, key.clone(), true);
+        let blob = blob.unwrap_or_else(|_| base_blob.clone());
+        let _ = h.decrypt(&blob, &ctx);
+        call(Operation::Decrypt, None, true);
+        let _ = h.decrypt_into(&blob, &ctx, &mut out);
+        call(Operation::Decrypt, None, true);
+        let _ = h.re_encrypt(&blob, &ctx, n, &ctx);
+        call(Operation::ReEncrypt, None, true);
+        let _ = h.generate_data_key(n, DataKeySpec::Aes256, &ctx);
+        call(Operation::GenerateDataKey, key.clone(), true);
+        let _ = h.generate_data_key_without_plaintext(n, DataKeySpec::Aes256, &ctx);
+        call(
+            Operation::GenerateDataKeyWithoutPlaintext,
+            key.clone(),
+            true,
+        );
+        let _ = h.generate_data_key_pair(n, DataKeyPairSpec::EccNistP256, &ctx);
+        call(Operation::GenerateDataKeyPair, key.clone(), true);
+        let _ = h.generate_data_key_pair_without_plaintext(n, DataKeyPairSpec::EccNistP256, &ctx);
+        call(
+            Operation::GenerateDataKeyPairWithoutPlaintext,
+            key.clone(),
+            true,
+        );
+        let _ = h.generate_random(len.clamp(1, 64));
+        call(Operation::GenerateRandom, None, false);
+        let _ = h.generate_mac(n, b"m", MacAlgorithm::HmacSha256);
+        call(Operation::GenerateMac, key.clone(), false);
+        let _ = h.generate_mac_into(n, b"m", MacAlgorithm::HmacSha256, &mut out);
+        call(Operation::GenerateMac, key.clone(), false);
+        let _ = h.verify_mac(n, b"m", MacAlgorithm::HmacSha256, &[0; 32]);
+        call(Operation::VerifyMac, key.clone(), false);
+        let alg = SigningAlgorithm::EcdsaSha256;
+        let _ = h.sign(n, b"m", MessageType::Raw, alg);
+        call(Operation::Sign, key.clone(), false);
+        let _ = h.sign_into(n, b"m", MessageType::Raw, alg, &mut out);
+        call(Operation::Sign, key.clone(), false);
+        let _ = h.verify(n, b"m", MessageType::Raw, alg, &[0; 64]);
+        call(Operation::Verify, key.clone(), false);
+        let _ = h.get_public_key(n);
+        call(Operation::GetPublicKey, key.clone(), false);
+        let oaep = EncryptionAlgorithm::RsaesOaepSha256;
+        let _ = h.encrypt_asymmetric(n, b"m", oaep);
+        call(Operation::EncryptAsymmetric, key.clone(), false);
+        let _ = h.decrypt_asymmetric(n, &[0; 256], oaep);
+        call(Operation::DecryptAsymmetric, key.clone(), false);
+        let _ = h.export_sealed(n, &root);
+        call(Operation::ExportSealed, key.clone(), false);
+        let _ = h.import_sealed(&sealed, &root);
+        call(Operation::ImportSealed, None, false);
+        let _ = h.get_parameters_for_import(
+            n,
+            WrappingAlgorithm::RsaesOaepSha256,
+            WrappingKeySpec::Rsa2048,
+        );
+        call(Operation::GetParametersForImport, key.clone(), false);
+        let _ = h.import_key_material(n, b"token", b"material", None);
+        call(Operation::ImportKeyMaterial, key.clone(), false);
+        let _ = h.delete_imported_key_material(n);
+        call(Operation::DeleteImportedKeyMaterial, key.clone(), false);
+        let _ = h.schedule_key_deletion(n, PendingWindow::days(7).unwrap());
+        call(Operation::ScheduleKeyDeletion, key.clone(), false);
+        let _ = h.cancel_key_deletion(n);
+        call(Operation::CancelKeyDeletion, key.clone(), false);
+
+        // Batches: one event per item.
+        let _ = h.encrypt_many(&[EncryptRequest {
+            key_id: n,
+            plaintext: b"x",
+            context: &ctx,
+        }]);
+        call(Operation::Encrypt, key.clone(), true);
+        let _ = h.decrypt_many(&[DecryptRequest {
+            blob: &blob,
+            context: &ctx,
+        }]);
+        call(Operation::Decrypt, None, true);
+        let _ = h.re_encrypt_many(&[ReEncryptRequest {
+            blob: &blob,
+            source_context: &ctx,
+            destination_key_id: n,
+            destination_context: empty,
+        }]);
+        call(Operation::ReEncrypt, None, false);
+        let data_key = DataKeyRequest {
+            key_id: n,
+            spec: DataKeySpec::Aes256,
+            context: &ctx,
+        };
+        let _ = h.generate_data_key_many(&[data_key, data_key]);
+        call(Operation::GenerateDataKey, key.clone(), true);
+        call(Operation::GenerateDataKey, key.clone(), true);
+        let _ = h.generate_data_key_without_plaintext_many(&[data_key]);
+        call(
+            Operation::GenerateDataKeyWithoutPlaintext,
+            key.clone(),
+            true,
+        );
+        let _ = h.generate_mac_many(&[MacRequest {
+            key_id: n,
+            message: b"m",
+            algorithm: MacAlgorithm::HmacSha256,
+        }]);
+        call(Operation::GenerateMac, key.clone(), false);
+        let _ = h.verify_mac_many(&[VerifyMacRequest {
+            key_id: n,
+            message: b"m",
+            algorithm: MacAlgorithm::HmacSha256,
+            mac: &[0; 32],
+        }]);
+        call(Operation::VerifyMac, key.clone(), false);
+        let _ = h.sign_many(&[SignRequest {
+            key_id: n,
+            message: b"m",
+            message_type: MessageType::Raw,
+            algorithm: alg,
+        }]);
+        call(Operation::Sign, key.clone(), false);
+        let _ = h.verify_many(&[VerifyRequest {
+            key_id: n,
+            message: b"m",
+            message_type: MessageType::Raw,
+            algorithm: alg,
+            signature: &[0; 64],
+        }]);
+        call(Operation::Verify, key.clone(), false);
+    }
+    ring.flush_audit().unwrap();
+    let events = memory.events();
+    let events = &events[setup..];
+    let ops = |v: &mut dyn Iterator<Item = Operation>| v.collect::<Vec<_>>();
+    assert_eq!(
+        ops(&mut events.iter().map(|e| e.operation)),
+        ops(&mut expected.iter().map(|e| e.0)),
+        "one event per call, in order"
+    );
+    for (i, (event, (op, key, with_ctx, caller))) in events.iter().zip(&expected).enumerate() {
+        if let Some(key) = key {
+            assert_eq!(&event.key_id, key, "call {i} ({op}): key");
+        }
+        assert_eq!(
+            event.caller.as_deref(),
+            Some(caller.as_str()),
+            "call {i}: caller"
+        );
+        if *with_ctx {
+            let context = ctx_of_len(caller.len());
+            assert_eq!(event.context, context, "call {i} ({op}): context");
+        } else {
+            assert!(event.context.is_empty(), "call {i} ({op}): no context");
+        }
+    }
+    // A later, ordinary call is recorded under its own key, not a name from before.
+    ring.encrypt("base", b"x", EncryptionContext::empty())
+        .unwrap();
+    ring.flush_audit().unwrap();
+    let last = memory.events().pop().unwrap();
+    assert_eq!(
+        (last.operation, last.key_id.as_deref(), last.caller),
+        (Operation::Encrypt, Some("base"), None)
+    );
+    drop(ring);
+    let report = audit::verify(&audit::log_files_in(&dir).unwrap(), &audit_key()).unwrap();
+    assert!(report.closed);
+    assert_eq!(
+        report.records,
+        u64::try_from(setup + expected.len() + 1).unwrap()
+    );
+    fs::remove_dir_all(&dir).unwrap();
+}
+
+/// The context the length test logs for strings of `len` bytes.
+fn ctx_of_len(len: usize) -> Vec<(String, String)> {
+    if EncryptionContext::new([("t".repeat(len), "v".repeat(len))]).is_ok() {
+        vec![("t".repeat(len), "v".repeat(len))]
+    } else {
+        vec![("t".to_owned(), "v".repeat(len.min(1000)))]
+    }
+}
+
+#[test]
+fn a_sink_that_calls_its_own_keyring_gets_an_error_not_a_deadlock() {
+    use std::sync::{Arc, Mutex};
+    type Seen = Arc<Mutex<Vec<keyplane::Result<()>>>>;
+    let ring_for_sink: Arc<Mutex<Option<Keyring>>> = Arc::default();
+    let seen: Seen = Arc::default();
+    let sink = {
+        let ring = Arc::clone(&ring_for_sink);
+        let seen = Arc::clone(&seen);
+        CallbackSink(move |_: &keyplane::AuditEvent<'_>| {
+            let Some(ring) = ring.lock().unwrap().clone() else {
+                return;
+            };
+            let mut seen = seen.lock().unwrap();
+            // Two calls: with one slot per thread, the second would wait for this thread.
+            for _ in 0..2 {
+                seen.push(
+                    ring.encrypt("k", b"x", EncryptionContext::empty())
+                        .map(drop),
+                );
+            }
+            seen.push(ring.describe_key("k").map(drop));
+            seen.push(ring.flush_audit());
+        })
+    };
+    let ring = Keyring::builder()
+        .audit(AuditConfig::new(sink).queue_capacity(1))
+        .unwrap()
+        .build();
+    ring.create_key(&CreateKey::new(KeySpec::SymmetricDefault).key_id("k"))
+        .unwrap();
+    *ring_for_sink.lock().unwrap() = Some(ring.clone());
+    // On a thread of its own, so that a deadlock fails the test instead of hanging it.
+    let (done, finished) = std::sync::mpsc::channel();
+    let caller = ring.clone();
+    let worker = std::thread::spawn(move || {
+        for _ in 0..20 {
+            caller
+                .encrypt("k", b"x", EncryptionContext::empty())
+                .unwrap();
+        }
+        caller.flush_audit().unwrap();
+        let _ = done.send(());
+    });
+    finished
+        .recv_timeout(Duration::from_secs(60))
+        .expect("the keyring's own sink deadlocked it");
+    worker.join().unwrap();
+    *ring_for_sink.lock().unwrap() = None;
+    let seen = seen.lock().unwrap();
+    assert!(
+        seen.len() >= 20 * 4,
+        "the sink ran for every event: {}",
+        seen.len()
+    );
+    for result in seen.iter() {
+        let Err(Error::InvalidInput(message)) = result else {
+            panic!("a call from the sink must be refused: {result:?}");
+        };
+        assert!(message.contains("audit"), "{message}");
+    }
+    drop(seen);
+    // The refused calls left nothing in the trail; the keyring goes on as before.
+    assert_eq!(ring.audit_failures(), 0);
+    ring.encrypt("k", b"x", EncryptionContext::empty()).unwrap();
+    ring.flush_audit().unwrap();
 }
