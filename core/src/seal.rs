@@ -587,3 +587,117 @@ fn decode(key_id: &str, payload: &[u8]) -> Result<KeySnapshot> {
         valid_to,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use aws_lc_rs::rsa::{OAEP_SHA256_MGF1SHA256, OaepPublicEncryptingKey, PublicEncryptingKey};
+
+    use super::*;
+    use crate::spec::{WrappingAlgorithm, WrappingKeySpec};
+
+    fn root() -> LocalRootKey {
+        LocalRootKey::new("unit", &[3; 32]).unwrap()
+    }
+
+    /// An `EXTERNAL` symmetric key's snapshot with these versions' root materials.
+    fn external(state: KeyState, materials: &[[u8; 32]]) -> KeySnapshot {
+        KeySnapshot {
+            id: "ext".to_owned(),
+            spec: KeySpec::SymmetricDefault,
+            usage: KeyUsage::EncryptDecrypt,
+            origin: Origin::External,
+            creation_date: SystemTime::now(),
+            description: String::new(),
+            state,
+            deletion_date: (state == KeyState::PendingDeletion)
+                .then(|| SystemTime::now() + Duration::from_secs(3600)),
+            rotation_period: None,
+            next_rotation: 0,
+            min_decryption_version: 1,
+            rotate_on_budget: true,
+            aliases: Vec::new(),
+            versions: (1..)
+                .zip(materials)
+                .map(|(number, m)| VersionSnapshot {
+                    number,
+                    creation_date: SystemTime::now(),
+                    encryptions: 0,
+                    material: Zeroizing::new(m.to_vec()),
+                })
+                .collect(),
+            imported: None,
+            valid_to: None,
+        }
+    }
+
+    fn import(ring: &Keyring, material: &[u8]) -> Result<()> {
+        let alg = WrappingAlgorithm::RsaesOaepSha256;
+        let params = ring.get_parameters_for_import("ext", alg, WrappingKeySpec::Rsa2048)?;
+        let public = OaepPublicEncryptingKey::new(
+            PublicEncryptingKey::from_der(&params.public_key).unwrap(),
+        )
+        .unwrap();
+        let mut wrapped = vec![0; public.ciphertext_size()];
+        let n = public
+            .encrypt(&OAEP_SHA256_MGF1SHA256, material, &mut wrapped, None)
+            .unwrap()
+            .len();
+        wrapped.truncate(n);
+        ring.import_key_material("ext", &params.import_token, &wrapped, None)
+    }
+
+    #[test]
+    fn an_imported_key_without_material_loads_waiting_for_it() {
+        for (state, expected) in [
+            (KeyState::Enabled, KeyState::PendingImport),
+            (KeyState::Disabled, KeyState::PendingImport),
+            (KeyState::PendingImport, KeyState::PendingImport),
+            (KeyState::PendingDeletion, KeyState::PendingDeletion),
+        ] {
+            let record = seal_snapshot(&external(state, &[]), &root()).unwrap();
+            let ring = Keyring::new();
+            let meta = ring.import_sealed(&record, &root()).unwrap();
+            assert_eq!(meta.key_state, expected, "{state:?}");
+            assert_eq!(
+                meta.deletion_date.is_some(),
+                expected == state && state == KeyState::PendingDeletion
+            );
+        }
+        // A key Keyplane generated always has a version.
+        let mut generated = external(KeyState::Enabled, &[]);
+        generated.origin = Origin::Keyplane;
+        let record = seal_snapshot(&generated, &root()).unwrap();
+        assert!(matches!(
+            Keyring::new().import_sealed(&record, &root()),
+            Err(Error::InvalidInput(_))
+        ));
+    }
+
+    #[test]
+    fn an_imported_key_accepts_only_its_first_versions_material_again() {
+        // Records written without a fingerprint (or with two versions, from a rotation on
+        // budget): version 1 decides which material the key takes.
+        for materials in [&[[7; 32]][..], &[[7; 32], [8; 32]]] {
+            let record = seal_snapshot(&external(KeyState::Enabled, materials), &root()).unwrap();
+            let ring = Keyring::new();
+            let meta = ring.import_sealed(&record, &root()).unwrap();
+            assert!(!meta.rotate_on_budget, "imported keys do not rotate");
+            let exported =
+                open_snapshot(&ring.export_sealed("ext", &root()).unwrap(), &root()).unwrap();
+            assert_eq!(
+                exported.imported,
+                Some(crate::import::fingerprint("ext", &[7; 32]))
+            );
+            ring.delete_imported_key_material("ext").unwrap();
+            assert!(matches!(
+                import(&ring, &[9; 32]),
+                Err(Error::InvalidInput(_))
+            ));
+            import(&ring, &[7; 32]).unwrap();
+            assert_eq!(
+                ring.describe_key("ext").unwrap().key_state,
+                KeyState::Enabled
+            );
+        }
+    }
+}

@@ -578,3 +578,155 @@ fn parameters_from_one_process_import_in_the_next_on_the_same_store() {
     drop(ring);
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// A store in a fresh temporary directory, and a function that opens a keyring on it.
+fn store_dir(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("keyplane-byok-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+fn open_store(dir: &std::path::Path) -> Keyring {
+    let root: std::sync::Arc<dyn keyplane::RootKey> =
+        std::sync::Arc::new(LocalRootKey::new("store-root", &[9; 32]).unwrap());
+    let (ring, problems) = Keyring::builder()
+        .open(keyplane::Store::open(dir).unwrap(), root)
+        .unwrap();
+    assert!(problems.is_empty(), "{problems:?}");
+    ring
+}
+
+#[test]
+fn imported_keys_refuse_rotate_on_budget() {
+    // A spent budget would otherwise make a Keyplane-generated version, lost when the
+    // material is deleted and imported again.
+    let ring = Keyring::builder()
+        .encryption_budget(std::num::NonZeroU64::new(1).unwrap())
+        .build();
+    let ctx = EncryptionContext::empty();
+    external(
+        &ring,
+        "k",
+        KeySpec::SymmetricDefault,
+        KeyUsage::EncryptDecrypt,
+    );
+    import(&ring, "k", WrappingAlgorithm::RsaesOaepSha256, &random(32)).unwrap();
+    assert_eq!(
+        ring.set_rotate_on_budget("k", true).unwrap_err(),
+        Error::UnsupportedAlgorithm
+    );
+    ring.set_rotate_on_budget("k", false).unwrap();
+    assert!(!ring.describe_key("k").unwrap().rotate_on_budget);
+    ring.encrypt("k", b"one", ctx).unwrap();
+    assert!(matches!(
+        ring.encrypt("k", b"two", ctx),
+        Err(Error::LimitExceeded(_))
+    ));
+    assert_eq!(ring.describe_key("k").unwrap().current_version, 1);
+}
+
+/// Waits (bounded) until the wall clock is past `t`.
+fn wait_past(t: SystemTime) {
+    for _ in 0..100 {
+        if SystemTime::now() > t {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    panic!("the clock did not pass {t:?} within 5 s");
+}
+
+#[test]
+fn material_expiring_while_pending_deletion_keeps_the_deletion() {
+    let dir = store_dir("expire-pending");
+    let alg = WrappingAlgorithm::RsaAesKeyWrapSha256;
+    let material = random(32);
+    let scheduled = {
+        let ring = open_store(&dir);
+        external(
+            &ring,
+            "k",
+            KeySpec::SymmetricDefault,
+            KeyUsage::EncryptDecrypt,
+        );
+        let params = ring
+            .get_parameters_for_import("k", alg, WrappingKeySpec::Rsa2048)
+            .unwrap();
+        let expiry = SystemTime::now() + Duration::from_millis(1000);
+        ring.import_key_material(
+            "k",
+            &params.import_token,
+            &wrap(&params.public_key, alg, &material),
+            Some(expiry),
+        )
+        .unwrap();
+        let date = ring
+            .schedule_key_deletion("k", keyplane::PendingWindow::days(7).unwrap())
+            .unwrap();
+        let meta = ring.describe_key("k").unwrap();
+        assert_eq!(meta.valid_to, Some(expiry), "scheduled before the expiry");
+        wait_past(expiry);
+        let meta = ring.describe_key("k").unwrap();
+        assert_eq!(meta.key_state, KeyState::PendingDeletion);
+        assert_eq!(meta.deletion_date, Some(date));
+        assert_eq!(meta.current_version, 0, "the material is gone");
+        date
+    };
+    // The expired key pending deletion loads again, still pending deletion.
+    let ring = open_store(&dir);
+    let meta = ring.describe_key("k").unwrap();
+    assert_eq!(meta.key_state, KeyState::PendingDeletion);
+    assert_eq!(meta.deletion_date, Some(scheduled));
+    assert_eq!(
+        ring.get_parameters_for_import("k", alg, WrappingKeySpec::Rsa2048)
+            .unwrap_err(),
+        Error::InvalidKeyState
+    );
+    // Cancelled, it waits for its material again rather than being a disabled key with none.
+    ring.cancel_key_deletion("k").unwrap();
+    let meta = ring.describe_key("k").unwrap();
+    assert_eq!(meta.key_state, KeyState::PendingImport);
+    assert_eq!(meta.deletion_date, None);
+    drop(ring);
+    let ring = open_store(&dir);
+    assert_eq!(
+        ring.describe_key("k").unwrap().key_state,
+        KeyState::PendingImport
+    );
+    import(&ring, "k", alg, &material).unwrap();
+    assert_eq!(ring.describe_key("k").unwrap().key_state, KeyState::Enabled);
+    drop(ring);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn a_cancelled_deletion_of_a_key_without_material_waits_for_import() {
+    let dir = store_dir("cancel-empty");
+    {
+        let ring = open_store(&dir);
+        external(&ring, "k", KeySpec::Hmac256, KeyUsage::GenerateVerifyMac);
+        ring.schedule_key_deletion("k", keyplane::PendingWindow::days(7).unwrap())
+            .unwrap();
+    }
+    let ring = open_store(&dir);
+    assert_eq!(
+        ring.describe_key("k").unwrap().key_state,
+        KeyState::PendingDeletion
+    );
+    ring.cancel_key_deletion("k").unwrap();
+    assert_eq!(
+        ring.describe_key("k").unwrap().key_state,
+        KeyState::PendingImport
+    );
+    drop(ring);
+    let ring = open_store(&dir);
+    assert_eq!(
+        ring.describe_key("k").unwrap().key_state,
+        KeyState::PendingImport
+    );
+    import(&ring, "k", WrappingAlgorithm::RsaesOaepSha256, &random(32)).unwrap();
+    ring.generate_mac("k", b"m", MacAlgorithm::HmacSha256)
+        .unwrap();
+    drop(ring);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
