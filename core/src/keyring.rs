@@ -809,7 +809,11 @@ impl Keyring {
                 state: initial,
                 rotation_period: options.rotation_period,
                 deletion_date: None,
-                imported: None,
+                // Material given at creation is imported material: only it may come back.
+                imported: versions
+                    .first()
+                    .filter(|_| origin == Origin::External)
+                    .map(|m| import::fingerprint(&id, m)),
                 valid_to: None,
             }),
         });
@@ -1681,7 +1685,9 @@ fn seal(
 /// repeated under one key reveals plaintext, and caller-chosen root material is not secret.
 #[cfg(feature = "insecure-test-hooks")]
 impl Keyring {
-    /// Creates a symmetric key whose versions 1, 2, … have exactly these root materials.
+    /// Creates a symmetric key whose versions 1, 2, … have exactly these root materials, as
+    /// if Keyplane had generated and rotated it (origin `KEYPLANE`: an imported key has one
+    /// version).
     ///
     /// # Errors
     /// As [`create_key`](Self::create_key).
@@ -1693,13 +1699,14 @@ impl Keyring {
         let roots: Vec<_> = roots.iter().map(|r| Zeroizing::new(r.to_vec())).collect();
         self.create_key_with_material(
             &CreateKey::new(KeySpec::SymmetricDefault).key_id(key_id),
-            Origin::External,
+            Origin::Keyplane,
             &roots,
         )
     }
 
     /// Creates a key of any spec from caller-chosen material: 32 bytes of root material
-    /// (`SYMMETRIC_DEFAULT`), the HMAC secret (`HMAC_*`) or a PKCS#8 private key.
+    /// (`SYMMETRIC_DEFAULT`), the HMAC secret (`HMAC_*`) or a PKCS#8 private key. The key is
+    /// an imported one (origin `EXTERNAL`), as if the material had been imported.
     ///
     /// # Errors
     /// As [`create_key`](Self::create_key); [`Error::InvalidInput`] for material that does not
@@ -2115,7 +2122,13 @@ impl Keyring {
             let fingerprint = import::fingerprint(&key.id, &material);
 
             let mut m = write(&key.mutable);
-            if let Some(previous) = m.imported
+            // The key's version 1 is what decides, should the fingerprint be missing.
+            let previous = m.imported.or_else(|| {
+                key.versions
+                    .get(1)
+                    .map(|v| import::fingerprint(&key.id, v.material.bytes()))
+            });
+            if let Some(previous) = previous
                 && aws_lc_rs::constant_time::verify_slices_are_equal(&previous, &fingerprint)
                     .is_err()
             {

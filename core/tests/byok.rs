@@ -730,3 +730,33 @@ fn a_cancelled_deletion_of_a_key_without_material_waits_for_import() {
     drop(ring);
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn material_given_at_creation_is_the_only_material_taken_back() {
+    // Keys made from known material (the vectors' hook) are imported keys like any other.
+    let ring = Keyring::new();
+    let material = random(32);
+    let meta = ring
+        .insecure_import_key_material(
+            "known",
+            KeySpec::SymmetricDefault,
+            KeyUsage::EncryptDecrypt,
+            &material,
+        )
+        .unwrap();
+    assert_eq!(meta.origin, Origin::External);
+    let blob = ring
+        .encrypt("known", b"kept", EncryptionContext::empty())
+        .unwrap();
+    ring.delete_imported_key_material("known").unwrap();
+    let alg = WrappingAlgorithm::RsaesOaepSha256;
+    assert!(matches!(
+        import(&ring, "known", alg, &random(32)),
+        Err(Error::InvalidInput(_))
+    ));
+    import(&ring, "known", alg, &material).unwrap();
+    assert_eq!(
+        &ring.decrypt(&blob, EncryptionContext::empty()).unwrap()[..],
+        b"kept"
+    );
+}

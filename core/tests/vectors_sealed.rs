@@ -10,7 +10,7 @@
 use std::path::PathBuf;
 
 use aws_lc_rs::aead::{AES_256_GCM, Aad, LessSafeKey, Nonce, UnboundKey};
-use aws_lc_rs::{digest, hkdf};
+use aws_lc_rs::{digest, hkdf, hmac};
 use keyplane::seal::LocalRootKey;
 use keyplane::{
     CreateKey, EncryptionContext, KeySpec, KeyUsage, Keyring, MacAlgorithm, MessageType,
@@ -58,7 +58,7 @@ fn generate() -> Value {
     let ctx = EncryptionContext::new([("tenant", "acme")]).unwrap();
     let mut records = Vec::new();
 
-    // A symmetric key with two versions, an alias, a description and a rotation policy.
+    // A symmetric key Keyplane generated and rotated once (two versions), with an alias.
     let (v1, v2) = (seeded(b"sealed v1"), seeded(b"sealed v2"));
     ring.insecure_create_key_with_material("sealed-symmetric", &[v1, v2])
         .unwrap();
@@ -72,6 +72,7 @@ fn generate() -> Value {
         "key_id": "sealed-symmetric",
         "key_spec": "SYMMETRIC_DEFAULT",
         "key_usage": "ENCRYPT_DECRYPT",
+        "origin": "KEYPLANE",
         "key_state": "Enabled",
         "aliases": ["alias/sealed"],
         "materials": [hex::encode(v1), hex::encode(v2)],
@@ -81,7 +82,7 @@ fn generate() -> Value {
         "record": hex::encode(ring.export_sealed("sealed-symmetric", &root).unwrap()),
     }));
 
-    // A disabled HMAC key with a 64-byte secret.
+    // A disabled HMAC key with an imported 64-byte secret.
     let secret: Vec<u8> = [seeded(b"hmac a"), seeded(b"hmac b")].concat();
     ring.insecure_import_key_material(
         "sealed-hmac",
@@ -99,6 +100,7 @@ fn generate() -> Value {
         "key_id": "sealed-hmac",
         "key_spec": "HMAC_256",
         "key_usage": "GENERATE_VERIFY_MAC",
+        "origin": "EXTERNAL",
         "key_state": "Disabled",
         "aliases": [],
         "materials": [hex::encode(&secret)],
@@ -107,7 +109,7 @@ fn generate() -> Value {
         "record": hex::encode(ring.export_sealed("sealed-hmac", &root).unwrap()),
     }));
 
-    // An ECC P-256 signing key (the PKCS#8 of vectors/asymmetric.json).
+    // An imported ECC P-256 signing key (the PKCS#8 of vectors/asymmetric.json).
     let pkcs8 = asymmetric_pkcs8("ECC_NIST_P256");
     ring.insecure_import_key_material(
         "sealed-ec",
@@ -129,6 +131,7 @@ fn generate() -> Value {
         "key_id": "sealed-ec",
         "key_spec": "ECC_NIST_P256",
         "key_usage": "SIGN_VERIFY",
+        "origin": "EXTERNAL",
         "key_state": "Enabled",
         "aliases": [],
         "materials": [hex::encode(&pkcs8)],
@@ -187,6 +190,11 @@ fn committed_records_import_and_work() {
         assert_eq!(
             meta.key_state.as_str(),
             v["key_state"].as_str().unwrap(),
+            "{name}"
+        );
+        assert_eq!(
+            meta.origin.as_str(),
+            v["origin"].as_str().unwrap(),
             "{name}"
         );
         let aliases: Vec<&str> = v["aliases"]
@@ -344,7 +352,7 @@ fn committed_records_decode_from_format_md_alone() {
         assert_eq!(p.str8(), v["key_spec"].as_str().unwrap());
         assert_eq!(p.str8(), v["key_usage"].as_str().unwrap());
         let origin = p.str8();
-        assert!(origin == "EXTERNAL" || origin == "KEYPLANE");
+        assert_eq!(origin, v["origin"].as_str().unwrap());
         assert_eq!(p.str8(), v["key_state"].as_str().unwrap());
         let _creation = p.u64();
         let _description = p.bytes32();
@@ -370,6 +378,9 @@ fn committed_records_decode_from_format_md_alone() {
             .map(unhex)
             .collect();
         assert_eq!(usize::try_from(p.u32()).unwrap(), materials.len());
+        if origin == "EXTERNAL" {
+            assert!(materials.len() <= 1, "an imported key has one version");
+        }
         for (i, material) in materials.iter().enumerate() {
             assert_eq!(
                 p.u32(),
@@ -380,7 +391,21 @@ fn committed_records_decode_from_format_md_alone() {
             assert_eq!(&p.bytes32(), material, "{}: version {}", v["name"], i + 1);
         }
         let fingerprint = p.bytes32();
-        assert!(fingerprint.is_empty() || fingerprint.len() == 32);
+        if origin == "EXTERNAL" && !materials.is_empty() {
+            // HMAC-SHA256 keyed with the label, over u32 key id length ‖ key id ‖ material.
+            let label = hmac::Key::new(hmac::HMAC_SHA256, b"keyplane imported material v1");
+            let mut input = u32::try_from(key_id.len()).unwrap().to_be_bytes().to_vec();
+            input.extend_from_slice(key_id.as_bytes());
+            input.extend_from_slice(&materials[0]);
+            assert_eq!(
+                fingerprint,
+                hmac::sign(&label, &input).as_ref(),
+                "{}",
+                v["name"]
+            );
+        } else {
+            assert!(fingerprint.is_empty(), "{}", v["name"]);
+        }
         let (_has_valid_to, _valid_to) = (p.u8(), p.u64());
         assert_eq!(p.pos, payload.len(), "nothing left over");
     }
