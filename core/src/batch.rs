@@ -337,6 +337,9 @@ fn built(slot: &Mutex<Option<ForkedPool>>, threads: usize) -> Result<Option<Arc<
         return Ok(None);
     }
     let generation = fork::generation();
+    // Inside the fork gate: a child must never find the slot locked by a vanished thread.
+    // Building a pool only spawns its threads; it waits for none of them.
+    let _pass = fork::pass();
     let mut slot = slot.lock().unwrap_or_else(PoisonError::into_inner);
     if let Some(existing) = slot.as_ref()
         && existing.generation == generation

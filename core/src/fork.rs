@@ -8,10 +8,30 @@
 //! On Linux with 4 KiB pages the check is one load from a page marked `MADV_WIPEONFORK`: the
 //! kernel hands a forked child that page zeroed. Elsewhere (or if the advice is refused) the check
 //! compares the process id on every call: always correct, slower.
+//!
+//! # Locks across `fork()`
+//!
+//! A child has only the thread that forked. A lock that another thread held at that moment
+//! stays held in the child forever, and the child's first use of it hangs. Every lock Keyplane
+//! takes on behalf of a keyring (its key and alias maps, each key's management state, the store
+//! writer's lock, batch pool slots, the import root) is therefore taken inside [`pass`]: a
+//! process-wide gate that any number of threads hold at once. Handlers registered with
+//! `pthread_atfork` ([`arm`]) close the gate before every fork and wait until no thread holds
+//! it, so no Keyplane lock is held when the process is copied; they reopen it after the fork,
+//! in the parent and in the child. The hot path takes no lock and never passes the gate.
+//!
+//! What runs inside the gate never waits for another thread that might need the gate (or for
+//! anything the forking thread holds, such as an interpreter lock): only the lock itself and
+//! the short work under it. A thread that holds the gate passes it again freely (a per-thread
+//! depth), so nested locks cannot wait on a fork that waits on them.
+//!
+//! The audit trail's writer thread does not survive a fork; an audited keyring refuses its
+//! operations in a child instead (see [`crate::audit`]), so its locks are never taken there.
 #![allow(unsafe_code)]
 
-use std::sync::OnceLock;
-use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::cell::Cell;
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Condvar, Mutex, OnceLock, PoisonError};
 
 /// Bumped once per process copy that notices it is new; never decreases.
 static GENERATION: AtomicU64 = AtomicU64::new(1);
@@ -44,6 +64,163 @@ fn pid_generation() -> u64 {
         let _ = PID.compare_exchange(seen, pid, Ordering::AcqRel, Ordering::Acquire);
     }
     GENERATION.load(Ordering::Acquire)
+}
+
+// ----- the fork gate ---------------------------------------------------------------------
+
+/// Threads inside the gate, plus [`CLOSED`] while a fork is being prepared.
+static GATE: AtomicUsize = AtomicUsize::new(0);
+/// The bit of [`GATE`] that keeps new threads out.
+const CLOSED: usize = 1 << (usize::BITS - 1);
+/// Held by a forking thread from its prepare handler to its parent or child handler, so two
+/// threads forking at once take turns.
+static FORKING: Mutex<()> = Mutex::new(());
+/// Where threads sleep while the gate is closed, and the forking thread while it drains.
+static WAKE: Mutex<()> = Mutex::new(());
+static WAKE_CV: Condvar = Condvar::new();
+
+thread_local! {
+    /// How many [`Pass`]es this thread holds; only the outermost one counts in [`GATE`].
+    static DEPTH: Cell<usize> = const { Cell::new(0) };
+    /// The forking thread's hold on [`FORKING`] and [`WAKE`] across `fork()`.
+    static HELD: core::cell::RefCell<Option<ForkHold>> = const { core::cell::RefCell::new(None) };
+}
+
+struct ForkHold {
+    // Field order is release order: the wake lock first, then the turn.
+    wake: std::sync::MutexGuard<'static, ()>,
+    _turn: std::sync::MutexGuard<'static, ()>,
+}
+
+/// Permission to take Keyplane locks: while any thread holds one, no `fork()` happens.
+/// Take it before the lock and drop it after the lock's guard.
+#[must_use]
+pub(crate) struct Pass {
+    _not_send: core::marker::PhantomData<*const ()>,
+}
+
+/// Enters the fork gate (waiting while a fork is in progress).
+pub(crate) fn pass() -> Pass {
+    let depth = DEPTH.get();
+    DEPTH.set(depth + 1);
+    if depth == 0 {
+        enter();
+    }
+    Pass {
+        _not_send: core::marker::PhantomData,
+    }
+}
+
+impl Drop for Pass {
+    fn drop(&mut self) {
+        let depth = DEPTH.get().saturating_sub(1);
+        DEPTH.set(depth);
+        if depth == 0 {
+            leave();
+        }
+    }
+}
+
+fn enter() {
+    loop {
+        let state = GATE.load(Ordering::Acquire);
+        if state & CLOSED == 0 {
+            if GATE
+                .compare_exchange_weak(state, state + 1, Ordering::AcqRel, Ordering::Acquire)
+                .is_ok()
+            {
+                return;
+            }
+            continue;
+        }
+        let wake = WAKE.lock().unwrap_or_else(PoisonError::into_inner);
+        // Re-checked under the lock the opener notifies under, so the wake-up is not missed.
+        let _wake = WAKE_CV
+            .wait_while(wake, |_| GATE.load(Ordering::Acquire) & CLOSED != 0)
+            .unwrap_or_else(PoisonError::into_inner);
+    }
+}
+
+fn leave() {
+    let before = GATE.fetch_sub(1, Ordering::AcqRel);
+    if before == CLOSED + 1 {
+        // The last thread out of a closing gate: the forking thread is waiting for it.
+        let _wake = WAKE.lock().unwrap_or_else(PoisonError::into_inner);
+        WAKE_CV.notify_all();
+    }
+}
+
+/// Before `fork()`: closes the gate and waits until no thread is inside.
+fn prepare() {
+    if DEPTH.get() != 0 {
+        // Forking from inside the gate (only possible from a callback run under a Keyplane
+        // lock) would wait for itself: fork unguarded, as without the gate.
+        return;
+    }
+    let turn = FORKING.lock().unwrap_or_else(PoisonError::into_inner);
+    GATE.fetch_or(CLOSED, Ordering::AcqRel);
+    let wake = WAKE.lock().unwrap_or_else(PoisonError::into_inner);
+    let wake = WAKE_CV
+        .wait_while(wake, |_| GATE.load(Ordering::Acquire) != CLOSED)
+        .unwrap_or_else(PoisonError::into_inner);
+    HELD.set(Some(ForkHold { wake, _turn: turn }));
+}
+
+/// After `fork()`, in the parent: reopens the gate and wakes the threads waiting at it.
+fn parent() {
+    if let Some(hold) = HELD.take() {
+        GATE.fetch_and(!CLOSED, Ordering::AcqRel);
+        WAKE_CV.notify_all();
+        drop(hold);
+    }
+}
+
+/// After `fork()`, in the child: the only thread left is this one, which holds both locks;
+/// the gate reopens empty.
+fn child() {
+    if let Some(hold) = HELD.take() {
+        GATE.store(0, Ordering::Release);
+        drop(hold.wake);
+    }
+}
+
+/// Registers the fork handlers, once per process; called when a keyring is made, before any
+/// of its locks exists.
+pub(crate) fn arm() {
+    static ARMED: AtomicBool = AtomicBool::new(false);
+    if ARMED.load(Ordering::Acquire) || ARMED.swap(true, Ordering::AcqRel) {
+        return;
+    }
+    // Sets up the generation check now, so no fork can catch it half set up.
+    let _ = generation();
+    handlers::register();
+}
+
+#[cfg(target_os = "linux")]
+mod handlers {
+    extern "C" fn prepare() {
+        // A panic must not unwind into libc.
+        let _ = std::panic::catch_unwind(super::prepare);
+    }
+    extern "C" fn parent() {
+        let _ = std::panic::catch_unwind(super::parent);
+    }
+    extern "C" fn child() {
+        let _ = std::panic::catch_unwind(super::child);
+    }
+
+    pub(super) fn register() {
+        // SAFETY: the three handlers are `extern "C"` functions with no arguments that live
+        // for the whole process and never unwind; pthread_atfork only records them.
+        let rc = unsafe { libc::pthread_atfork(Some(prepare), Some(parent), Some(child)) };
+        // Without the handlers (ENOMEM) forks are unguarded, as before; nothing else changes.
+        let _ = rc;
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+mod handlers {
+    pub(super) fn register() {}
 }
 
 #[cfg(target_os = "linux")]

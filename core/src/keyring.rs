@@ -2,9 +2,12 @@
 
 use core::fmt;
 use core::num::NonZeroU64;
+use core::ops::{Deref, DerefMut};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU32, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, OnceLock, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::sync::{
+    Arc, Mutex, MutexGuard, OnceLock, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard,
+};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use aws_lc_rs::rand;
@@ -18,6 +21,7 @@ use crate::context::EncryptionContext;
 use crate::datakey::{DataKey, DataKeySpec, MAX_RANDOM_BYTES};
 use crate::envelope::{self, MAX_KEY_ID_LEN};
 use crate::error::{Error, Result};
+use crate::fork;
 use crate::import::{self, ImportParameters};
 use crate::lookup;
 use crate::material::{self, Material};
@@ -250,8 +254,11 @@ impl KeyringBuilder {
     }
 
     fn inner(self) -> Inner {
+        // Before this keyring has a lock that a fork could catch held.
+        fork::arm();
         Inner {
             id: NEXT_KEYRING_ID.fetch_add(1, Ordering::Relaxed),
+            process: fork::generation(),
             generation: AtomicU64::new(0),
             keys: RwLock::new(HashMap::new()),
             aliases: RwLock::new(HashMap::new()),
@@ -277,6 +284,11 @@ impl KeyringBuilder {
     /// later change (create, import, rotate, state, policy, alias) is written to the store
     /// before the call that makes it returns. Keys whose records cannot be loaded are left out
     /// and named in the returned [`LoadProblem`]s; every other key loads.
+    ///
+    /// **Open the store after `fork()`, in the process that uses it.** In a child forked after
+    /// the open, the keyring still reads and decrypts, but everything that would write to the
+    /// store (creating, importing, rotating, state, alias and policy changes, and encryption,
+    /// which spends from a count the store records) fails with [`Error::Storage`].
     ///
     /// # Errors
     /// [`Error::Storage`] when the store cannot be listed.
@@ -329,6 +341,8 @@ pub struct Keyring {
 struct Inner {
     /// Distinguishes keyrings in the per-thread look-up cache.
     id: u64,
+    /// The fork generation of the process that made the keyring (see [`Keyring::forked`]).
+    process: u64,
     /// Bumped after any change to what a name resolves to (alias changes, deletions), so
     /// per-thread cached look-ups made before it are not used.
     generation: AtomicU64,
@@ -398,6 +412,15 @@ struct Persistence {
     writing: Mutex<()>,
 }
 
+/// What a store-backed keyring made before a `fork()` answers, in the child, to anything that
+/// would write to the store: parent and children would each rewrite whole records (the last
+/// writer wins), could create different material for the same new version, and would each
+/// count encryptions from the same stored number.
+const FORKED_STORE: Error = Error::Storage(
+    "this store-backed keyring was opened before fork(): in a forked child it only reads and \
+     decrypts; open the store after forking to write to it or encrypt",
+);
+
 /// A store-backed keyring writes again before acknowledging an encryption counted above what
 /// the store holds (the first one after each open, then one per 2^20), reserving this many
 /// beyond the count: a restart never resumes below the true count.
@@ -460,12 +483,49 @@ struct Mutable {
     valid_to: Option<SystemTime>,
 }
 
-fn read<T>(lock: &RwLock<T>) -> RwLockReadGuard<'_, T> {
-    lock.read().unwrap_or_else(PoisonError::into_inner)
+/// A lock guard taken inside the fork gate ([`crate::fork::pass`]): no `fork()` copies the
+/// process while it is held, so a child never finds the lock held by a thread it does not have.
+struct Gated<G> {
+    // Declared first, so released before the pass.
+    guard: G,
+    _pass: fork::Pass,
 }
 
-fn write<T>(lock: &RwLock<T>) -> RwLockWriteGuard<'_, T> {
-    lock.write().unwrap_or_else(PoisonError::into_inner)
+impl<G: Deref> Deref for Gated<G> {
+    type Target = G::Target;
+    fn deref(&self) -> &Self::Target {
+        &self.guard
+    }
+}
+
+impl<G: DerefMut> DerefMut for Gated<G> {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.guard
+    }
+}
+
+fn read<T>(lock: &RwLock<T>) -> Gated<RwLockReadGuard<'_, T>> {
+    let pass = fork::pass();
+    Gated {
+        guard: lock.read().unwrap_or_else(PoisonError::into_inner),
+        _pass: pass,
+    }
+}
+
+fn write<T>(lock: &RwLock<T>) -> Gated<RwLockWriteGuard<'_, T>> {
+    let pass = fork::pass();
+    Gated {
+        guard: lock.write().unwrap_or_else(PoisonError::into_inner),
+        _pass: pass,
+    }
+}
+
+fn lock<T>(lock: &Mutex<T>) -> Gated<MutexGuard<'_, T>> {
+    let pass = fork::pass();
+    Gated {
+        guard: lock.lock().unwrap_or_else(PoisonError::into_inner),
+        _pass: pass,
+    }
 }
 
 fn unix_nanos(t: SystemTime) -> u64 {
@@ -1356,10 +1416,24 @@ impl Keyring {
     /// encryptions before any of them is acknowledged.
     #[inline]
     fn cover_count(&self, key: &Key, version: &Version, count: u64) -> Result<()> {
-        if self.inner.persistence.is_some() && count > version.reserved.load(Ordering::Acquire) {
-            self.reserve(key, version, count)?;
+        if self.inner.persistence.is_some() {
+            // A forked child shares the parent's stored count (and every other child's) but
+            // cannot record its own encryptions there: refused, like a failed reservation.
+            if self.forked() {
+                return Err(FORKED_STORE);
+            }
+            if count > version.reserved.load(Ordering::Acquire) {
+                self.reserve(key, version, count)?;
+            }
         }
         Ok(())
+    }
+
+    /// Whether this process is a `fork()` of the one that made the keyring. A store-backed
+    /// keyring then refuses everything that writes to the store or spends from a budget
+    /// recorded there ([`FORKED_STORE`]); reads and decryption go on.
+    fn forked(&self) -> bool {
+        self.inner.process != fork::generation()
     }
 
     /// [`encrypt_into`](Self::encrypt_into) for a batch task: the key comes from `memo` when
@@ -1876,7 +1950,10 @@ impl Keyring {
         let Some(p) = &self.inner.persistence else {
             return Ok(());
         };
-        let _serial = p.writing.lock().unwrap_or_else(PoisonError::into_inner);
+        if self.forked() {
+            return Err(FORKED_STORE);
+        }
+        let _serial = lock(&p.writing);
         if new && p.store.has_record(&key.id) {
             return Err(Error::AlreadyExists);
         }
@@ -1948,8 +2025,12 @@ impl Keyring {
     /// Removes a deleted key's record from the store. A failure leaves the record, whose key
     /// is past its deletion date and is deleted again at the next open.
     fn forget_record(&self, key_id: &str) {
+        if self.forked() {
+            // A child never writes the parent's store; the record is deleted at a later open.
+            return;
+        }
         if let Some(p) = &self.inner.persistence {
-            let _serial = p.writing.lock().unwrap_or_else(PoisonError::into_inner);
+            let _serial = lock(&p.writing);
             let _ = p.store.remove(key_id);
         }
     }
@@ -2197,6 +2278,8 @@ impl Keyring {
         }
         let material = seal::LocalRootKey::generate_material()?;
         let root = seal::LocalRootKey::new("keyplane keyring import tokens", material.as_ref())?;
+        // Initialized inside the gate, so a fork never catches the cell half set.
+        let _pass = fork::pass();
         Ok(self.inner.import_root.get_or_init(|| root))
     }
 
@@ -2344,13 +2427,22 @@ impl Keyring {
     /// [`flush_audit`](Self::flush_audit) first to include operations still queued).
     ///
     /// # Errors
-    /// [`Error::NotFound`]; [`Error::InvalidInput`] on a keyring without audit.
+    /// [`Error::NotFound`]; [`Error::InvalidInput`] on a keyring without audit;
+    /// [`Error::Storage`] in a process forked after the keyring was made.
     pub fn key_last_usage(&self, key_id: &str) -> Result<KeyLastUsage> {
         let recorder = self
             .inner
             .audit
             .as_ref()
             .ok_or(Error::InvalidInput("this keyring does not audit"))?;
+        if self.forked() {
+            // The counts live with the writer thread, which stayed in the parent (and may have
+            // held their lock at the fork).
+            return Err(Error::Storage(
+                "the audit trail's writer is in the parent process: in a forked child, make \
+                 the audited keyring after the fork",
+            ));
+        }
         let key = self.resolve(key_id)?;
         Ok(recorder.usage(&key.id))
     }

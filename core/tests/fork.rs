@@ -1,8 +1,12 @@
-//! Fork safety of the per-thread nonce pool.
+//! Fork safety: the per-thread nonce pool, store-backed keyrings, and locks.
 //!
 //! Each thread buffers nonce randomness; `fork()` copies that buffer into the child. The child
 //! must discard it, or parent and child hand out the same nonces under the same key (and
 //! AES-GCM with a repeated nonce leaks plaintext and the authentication key).
+//!
+//! A store-backed keyring opened before a fork only reads and decrypts in the child: its writes
+//! would race the parent's and other children's over whole records. And a fork while another
+//! thread holds one of the keyring's locks must not leave the child a lock no thread releases.
 //!
 //! This binary runs without the libtest harness (`harness = false` in `Cargo.toml`) so that the
 //! process has exactly one thread when it forks; it prints a summary and exits non-zero on any
@@ -18,14 +22,23 @@ fn main() {}
 
 #[cfg(target_os = "linux")]
 mod linux {
-    use std::collections::HashSet;
+    use std::collections::{BTreeMap, HashSet};
     use std::fs::File;
     use std::io::{self, Read, Write};
+    use std::num::NonZeroU64;
     use std::os::fd::{FromRawFd, OwnedFd};
     use std::panic::{self, AssertUnwindSafe};
+    use std::path::{Path, PathBuf};
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+    use std::thread;
+    use std::time::{Duration, Instant};
 
     use keyplane::aead::NONCE_LEN;
-    use keyplane::{CreateKey, EncryptionContext, KeySpec, Keyring, envelope};
+    use keyplane::{
+        CreateKey, EncryptionContext, Error, KeySpec, Keyring, LocalRootKey, PendingWindow,
+        RootKey, Store, envelope,
+    };
 
     type Nonce = [u8; NONCE_LEN];
     type Outcome = Result<(), String>;
@@ -39,8 +52,9 @@ mod linux {
     const KEY: &str = "fork-key";
 
     pub(crate) fn run() -> i32 {
-        // The batch and audit tests run last: they start threads, and the others need one.
-        let tests: [Test; 5] = [
+        // The batch, audit and threaded tests run last: they start threads, and the others
+        // need one.
+        let tests: [Test; 7] = [
             (
                 "parent_and_child_nonces_are_disjoint",
                 parent_and_child_nonces_are_disjoint,
@@ -54,12 +68,20 @@ mod linux {
                 child_blobs_decrypt_in_the_parent,
             ),
             (
+                "a_store_backed_keyring_only_reads_and_decrypts_in_a_child",
+                a_store_backed_keyring_only_reads_and_decrypts_in_a_child,
+            ),
+            (
                 "batches_run_in_a_child_forked_after_a_batch",
                 batches_run_in_a_child_forked_after_a_batch,
             ),
             (
                 "an_audited_keyring_fails_closed_in_a_child",
                 an_audited_keyring_fails_closed_in_a_child,
+            ),
+            (
+                "forks_while_another_thread_changes_keys_never_hang",
+                forks_while_another_thread_changes_keys_never_hang,
             ),
         ];
         let mut failed = 0;
@@ -421,6 +443,240 @@ mod linux {
         let events = sink.events();
         if events.len() != 2 {
             return Err(format!("parent recorded {} events, want 2", events.len()));
+        }
+        Ok(())
+    }
+
+    /// Every file under `dir` and its bytes.
+    fn tree(dir: &Path) -> Result<BTreeMap<PathBuf, Vec<u8>>, String> {
+        let mut out = BTreeMap::new();
+        let mut pending = vec![dir.to_path_buf()];
+        while let Some(d) = pending.pop() {
+            for entry in std::fs::read_dir(&d).map_err(|e| format!("{}: {e}", d.display()))? {
+                let path = entry.map_err(|e| e.to_string())?.path();
+                if path.is_dir() {
+                    pending.push(path);
+                } else {
+                    let bytes = std::fs::read(&path).map_err(|e| e.to_string())?;
+                    out.insert(path, bytes);
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    fn a_store_backed_keyring_only_reads_and_decrypts_in_a_child() -> Outcome {
+        let dir = std::env::temp_dir().join(format!("keyplane-fork-store-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let outcome = store_child_checks(&dir);
+        let _ = std::fs::remove_dir_all(&dir);
+        outcome
+    }
+
+    fn store_child_checks(dir: &Path) -> Outcome {
+        let root: Arc<dyn RootKey> =
+            Arc::new(LocalRootKey::new("fork-root", &[9; 32]).map_err(|e| e.to_string())?);
+        let store = Store::open(dir).map_err(|e| format!("open: {e}"))?;
+        let (ring, problems) = Keyring::builder()
+            .open(store, root)
+            .map_err(|e| format!("open: {e}"))?;
+        if !problems.is_empty() {
+            return Err(format!("load problems: {problems:?}"));
+        }
+        ring.create_key(&CreateKey::new(KeySpec::SymmetricDefault).key_id(KEY))
+            .map_err(|e| format!("create_key: {e}"))?;
+        ring.create_key(&CreateKey::new(KeySpec::SymmetricDefault).key_id("other"))
+            .map_err(|e| format!("create_key: {e}"))?;
+        let context = EncryptionContext::new([("purpose", "fork")]).map_err(|e| e.to_string())?;
+        let blob = ring
+            .encrypt(KEY, b"before the fork", &context)
+            .map_err(|e| format!("encrypt: {e}"))?;
+        let before = tree(dir)?;
+
+        let (bytes, ()) = fork_with(
+            || {
+                // Reads and decryption go on.
+                let opened = ring
+                    .decrypt(&blob, &context)
+                    .map_err(|e| format!("child decrypt: {e}"))?;
+                if opened.as_slice() != b"before the fork" {
+                    return Err("child decrypted other bytes".to_owned());
+                }
+                ring.describe_key(KEY)
+                    .map_err(|e| format!("child describe_key: {e}"))?;
+                // Everything that writes to the store, or spends from the count it records,
+                // is refused with a storage error that says what to do.
+                let refused: Vec<(&str, keyplane::Result<()>)> = vec![
+                    (
+                        "create_key",
+                        ring.create_key(&CreateKey::new(KeySpec::SymmetricDefault).key_id("new"))
+                            .map(drop),
+                    ),
+                    ("rotate_key", ring.rotate_key(KEY).map(drop)),
+                    ("disable_key", ring.disable_key(KEY)),
+                    ("create_alias", ring.create_alias("alias/child", KEY)),
+                    (
+                        "schedule_key_deletion",
+                        ring.schedule_key_deletion(
+                            "other",
+                            PendingWindow::days(7).map_err(|e| e.to_string())?,
+                        )
+                        .map(drop),
+                    ),
+                    ("encrypt", ring.encrypt(KEY, b"child", &context).map(drop)),
+                ];
+                for (what, answer) in &refused {
+                    match answer {
+                        Err(Error::Storage(message)) if message.contains("after fork") => {}
+                        other => return Err(format!("child {what}: {other:?}")),
+                    }
+                }
+                // Nothing changed in the child's memory either.
+                if ring.list_keys() != [KEY.to_owned(), "other".to_owned()] {
+                    return Err(format!("child keys: {:?}", ring.list_keys()));
+                }
+                let meta = ring.describe_key(KEY).map_err(|e| e.to_string())?;
+                if meta.key_state != keyplane::KeyState::Enabled || meta.current_version != 1 {
+                    return Err(format!("child sees {meta:?}"));
+                }
+                Ok(b"ok".to_vec())
+            },
+            || Ok(()),
+        )?;
+        if bytes != b"ok" {
+            return Err("child did not report".to_owned());
+        }
+        if tree(dir)? != before {
+            return Err("the child changed the store".to_owned());
+        }
+        // The parent still writes.
+        ring.rotate_key(KEY)
+            .map_err(|e| format!("parent rotate: {e}"))?;
+        ring.encrypt(KEY, b"after", &context)
+            .map_err(|e| format!("parent encrypt: {e}"))?;
+        Ok(())
+    }
+
+    /// How long a child gets before it counts as hung (it does a few microseconds of work).
+    const CHILD_DEADLINE: Duration = Duration::from_secs(20);
+    const FORKS: usize = 200;
+
+    /// Waits for `pid` until `deadline`; kills and reaps it if it has not exited by then.
+    fn wait_or_kill(pid: libc::pid_t, deadline: Duration) -> Result<libc::c_int, String> {
+        let start = Instant::now();
+        let mut nap = Duration::from_micros(50);
+        loop {
+            let mut status = 0;
+            // SAFETY: `pid` is our child, not yet reaped; `status` is a valid, writable c_int.
+            let rc = unsafe { libc::waitpid(pid, &mut status, libc::WNOHANG) };
+            if rc == pid {
+                return Ok(status);
+            }
+            if rc < 0 {
+                let err = io::Error::last_os_error();
+                if err.kind() != io::ErrorKind::Interrupted {
+                    return Err(format!("waitpid: {err}"));
+                }
+            }
+            if start.elapsed() > deadline {
+                // SAFETY: kill(2) on our own unreaped child; then reap it (blocking is fine:
+                // SIGKILL cannot be ignored).
+                unsafe {
+                    libc::kill(pid, libc::SIGKILL);
+                    libc::waitpid(pid, &mut status, 0);
+                }
+                return Err(format!("child hung for {deadline:?} and was killed"));
+            }
+            thread::sleep(nap);
+            nap = (nap * 2).min(Duration::from_millis(20));
+        }
+    }
+
+    /// A thread creates keys, rotates one, and encrypts under it with a budget of two (so
+    /// encryptions rotate it too), while this thread forks. Each child uses the same keyring's
+    /// locks (creating a key takes the maps, encrypting under the hot key rotates it) and exits.
+    /// Before the fork gate, a child forked while the other thread held one of those locks
+    /// waited forever.
+    fn forks_while_another_thread_changes_keys_never_hang() -> Outcome {
+        let ring = Keyring::builder()
+            .encryption_budget(NonZeroU64::new(2).ok_or("budget")?)
+            .build();
+        ring.create_key(&CreateKey::new(KeySpec::SymmetricDefault).key_id(KEY))
+            .map_err(|e| format!("create_key: {e}"))?;
+        let context = EncryptionContext::new([("purpose", "fork")]).map_err(|e| e.to_string())?;
+        let stop = Arc::new(AtomicBool::new(false));
+        let rounds = Arc::new(AtomicU64::new(0));
+        let worker = {
+            let (ring, stop, rounds, context) =
+                (ring.clone(), stop.clone(), rounds.clone(), context.clone());
+            thread::spawn(move || -> Result<(), String> {
+                let mut i = 0u64;
+                while !stop.load(Ordering::Acquire) {
+                    let id = format!("made-{i}");
+                    ring.create_key(&CreateKey::new(KeySpec::SymmetricDefault).key_id(&*id))
+                        .map_err(|e| format!("worker create_key: {e}"))?;
+                    ring.rotate_key(KEY)
+                        .map_err(|e| format!("worker rotate_key: {e}"))?;
+                    for _ in 0..3 {
+                        ring.encrypt(KEY, b"worker", &context)
+                            .map_err(|e| format!("worker encrypt: {e}"))?;
+                    }
+                    ring.create_alias(&format!("alias/{id}"), &id)
+                        .map_err(|e| format!("worker create_alias: {e}"))?;
+                    i += 1;
+                    rounds.store(i, Ordering::Release);
+                }
+                Ok(())
+            })
+        };
+        let forked = fork_loop(&ring, &context, &rounds);
+        stop.store(true, Ordering::Release);
+        let worked = worker
+            .join()
+            .unwrap_or_else(|_| Err("worker panicked".to_owned()));
+        forked?;
+        worked
+    }
+
+    fn fork_loop(ring: &Keyring, context: &EncryptionContext, rounds: &AtomicU64) -> Outcome {
+        // The worker must be busy before the first fork, or the test proves nothing.
+        let start = Instant::now();
+        while rounds.load(Ordering::Acquire) == 0 {
+            if start.elapsed() > CHILD_DEADLINE {
+                return Err("the worker thread never completed a round".to_owned());
+            }
+            thread::yield_now();
+        }
+        for n in 0..FORKS {
+            io::stdout().flush().map_err(|e| e.to_string())?;
+            // SAFETY: the child runs only Keyplane (whose locks the fork gate keeps free) and
+            // the allocator (which glibc makes fork-safe), then `_exit`s.
+            let pid = unsafe { libc::fork() };
+            if pid < 0 {
+                return Err(format!("fork: {}", io::Error::last_os_error()));
+            }
+            if pid == 0 {
+                let ok = (|| -> keyplane::Result<bool> {
+                    ring.create_key(
+                        &CreateKey::new(KeySpec::SymmetricDefault).key_id("made-in-the-child"),
+                    )?;
+                    let blob = ring.encrypt(KEY, b"child", context)?;
+                    Ok(ring.decrypt(&blob, context)?.as_slice() == b"child")
+                })();
+                let code = match ok {
+                    Ok(true) => 0,
+                    Ok(false) => 1,
+                    Err(_) => 2,
+                };
+                // SAFETY: ends the child at once, running none of the parent's handlers.
+                unsafe { libc::_exit(code) }
+            }
+            let status = wait_or_kill(pid, CHILD_DEADLINE).map_err(|e| format!("fork {n}: {e}"))?;
+            if !libc::WIFEXITED(status) || libc::WEXITSTATUS(status) != 0 {
+                return Err(format!(
+                    "fork {n}: child ended with wait status {status:#x}"
+                ));
+            }
         }
         Ok(())
     }
