@@ -30,9 +30,18 @@
  * give the same sizes; on an audited keyring it is not recorded as an operation, unless it
  * fails for another reason, such as an unknown key, which is the operation failing). On ANY
  * failure the whole of out[0..out_cap] is zeroed (so a failed decryption leaves no partial
- * plaintext) and *out_len is 0 unless it reports the size needed.
- * out_len is required (KP_ERR_NULL_ARGUMENT). Outputs must not overlap inputs (checked for the
- * main data input: KP_ERR_INVALID_INPUT).
+ * plaintext) and *out_len is 0 unless it reports the size needed: a NULL or invalid keyring,
+ * invalid UTF-8, a NULL input with a length, an unknown enumeration value, a missing or
+ * misaligned out_len, overlapping buffers and the operation's own errors alike (every argument
+ * is checked inside the step that owns the output). The one exception: out NULL with a
+ * non-zero out_cap (KP_ERR_NULL_ARGUMENT), where there is nothing to zero.
+ * out_len is required (KP_ERR_NULL_ARGUMENT) and must not lie inside out. Outputs must not
+ * overlap inputs (checked for the main data input, the blob, plaintext, message or sealed
+ * record: KP_ERR_INVALID_INPUT).
+ *
+ * Other out-parameters (T **out handles, structs, sizes, flags) must be aligned for their type
+ * (KP_ERR_INVALID_INPUT otherwise) and are checked first: on any failure a valid one is left
+ * NULL or zeroed. Optional ones (NULL: not wanted) are checked just as strictly when given.
  *
  * Ownership. Opaque handles (kp_keyring, kp_key_metadata, kp_data_key, kp_batch_result, ...)
  * are created by the library, returned through a `T **out` parameter, and owned by the caller
@@ -53,8 +62,13 @@
  *
  * Failure behaviour. A failing call has no effect beyond its documented outputs (the size
  * needed on KP_ERR_BUFFER_TOO_SMALL; where a broken audit log breaks, from kp_audit_verify):
- * no partial success is reported as KP_OK. No function aborts, unwinds into C or prints on bad input; a
- * bug inside the library that panics returns KP_ERR_PANIC.
+ * every argument, out-parameters included, is checked before anything changes, so a call that
+ * fails on its arguments creates, rotates, deletes, opens and starts nothing; no partial
+ * success is reported as KP_OK. Counts and lengths are checked against their limits before
+ * anything is allocated for them (batch sizes against max_batch_items, batch_threads at most
+ * 1024, queue_capacity at most 1048576): a value the caller chose is KP_ERR_INVALID_INPUT or
+ * KP_ERR_LIMIT_EXCEEDED, never KP_ERR_INTERNAL. No function aborts, unwinds into C or prints on
+ * bad input; a bug inside the library that panics returns KP_ERR_PANIC.
  *
  * Batches (kp_*_many). Arrays of request structs in, one kp_batch_result out with a status and
  * an output per item, in input order: one bad item (including a NULL pointer or invalid UTF-8
@@ -491,7 +505,7 @@ typedef struct kp_audit_options {
   // `KP_BACK_PRESSURE_*`.
   kp_back_pressure back_pressure;
   // Events each calling thread may have waiting for the writer; 0 for the default (4096);
-  // at most 1048576.
+  // at most 1048576 (`KP_ERR_INVALID_INPUT` above).
   size_t queue_capacity;
   // With `log_dir`: the size in bytes at which the log goes on in a new file
   // (`audit-000002.jsonl`, ...; the chain runs on through them); 0 for the default (64 MiB).
@@ -509,7 +523,7 @@ typedef struct kp_keyring_options {
   // 0: batches run on one process-wide pool shared by every keyring, with a thread per
   // core. n > 0: on a pool of n threads of this keyring's own, started at its first batch.
   // The calling thread works on its batch too, with up to n - 1 pool threads (so n = 1
-  // starts no thread).
+  // starts no thread). At most 1024 (`KP_ERR_INVALID_INPUT` above).
   size_t batch_threads;
   // The most items one batch call takes; 0: 100,000.
   size_t max_batch_items;
@@ -1987,7 +2001,7 @@ kp_status kp_import_sealed(const struct kp_keyring *keyring,
 
 // Moves `record` from root `old` to root `new` (root rotation) without loading the key
 // anywhere; the new record goes to `(out, cap)` with the output convention. Errors as
-// `kp_import_sealed` for `old`.
+// `kp_import_sealed` for `old`; `KP_ERR_INVALID_INPUT` when `out` overlaps `record`.
 //
 // # Safety
 // `(record, record_len)` is valid; `old` and `new` are NULL or live; `(out, cap)` is

@@ -99,7 +99,7 @@ pub struct kp_audit_options {
     /// `KP_BACK_PRESSURE_*`.
     pub back_pressure: kp_back_pressure,
     /// Events each calling thread may have waiting for the writer; 0 for the default (4096);
-    /// at most 1048576.
+    /// at most 1048576 (`KP_ERR_INVALID_INPUT` above).
     pub queue_capacity: usize,
     /// With `log_dir`: the size in bytes at which the log goes on in a new file
     /// (`audit-000002.jsonl`, ...; the chain runs on through them); 0 for the default (64 MiB).
@@ -167,8 +167,29 @@ impl Forward {
     }
 }
 
-/// The core's audit configuration from C options (starts nothing; a log directory is created).
-pub(crate) fn audit_config(options: &kp_audit_options) -> FfiResult<AuditConfig> {
+/// Where audit events go, once the C options are checked.
+enum Destination {
+    Callback(Forward),
+    Log {
+        dir: PathBuf,
+        key: AuditKey,
+        max_file_bytes: u64,
+        checkpoint_every: u64,
+    },
+}
+
+/// C audit options, checked: everything about them that can be wrong is found by
+/// [`audit_plan`], which creates and starts nothing, so that a call can check all its arguments
+/// before it acts. [`AuditPlan::start`] then creates the log directory, if any.
+pub(crate) struct AuditPlan {
+    destination: Destination,
+    context: ContextLogging,
+    back_pressure: BackPressure,
+    queue_capacity: usize,
+}
+
+/// Checks C audit options (creates nothing).
+pub(crate) fn audit_plan(options: &kp_audit_options) -> FfiResult<AuditPlan> {
     let context = match options.context_logging {
         KP_CONTEXT_LOGGING_FULL => ContextLogging::Full,
         KP_CONTEXT_LOGGING_KEYS_ONLY => ContextLogging::KeysOnly,
@@ -180,11 +201,16 @@ pub(crate) fn audit_config(options: &kp_audit_options) -> FfiResult<AuditConfig>
         KP_BACK_PRESSURE_DROP => BackPressure::Drop,
         _ => return Err(Error::InvalidInput("unknown back_pressure").into()),
     };
+    // Refused rather than clamped: a caller asking for more than the limit asked for something
+    // this library will not do.
+    if options.queue_capacity > audit::MAX_QUEUE_CAPACITY {
+        return Err(Error::InvalidInput("queue_capacity must be at most 1048576").into());
+    }
     // SAFETY: the caller guarantees `log_dir` points to `log_dir_len` bytes when not NULL.
     let log_dir = unsafe { text(options.log_dir, options.log_dir_len, "log_dir") }?;
     // SAFETY: the caller guarantees `audit_key` points to `audit_key_len` bytes when not NULL.
     let key = unsafe { bytes(options.audit_key, options.audit_key_len, "audit_key") }?;
-    let mut config = match (options.callback, log_dir.is_empty()) {
+    let destination = match (options.callback, log_dir.is_empty()) {
         (Some(callback), true) => {
             if !key.is_empty() || options.max_file_bytes != 0 || options.checkpoint_every != 0 {
                 return Err(Error::InvalidInput(
@@ -192,35 +218,63 @@ pub(crate) fn audit_config(options: &kp_audit_options) -> FfiResult<AuditConfig>
                 )
                 .into());
             }
-            let forward = Forward {
+            Destination::Callback(Forward {
                 callback,
                 user_data: options.user_data,
-            };
-            AuditConfig::new(CallbackSink(move |event: &AuditEvent<'_>| {
-                forward.deliver(event);
-            }))
+            })
         }
-        (None, false) => {
-            let key = AuditKey::new(key)?;
-            let mut sink = FileSink::create(PathBuf::from(log_dir), key)?;
-            if options.max_file_bytes > 0 {
-                sink = sink.max_file_bytes(options.max_file_bytes);
-            }
-            if options.checkpoint_every > 0 {
-                sink = sink.checkpoint_every(options.checkpoint_every);
-            }
-            AuditConfig::new(sink)
-        }
+        (None, false) => Destination::Log {
+            dir: PathBuf::from(log_dir),
+            key: AuditKey::new(key)?,
+            max_file_bytes: options.max_file_bytes,
+            checkpoint_every: options.checkpoint_every,
+        },
         (Some(_), false) => {
             return Err(Error::InvalidInput("give callback or log_dir, not both").into());
         }
         (None, true) => return Err(Error::InvalidInput("give callback or log_dir").into()),
     };
-    config = config.context(context).back_pressure(back_pressure);
-    if options.queue_capacity > 0 {
-        config = config.queue_capacity(options.queue_capacity);
+    Ok(AuditPlan {
+        destination,
+        context,
+        back_pressure,
+        queue_capacity: options.queue_capacity,
+    })
+}
+
+impl AuditPlan {
+    /// The core's audit configuration (a log directory is created here).
+    pub(crate) fn start(self) -> FfiResult<AuditConfig> {
+        let mut config = match self.destination {
+            Destination::Callback(forward) => {
+                AuditConfig::new(CallbackSink(move |event: &AuditEvent<'_>| {
+                    forward.deliver(event);
+                }))
+            }
+            Destination::Log {
+                dir,
+                key,
+                max_file_bytes,
+                checkpoint_every,
+            } => {
+                let mut sink = FileSink::create(dir, key)?;
+                if max_file_bytes > 0 {
+                    sink = sink.max_file_bytes(max_file_bytes);
+                }
+                if checkpoint_every > 0 {
+                    sink = sink.checkpoint_every(checkpoint_every);
+                }
+                AuditConfig::new(sink)
+            }
+        };
+        config = config
+            .context(self.context)
+            .back_pressure(self.back_pressure);
+        if self.queue_capacity > 0 {
+            config = config.queue_capacity(self.queue_capacity);
+        }
+        Ok(config)
     }
-    Ok(config)
 }
 
 /// A new handle on the same keyring (same keys, same audit trail) whose operations the audit
@@ -239,12 +293,12 @@ pub unsafe extern "C" fn kp_keyring_with_caller(
     out: *mut *mut kp_keyring,
 ) -> kp_status {
     ffi! {
+        // SAFETY: the caller guarantees `out` is NULL or writable.
+        let out = unsafe { out_ref(out, "out") }?;
         // SAFETY: forwarded from the caller.
         let ring = unsafe { handle::<kp_keyring>(keyring) }?;
         // SAFETY: forwarded from the caller.
         let caller = unsafe { text(caller, caller_len, "caller") }?;
-        // SAFETY: the caller guarantees `out` is NULL or writable.
-        let out = unsafe { out_ref(out, "out") }?;
         give(
             out,
             Ring {
@@ -355,8 +409,8 @@ pub unsafe extern "C" fn kp_keyring_key_last_usage(
 ) -> kp_status {
     ffi! {
         // SAFETY: the caller's guarantees, as documented.
-        let (ring, key_id, out) = unsafe {
-            (ring(keyring)?, text(key_id, key_id_len, "key_id")?, out_ref(out, "out")?)
+        let (out, ring, key_id) = unsafe {
+            (out_ref(out, "out")?, ring(keyring)?, text(key_id, key_id_len, "key_id")?)
         };
         let usage = ring.key_last_usage(key_id)?;
         give(
@@ -499,6 +553,9 @@ pub struct kp_audit_report {
 
 /// Runs the verification of `files` into `out`.
 fn verify_into(files: &[PathBuf], key: &AuditKey, out: &mut kp_audit_report) -> FfiResult {
+    // Only for an intact log, where a file holding lines cannot be listed twice (its second
+    // reading would break the chain), so a path names one place. A broken link carries its
+    // place itself: the file listed twice may be where it broke.
     let index = |path: &PathBuf| files.iter().position(|f| f == path).unwrap_or(0);
     match audit::verify(files, key) {
         Ok(found) => {
@@ -517,7 +574,7 @@ fn verify_into(files: &[PathBuf], key: &AuditKey, out: &mut kp_audit_report) -> 
             Ok(())
         }
         Err(broken) => {
-            out.broken_file = index(&broken.file);
+            out.broken_file = broken.file_index;
             out.broken_line = broken.line;
             // Line 0: the file could not be read; otherwise a link of the chain is broken.
             let status = if broken.line == 0 {
@@ -554,11 +611,11 @@ pub unsafe extern "C" fn kp_audit_verify(
 ) -> kp_status {
     ffi! {
         // SAFETY: the caller's guarantees, as documented.
-        let (dir, key, out) = unsafe {
+        let (out, dir, key) = unsafe {
             (
+                out_ref(out_report, "out_report")?,
                 text(log_dir, log_dir_len, "log_dir")?,
                 bytes(audit_key, audit_key_len, "audit_key")?,
-                out_ref(out_report, "out_report")?,
             )
         };
         let key = AuditKey::new(key)?;
@@ -590,18 +647,21 @@ pub unsafe extern "C" fn kp_audit_verify_files(
 ) -> kp_status {
     ffi! {
         // SAFETY: the caller's guarantees, as documented.
-        let (entries, key, out) = unsafe {
+        let (out, entries, key) = unsafe {
             (
+                out_ref(out_report, "out_report")?,
                 array(files, file_count, "files")?,
                 bytes(audit_key, audit_key_len, "audit_key")?,
-                out_ref(out_report, "out_report")?,
             )
         };
         let key = AuditKey::new(key)?;
         if entries.is_empty() {
             return Err(Error::InvalidInput("no audit log files given").into());
         }
-        let mut paths = Vec::with_capacity(entries.len());
+        let mut paths = Vec::new();
+        paths
+            .try_reserve_exact(entries.len())
+            .map_err(|_| Error::LimitExceeded("too many audit log files for the memory available"))?;
         for entry in entries {
             // SAFETY: the caller guarantees each entry's `(path, path_len)` is valid.
             let path = unsafe { text(entry.path, entry.path_len, "files[].path") }?;

@@ -313,10 +313,19 @@ unsafe fn run_batch<R, P, T>(
     item: impl Fn(T) -> Item,
 ) -> FfiResult {
     // SAFETY: forwarded from the caller.
-    let ((ring, requests), out) =
-        unsafe { (batch_args(keyring, items, count)?, out_ref(out, "out")?) };
-    let prepared: Vec<FfiResult<P>> = requests.iter().map(prepare).collect();
-    let ok: Vec<&P> = prepared.iter().filter_map(|p| p.as_ref().ok()).collect();
+    let (out, (ring, requests)) =
+        unsafe { (out_ref(out, "out")?, batch_args(keyring, items, count)?) };
+    // A keyring may allow very large batches (`max_batch_items`): memory for one is asked
+    // for, not assumed, so that a batch too large for this machine fails instead of aborting.
+    let mut prepared: Vec<FfiResult<P>> = Vec::new();
+    prepared
+        .try_reserve_exact(requests.len())
+        .map_err(|_| Error::LimitExceeded("batch too large for the memory available"))?;
+    prepared.extend(requests.iter().map(prepare));
+    let mut ok: Vec<&P> = Vec::new();
+    ok.try_reserve_exact(prepared.len())
+        .map_err(|_| Error::LimitExceeded("batch too large for the memory available"))?;
+    ok.extend(prepared.iter().filter_map(|p| p.as_ref().ok()));
     let results = call(&ring.keyring, &ok)?;
     give(out, merge(&prepared, results, item));
     Ok(())
@@ -730,7 +739,7 @@ pub unsafe extern "C" fn kp_batch_result_item(
 ) -> kp_status {
     ffi! {
         // SAFETY: forwarded from the caller.
-        let (result, out) = unsafe { (handle(result)?, out_ref(out, "out")?) };
+        let (out, result) = unsafe { (out_ref(out, "out")?, handle(result)?) };
         let item = result
             .items
             .get(index)

@@ -409,6 +409,9 @@ pub(crate) unsafe fn array<'a, T>(
     if ptr.is_null() {
         return Err(Failure::Null(name));
     }
+    if !ptr.is_aligned() {
+        return Err(Error::InvalidInput("misaligned array").into());
+    }
     let size = count
         .checked_mul(core::mem::size_of::<T>())
         .filter(|n| isize::try_from(*n).is_ok());
@@ -464,12 +467,45 @@ pub(crate) unsafe fn out_ref<'a, T>(ptr: *mut T, name: &'static str) -> FfiResul
     }
 }
 
+/// An optional out-parameter (NULL: not wanted), checked like [`out_ref`] when given. Functions
+/// that change state take it before acting, so that a bad one fails the call with no effect.
+///
+/// # Safety
+/// As [`out_ref`].
+pub(crate) unsafe fn out_opt<'a, T>(
+    ptr: *mut T,
+    name: &'static str,
+) -> FfiResult<Option<&'a mut T>> {
+    if ptr.is_null() {
+        return Ok(None);
+    }
+    // SAFETY: forwarded from the caller.
+    unsafe { out_ref(ptr, name) }.map(Some)
+}
+
+/// An optional input struct (NULL: not given).
+///
+/// # Safety
+/// A non-NULL `ptr` points to an initialized `T` valid for `'a`.
+pub(crate) unsafe fn in_opt<'a, T>(ptr: *const T) -> FfiResult<Option<&'a T>> {
+    if !ptr.is_aligned() {
+        return Err(Error::InvalidInput("misaligned input struct").into());
+    }
+    // SAFETY: aligned, and the caller guarantees that a non-NULL `ptr` points to an
+    // initialized `T`.
+    Ok(unsafe { ptr.as_ref() })
+}
+
 /// A required input struct.
 ///
 /// # Safety
 /// A non-NULL `ptr` points to an initialized `T` valid for `'a`.
 pub(crate) unsafe fn in_ref<'a, T>(ptr: *const T, name: &'static str) -> FfiResult<&'a T> {
-    // SAFETY: the caller guarantees that a non-NULL `ptr` points to an initialized `T`.
+    if !ptr.is_aligned() {
+        return Err(Error::InvalidInput("misaligned input struct").into());
+    }
+    // SAFETY: aligned, and the caller guarantees that a non-NULL `ptr` points to an
+    // initialized `T`.
     unsafe { ptr.as_ref() }.ok_or(Failure::Null(name))
 }
 
@@ -531,9 +567,17 @@ pub(crate) unsafe fn context(
     Ok(Cow::Owned(EncryptionContext::new(pairs)?))
 }
 
-/// Applies the output convention to `(out, cap, out_len)`: `f` writes into the buffer and
-/// returns the length written, stored in `*out_len`. On failure the whole buffer is zeroed and
-/// `*out_len` is the size needed (`KP_ERR_BUFFER_TOO_SMALL`) or 0.
+/// Applies the output convention to `(out, cap, out_len)` around the WHOLE body of a function
+/// with a byte output. The buffer and `out_len` are checked first; then `f` checks every other
+/// argument, does the work, writes into the buffer and returns the length written, stored in
+/// `*out_len`. Whatever fails inside `f` (a NULL handle, invalid UTF-8, an unknown enumeration
+/// value, the operation itself, even a panic), the whole buffer is zeroed and `*out_len` is the
+/// size needed (`KP_ERR_BUFFER_TOO_SMALL`) or 0. Validating inside `f` is what makes the
+/// promise hold for every failure: a check placed before this call could fail and leave the
+/// caller's stale bytes in `out`.
+///
+/// `out` NULL with a non-zero `cap` (or a `cap` no buffer can have) cannot be zeroed; `*out_len`
+/// is still set to 0 when it is valid.
 ///
 /// # Safety
 /// As [`out_bytes`] for `(out, cap)` and [`out_ref`] for `out_len`.
@@ -543,21 +587,37 @@ pub(crate) unsafe fn output(
     out_len: *mut usize,
     f: impl FnOnce(&mut [u8]) -> FfiResult<usize>,
 ) -> FfiResult {
-    // SAFETY: forwarded from the caller.
-    let out_len = unsafe { out_ref(out_len, "out_len") }?;
+    // `*out_len` must not lie inside the buffer: both are written, and Rust may not hold two
+    // mutable references to the same bytes.
+    let len_slot = disjoint(out_len.cast_const().cast(), size_of::<usize>(), out, cap)
+        // SAFETY: forwarded from the caller; checked not to overlap `(out, cap)`.
+        .and_then(|()| unsafe { out_ref(out_len, "out_len") });
     // SAFETY: forwarded from the caller.
     let buf = unsafe { out_bytes(out, cap, "out") }?;
-    match f(buf) {
-        Ok(n) => {
+    let out_len = match len_slot {
+        Ok(slot) => slot,
+        Err(failure) => {
+            buf.fill(0);
+            return Err(failure);
+        }
+    };
+    // A panic inside `f` must not leave half an output behind either; it is re-raised for the
+    // boundary's `catch_unwind` to turn into `KP_ERR_PANIC`.
+    match catch_unwind(AssertUnwindSafe(|| f(&mut *buf))) {
+        Ok(Ok(n)) => {
             *out_len = n;
             Ok(())
         }
-        Err(failure) => {
+        Ok(Err(failure)) => {
             buf.fill(0);
             if let Failure::Core(Error::BufferTooSmall { needed }) = failure {
                 *out_len = needed;
             }
             Err(failure)
+        }
+        Err(payload) => {
+            buf.fill(0);
+            std::panic::resume_unwind(payload)
         }
     }
 }

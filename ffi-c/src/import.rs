@@ -46,8 +46,8 @@ pub unsafe extern "C" fn kp_get_parameters_for_import(
 ) -> kp_status {
     ffi! {
         // SAFETY: the caller's guarantees, as documented.
-        let (ring, key_id, out) = unsafe {
-            (ring(keyring)?, text(key_id, key_id_len, "key_id")?, out_ref(out, "out")?)
+        let (out, ring, key_id) = unsafe {
+            (out_ref(out, "out")?, ring(keyring)?, text(key_id, key_id_len, "key_id")?)
         };
         let params = ring.get_parameters_for_import(
             key_id,

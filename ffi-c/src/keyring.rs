@@ -8,10 +8,10 @@ use keyplane_core::{
     CreateKey, Error, KeyMetadata, KeyVersionInfo, Keyring, PendingWindow, RotationPeriod,
 };
 
-use crate::audit::{audit_config, kp_audit_options};
+use crate::audit::{audit_plan, kp_audit_options};
 use crate::boundary::{
-    CText, FfiResult, Handle, free_handle, give, handle, handle_field, in_ref, kp_status, kp_str,
-    out_ref, text, unix_seconds,
+    CText, FfiResult, Handle, free_handle, give, handle, handle_field, in_opt, in_ref, kp_status,
+    kp_str, out_opt, out_ref, text, unix_seconds,
 };
 use crate::enums::{
     CEnum, KP_KEY_USAGE_DEFAULT, from_c, kp_encryption_algorithm, kp_key_spec, kp_key_state,
@@ -58,7 +58,7 @@ pub struct kp_keyring_options {
     /// 0: batches run on one process-wide pool shared by every keyring, with a thread per
     /// core. n > 0: on a pool of n threads of this keyring's own, started at its first batch.
     /// The calling thread works on its batch too, with up to n - 1 pool threads (so n = 1
-    /// starts no thread).
+    /// starts no thread). At most 1024 (`KP_ERR_INVALID_INPUT` above).
     pub batch_threads: usize,
     /// The most items one batch call takes; 0: 100,000.
     pub max_batch_items: usize,
@@ -106,7 +106,7 @@ pub unsafe extern "C" fn kp_keyring_new_with_options(
         let out = unsafe { out_ref(out, "out") }?;
         // SAFETY: the caller guarantees `options` is NULL or points to options whose `audit`
         // is NULL or valid.
-        let (builder, max_batch_items) = unsafe { builder(options) }?;
+        let (builder, max_batch_items) = unsafe { settings(options) }?.start()?;
         give(
             out,
             Ring {
@@ -119,27 +119,40 @@ pub unsafe extern "C" fn kp_keyring_new_with_options(
     }
 }
 
-/// A keyring builder from `options` (NULL: the defaults), with its audit trail started when
-/// `options.audit` asks for one, and the batch size limit.
+/// Keyring options from C, checked: a builder with every setting, the batch size limit, and the
+/// audit trail still to start.
+pub(crate) struct Settings {
+    builder: keyplane_core::KeyringBuilder,
+    max_batch_items: usize,
+    audit: Option<crate::audit::AuditPlan>,
+}
+
+/// Checks `options` (NULL: the defaults) without creating or starting anything, so that a call
+/// finds every bad argument before it acts.
 ///
 /// # Safety
 /// `options` is NULL or points to a `kp_keyring_options` whose `audit` is NULL or points to a
 /// `kp_audit_options` whose pointers are valid as documented there.
-pub(crate) unsafe fn builder(
-    options: *const kp_keyring_options,
-) -> FfiResult<(keyplane_core::KeyringBuilder, usize)> {
+pub(crate) unsafe fn settings(options: *const kp_keyring_options) -> FfiResult<Settings> {
     // SAFETY: forwarded from the caller.
-    let options = unsafe { options.as_ref() };
-    let mut builder = Keyring::builder();
+    let options = unsafe { in_opt(options) }?;
+    let builder = Keyring::builder();
     let Some(options) = options else {
         let max = keyplane_core::batch::DEFAULT_MAX_BATCH_ITEMS;
-        return Ok((builder.max_batch_items(max), max));
+        return Ok(Settings {
+            builder: builder.max_batch_items(max),
+            max_batch_items: max,
+            audit: None,
+        });
     };
+    let mut builder = builder;
     if let Some(budget) = NonZeroU64::new(options.encryption_budget) {
         builder = builder.encryption_budget(budget);
     }
     if options.batch_threads > 0 {
-        builder = builder.threads(options.batch_threads);
+        // Refuses more than `keyplane::batch::MAX_THREADS` (`KP_ERR_INVALID_INPUT`); the pool
+        // itself starts at the first batch.
+        builder = builder.threads(options.batch_threads)?;
     }
     let max_batch_items = match options.max_batch_items {
         0 => keyplane_core::batch::DEFAULT_MAX_BATCH_ITEMS,
@@ -147,10 +160,27 @@ pub(crate) unsafe fn builder(
     };
     builder = builder.max_batch_items(max_batch_items);
     // SAFETY: forwarded from the caller: `audit` is NULL or points to valid audit options.
-    if let Some(audit) = unsafe { options.audit.as_ref() } {
-        builder = builder.audit(audit_config(audit)?)?;
+    let audit = match unsafe { in_opt(options.audit) }? {
+        Some(audit) => Some(audit_plan(audit)?),
+        None => None,
+    };
+    Ok(Settings {
+        builder,
+        max_batch_items,
+        audit,
+    })
+}
+
+impl Settings {
+    /// The builder, with the audit trail started when the options asked for one (its log
+    /// directory created), and the batch size limit.
+    pub(crate) fn start(self) -> FfiResult<(keyplane_core::KeyringBuilder, usize)> {
+        let mut builder = self.builder;
+        if let Some(audit) = self.audit {
+            builder = builder.audit(audit.start()?)?;
+        }
+        Ok((builder, self.max_batch_items))
     }
-    Ok((builder, max_batch_items))
 }
 
 /// Frees the keyring in `*keyring` and sets `*keyring` to NULL, so that a second
@@ -228,6 +258,10 @@ pub unsafe extern "C" fn kp_create_key(
     out_metadata: *mut *mut kp_key_metadata,
 ) -> kp_status {
     ffi! {
+        // Every argument, the optional out-parameter included, is checked before the key is
+        // made: a call that fails has no effect.
+        // SAFETY: the caller guarantees `out_metadata` is NULL or writable.
+        let out_metadata = unsafe { out_opt(out_metadata, "out_metadata") }?;
         // SAFETY: the caller guarantees the handle is NULL or live.
         let ring = unsafe { ring(keyring) }?;
         // SAFETY: the caller guarantees `options` is NULL or valid.
@@ -257,9 +291,8 @@ pub unsafe extern "C" fn kp_create_key(
             create = create.origin(from_c(o.origin)?);
         }
         let metadata = ring.create_key(&create)?;
-        if !out_metadata.is_null() {
-            // SAFETY: non-NULL, and the caller guarantees it is writable.
-            give(unsafe { out_ref(out_metadata, "out_metadata") }?, Metadata::new(metadata));
+        if let Some(out) = out_metadata {
+            give(out, Metadata::new(metadata));
         }
         Ok(())
     }
@@ -278,8 +311,8 @@ pub unsafe extern "C" fn kp_describe_key(
 ) -> kp_status {
     ffi! {
         // SAFETY: the caller's guarantees, as documented.
-        let (ring, key_id, out) = unsafe {
-            (ring(keyring)?, text(key_id, key_id_len, "key_id")?, out_ref(out, "out")?)
+        let (out, ring, key_id) = unsafe {
+            (out_ref(out, "out")?, ring(keyring)?, text(key_id, key_id_len, "key_id")?)
         };
         give(out, Metadata::new(ring.describe_key(key_id)?));
         Ok(())
@@ -606,7 +639,7 @@ pub unsafe extern "C" fn kp_key_metadata_version(
 ) -> kp_status {
     ffi! {
         // SAFETY: forwarded from the caller.
-        let (m, out) = unsafe { (handle(m)?, out_ref(out, "out")?) };
+        let (out, m) = unsafe { (out_ref(out, "out")?, handle(m)?) };
         let v: &KeyVersionInfo = m
             .inner
             .versions
@@ -655,7 +688,7 @@ pub unsafe extern "C" fn kp_list_keys(
 ) -> kp_status {
     ffi! {
         // SAFETY: forwarded from the caller.
-        let (ring, out) = unsafe { (ring(keyring)?, out_ref(out, "out")?) };
+        let (out, ring) = unsafe { (out_ref(out, "out")?, ring(keyring)?) };
         give(out, ring.list_keys().iter().map(|k| CText::new(k)).collect());
         Ok(())
     }
@@ -717,7 +750,7 @@ pub unsafe extern "C" fn kp_list_aliases(
 ) -> kp_status {
     ffi! {
         // SAFETY: forwarded from the caller.
-        let (ring, out) = unsafe { (ring(keyring)?, out_ref(out, "out")?) };
+        let (out, ring) = unsafe { (out_ref(out, "out")?, ring(keyring)?) };
         let list = ring
             .list_aliases()
             .iter()
@@ -843,16 +876,22 @@ pub unsafe extern "C" fn kp_schedule_key_deletion(
     out_deletion_date: *mut i64,
 ) -> kp_status {
     ffi! {
-        // SAFETY: forwarded from the caller.
-        let (ring, key_id) = unsafe { (ring(keyring)?, text(key_id, key_id_len, "key_id")?) };
+        // SAFETY: forwarded from the caller. The out-parameter is checked before the key
+        // changes: a call that fails has no effect.
+        let (out_date, ring, key_id) = unsafe {
+            (
+                out_opt(out_deletion_date, "out_deletion_date")?,
+                ring(keyring)?,
+                text(key_id, key_id_len, "key_id")?,
+            )
+        };
         let window = match pending_window_days {
             0 => PendingWindow::default(),
             days => PendingWindow::days(days)?,
         };
         let date = ring.schedule_key_deletion(key_id, window)?;
-        if !out_deletion_date.is_null() {
-            // SAFETY: non-NULL, and the caller guarantees it is writable.
-            *unsafe { out_ref(out_deletion_date, "out_deletion_date") }? = unix_seconds(date);
+        if let Some(out) = out_date {
+            *out = unix_seconds(date);
         }
         Ok(())
     }
@@ -952,12 +991,18 @@ pub unsafe extern "C" fn kp_rotate_key(
     out_version: *mut u32,
 ) -> kp_status {
     ffi! {
-        // SAFETY: forwarded from the caller.
-        let (ring, key_id) = unsafe { (ring(keyring)?, text(key_id, key_id_len, "key_id")?) };
+        // SAFETY: forwarded from the caller. The out-parameter is checked before the key
+        // rotates: a call that fails has no effect.
+        let (out_version, ring, key_id) = unsafe {
+            (
+                out_opt(out_version, "out_version")?,
+                ring(keyring)?,
+                text(key_id, key_id_len, "key_id")?,
+            )
+        };
         let version = ring.rotate_key(key_id)?;
-        if !out_version.is_null() {
-            // SAFETY: non-NULL, and the caller guarantees it is writable.
-            *unsafe { out_ref(out_version, "out_version") }? = version;
+        if let Some(out) = out_version {
+            *out = version;
         }
         Ok(())
     }

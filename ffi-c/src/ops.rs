@@ -60,8 +60,8 @@ pub unsafe extern "C" fn kp_ciphertext_len(
 ) -> kp_status {
     ffi! {
         // SAFETY: forwarded from the caller.
-        let ((ring, key_id), out_len) =
-            unsafe { (ring_and_key(keyring, key_id, key_id_len)?, out_ref(out_len, "out_len")?) };
+        let (out_len, (ring, key_id)) =
+            unsafe { (out_ref(out_len, "out_len")?, ring_and_key(keyring, key_id, key_id_len)?) };
         *out_len = ring.ciphertext_len(key_id, plaintext_len)?;
         Ok(())
     }
@@ -81,8 +81,8 @@ pub unsafe extern "C" fn kp_plaintext_len(
 ) -> kp_status {
     ffi! {
         // SAFETY: forwarded from the caller.
-        let (ring, blob, out_len) = unsafe {
-            (ring(keyring)?, bytes(blob, blob_len, "blob")?, out_ref(out_len, "out_len")?)
+        let (out_len, ring, blob) = unsafe {
+            (out_ref(out_len, "out_len")?, ring(keyring)?, bytes(blob, blob_len, "blob")?)
         };
         *out_len = ring.plaintext_len(blob)?;
         Ok(())
@@ -115,21 +115,21 @@ pub unsafe extern "C" fn kp_encrypt(
     out_len: *mut usize,
 ) -> kp_status {
     ffi! {
-        disjoint(plaintext, plaintext_len, out, out_cap)?;
-        // SAFETY: forwarded from the caller.
-        let (ring, key_id, plaintext, ctx) = unsafe {
-            let (ring, key_id) = ring_and_key(keyring, key_id, key_id_len)?;
-            (ring, key_id, bytes(plaintext, plaintext_len, "plaintext")?, self::context(context, context_len)?)
+        // Every check inside the output step, so that any failure zeroes `out`.
+        let write = |buf: &mut [u8]| -> FfiResult<usize> {
+            disjoint(plaintext, plaintext_len, out, out_cap)?;
+            // SAFETY: forwarded from the caller.
+            let (ring, key_id, plaintext, ctx) = unsafe {
+                let (ring, key_id) = ring_and_key(keyring, key_id, key_id_len)?;
+                (ring, key_id, bytes(plaintext, plaintext_len, "plaintext")?, self::context(context, context_len)?)
+            };
+            if buf.is_empty() {
+                too_small(buf, ring.ciphertext_len(key_id, plaintext.len()))?;
+            }
+            Ok(ring.encrypt_into(key_id, plaintext, &ctx, buf)?)
         };
         // SAFETY: forwarded from the caller.
-        unsafe {
-            output(out, out_cap, out_len, |buf| {
-                if buf.is_empty() {
-                    too_small(buf, ring.ciphertext_len(key_id, plaintext.len()))?;
-                }
-                Ok(ring.encrypt_into(key_id, plaintext, &ctx, buf)?)
-            })
-        }
+        unsafe { output(out, out_cap, out_len, write) }
     }
 }
 
@@ -154,20 +154,20 @@ pub unsafe extern "C" fn kp_decrypt(
     out_len: *mut usize,
 ) -> kp_status {
     ffi! {
-        disjoint(blob, blob_len, out, out_cap)?;
-        // SAFETY: forwarded from the caller.
-        let (ring, blob, ctx) = unsafe {
-            (ring(keyring)?, bytes(blob, blob_len, "blob")?, self::context(context, context_len)?)
+        // Every check inside the output step, so that any failure zeroes `out`.
+        let write = |buf: &mut [u8]| -> FfiResult<usize> {
+            disjoint(blob, blob_len, out, out_cap)?;
+            // SAFETY: forwarded from the caller.
+            let (ring, blob, ctx) = unsafe {
+                (ring(keyring)?, bytes(blob, blob_len, "blob")?, self::context(context, context_len)?)
+            };
+            if buf.is_empty() {
+                too_small(buf, ring.plaintext_len(blob))?;
+            }
+            Ok(ring.decrypt_into(blob, &ctx, buf)?)
         };
         // SAFETY: forwarded from the caller.
-        unsafe {
-            output(out, out_cap, out_len, |buf| {
-                if buf.is_empty() {
-                    too_small(buf, ring.plaintext_len(blob))?;
-                }
-                Ok(ring.decrypt_into(blob, &ctx, buf)?)
-            })
-        }
+        unsafe { output(out, out_cap, out_len, write) }
     }
 }
 
@@ -194,28 +194,28 @@ pub unsafe extern "C" fn kp_re_encrypt(
     out_len: *mut usize,
 ) -> kp_status {
     ffi! {
-        disjoint(blob, blob_len, out, out_cap)?;
-        // SAFETY: forwarded from the caller.
-        let (ring, blob, source, destination, dest_ctx) = unsafe {
-            (
-                ring(keyring)?,
-                bytes(blob, blob_len, "blob")?,
-                context(source_context, source_context_len)?,
-                text(destination_key_id, destination_key_id_len, "destination_key_id")?,
-                context(destination_context, destination_context_len)?,
-            )
+        // Every check inside the output step, so that any failure zeroes `out`.
+        let write = |buf: &mut [u8]| -> FfiResult<usize> {
+            disjoint(blob, blob_len, out, out_cap)?;
+            // SAFETY: forwarded from the caller.
+            let (ring, blob, source, destination, dest_ctx) = unsafe {
+                (
+                    ring(keyring)?,
+                    bytes(blob, blob_len, "blob")?,
+                    context(source_context, source_context_len)?,
+                    text(destination_key_id, destination_key_id_len, "destination_key_id")?,
+                    context(destination_context, destination_context_len)?,
+                )
+            };
+            let needed = ring
+                .plaintext_len(blob)
+                .and_then(|n| ring.ciphertext_len(destination, n));
+            too_small(buf, needed)?;
+            let new_blob = ring.re_encrypt(blob, &source, destination, &dest_ctx)?;
+            copy_out(&new_blob, buf)
         };
         // SAFETY: forwarded from the caller.
-        unsafe {
-            output(out, out_cap, out_len, |buf| {
-                let needed = ring
-                    .plaintext_len(blob)
-                    .and_then(|n| ring.ciphertext_len(destination, n));
-                too_small(buf, needed)?;
-                let new_blob = ring.re_encrypt(blob, &source, destination, &dest_ctx)?;
-                copy_out(&new_blob, buf)
-            })
-        }
+        unsafe { output(out, out_cap, out_len, write) }
     }
 }
 
@@ -261,11 +261,11 @@ pub unsafe extern "C" fn kp_generate_data_key(
 ) -> kp_status {
     ffi! {
         // SAFETY: forwarded from the caller.
-        let ((ring, key_id), ctx, out) = unsafe {
+        let (out, (ring, key_id), ctx) = unsafe {
             (
+                out_ref(out, "out")?,
                 ring_and_key(keyring, key_id, key_id_len)?,
                 self::context(context, context_len)?,
-                out_ref(out, "out")?,
             )
         };
         let spec = crate::enums::data_key_spec(spec, number_of_bytes)?;
@@ -339,20 +339,20 @@ pub unsafe extern "C" fn kp_generate_data_key_without_plaintext(
     out_len: *mut usize,
 ) -> kp_status {
     ffi! {
-        // SAFETY: forwarded from the caller.
-        let ((ring, key_id), ctx) = unsafe {
-            (ring_and_key(keyring, key_id, key_id_len)?, self::context(context, context_len)?)
+        // Every check inside the output step, so that any failure zeroes `out`.
+        let write = |buf: &mut [u8]| -> FfiResult<usize> {
+            // SAFETY: forwarded from the caller.
+            let ((ring, key_id), ctx) = unsafe {
+                (ring_and_key(keyring, key_id, key_id_len)?, self::context(context, context_len)?)
+            };
+            let spec = crate::enums::data_key_spec(spec, number_of_bytes)?;
+            let needed = spec.byte_len().and_then(|n| ring.ciphertext_len(key_id, n));
+            too_small(buf, needed)?;
+            let blob = ring.generate_data_key_without_plaintext(key_id, spec, &ctx)?;
+            copy_out(&blob, buf)
         };
-        let spec = crate::enums::data_key_spec(spec, number_of_bytes)?;
         // SAFETY: forwarded from the caller.
-        unsafe {
-            output(out, out_cap, out_len, |buf| {
-                let needed = spec.byte_len().and_then(|n| ring.ciphertext_len(key_id, n));
-                too_small(buf, needed)?;
-                let blob = ring.generate_data_key_without_plaintext(key_id, spec, &ctx)?;
-                copy_out(&blob, buf)
-            })
-        }
+        unsafe { output(out, out_cap, out_len, write) }
     }
 }
 
@@ -400,11 +400,11 @@ pub unsafe extern "C" fn kp_generate_data_key_pair(
 ) -> kp_status {
     ffi! {
         // SAFETY: forwarded from the caller.
-        let ((ring, key_id), ctx, out) = unsafe {
+        let (out, (ring, key_id), ctx) = unsafe {
             (
+                out_ref(out, "out")?,
                 ring_and_key(keyring, key_id, key_id_len)?,
                 self::context(context, context_len)?,
-                out_ref(out, "out")?,
             )
         };
         let pair = ring.generate_data_key_pair(key_id, from_c(spec)?, &ctx)?;
@@ -430,11 +430,11 @@ pub unsafe extern "C" fn kp_generate_data_key_pair_without_plaintext(
 ) -> kp_status {
     ffi! {
         // SAFETY: forwarded from the caller.
-        let ((ring, key_id), ctx, out) = unsafe {
+        let (out, (ring, key_id), ctx) = unsafe {
             (
+                out_ref(out, "out")?,
                 ring_and_key(keyring, key_id, key_id_len)?,
                 self::context(context, context_len)?,
-                out_ref(out, "out")?,
             )
         };
         let pair = ring.generate_data_key_pair_without_plaintext(key_id, from_c(spec)?, &ctx)?;
@@ -543,18 +543,18 @@ pub unsafe extern "C" fn kp_generate_random(
     out_len: *mut usize,
 ) -> kp_status {
     ffi! {
+        // Every check inside the output step, so that any failure zeroes `out`.
+        let write = |buf: &mut [u8]| -> FfiResult<usize> {
+            // SAFETY: forwarded from the caller.
+            let ring = unsafe { ring(keyring) }?;
+            if buf.len() < number_of_bytes && (1..=1024).contains(&number_of_bytes) {
+                return Err(Error::BufferTooSmall { needed: number_of_bytes }.into());
+            }
+            let random = Zeroizing::new(ring.generate_random(number_of_bytes)?);
+            copy_out(&random, buf)
+        };
         // SAFETY: forwarded from the caller.
-        let ring = unsafe { ring(keyring) }?;
-        // SAFETY: forwarded from the caller.
-        unsafe {
-            output(out, out_cap, out_len, |buf| {
-                if buf.len() < number_of_bytes && (1..=1024).contains(&number_of_bytes) {
-                    return Err(Error::BufferTooSmall { needed: number_of_bytes }.into());
-                }
-                let random = Zeroizing::new(ring.generate_random(number_of_bytes)?);
-                copy_out(&random, buf)
-            })
-        }
+        unsafe { output(out, out_cap, out_len, write) }
     }
 }
 
@@ -574,8 +574,8 @@ pub unsafe extern "C" fn kp_mac_len(
 ) -> kp_status {
     ffi! {
         // SAFETY: forwarded from the caller.
-        let ((ring, key_id), out_len) =
-            unsafe { (ring_and_key(keyring, key_id, key_id_len)?, out_ref(out_len, "out_len")?) };
+        let (out_len, (ring, key_id)) =
+            unsafe { (out_ref(out_len, "out_len")?, ring_and_key(keyring, key_id, key_id_len)?) };
         *out_len = ring.mac_len(key_id)?;
         Ok(())
     }
@@ -601,21 +601,21 @@ pub unsafe extern "C" fn kp_generate_mac(
     out_len: *mut usize,
 ) -> kp_status {
     ffi! {
-        disjoint(message, message_len, out, out_cap)?;
-        // SAFETY: forwarded from the caller.
-        let ((ring, key_id), message) = unsafe {
-            (ring_and_key(keyring, key_id, key_id_len)?, bytes(message, message_len, "message")?)
+        // Every check inside the output step, so that any failure zeroes `out`.
+        let write = |buf: &mut [u8]| -> FfiResult<usize> {
+            disjoint(message, message_len, out, out_cap)?;
+            // SAFETY: forwarded from the caller.
+            let ((ring, key_id), message) = unsafe {
+                (ring_and_key(keyring, key_id, key_id_len)?, bytes(message, message_len, "message")?)
+            };
+            let algorithm = from_c(algorithm)?;
+            if buf.is_empty() {
+                too_small(buf, ring.mac_len(key_id))?;
+            }
+            Ok(ring.generate_mac_into(key_id, message, algorithm, buf)?)
         };
-        let algorithm = from_c(algorithm)?;
         // SAFETY: forwarded from the caller.
-        unsafe {
-            output(out, out_cap, out_len, |buf| {
-                if buf.is_empty() {
-                    too_small(buf, ring.mac_len(key_id))?;
-                }
-                Ok(ring.generate_mac_into(key_id, message, algorithm, buf)?)
-            })
-        }
+        unsafe { output(out, out_cap, out_len, write) }
     }
 }
 
@@ -639,12 +639,12 @@ pub unsafe extern "C" fn kp_verify_mac(
 ) -> kp_status {
     ffi! {
         // SAFETY: forwarded from the caller.
-        let ((ring, key_id), message, mac, out_valid) = unsafe {
+        let (out_valid, (ring, key_id), message, mac) = unsafe {
             (
+                out_ref(out_valid, "out_valid")?,
                 ring_and_key(keyring, key_id, key_id_len)?,
                 bytes(message, message_len, "message")?,
                 bytes(mac, mac_len, "mac")?,
-                out_ref(out_valid, "out_valid")?,
             )
         };
         *out_valid = ring.verify_mac(key_id, message, from_c(algorithm)?, mac)?;
@@ -668,8 +668,8 @@ pub unsafe extern "C" fn kp_max_signature_len(
 ) -> kp_status {
     ffi! {
         // SAFETY: forwarded from the caller.
-        let ((ring, key_id), out_len) =
-            unsafe { (ring_and_key(keyring, key_id, key_id_len)?, out_ref(out_len, "out_len")?) };
+        let (out_len, (ring, key_id)) =
+            unsafe { (out_ref(out_len, "out_len")?, ring_and_key(keyring, key_id, key_id_len)?) };
         *out_len = ring.max_signature_len(key_id)?;
         Ok(())
     }
@@ -697,21 +697,21 @@ pub unsafe extern "C" fn kp_sign(
     out_len: *mut usize,
 ) -> kp_status {
     ffi! {
-        disjoint(message, message_len, out, out_cap)?;
-        // SAFETY: forwarded from the caller.
-        let ((ring, key_id), message) = unsafe {
-            (ring_and_key(keyring, key_id, key_id_len)?, bytes(message, message_len, "message")?)
+        // Every check inside the output step, so that any failure zeroes `out`.
+        let write = |buf: &mut [u8]| -> FfiResult<usize> {
+            disjoint(message, message_len, out, out_cap)?;
+            // SAFETY: forwarded from the caller.
+            let ((ring, key_id), message) = unsafe {
+                (ring_and_key(keyring, key_id, key_id_len)?, bytes(message, message_len, "message")?)
+            };
+            let (message_type, algorithm) = (from_c(message_type)?, from_c(algorithm)?);
+            if buf.is_empty() {
+                too_small(buf, ring.max_signature_len(key_id))?;
+            }
+            Ok(ring.sign_into(key_id, message, message_type, algorithm, buf)?)
         };
-        let (message_type, algorithm) = (from_c(message_type)?, from_c(algorithm)?);
         // SAFETY: forwarded from the caller.
-        unsafe {
-            output(out, out_cap, out_len, |buf| {
-                if buf.is_empty() {
-                    too_small(buf, ring.max_signature_len(key_id))?;
-                }
-                Ok(ring.sign_into(key_id, message, message_type, algorithm, buf)?)
-            })
-        }
+        unsafe { output(out, out_cap, out_len, write) }
     }
 }
 
@@ -735,12 +735,12 @@ pub unsafe extern "C" fn kp_verify(
 ) -> kp_status {
     ffi! {
         // SAFETY: forwarded from the caller.
-        let ((ring, key_id), message, signature, out_valid) = unsafe {
+        let (out_valid, (ring, key_id), message, signature) = unsafe {
             (
+                out_ref(out_valid, "out_valid")?,
                 ring_and_key(keyring, key_id, key_id_len)?,
                 bytes(message, message_len, "message")?,
                 bytes(signature, signature_len, "signature")?,
-                out_ref(out_valid, "out_valid")?,
             )
         };
         *out_valid = ring.verify(key_id, message, from_c(message_type)?, from_c(algorithm)?, signature)?;
@@ -786,8 +786,8 @@ pub unsafe extern "C" fn kp_get_public_key(
 ) -> kp_status {
     ffi! {
         // SAFETY: forwarded from the caller.
-        let ((ring, key_id), out) =
-            unsafe { (ring_and_key(keyring, key_id, key_id_len)?, out_ref(out, "out")?) };
+        let (out, (ring, key_id)) =
+            unsafe { (out_ref(out, "out")?, ring_and_key(keyring, key_id, key_id_len)?) };
         let info = ring.get_public_key(key_id)?;
         give(out, PublicKeyHandle {
             key_id: CText::new(&info.key_id),
@@ -933,8 +933,8 @@ pub unsafe extern "C" fn kp_max_asymmetric_plaintext_len(
 ) -> kp_status {
     ffi! {
         // SAFETY: forwarded from the caller.
-        let ((ring, key_id), out_len) =
-            unsafe { (ring_and_key(keyring, key_id, key_id_len)?, out_ref(out_len, "out_len")?) };
+        let (out_len, (ring, key_id)) =
+            unsafe { (out_ref(out_len, "out_len")?, ring_and_key(keyring, key_id, key_id_len)?) };
         *out_len = ring.max_asymmetric_plaintext_len(key_id, from_c::<EncryptionAlgorithm>(algorithm)?)?;
         Ok(())
     }
@@ -961,18 +961,18 @@ pub unsafe extern "C" fn kp_encrypt_asymmetric(
     out_len: *mut usize,
 ) -> kp_status {
     ffi! {
-        disjoint(plaintext, plaintext_len, out, out_cap)?;
-        // SAFETY: forwarded from the caller.
-        let ((ring, key_id), plaintext) = unsafe {
-            (ring_and_key(keyring, key_id, key_id_len)?, bytes(plaintext, plaintext_len, "plaintext")?)
+        // Every check inside the output step, so that any failure zeroes `out`.
+        let write = |buf: &mut [u8]| -> FfiResult<usize> {
+            disjoint(plaintext, plaintext_len, out, out_cap)?;
+            // SAFETY: forwarded from the caller.
+            let ((ring, key_id), plaintext) = unsafe {
+                (ring_and_key(keyring, key_id, key_id_len)?, bytes(plaintext, plaintext_len, "plaintext")?)
+            };
+            let algorithm = from_c(algorithm)?;
+            copy_out(&ring.encrypt_asymmetric(key_id, plaintext, algorithm)?, buf)
         };
-        let algorithm = from_c(algorithm)?;
         // SAFETY: forwarded from the caller.
-        unsafe {
-            output(out, out_cap, out_len, |buf| {
-                copy_out(&ring.encrypt_asymmetric(key_id, plaintext, algorithm)?, buf)
-            })
-        }
+        unsafe { output(out, out_cap, out_len, write) }
     }
 }
 
@@ -997,17 +997,17 @@ pub unsafe extern "C" fn kp_decrypt_asymmetric(
     out_len: *mut usize,
 ) -> kp_status {
     ffi! {
-        disjoint(ciphertext, ciphertext_len, out, out_cap)?;
-        // SAFETY: forwarded from the caller.
-        let ((ring, key_id), ciphertext) = unsafe {
-            (ring_and_key(keyring, key_id, key_id_len)?, bytes(ciphertext, ciphertext_len, "ciphertext")?)
+        // Every check inside the output step, so that any failure zeroes `out`.
+        let write = |buf: &mut [u8]| -> FfiResult<usize> {
+            disjoint(ciphertext, ciphertext_len, out, out_cap)?;
+            // SAFETY: forwarded from the caller.
+            let ((ring, key_id), ciphertext) = unsafe {
+                (ring_and_key(keyring, key_id, key_id_len)?, bytes(ciphertext, ciphertext_len, "ciphertext")?)
+            };
+            let algorithm = from_c(algorithm)?;
+            copy_out(&ring.decrypt_asymmetric(key_id, ciphertext, algorithm)?, buf)
         };
-        let algorithm = from_c(algorithm)?;
         // SAFETY: forwarded from the caller.
-        unsafe {
-            output(out, out_cap, out_len, |buf| {
-                copy_out(&ring.decrypt_asymmetric(key_id, ciphertext, algorithm)?, buf)
-            })
-        }
+        unsafe { output(out, out_cap, out_len, write) }
     }
 }

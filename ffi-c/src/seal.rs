@@ -8,7 +8,8 @@ use std::sync::Arc;
 use keyplane_core::{Error, LocalRootKey, seal};
 
 use crate::boundary::{
-    FfiResult, Handle, bytes, copy_out, free_handle, give, handle, kp_status, out_ref, output, text,
+    FfiResult, Handle, bytes, copy_out, disjoint, free_handle, give, handle, kp_status, out_opt,
+    out_ref, output, text,
 };
 use crate::keyring::{Metadata, kp_key_metadata, kp_keyring, ring};
 
@@ -42,11 +43,11 @@ pub unsafe extern "C" fn kp_root_key_new(
 ) -> kp_status {
     ffi! {
         // SAFETY: the caller's guarantees, as documented.
-        let (root_id, material, out) = unsafe {
+        let (out, root_id, material) = unsafe {
             (
+                out_ref(out, "out")?,
                 text(root_id, root_id_len, "root_id")?,
                 bytes(material, material_len, "material")?,
-                out_ref(out, "out")?,
             )
         };
         give(out, Arc::new(LocalRootKey::new(root_id, material)?));
@@ -141,18 +142,19 @@ pub unsafe extern "C" fn kp_import_sealed(
     out_metadata: *mut *mut kp_key_metadata,
 ) -> kp_status {
     ffi! {
-        // SAFETY: the caller's guarantees, as documented.
-        let (ring, record, root) = unsafe {
+        // SAFETY: the caller's guarantees, as documented. Every argument, the optional
+        // out-parameter included, is checked before the key is added.
+        let (out_metadata, ring, record, root) = unsafe {
             (
+                out_opt(out_metadata, "out_metadata")?,
                 ring(keyring)?,
                 bytes(record, record_len, "record")?,
                 handle::<kp_root_key>(root)?,
             )
         };
         let metadata = ring.import_sealed(record, &**root)?;
-        if !out_metadata.is_null() {
-            // SAFETY: non-NULL, and the caller guarantees it is writable.
-            give(unsafe { out_ref(out_metadata, "out_metadata") }?, Metadata::new(metadata));
+        if let Some(out) = out_metadata {
+            give(out, Metadata::new(metadata));
         }
         Ok(())
     }
@@ -160,7 +162,7 @@ pub unsafe extern "C" fn kp_import_sealed(
 
 /// Moves `record` from root `old` to root `new` (root rotation) without loading the key
 /// anywhere; the new record goes to `(out, cap)` with the output convention. Errors as
-/// `kp_import_sealed` for `old`.
+/// `kp_import_sealed` for `old`; `KP_ERR_INVALID_INPUT` when `out` overlaps `record`.
 ///
 /// # Safety
 /// `(record, record_len)` is valid; `old` and `new` are NULL or live; `(out, cap)` is
@@ -178,6 +180,8 @@ pub unsafe extern "C" fn kp_reseal(
     ffi! {
         // Inside the output convention, so that any failure zeroes `out`.
         let write = |buf: &mut [u8]| -> FfiResult<usize> {
+            // The record is read while the new one is written.
+            disjoint(record, record_len, out, cap)?;
             // SAFETY: the caller's guarantees, as documented.
             let (record, old, new) = unsafe {
                 (
@@ -242,7 +246,7 @@ pub unsafe extern "C" fn kp_sealed_inspect(
 ) -> kp_status {
     ffi! {
         // SAFETY: the caller's guarantees, as documented.
-        let (record, out) = unsafe { (bytes(record, record_len, "record")?, out_ref(out, "out")?) };
+        let (out, record) = unsafe { (out_ref(out, "out")?, bytes(record, record_len, "record")?) };
         let info = seal::inspect(record)?;
         let key_id_len = copy_id(&info.key_id, &mut out.key_id);
         let root_id_len = copy_id(&info.root_id, &mut out.root_id);

@@ -6,8 +6,10 @@ use std::sync::Arc;
 
 use keyplane_core::{Error, RootKey, Store};
 
-use crate::boundary::{CText, handle, handle_field, kp_status, kp_str, out_ref, report, text};
-use crate::keyring::{Ring, builder, kp_keyring, kp_keyring_options};
+use crate::boundary::{
+    CText, handle, handle_field, kp_status, kp_str, out_opt, out_ref, report, text,
+};
+use crate::keyring::{Ring, kp_keyring, kp_keyring_options, settings};
 use crate::seal::kp_root_key;
 
 /// Opens (creating it if needed) the keyring persisted in directory `store_dir` (UTF-8,
@@ -35,12 +37,16 @@ pub unsafe extern "C" fn kp_keyring_open(
     out_load_problems: *mut usize,
 ) -> kp_status {
     ffi! {
+        // Every argument is checked before the store is opened (which creates its directory)
+        // or an audit trail started: a call that fails has no effect.
         // SAFETY: the caller's guarantees, as documented.
-        let (dir, root, out) = unsafe {
+        let (out, out_load_problems, dir, root, settings) = unsafe {
             (
+                out_ref(out, "out")?,
+                out_opt(out_load_problems, "out_load_problems")?,
                 text(store_dir, store_dir_len, "store_dir")?,
                 handle::<kp_root_key>(root)?,
-                out_ref(out, "out")?,
+                settings(options)?,
             )
         };
         if dir.is_empty() {
@@ -48,14 +54,11 @@ pub unsafe extern "C" fn kp_keyring_open(
         }
         // The store first: a store in use fails before an audit trail is started for nothing.
         let store = Store::open(dir)?;
-        // SAFETY: the caller guarantees `options` is NULL or points to options whose `audit`
-        // is NULL or valid.
-        let (builder, max_batch_items) = unsafe { builder(options) }?;
+        let (builder, max_batch_items) = settings.start()?;
         let root: Arc<dyn RootKey> = Arc::clone(root) as Arc<dyn RootKey>;
         let (keyring, problems) = builder.open(store, root)?;
-        if !out_load_problems.is_null() {
-            // SAFETY: non-NULL, and the caller guarantees it is writable.
-            *unsafe { out_ref(out_load_problems, "out_load_problems") }? = problems.len();
+        if let Some(count) = out_load_problems {
+            *count = problems.len();
         }
         let load_problems = problems
             .iter()
@@ -93,11 +96,11 @@ pub unsafe extern "C" fn kp_keyring_load_problem(
 ) -> kp_status {
     ffi! {
         // SAFETY: the caller's guarantees, as documented.
-        let (ring, out_path, out_status) = unsafe {
+        let (out_path, out_status, ring) = unsafe {
             (
-                handle::<kp_keyring>(keyring)?,
                 out_ref(out_path, "out_path")?,
                 out_ref(out_status, "out_status")?,
+                handle::<kp_keyring>(keyring)?,
             )
         };
         let Some((path, status)) = ring.load_problems.get(index) else {
