@@ -35,6 +35,9 @@ pub mod datakey;
 pub mod envelope;
 pub mod error;
 mod fork;
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod import;
 pub mod keyring;
 mod lookup;
