@@ -536,6 +536,11 @@ fn decode(key_id: &str, payload: &[u8]) -> Result<KeySnapshot> {
     let has_rotation = r.u8()? != 0;
     let (secs, subsec) = (r.u64()?, r.u32()?);
     let rotation_period = if has_rotation {
+        // The writer never stores a whole second in the fraction; `Duration::new` would carry
+        // it into the seconds and panic on overflow.
+        if subsec >= 1_000_000_000 {
+            return Err(MALFORMED);
+        }
         Some(RotationPeriod::custom(Duration::new(secs, subsec)).map_err(|_| MALFORMED)?)
     } else {
         None
@@ -644,6 +649,26 @@ mod tests {
             .len();
         wrapped.truncate(n);
         ring.import_key_material("ext", &params.import_token, &wrapped, None)
+    }
+
+    #[test]
+    fn a_rotation_period_whose_fraction_overflows_is_malformed_not_a_panic() {
+        // Found by the sealed-record fuzz target: u64::MAX seconds and a whole second of
+        // nanoseconds, under a valid tag.
+        let mut payload = Vec::new();
+        for field in ["SYMMETRIC_DEFAULT", "ENCRYPT_DECRYPT", "KEYPLANE", "Enabled"] {
+            payload.push(u8::try_from(field.len()).unwrap());
+            payload.extend_from_slice(field.as_bytes());
+        }
+        payload.extend_from_slice(&[0; 8]); // creation date
+        payload.extend_from_slice(&[0; 4]); // empty description
+        payload.extend_from_slice(&[0; 9]); // no deletion date
+        payload.push(1); // a rotation period:
+        payload.extend_from_slice(&u64::MAX.to_be_bytes());
+        payload.extend_from_slice(&1_000_000_000u32.to_be_bytes());
+        let record = seal_payload(KEY_RECORD, "k", &payload, &root()).unwrap();
+        let error = Keyring::new().import_sealed(&record, &root()).unwrap_err();
+        assert_eq!(error.code(), "KP_INVALID_INPUT");
     }
 
     #[test]
