@@ -80,15 +80,12 @@ pub(crate) enum DataKeySize {
     Aes128,
 }
 
-/// One `KEY=VALUE` pair of an encryption context.
+/// The pairs of one `--context` argument (see [`keyplane_cli::context`]).
 #[derive(Debug, Clone)]
-pub(crate) struct Pair(pub(crate) String, pub(crate) String);
+pub(crate) struct Pairs(pub(crate) Vec<(String, String)>);
 
-fn pair(s: &str) -> Result<Pair, String> {
-    let (k, v) = s
-        .split_once('=')
-        .ok_or_else(|| "expected KEY=VALUE".to_owned())?;
-    Ok(Pair(k.to_owned(), v.to_owned()))
+fn pairs(s: &str) -> Result<Pairs, String> {
+    keyplane_cli::context::parse_context(s).map(Pairs)
 }
 
 /// A key id or alias argument.
@@ -207,12 +204,14 @@ pub(crate) struct CreateAliasArgs {
     pub(crate) target_key_id: String,
 }
 
-/// An encryption context, repeated `--context KEY=VALUE`.
+/// An encryption context: `--context KEY=VALUE[,KEY=VALUE...]` or a JSON object, repeatable.
 #[derive(Debug, Args)]
 pub(crate) struct ContextArg {
-    /// A KEY=VALUE pair of the encryption context; repeat for more. Decrypt needs the same set.
-    #[arg(long = "context", visible_alias = "encryption-context", value_name = "KEY=VALUE", value_parser = pair)]
-    pub(crate) context: Vec<Pair>,
+    /// Encryption context pairs: KEY=VALUE[,KEY=VALUE...] (AWS CLI shorthand: quote or escape
+    /// a comma in a value, a="1,2" or a=1\,2) or a JSON object ('{"a":"1"}'); repeat for more.
+    /// Decrypt needs the same set.
+    #[arg(long = "context", visible_alias = "encryption-context", value_name = "KEY=VALUE,...|JSON", value_parser = pairs)]
+    pub(crate) context: Vec<Pairs>,
 }
 
 #[derive(Debug, Args)]
@@ -265,15 +264,15 @@ pub(crate) struct ReEncryptArgs {
     /// The ciphertext blob: a file, or - for standard input.
     #[arg(long = "in", value_name = "FILE|-")]
     pub(crate) input: String,
-    /// A KEY=VALUE pair of the context the blob was made with; repeat for more.
-    #[arg(long, value_name = "KEY=VALUE", value_parser = pair)]
-    pub(crate) source_context: Vec<Pair>,
+    /// The context the blob was made with, as --context; repeat for more.
+    #[arg(long, value_name = "KEY=VALUE,...|JSON", value_parser = pairs)]
+    pub(crate) source_context: Vec<Pairs>,
     /// The key to encrypt under.
     #[arg(long, value_name = "KEY")]
     pub(crate) destination_key_id: String,
-    /// A KEY=VALUE pair of the new context; repeat for more.
-    #[arg(long, value_name = "KEY=VALUE", value_parser = pair)]
-    pub(crate) destination_context: Vec<Pair>,
+    /// The new context, as --context; repeat for more.
+    #[arg(long, value_name = "KEY=VALUE,...|JSON", value_parser = pairs)]
+    pub(crate) destination_context: Vec<Pairs>,
     /// Where to write the new blob (a file, or -); without it, printed as base64.
     #[arg(long, value_name = "FILE|-")]
     pub(crate) out: Option<String>,

@@ -10,7 +10,7 @@ use keyplane::{
 };
 use zeroize::Zeroizing;
 
-use crate::args::{self, Command, DataKeySize, Pair};
+use crate::args::{self, Command, DataKeySize, Pairs};
 use crate::error::{CliError, EXIT_INVALID, EXIT_OK};
 use crate::home::{self, Home, RootSource};
 use crate::io::{
@@ -171,11 +171,25 @@ struct Cx<'a> {
     out: &'a Out,
 }
 
-fn context(pairs: &[Pair]) -> Result<EncryptionContext, CliError> {
-    EncryptionContext::new(pairs.iter().map(|Pair(k, v)| (k.as_str(), v.as_str()))).map_err(|e| {
+/// The context of every `--context` argument together (a key given in two of them is
+/// refused, as within one).
+fn context(groups: &[Pairs]) -> Result<EncryptionContext, CliError> {
+    let pairs: Vec<(&str, &str)> = groups
+        .iter()
+        .flat_map(|Pairs(pairs)| pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        .collect();
+    for (i, (k, _)) in pairs.iter().enumerate() {
+        if pairs[..i].iter().any(|(earlier, _)| earlier == k) {
+            return Err(CliError::Usage(format!(
+                "--context gives the key '{k}' twice"
+            )));
+        }
+    }
+    EncryptionContext::new(pairs).map_err(|e| {
         CliError::op(
             e,
-            "each --context is KEY=VALUE with a non-empty KEY given once; 8192 bytes in all",
+            "each --context is KEY=VALUE,... or a JSON object, with non-empty keys given once; \
+             8192 bytes in all",
         )
     })
 }

@@ -587,6 +587,91 @@ fn encrypt_with_context_rotate_and_decrypt_a_file() {
 }
 
 #[test]
+fn a_context_is_aws_shorthand_or_json_and_anything_ambiguous_is_refused() {
+    let home = Home::init();
+    home.create(&["--alias", "alias/ctx"]);
+    let plain = home.write("p.txt", b"context matters");
+    let enc = home.path("p.enc");
+    // Two pairs in one argument, as the AWS CLI reads it.
+    home.ok(&[
+        "encrypt",
+        "--key",
+        "alias/ctx",
+        "--context",
+        "a=1,b=2",
+        "--in",
+        &plain,
+        "--out",
+        &enc,
+    ]);
+    let decrypts = |contexts: &[&str]| {
+        let mut args = vec!["decrypt", "--in", &enc, "--out", "-"];
+        for c in contexts {
+            args.extend_from_slice(&["--context", c]);
+        }
+        home.run(&args)
+    };
+    for same in [
+        &["a=1,b=2"][..],
+        &["b=2", "a=1"],
+        &[r#"{"b":"2","a":"1"}"#],
+        &["a='1'", r#"{"b":"2"}"#],
+    ] {
+        let out = decrypts(same);
+        assert_eq!(code(&out), 0, "{same:?}: {}", stderr(&out));
+        assert_eq!(out.stdout, b"context matters");
+    }
+    // Not the single pair a -> "1,b=2", which is what a quoted or escaped comma says.
+    for other in [&[r#"{"a":"1,b=2"}"#][..], &["a=\"1,b=2\""], &["a=1\\,b=2"]] {
+        assert_fails(&decrypts(other), 1, &["KP_INVALID_CIPHERTEXT"]);
+    }
+    // What the AWS CLI would read as a list, or differently, is a usage error that says how
+    // to write it.
+    for (ambiguous, says) in [
+        ("a=1,2", "'2' is not KEY=VALUE"),
+        ("a=1,", "a comma with no KEY=VALUE after it"),
+        ("a= 1", "white space"),
+        ("a=[1,2]", "a list or nested map"),
+        ("a=1,a=2", "the key 'a' twice"),
+        (r#"{"a":1}"#, "not a JSON object of strings"),
+        ("a", "expected KEY=VALUE"),
+    ] {
+        assert_fails(&decrypts(&[ambiguous]), 2, &[says]);
+    }
+    assert_fails(
+        &decrypts(&["a=1", r#"{"a":"1"}"#]),
+        2,
+        &["the key 'a' twice"],
+    );
+    // Re-encryption's two contexts take the same forms.
+    let moved = home.path("p.moved");
+    home.ok(&[
+        "re-encrypt",
+        "--in",
+        &enc,
+        "--source-context",
+        r#"{"a":"1","b":"2"}"#,
+        "--destination-key-id",
+        "alias/ctx",
+        "--destination-context",
+        "x=\"1,2\",y=3",
+        "--out",
+        &moved,
+    ]);
+    let out = home.run(&[
+        "decrypt",
+        "--in",
+        &moved,
+        "--context",
+        r#"{"x":"1,2","y":"3"}"#,
+        "--out",
+        "-",
+    ]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(out.stdout, b"context matters");
+}
+
+#[test]
 fn stdin_and_stdout_pipe_blobs_raw_or_base64() {
     let home = Home::init();
     let id = home.create(&[]);
@@ -1603,8 +1688,8 @@ fn bad_arguments_are_usage_errors() {
     }
     assert_fails(
         &home.run(&["encrypt", "--key", &key, "--in", &p, "--context", "=v"]),
-        1,
-        &["KP_INVALID_INPUT", "KEY=VALUE"],
+        2,
+        &["a pair with no key", "KEY=VALUE"],
     );
     assert_fails(
         &home.run(&[
@@ -1618,8 +1703,8 @@ fn bad_arguments_are_usage_errors() {
             "--context",
             "a=2",
         ]),
-        1,
-        &["KP_INVALID_INPUT"],
+        2,
+        &["the key 'a' twice"],
     );
     // Names are case-insensitive, as the AWS CLI's are not but a shell user expects.
     home.ok(&["create-key", "--key-spec", "hmac_256"]);

@@ -40,7 +40,8 @@ pub const DEFAULT_ENCRYPTION_BUDGET: u64 = 1 << 32;
 /// The prefix that marks an alias wherever a key id is accepted.
 pub const ALIAS_PREFIX: &str = "alias/";
 
-const MAX_ALIAS_LEN: usize = 256;
+/// A sealed record stores each alias with a one-byte length.
+const MAX_ALIAS_LEN: usize = 255;
 
 /// Options for [`Keyring::create_key`].
 #[derive(Debug, Clone)]
@@ -562,7 +563,7 @@ fn validate_alias(alias: &str) -> Result<()> {
     let ok_char = |b: u8| b.is_ascii_alphanumeric() || b"-_/".contains(&b);
     if name.is_empty() || alias.len() > MAX_ALIAS_LEN || !name.bytes().all(ok_char) {
         return Err(Error::InvalidInput(
-            "alias must be alias/ followed by up to 250 ASCII letters, digits or -_/",
+            "alias must be alias/ followed by up to 249 ASCII letters, digits or -_/",
         ));
     }
     Ok(())

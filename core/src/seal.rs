@@ -277,8 +277,9 @@ pub(crate) fn seal_payload(
     let wrapped_len = u16::try_from(wrapped.len())
         .map_err(|_| Error::LimitExceeded("wrapped record key longer than 65535 bytes"))?;
 
+    // Magic, format, the two id lengths and the wrapped key's length: 4 + 1 + 1 + 1 + 2.
     let mut record = Vec::with_capacity(
-        8 + key_id.len() + root_id.len() + wrapped.len() + NONCE_LEN + payload.len() + TAG_LEN,
+        9 + key_id.len() + root_id.len() + wrapped.len() + NONCE_LEN + payload.len() + TAG_LEN,
     );
     record.extend_from_slice(&kind.magic);
     record.push(RECORD_FORMAT_V1);
@@ -419,14 +420,48 @@ impl Writer {
     }
 }
 
+/// The exact length of `s`'s payload. The buffer holds key material, so it must never grow:
+/// a growing `Vec` hands its old block back to the allocator unwiped.
+fn encoded_len(s: &KeySnapshot) -> Result<usize> {
+    const TOO_LONG: Error = Error::LimitExceeded("key record too long");
+    let str8 = |v: &str| v.len().checked_add(1).ok_or(TOO_LONG);
+    let bytes32 = |n: usize| n.checked_add(4).ok_or(TOO_LONG);
+    const OPT_TIME: usize = 1 + 8;
+    let fixed = [
+        str8(s.spec.as_str())?,
+        str8(s.usage.as_str())?,
+        str8(s.origin.as_str())?,
+        str8(s.state.as_str())?,
+        8, // creation date
+        bytes32(s.description.len())?,
+        OPT_TIME,  // deletion date
+        1 + 8 + 4, // rotation period
+        8,         // next rotation
+        4,         // minimum decryption version
+        1,         // rotate on budget
+        2,         // alias count
+        4,         // version count
+        bytes32(s.imported.map_or(0, |f| f.len()))?,
+        OPT_TIME, // valid_to
+    ];
+    let aliases = s.aliases.iter().map(|a| str8(a));
+    // Number, creation date and encryptions, then the material.
+    let versions = s.versions.iter().map(|v| {
+        bytes32(v.material.len())?
+            .checked_add(4 + 8 + 8)
+            .ok_or(TOO_LONG)
+    });
+    fixed
+        .into_iter()
+        .map(Ok)
+        .chain(aliases)
+        .chain(versions)
+        .try_fold(0usize, |sum, n| sum.checked_add(n?).ok_or(TOO_LONG))
+}
+
 fn encode(s: &KeySnapshot) -> Result<Zeroizing<Vec<u8>>> {
-    let mut w = Writer(Zeroizing::new(Vec::with_capacity(
-        256 + s
-            .versions
-            .iter()
-            .map(|v| 24 + v.material.len())
-            .sum::<usize>(),
-    )));
+    let len = encoded_len(s)?;
+    let mut w = Writer(Zeroizing::new(Vec::with_capacity(len)));
     w.str8(s.spec.as_str())?;
     w.str8(s.usage.as_str())?;
     w.str8(s.origin.as_str())?;
@@ -462,6 +497,7 @@ fn encode(s: &KeySnapshot) -> Result<Zeroizing<Vec<u8>>> {
     }
     w.bytes32(s.imported.as_ref().map_or(&[][..], |f| &f[..]))?;
     w.opt_time(s.valid_to);
+    debug_assert_eq!(w.0.len(), len, "encoded_len is exact");
     Ok(w.0)
 }
 

@@ -171,7 +171,7 @@ fn invalid_key_ids_are_rejected() {
 fn invalid_aliases_are_rejected() -> keyplane::Result<()> {
     let ring = Keyring::new();
     ring.create_key(&symmetric().key_id("target"))?;
-    let longest = format!("alias/{}", "a".repeat(250));
+    let longest = format!("alias/{}", "a".repeat(249));
     let bad = [
         "orders".to_owned(),
         "alias/".to_owned(),
@@ -180,7 +180,7 @@ fn invalid_aliases_are_rejected() -> keyplane::Result<()> {
         "alias/dot.ted".to_owned(),
         "alias/colon:ed".to_owned(),
         "alias/ünicode".to_owned(),
-        format!("alias/{}", "a".repeat(251)),
+        format!("alias/{}", "a".repeat(250)),
     ];
     for alias in &bad {
         assert_err!(

@@ -4,25 +4,38 @@
 //!
 //! This test binary installs a counting global allocator. Counts are kept per thread, so tests
 //! running in parallel (and the harness's own threads) do not disturb each other.
+//!
+//! The same allocator can watch for a secret: while a thread watches, every block it frees or
+//! reallocates is searched for the secret's bytes, so a copy of key material left unwiped in
+//! freed memory (a growing buffer's old block, say) is caught where it happens.
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
+use std::fs;
 use std::hint::black_box;
 
 use keyplane::mac::MAX_MAC_LEN;
 use keyplane::{
-    CreateKey, DataKeyPairSpec, EncryptionContext, Error, KeySpec, Keyring, MacAlgorithm,
+    CreateKey, DataKeyPairSpec, EncryptionContext, Error, KeySpec, KeyUsage, Keyring, MacAlgorithm,
     MessageType, PendingWindow, SigningAlgorithm,
 };
 
 /// The system allocator, counting every allocation (and reallocation) made by the current
-/// thread.
+/// thread, and handing out zeroed memory so that every byte of every block is initialised and
+/// a watching thread may read a block before it goes (see [`watch`]).
 struct Counting;
+
+/// The length of a watched secret.
+const SECRET_LEN: usize = 32;
 
 thread_local! {
     // `const` initialisation and a `Copy` payload: no lazy initialisation and no destructor to
     // register, so reading or bumping the count never allocates (which would recurse).
     static ALLOCATIONS: Cell<u64> = const { Cell::new(0) };
+    /// The secret this thread watches for, if any.
+    static WATCHED: Cell<Option<[u8; SECRET_LEN]>> = const { Cell::new(None) };
+    /// Blocks freed or reallocated by this thread while watching that held the secret.
+    static EXPOSED: Cell<u64> = const { Cell::new(0) };
 }
 
 fn bump() {
@@ -30,15 +43,32 @@ fn bump() {
     let _ = ALLOCATIONS.try_with(|n| n.set(n.get() + 1));
 }
 
+/// Counts the block at `ptr` as exposed if this thread watches for a secret that it holds.
+///
+/// # Safety
+/// `ptr` must be a live block of this allocator of at least `len` bytes.
+unsafe fn check_block(ptr: *const u8, len: usize) {
+    let Ok(Some(secret)) = WATCHED.try_with(Cell::get) else {
+        return;
+    };
+    // SAFETY: the caller guarantees `len` live bytes at `ptr`; every block of this allocator
+    // is zeroed when made (and when grown), so every byte is initialised.
+    let block = unsafe { core::slice::from_raw_parts(ptr, len) };
+    if block.windows(SECRET_LEN).any(|w| w == secret) {
+        let _ = EXPOSED.try_with(|n| n.set(n.get() + 1));
+    }
+}
+
 // SAFETY: every method forwards to `System` with the caller's arguments unchanged, so `System`'s
-// guarantees carry over; the only addition is bumping a thread-local counter, which neither
-// allocates nor unwinds.
+// guarantees carry over; the additions are bumping thread-local counters, zeroing memory the
+// caller owns, and reading a block before it is handed back, none of which allocates or
+// unwinds.
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         bump();
         // SAFETY: the caller upholds `GlobalAlloc::alloc`'s contract (non-zero-sized `layout`),
-        // which is `System::alloc`'s contract.
-        unsafe { System.alloc(layout) }
+        // which is `System::alloc_zeroed`'s contract.
+        unsafe { System.alloc_zeroed(layout) }
     }
 
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
@@ -49,12 +79,24 @@ unsafe impl GlobalAlloc for Counting {
 
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
         bump();
+        // SAFETY: `ptr` is a live block of `layout.size()` bytes (the caller's guarantee).
+        unsafe { check_block(ptr, layout.size()) };
         // SAFETY: the caller guarantees `ptr` came from this allocator, which is `System`, with
         // `layout`, and that `new_size` is valid for it.
-        unsafe { System.realloc(ptr, layout, new_size) }
+        let new = unsafe { System.realloc(ptr, layout, new_size) };
+        if !new.is_null() && new_size > layout.size() {
+            // SAFETY: `new` holds `new_size` bytes; the grown tail is zeroed like a new block.
+            unsafe {
+                new.add(layout.size())
+                    .write_bytes(0, new_size - layout.size())
+            };
+        }
+        new
     }
 
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: `ptr` is a live block of `layout.size()` bytes (the caller's guarantee).
+        unsafe { check_block(ptr, layout.size()) };
         // SAFETY: the caller guarantees `ptr` was allocated by this allocator (so by `System`)
         // with `layout`.
         unsafe { System.dealloc(ptr, layout) }
@@ -446,4 +488,90 @@ fn refused_data_key_pairs_generate_nothing() {
     });
     pair.unwrap();
     assert!(n >= 1, "generating a key pair allocates; counted {n}");
+}
+
+/// Runs `f` while this thread watches for `secret`, and returns how many blocks it freed or
+/// reallocated that still held it.
+fn exposures_during(secret: [u8; SECRET_LEN], f: impl FnOnce()) -> u64 {
+    WATCHED.with(|w| w.set(Some(secret)));
+    let before = EXPOSED.with(Cell::get);
+    f();
+    WATCHED.with(|w| w.set(None));
+    EXPOSED.with(Cell::get) - before
+}
+
+#[test]
+fn the_watch_sees_a_secret_left_in_freed_memory() {
+    let secret = [0x5a; SECRET_LEN];
+    let n = exposures_during(secret, || {
+        let mut v = black_box(Vec::with_capacity(SECRET_LEN));
+        v.extend_from_slice(&secret);
+        v.push(1); // grows: the old block, secret inside, goes back unwiped
+        drop(black_box(zeroize::Zeroizing::new(v)));
+    });
+    assert_eq!(n, 1, "the reallocated block");
+    let n = exposures_during(secret, || {
+        let mut v = zeroize::Zeroizing::new(Vec::with_capacity(SECRET_LEN + 1));
+        v.extend_from_slice(&secret);
+        v.push(1);
+        drop(black_box(v));
+    });
+    assert_eq!(n, 0, "wiped before it is freed");
+}
+
+#[test]
+fn sealing_a_key_leaves_no_copy_of_its_material_in_freed_memory() {
+    // Key material is copied into the record's payload before it is encrypted; that buffer
+    // must be sized exactly, so it never grows (leaving its old block unwiped), whatever the
+    // key's aliases add before the material and the fingerprint and expiry after it. Every
+    // alias length is tried, so any estimate that falls short shows for some of them.
+    let material = [0xc3; SECRET_LEN];
+    let root = keyplane::LocalRootKey::new("watch", &[1; 32]).unwrap();
+    let mut exposed = Vec::new();
+    let mut records = Vec::new();
+    for len in 7..=255 {
+        let ring = Keyring::new();
+        ring.insecure_import_key_material(
+            "watched",
+            KeySpec::SymmetricDefault,
+            KeyUsage::EncryptDecrypt,
+            &material,
+        )
+        .unwrap();
+        let alias = format!("alias/{}", "a".repeat(len - "alias/".len()));
+        ring.create_alias(&alias, "watched").unwrap();
+        let n = exposures_during(material, || {
+            records.push(ring.export_sealed("watched", &root).unwrap());
+        });
+        if n != 0 {
+            exposed.push(len);
+        }
+    }
+    assert!(
+        exposed.is_empty(),
+        "export with aliases of length {exposed:?}"
+    );
+
+    // Every write of a store-backed keyring seals the same way.
+    let dir = std::env::temp_dir().join(format!("keyplane-no-alloc-{}", std::process::id()));
+    let _ = fs::remove_dir_all(&dir);
+    let root: std::sync::Arc<dyn keyplane::RootKey> = std::sync::Arc::new(root);
+    for (record, len) in records.iter().zip(7..) {
+        let (stored, _) = Keyring::builder()
+            .open(keyplane::Store::open(&dir).unwrap(), root.clone())
+            .unwrap();
+        let n = exposures_during(material, || {
+            stored.import_sealed(record, &*root).unwrap();
+            stored.disable_key("watched").unwrap();
+        });
+        if n != 0 {
+            exposed.push(len);
+        }
+        drop(stored);
+        fs::remove_dir_all(&dir).unwrap();
+    }
+    assert!(
+        exposed.is_empty(),
+        "store writes with aliases of length {exposed:?}"
+    );
 }

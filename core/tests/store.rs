@@ -539,3 +539,25 @@ fn crash_at_random_points_loses_nothing_acknowledged() {
     assert!(acknowledged.len() >= 12 * 3);
     fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn the_longest_alias_is_stored_and_a_longer_one_refused() {
+    // A record stores each alias with a one-byte length: an alias the store cannot write is
+    // refused as input, not failed as an internal error.
+    let dir = temp_dir("long-alias");
+    let longest = format!("alias/{}", "a".repeat(249));
+    {
+        let (ring, _) = open(&dir);
+        ring.create_key(&CreateKey::new(KeySpec::SymmetricDefault).key_id("k"))
+            .unwrap();
+        ring.create_alias(&longest, "k").unwrap();
+        assert!(matches!(
+            ring.create_alias(&format!("{longest}b"), "k"),
+            Err(Error::InvalidInput(_))
+        ));
+    }
+    let (ring, problems) = open(&dir);
+    assert!(problems.is_empty(), "{problems:?}");
+    assert_eq!(ring.describe_key(&longest).unwrap().key_id, "k");
+    fs::remove_dir_all(&dir).unwrap();
+}
