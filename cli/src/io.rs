@@ -151,16 +151,65 @@ fn write_file(
 }
 
 /// Writes `data` to `path` through a temporary file and a rename, so that a reader never sees a
-/// partial file.
+/// partial file, and a crash (or power loss) leaves either the old file or the whole new one.
 pub(crate) fn write_atomically(path: &Path, data: &[u8]) -> Result<(), CliError> {
     let mut temp = path.as_os_str().to_owned();
     temp.push(format!(".{}.tmp", std::process::id()));
     let temp = Path::new(&temp);
-    let written = write_file(temp, data, b"", Sensitivity::Public)
+    let renamed = write_file(temp, data, b"", Sensitivity::Public)
         .and_then(|()| fs::File::open(temp)?.sync_all())
         .and_then(|()| fs::rename(temp, path));
-    written.map_err(|e| {
-        let _ = fs::remove_file(temp);
-        CliError::Io(format!("cannot write '{}': {e}", path.display()))
-    })
+    renamed
+        .inspect_err(|_| {
+            let _ = fs::remove_file(temp);
+        })
+        // The rename is durable only once the directory is: as the key store does it.
+        .and_then(|()| sync_parent(path))
+        .map_err(|e| CliError::Io(format!("cannot write '{}': {e}", path.display())))
+}
+
+/// Syncs the directory holding `path`, so that a new name in it survives a crash.
+fn sync_parent(path: &Path) -> std::io::Result<()> {
+    let parent = match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    };
+    fs::File::open(parent)?.sync_all()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::write_atomically;
+
+    fn names(dir: &std::path::Path) -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        names.sort();
+        names
+    }
+
+    #[test]
+    fn an_atomic_write_leaves_the_whole_file_and_no_temporary_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("token.bin");
+        let data: Vec<u8> = (0..200_000u32).map(|i| i.to_le_bytes()[0]).collect();
+        std::fs::write(&path, b"old").unwrap();
+        write_atomically(&path, &data).unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), data);
+        assert_eq!(names(dir.path()), ["token.bin"]);
+
+        // A write that cannot land (the name is a directory) leaves nothing behind either.
+        let taken = dir.path().join("taken");
+        std::fs::create_dir(&taken).unwrap();
+        std::fs::write(taken.join("inside"), b"x").unwrap();
+        assert!(write_atomically(&taken, b"new").is_err());
+        assert_eq!(names(dir.path()), ["taken", "token.bin"]);
+    }
+
+    #[test]
+    fn a_bare_file_name_is_synced_in_the_current_directory() {
+        assert!(super::sync_parent(std::path::Path::new("file-in-cwd")).is_ok());
+    }
 }
