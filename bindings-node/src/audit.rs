@@ -696,6 +696,9 @@ pub(crate) enum LogFiles {
     Files(Vec<PathBuf>),
 }
 
+/// The most files one `verifyAuditLog` call takes as a list (far more than a log rotates into).
+const MAX_LOG_FILES: usize = 1 << 20;
+
 pub(crate) fn log_files(js: Js, v: sys::napi_value) -> R<LogFiles> {
     const WHAT: &str = "paths";
     if js.type_of(v)? == sys::ValueType::napi_string {
@@ -705,7 +708,7 @@ pub(crate) fn log_files(js: Js, v: sys::napi_value) -> R<LogFiles> {
         return Err(js.type_error(WHAT, "a directory, a file or an array of files", v));
     }
     let files = js
-        .array(v, WHAT)?
+        .array(v, WHAT, MAX_LOG_FILES)?
         .into_iter()
         .enumerate()
         .map(|(i, f)| js.string(f, PathIndex(i)).map(PathBuf::from))

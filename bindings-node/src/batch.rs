@@ -1,11 +1,14 @@
 //! Batch forms: an array of items in, an array of results out, in the same order.
 //!
 //! A failed item does not fail the batch: its slot holds an `Error` with the Keyplane `code`
-//! (`KP_NOT_FOUND`, `KP_INVALID_CIPHERTEXT`, …) where a result would be. An item whose values
-//! Keyplane refuses (an unknown algorithm name, a bad context) fails in its slot the same way.
-//! Only what makes the call itself wrong throws (or rejects) for the whole batch: an argument
-//! that is not an array, an item or field of the wrong type (`TypeError`), or more items than
-//! the keyring's `maxBatchItems` (`KP_LIMIT_EXCEEDED`).
+//! (`KP_NOT_FOUND`, `KP_INVALID_CIPHERTEXT`, …) where a result would be. Whatever is wrong with
+//! one item fails in its slot the same way: values Keyplane refuses (an unknown algorithm name,
+//! an invalid or oversized context, a string that is not valid Unicode), a field of the wrong
+//! type or an item that is not an object (a `TypeError` in the slot). Only what makes the call
+//! itself wrong throws (or rejects) for the whole batch: an argument that is not an array, more
+//! items than the keyring's `maxBatchItems` (`KP_LIMIT_EXCEEDED`, counting every item), an
+//! argument of the same-key forms (their key id or context), or an exception thrown by the
+//! caller's own getter.
 //!
 //! Items are copied when read (the work runs on other threads), and a context object shared
 //! by consecutive items is parsed once.
@@ -29,13 +32,17 @@ use crate::ops::{Ctx, Field, ctx};
 use crate::types::{Bytes, DataKey, SecretBytes};
 
 type R<T> = Result<T, Failure>;
-type ItemResult<T> = Result<T, keyplane::Error>;
+type ItemResult<T> = Result<T, Failure>;
 
-/// Keeps a Keyplane refusal in the item's slot; anything else fails the batch.
+/// Keeps an item's own problem (a Keyplane refusal, a wrong type, a number out of range) in
+/// its slot; a failed Node-API call (an exception thrown by the caller's getter) fails the
+/// batch.
 fn in_slot<T>(r: R<T>) -> R<ItemResult<T>> {
     match r {
         Ok(v) => Ok(Ok(v)),
-        Err(Failure::Core(e)) => Ok(Err(e)),
+        Err(
+            e @ (Failure::Core(_) | Failure::Type(_) | Failure::Range(_) | Failure::Invalid(_)),
+        ) => Ok(Err(e)),
         Err(other) => Err(other),
     }
 }
@@ -71,42 +78,62 @@ fn context_at(list: &[Ctx], index: usize) -> &keyplane::EncryptionContext {
 /// items (a key id, a context object, an algorithm name) crosses Node-API once.
 struct Table {
     js: Js,
+    items: sys::napi_value,
     values: sys::napi_value,
     refs: Vec<i32>,
     fields: usize,
+    /// The items that are not objects, in order (their fields were not read).
+    not_objects: Vec<u32>,
 }
 
 impl Table {
-    /// The fields `names` of every item of the array `items`.
-    fn read(js: Js, items: sys::napi_value, names: &'static [&'static CStr]) -> R<Self> {
-        if js.type_of(items)? != sys::ValueType::napi_object || !js.is_array(items)? {
-            return Err(js.type_error("items", "an array", items));
-        }
-        Self::collect(js, items, names)
+    /// The fields `names` of every item of the array `items`, if `ring` allows that many.
+    fn read(
+        js: Js,
+        items: sys::napi_value,
+        names: &'static [&'static CStr],
+        ring: &Keyring,
+    ) -> R<Self> {
+        Self::collect(js, items, "items", names, ring)
     }
 
-    /// The elements of the array `list` themselves (one field).
-    fn values(js: Js, list: sys::napi_value, what: &'static str) -> R<Self> {
-        if js.type_of(list)? != sys::ValueType::napi_object || !js.is_array(list)? {
-            return Err(js.type_error(what, "an array", list));
-        }
-        Self::collect(js, list, &[])
+    /// The elements of the array `list` themselves (one field), if `ring` allows that many.
+    fn values(js: Js, list: sys::napi_value, what: &'static str, ring: &Keyring) -> R<Self> {
+        Self::collect(js, list, what, &[], ring)
     }
 
-    fn collect(js: Js, items: sys::napi_value, names: &'static [&'static CStr]) -> R<Self> {
-        match js.collect(items, names)? {
-            Ok((refs, values)) => Ok(Self {
-                js,
-                values,
-                refs,
-                fields: names.len().max(1),
-            }),
-            Err(bad) => {
-                let item = js.element(items, bad)?;
-                let index = usize::try_from(bad).unwrap_or(usize::MAX);
-                js.object(item, ItemName(index))?;
-                Err(Failure::Napi(sys::Status::napi_generic_failure))
-            }
+    fn collect(
+        js: Js,
+        items: sys::napi_value,
+        what: &'static str,
+        names: &'static [&'static CStr],
+        ring: &Keyring,
+    ) -> R<Self> {
+        // The keyring's `maxBatchItems` counts every item, whatever its values (the core sees
+        // only the items whose values were accepted), and before anything is read or
+        // allocated for them (a sparse `new Array(2 ** 32 - 1)` costs the caller nothing).
+        let len = js.array_len(items, what)?;
+        ring.check_batch_len(usize::try_from(len).unwrap_or(usize::MAX))?;
+        let (refs, values, not_objects) = js.collect(items, names)?;
+        Ok(Self {
+            js,
+            items,
+            values,
+            refs,
+            fields: names.len().max(1),
+            not_objects,
+        })
+    }
+
+    /// The `TypeError` of item `i`, which is not an object.
+    fn not_object(&self, i: usize) -> R<Failure> {
+        let index =
+            u32::try_from(i).map_err(|_| Failure::Napi(sys::Status::napi_generic_failure))?;
+        let item = self.js.element(self.items, index)?;
+        match self.js.object(item, ItemName(i)) {
+            Err(e @ Failure::Type(_)) => Ok(e),
+            Err(other) => Err(other),
+            Ok(()) => Err(Failure::Napi(sys::Status::napi_generic_failure)),
         }
     }
 
@@ -144,7 +171,7 @@ struct Column<T> {
     last: Option<(i64, ItemResult<T>)>,
 }
 
-impl<T: Copy> Column<T> {
+impl<T: Clone> Column<T> {
     fn new() -> Self {
         Self { last: None }
     }
@@ -152,13 +179,13 @@ impl<T: Copy> Column<T> {
     /// The parsed value for `key` (the value's index, or a pair of them), parsing it with
     /// `parse` when it differs from the previous item's.
     fn get(&mut self, key: i64, parse: impl FnOnce() -> R<ItemResult<T>>) -> R<ItemResult<T>> {
-        if let Some((last, value)) = self.last
-            && last == key
+        if let Some((last, value)) = &self.last
+            && *last == key
         {
-            return Ok(value);
+            return Ok(value.clone());
         }
         let value = parse()?;
-        self.last = Some((key, value));
+        self.last = Some((key, value.clone()));
         Ok(value)
     }
 
@@ -182,7 +209,10 @@ struct KeyIds {
 
 impl KeyIds {
     fn parse(&mut self, js: Js, v: sys::napi_value, what: Field) -> R<ItemResult<usize>> {
-        self.list.push(js.string(v, what)?);
+        match in_slot(js.string(v, what))? {
+            Ok(id) => self.list.push(id),
+            Err(e) => return Ok(Err(e)),
+        }
         Ok(Ok(self.list.len() - 1))
     }
 
@@ -221,7 +251,9 @@ impl ByteValues {
         v: sys::napi_value,
         what: impl core::fmt::Display + Copy,
     ) -> R<ItemResult<usize>> {
-        js.typed_array(v, what)?;
+        if let Err(e) = in_slot(js.typed_array(v, what))? {
+            return Ok(Err(e));
+        }
         self.handles.push(v);
         Ok(Ok(self.handles.len() - 1))
     }
@@ -259,8 +291,11 @@ fn merge<I, T>(
     Ok(parsed
         .iter()
         .map(|p| match p {
-            Ok(_) => results.next().unwrap_or(Err(keyplane::Error::Internal)),
-            Err(e) => Err(*e),
+            Ok(_) => results
+                .next()
+                .unwrap_or(Err(keyplane::Error::Internal))
+                .map_err(Failure::Core),
+            Err(e) => Err(e.clone()),
         })
         .collect())
 }
@@ -279,18 +314,20 @@ pub(crate) struct Batch(Vec<ItemResult<Slot>>);
 impl ToNapiValue for Batch {
     unsafe fn to_napi_value(env: sys::napi_env, val: Self) -> napi::Result<sys::napi_value> {
         let js = Js::from_raw(env);
+        // Public bytes may share one ArrayBuffer; a secret (a plaintext) gets a Buffer of its
+        // own, so that `result.buffer` shows no other item's secret.
         let bytes_only = val
             .0
             .iter()
-            .all(|s| matches!(s, Ok(Slot::Bytes(_) | Slot::Secret(_)) | Err(_)));
+            .all(|s| matches!(s, Ok(Slot::Bytes(_)) | Err(_)));
         let build_bytes = || -> R<sys::napi_value> {
             let slots = val
                 .0
                 .iter()
                 .map(|slot| match slot {
-                    Ok(Slot::Bytes(b) | Slot::Secret(b)) => Ok(Ok(&b[..])),
+                    Ok(Slot::Bytes(b)) => Ok(Ok(&b[..])),
                     Ok(_) => Err(Failure::Napi(sys::Status::napi_generic_failure)),
-                    Err(e) => Failure::Core(*e)
+                    Err(e) => e
                         .to_js(js)
                         .map(Err)
                         .ok_or(Failure::Napi(sys::Status::napi_generic_failure)),
@@ -323,7 +360,7 @@ impl ToNapiValue for Batch {
                         unsafe { DataKey::to_napi_value(env, dk) }
                             .map_err(|_| Failure::Napi(sys::Status::napi_generic_failure))?
                     }
-                    Err(e) => Failure::Core(e)
+                    Err(e) => e
                         .to_js(js)
                         .ok_or(Failure::Napi(sys::Status::napi_generic_failure))?,
                 };
@@ -346,9 +383,22 @@ fn slots<T>(r: Vec<ItemResult<T>>, f: impl Fn(T) -> Slot) -> Batch {
 
 // ----- the batch operations -----------------------------------------------------------------
 
-/// Runs `f` for every item, collecting each item's parsed fields or its own refusal.
+/// Runs `f` for every item that is an object, collecting each item's parsed fields or its own
+/// refusal (a `TypeError` for an item that is not an object).
 fn each<T>(table: &Table, mut f: impl FnMut(usize) -> R<ItemResult<T>>) -> R<Vec<ItemResult<T>>> {
-    (0..table.len()).map(&mut f).collect()
+    let mut not_objects = table.not_objects.iter().peekable();
+    (0..table.len())
+        .map(|i| {
+            if not_objects
+                .peek()
+                .is_some_and(|&&bad| usize::try_from(bad).is_ok_and(|bad| bad == i))
+            {
+                not_objects.next();
+                return Ok(Err(table.not_object(i)?));
+            }
+            f(i)
+        })
+        .collect()
 }
 
 fn encrypt_work(
@@ -375,7 +425,7 @@ fn encrypt_work(
 }
 
 pub(crate) fn encrypt_many(ring: Keyring, js: Js, list: sys::napi_value) -> R<Work> {
-    let table = Table::read(js, list, &[c"keyId", c"plaintext", c"context"])?;
+    let table = Table::read(js, list, &[c"keyId", c"plaintext", c"context"], &ring)?;
     let (mut key_ids, mut bytes, mut contexts) = (
         KeyIds::default(),
         ByteValues::default(),
@@ -408,7 +458,7 @@ pub(crate) fn encrypt_many_with_key(
 ) -> R<Work> {
     let key_id = js.string(key_id, "keyId")?;
     let context = js.context(context, "context")?;
-    let table = Table::values(js, plaintexts, "plaintexts")?;
+    let table = Table::values(js, plaintexts, "plaintexts", &ring)?;
     let mut bytes = ByteValues::default();
     let mut pc = Column::new();
     let parsed = each(&table, |i| {
@@ -436,7 +486,7 @@ impl core::fmt::Display for Plaintexts {
 }
 
 pub(crate) fn decrypt_many(ring: Keyring, js: Js, list: sys::napi_value) -> R<Work> {
-    let table = Table::read(js, list, &[c"blob", c"context"])?;
+    let table = Table::read(js, list, &[c"blob", c"context"], &ring)?;
     let (mut bytes, mut contexts) = (ByteValues::default(), Contexts::default());
     let (mut bc, mut cc) = (Column::new(), Column::new());
     let parsed = each(&table, |i| {
@@ -469,7 +519,7 @@ pub(crate) fn decrypt_many_with_context(
     context: sys::napi_value,
 ) -> R<Work> {
     let context = js.context(context, "context")?;
-    let table = Table::values(js, blobs, "blobs")?;
+    let table = Table::values(js, blobs, "blobs", &ring)?;
     let mut bytes = ByteValues::default();
     let mut bc = Column::new();
     let parsed = each(&table, |i| {
@@ -522,6 +572,7 @@ pub(crate) fn re_encrypt_many(ring: Keyring, js: Js, list: sys::napi_value) -> R
             c"sourceContext",
             c"destinationContext",
         ],
+        &ring,
     )?;
     let (mut bytes, mut key_ids, mut contexts) = (
         ByteValues::default(),
@@ -572,6 +623,7 @@ pub(crate) fn generate_data_key_many(
         js,
         list,
         &[c"keyId", c"keySpec", c"numberOfBytes", c"context"],
+        &ring,
     )?;
     let (mut key_ids, mut contexts) = (KeyIds::default(), Contexts::default());
     let (mut kc, mut sc, mut cc) = (Column::new(), Column::new(), Column::new());
@@ -618,6 +670,7 @@ type Mac = (usize, usize, MacAlgorithm, usize);
 
 /// Reads the MAC items (`keyId`, `message`, `macAlgorithm` and, when `with_mac`, `mac`).
 fn mac_items(
+    ring: &Keyring,
     js: Js,
     list: sys::napi_value,
     with_mac: bool,
@@ -627,7 +680,7 @@ fn mac_items(
     } else {
         &[c"keyId", c"message", c"macAlgorithm"]
     };
-    let table = Table::read(js, list, names)?;
+    let table = Table::read(js, list, names, ring)?;
     let (mut key_ids, mut bytes) = (KeyIds::default(), ByteValues::default());
     let (mut kc, mut mc, mut ac, mut tc) =
         (Column::new(), Column::new(), Column::new(), Column::new());
@@ -648,7 +701,7 @@ fn mac_items(
 }
 
 pub(crate) fn generate_mac_many(ring: Keyring, js: Js, list: sys::napi_value) -> R<Work> {
-    let (parsed, key_ids, packed) = mac_items(js, list, false)?;
+    let (parsed, key_ids, packed) = mac_items(&ring, js, list, false)?;
     Ok(work(move || {
         let out = merge(&parsed, |valid| {
             let reqs: Vec<MacRequest<'_>> = valid
@@ -666,7 +719,7 @@ pub(crate) fn generate_mac_many(ring: Keyring, js: Js, list: sys::napi_value) ->
 }
 
 pub(crate) fn verify_mac_many(ring: Keyring, js: Js, list: sys::napi_value) -> R<Work> {
-    let (parsed, key_ids, packed) = mac_items(js, list, true)?;
+    let (parsed, key_ids, packed) = mac_items(&ring, js, list, true)?;
     Ok(work(move || {
         let out = merge(&parsed, |valid| {
             let reqs: Vec<VerifyMacRequest<'_>> = valid
@@ -688,6 +741,7 @@ type Signing = (usize, usize, SigningAlgorithm, MessageType, usize);
 
 /// Reads the signing items (and, when `with_signature`, their `signature`).
 fn signing_items(
+    ring: &Keyring,
     js: Js,
     list: sys::napi_value,
     with_signature: bool,
@@ -703,7 +757,7 @@ fn signing_items(
     } else {
         &[c"keyId", c"message", c"signingAlgorithm", c"messageType"]
     };
-    let table = Table::read(js, list, names)?;
+    let table = Table::read(js, list, names, ring)?;
     let (mut key_ids, mut bytes) = (KeyIds::default(), ByteValues::default());
     let (mut kc, mut mc, mut ac, mut tc, mut sc) = (
         Column::new(),
@@ -734,7 +788,7 @@ fn signing_items(
 }
 
 pub(crate) fn sign_many(ring: Keyring, js: Js, list: sys::napi_value) -> R<Work> {
-    let (parsed, key_ids, packed) = signing_items(js, list, false)?;
+    let (parsed, key_ids, packed) = signing_items(&ring, js, list, false)?;
     Ok(work(move || {
         let out = merge(&parsed, |valid| {
             let reqs: Vec<SignRequest<'_>> = valid
@@ -753,7 +807,7 @@ pub(crate) fn sign_many(ring: Keyring, js: Js, list: sys::napi_value) -> R<Work>
 }
 
 pub(crate) fn verify_many(ring: Keyring, js: Js, list: sys::napi_value) -> R<Work> {
-    let (parsed, key_ids, packed) = signing_items(js, list, true)?;
+    let (parsed, key_ids, packed) = signing_items(&ring, js, list, true)?;
     Ok(work(move || {
         let out = merge(&parsed, |valid| {
             let reqs: Vec<VerifyRequest<'_>> = valid

@@ -15,10 +15,13 @@ use napi::sys;
 use crate::js::{ErrorKind, Js};
 
 /// Why an operation did not produce a result.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(crate) enum Failure {
     /// Keyplane refused or failed.
     Core(keyplane::Error),
+    /// A value Keyplane refuses, with a message naming it (`KP_INVALID_INPUT`): a string that
+    /// is not valid Unicode, a number out of a core limit, a call made from inside another.
+    Invalid(String),
     /// An argument has the wrong type.
     Type(String),
     /// A number is out of range.
@@ -52,6 +55,11 @@ impl Failure {
                     })
             }
             Self::Core(e) => js.error(ErrorKind::Error, e.code(), &e.to_string()),
+            Self::Invalid(message) => js.error(
+                ErrorKind::Error,
+                keyplane::Error::InvalidInput("").code(),
+                message,
+            ),
             Self::Type(message) => js.error(ErrorKind::Type, "ERR_INVALID_ARG_TYPE", message),
             Self::Range(message) => js.error(ErrorKind::Range, "ERR_OUT_OF_RANGE", message),
             Self::Napi(status) => js.error(

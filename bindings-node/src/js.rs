@@ -17,6 +17,7 @@ use std::borrow::Cow;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use keyplane::EncryptionContext;
+use keyplane::context::MAX_CONTEXT_BYTES;
 use napi::bindgen_prelude::{
     ClassInstance, FromNapiValue, MaybeTypeTag, ToNapiValue, TypeName, ValidateNapiValue,
 };
@@ -164,11 +165,12 @@ impl Js {
             let s = buf
                 .get(..written)
                 .ok_or(Failure::Napi(sys::Status::napi_generic_failure))?;
+            self.check_unicode(v, s, what)?;
             return core::str::from_utf8(s)
                 .map(Cow::Borrowed)
                 .map_err(|_| Failure::Napi(sys::Status::napi_generic_failure));
         }
-        self.string_value(v).map(Cow::Owned)
+        self.string_value(v, what).map(Cow::Owned)
     }
 
     /// A string argument, owned.
@@ -176,15 +178,32 @@ impl Js {
         if self.type_of(v)? != sys::ValueType::napi_string {
             return Err(self.type_error(what, "a string", v));
         }
-        self.string_value(v)
+        self.string_value(v, what)
     }
 
-    fn string_value(self, v: sys::napi_value) -> JsResult<String> {
+    /// The UTF-8 form of the string `v`; every string the caller passes is read here or in
+    /// [`str_in`](Self::str_in), and both refuse one that is not valid Unicode.
+    fn string_value(self, v: sys::napi_value, what: impl Display + Copy) -> JsResult<String> {
+        self.string_within(v, what, usize::MAX)?
+            .ok_or(Failure::Napi(sys::Status::napi_generic_failure))
+    }
+
+    /// As [`string_value`](Self::string_value), or `None` when the UTF-8 form is longer than
+    /// `max` bytes (nothing is allocated for it then).
+    fn string_within(
+        self,
+        v: sys::napi_value,
+        what: impl Display + Copy,
+        max: usize,
+    ) -> JsResult<Option<String>> {
         let mut len = 0usize;
         // SAFETY: a NULL buffer asks Node for the UTF-8 length only.
         check(unsafe {
             sys::napi_get_value_string_utf8(self.env, v, ptr::null_mut(), 0, &mut len)
         })?;
+        if len > max {
+            return Ok(None);
+        }
         let cap = len
             .checked_add(1)
             .ok_or(Failure::Napi(sys::Status::napi_generic_failure))?;
@@ -201,7 +220,44 @@ impl Js {
             )
         })?;
         bytes.truncate(written);
-        String::from_utf8(bytes).map_err(|_| Failure::Napi(sys::Status::napi_generic_failure))
+        self.check_unicode(v, &bytes, what)?;
+        String::from_utf8(bytes)
+            .map(Some)
+            .map_err(|_| Failure::Napi(sys::Status::napi_generic_failure))
+    }
+
+    /// Refuses a string with a lone surrogate (`'a\uD800'`). Node writes U+FFFD in its place
+    /// when it converts to UTF-8, so `'a\uD800'`, `'a\uDBFF'` and `'a\uFFFD'` would read as
+    /// the same string, and a blob bound to one context would decrypt with another. Only a
+    /// string whose UTF-8 form holds U+FFFD (rare) is read again, as UTF-16, to tell a real
+    /// U+FFFD from a replaced surrogate.
+    fn check_unicode(self, v: sys::napi_value, utf8: &[u8], what: impl Display) -> JsResult<()> {
+        const REPLACEMENT: [u8; 3] = [0xEF, 0xBF, 0xBD];
+        if !utf8.windows(3).any(|w| w == REPLACEMENT) {
+            return Ok(());
+        }
+        let mut len = 0usize;
+        // SAFETY: a NULL buffer asks Node for the UTF-16 length only.
+        check(unsafe {
+            sys::napi_get_value_string_utf16(self.env, v, ptr::null_mut(), 0, &mut len)
+        })?;
+        let cap = len
+            .checked_add(1)
+            .ok_or(Failure::Napi(sys::Status::napi_generic_failure))?;
+        let mut units = vec![0u16; cap];
+        let mut written = 0usize;
+        // SAFETY: `units` is writable for `cap` code units, the string and its NUL.
+        check(unsafe {
+            sys::napi_get_value_string_utf16(self.env, v, units.as_mut_ptr(), cap, &mut written)
+        })?;
+        units.truncate(written);
+        if char::decode_utf16(units.iter().copied()).any(|c| c.is_err()) {
+            return Err(Failure::Invalid(format!(
+                "{what} must be valid Unicode: it holds a lone surrogate (U+D800 to U+DFFF \
+                 without its pair)"
+            )));
+        }
+        Ok(())
     }
 
     /// An optional string: `undefined` and `null` are `None`.
@@ -279,6 +335,29 @@ impl Js {
     ) -> JsResult<T> {
         let n = self.uint(v, what)?;
         T::try_from(n).map_err(|_| Failure::Range(format!("{what} is out of range: {n}")))
+    }
+
+    /// A count the core bounds (`threads`): an integer from 0 to `max`, else `KP_INVALID_INPUT`
+    /// (what the core says above `max`), for a fraction, a negative number or NaN too, so that
+    /// nothing is rounded, wrapped or clamped on the way.
+    pub(crate) fn count_within(
+        self,
+        v: sys::napi_value,
+        what: impl Display + Copy,
+        max: usize,
+    ) -> JsResult<usize> {
+        let n = self.number(v, what)?;
+        let limit = u32::try_from(max).map_or(f64::from(u32::MAX), f64::from);
+        if !(n.fract() == 0.0 && (0.0..=limit).contains(&n)) {
+            return Err(Failure::Invalid(format!(
+                "{what} must be an integer from 0 to {max}, got {n}"
+            )));
+        }
+        let mut exact = 0u32;
+        // SAFETY: `v` is a number (checked above); valid out-pointer. The value is an integer
+        // within `u32`, so the reading is exact.
+        check(unsafe { sys::napi_get_value_uint32(self.env, v, &mut exact) })?;
+        usize::try_from(exact).map_err(|_| Failure::Invalid(format!("{what} is out of range")))
     }
 
     /// A number of seconds, zero or more, as a `Duration`.
@@ -493,18 +572,20 @@ impl Js {
         Ok(out)
     }
 
-    /// The elements of an array argument.
+    /// The elements of an array argument of at most `max` elements (a longer one, even a
+    /// sparse one that costs JavaScript nothing, is refused before anything is allocated).
     pub(crate) fn array(
         self,
         v: sys::napi_value,
         what: impl Display + Copy,
+        max: usize,
     ) -> JsResult<Vec<sys::napi_value>> {
-        if self.type_of(v)? != sys::ValueType::napi_object || !self.is_array(v)? {
-            return Err(self.type_error(what, "an array", v));
+        let len = self.array_len(v, what)?;
+        if usize::try_from(len).map_or(true, |n| n > max) {
+            return Err(Failure::Range(format!(
+                "{what} must have at most {max} elements, got {len}"
+            )));
         }
-        let mut len = 0u32;
-        // SAFETY: `v` is an array (checked above); valid out-pointer.
-        check(unsafe { sys::napi_get_array_length(self.env, v, &mut len) })?;
         let mut out = Vec::with_capacity(usize::try_from(len).unwrap_or(0));
         for i in 0..len {
             let mut item = ptr::null_mut();
@@ -513,6 +594,17 @@ impl Js {
             out.push(item);
         }
         Ok(out)
+    }
+
+    /// The length of an array argument (type-checked).
+    pub(crate) fn array_len(self, v: sys::napi_value, what: impl Display + Copy) -> JsResult<u32> {
+        if self.type_of(v)? != sys::ValueType::napi_object || !self.is_array(v)? {
+            return Err(self.type_error(what, "an array", v));
+        }
+        let mut len = 0u32;
+        // SAFETY: `v` is an array (checked above); valid out-pointer.
+        check(unsafe { sys::napi_get_array_length(self.env, v, &mut len) })?;
+        Ok(len)
     }
 
     /// An encryption context: `undefined`/`null` for none, else a plain object whose own
@@ -543,7 +635,19 @@ impl Js {
         let mut n = 0u32;
         // SAFETY: `keys` is the array Node just returned; valid out-pointer.
         check(unsafe { sys::napi_get_array_length(self.env, keys, &mut n) })?;
-        let mut pairs = Vec::with_capacity(usize::try_from(n).unwrap_or(0));
+        // The core's limit, checked while reading: every key holds at least one byte, so a
+        // larger count cannot fit, and no string is copied past what is left of the budget.
+        let too_large = || {
+            Failure::Core(keyplane::Error::LimitExceeded(
+                "encryption context exceeds 8192 bytes",
+            ))
+        };
+        let count = usize::try_from(n).map_err(|_| too_large())?;
+        if count > MAX_CONTEXT_BYTES {
+            return Err(too_large());
+        }
+        let mut left = MAX_CONTEXT_BYTES;
+        let mut pairs = Vec::with_capacity(count);
         for i in 0..n {
             let mut key = ptr::null_mut();
             let mut value = ptr::null_mut();
@@ -551,14 +655,21 @@ impl Js {
             check(unsafe { sys::napi_get_element(self.env, keys, i, &mut key) })?;
             // SAFETY: `v` is an object and `key` a string handle; valid out-pointer.
             check(unsafe { sys::napi_get_property(self.env, v, key, &mut value) })?;
-            let key = self.string_value(key)?;
+            let key = self
+                .string_within(key, ContextKey(what), left)?
+                .ok_or_else(too_large)?;
+            left = left.saturating_sub(key.len());
             if self.type_of(value)? != sys::ValueType::napi_string {
                 return Err(Failure::Type(format!(
                     "{what} values must be strings, got {} for key {key:?}",
                     self.describe(value)
                 )));
             }
-            pairs.push((key, self.string_value(value)?));
+            let value = self
+                .string_within(value, ContextValue(what, &key), left)?
+                .ok_or_else(too_large)?;
+            left = left.saturating_sub(value.len());
+            pairs.push((key, value));
         }
         EncryptionContext::new(pairs)
             .map(Some)
@@ -724,16 +835,7 @@ impl Js {
                 &mut spans,
             )
         })?;
-        let views = POOL.with(|pool| -> JsResult<sys::napi_value> {
-            let mut pool = pool.borrow_mut();
-            if pool.as_ref().is_none_or(|p| p.env != self.env) {
-                *pool = Some(Pool::new(self)?);
-            }
-            let p = pool
-                .as_ref()
-                .ok_or(Failure::Napi(sys::Status::napi_generic_failure))?;
-            self.dereference(p.views)
-        })?;
+        let views = with_pool(self, |p| self.dereference(p.views))?;
         let mut global = ptr::null_mut();
         // SAFETY: valid out-pointer.
         check(unsafe { sys::napi_get_global(self.env, &mut global) })?;
@@ -754,22 +856,14 @@ impl Js {
         Ok(out.raw)
     }
 
-    /// Reads a batch in one script call (see [`collect_source`]): `Ok(Ok((refs, values)))`,
-    /// or `Ok(Err(i))` when item `i` is not an object. `names` empty: the items are the values
-    /// ([`COLLECT_VALUES_JS`]).
+    /// Reads a batch in one script call (see [`collect_source`]): `(refs, values,
+    /// not_objects)`. `names` empty: the items are the values ([`COLLECT_VALUES_JS`]).
     pub(crate) fn collect(
         self,
         items: sys::napi_value,
         names: &'static [&'static core::ffi::CStr],
-    ) -> JsResult<Result<(Vec<i32>, sys::napi_value), u32>> {
-        let helper = POOL.with(|pool| -> JsResult<sys::napi_value> {
-            let mut pool = pool.borrow_mut();
-            if pool.as_ref().is_none_or(|p| p.env != self.env) {
-                *pool = Some(Pool::new(self)?);
-            }
-            let p = pool
-                .as_mut()
-                .ok_or(Failure::Napi(sys::Status::napi_generic_failure))?;
+    ) -> JsResult<(Vec<i32>, sys::napi_value, Vec<u32>)> {
+        let helper = with_pool(self, |p| {
             if names.is_empty() {
                 return self.dereference(p.collect_values);
             }
@@ -783,11 +877,23 @@ impl Js {
             Ok(helper)
         })?;
         let result = self.call(helper, &[items])?;
-        if self.type_of(result)? == sys::ValueType::napi_number {
-            let mut bad = 0u32;
-            // SAFETY: `result` is a number (checked above); valid out-pointer.
-            check(unsafe { sys::napi_get_value_uint32(self.env, result, &mut bad) })?;
-            return Ok(Err(bad));
+        let mut parts = 0u32;
+        // SAFETY: the helper returned an array of two or three elements.
+        check(unsafe { sys::napi_get_array_length(self.env, result, &mut parts) })?;
+        let mut not_objects = Vec::new();
+        if parts == 3 {
+            let bad = self.element(result, 2)?;
+            let mut n = 0u32;
+            // SAFETY: the helper's third element is an array of item indices.
+            check(unsafe { sys::napi_get_array_length(self.env, bad, &mut n) })?;
+            for i in 0..n {
+                let mut index = 0u32;
+                // SAFETY: `bad` holds `n` integers below the batch's length (a u32).
+                check(unsafe {
+                    sys::napi_get_value_uint32(self.env, self.element(bad, i)?, &mut index)
+                })?;
+                not_objects.push(index);
+            }
         }
         let mut refs = ptr::null_mut();
         let mut values = ptr::null_mut();
@@ -828,7 +934,7 @@ impl Js {
             .chunks_exact(4)
             .map(|c| i32::from_ne_bytes([c[0], c[1], c[2], c[3]]))
             .collect();
-        Ok(Ok((refs, values)))
+        Ok((refs, values, not_objects))
     }
 
     /// Element `i` of an array this module made.
@@ -850,24 +956,36 @@ impl Js {
         if len == 0 || len > POOL_MAX {
             return self.buffer_with(len, fill);
         }
-        POOL.with(|pool| {
-            let mut pool = pool.borrow_mut();
-            if pool.as_ref().is_none_or(|p| p.env != self.env) {
-                // Another environment's pool (never the case for one thread in practice) is left
-                // alone: its references belong to that environment.
-                *pool = Some(Pool::new(self)?);
-            }
-            let Some(p) = pool.as_mut() else {
-                return Err(Failure::Napi(sys::Status::napi_generic_failure));
-            };
-            let start = p.used.saturating_add(7) & !7;
-            let end = start.saturating_add(len);
-            if end > POOL_SIZE {
+        let (array_buffer, class, from, start) = with_pool(self, |p| {
+            let mut array_buffer = p.live(self)?;
+            let mut start = p.used.saturating_add(7) & !7;
+            if start.saturating_add(len) > POOL_SIZE {
                 p.refill(self)?;
-                return write_view(self, p, 0, len, fill);
+                array_buffer = self.dereference(p.array_buffer)?;
+                start = 0;
             }
-            write_view(self, p, start, len, fill)
-        })
+            write_pool(p, start, len, fill)?;
+            Ok((
+                array_buffer,
+                self.dereference(p.buffer_class)?,
+                self.dereference(p.buffer_from)?,
+                start,
+            ))
+        })?;
+        // Out of the pool's borrow, its bytes written and counted as used: `Buffer.from` can be
+        // the caller's own function (or read a patched `byteLength` getter), which may call
+        // back into Keyplane and take the next slice.
+        let argv = [
+            array_buffer,
+            self.usize_value(start)?,
+            self.usize_value(len)?,
+        ];
+        let mut out = ptr::null_mut();
+        // SAFETY: `from` is `Buffer.from`, called with `Buffer` as `this` and three live values.
+        check(unsafe {
+            sys::napi_call_function(self.env, class, from, argv.len(), argv.as_ptr(), &mut out)
+        })?;
+        Ok(out)
     }
 
     pub(crate) fn boolean(self, b: bool) -> JsResult<sys::napi_value> {
@@ -1158,6 +1276,26 @@ impl Js {
     }
 }
 
+/// `context key`, for error messages about one of a context's keys.
+#[derive(Clone, Copy)]
+struct ContextKey<W>(W);
+
+impl<W: Display> Display for ContextKey<W> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "a key of {}", self.0)
+    }
+}
+
+/// `context["key"]`, for error messages about one of a context's values.
+#[derive(Clone, Copy)]
+struct ContextValue<'k, W>(W, &'k str);
+
+impl<W: Display> Display for ContextValue<'_, W> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "{}[{:?}]", self.0, self.1)
+    }
+}
+
 /// A count as a number (exact below 2^53; counts and line numbers stay far below).
 pub(crate) fn exact_f64_u64(n: u64) -> f64 {
     let high = u32::try_from(n >> 32).unwrap_or(u32::MAX);
@@ -1223,12 +1361,12 @@ const COLLECT_VALUES_JS: &core::ffi::CStr = c"(function (items) {
   return [refs, values]
 })";
 
-/// The source of `(items) => [refs, values] | badIndex` for the fields `names` (identifiers of
-/// this module, written as property accesses so each load is monomorphic): `values` holds each
-/// distinct value once (a value `===` to the same field of the previous item is not repeated)
-/// and `refs[i * names.length + j]` is the index in `values` of field `j` of item `i`. Returns
-/// the index of the first item that is not an object (an array or a typed array is not one)
-/// instead.
+/// The source of `(items) => [refs, values, notObjects?]` for the fields `names` (identifiers
+/// of this module, written as property accesses so each load is monomorphic): `values` holds
+/// each distinct value once (a value `===` to the same field of the previous item is not
+/// repeated) and `refs[i * names.length + j]` is the index in `values` of field `j` of item `i`.
+/// The indices of the items that are not objects (an array or a typed array is not one), whose
+/// fields are not read, come third when there are any.
 fn collect_source(names: &[&core::ffi::CStr]) -> Option<std::ffi::CString> {
     use core::fmt::Write as _;
     let k = names.len();
@@ -1241,7 +1379,7 @@ fn collect_source(names: &[&core::ffi::CStr]) -> Option<std::ffi::CString> {
         let _ = writeln!(src, "  let l{j}, r{j} = 0");
     }
     src.push_str(
-        "  for (let i = 0; i < n; i++) {\n    const item = items[i]\n    if (typeof item !== 'object' || item === null || Array.isArray(item) || ArrayBuffer.isView(item)) return i\n",
+        "  const bad = []\n  for (let i = 0; i < n; i++) {\n    const item = items[i]\n    if (typeof item !== 'object' || item === null || Array.isArray(item) || ArrayBuffer.isView(item)) { bad.push(i); continue }\n",
     );
     for (j, name) in names.iter().enumerate() {
         let name = name.to_str().ok()?;
@@ -1253,7 +1391,7 @@ fn collect_source(names: &[&core::ffi::CStr]) -> Option<std::ffi::CString> {
             "    const v{j} = item.{name}\n    if (i === 0 || v{j} !== l{j}) {{ l{j} = v{j}; r{j} = values.length; values.push(v{j}) }}\n    refs[i * {k} + {j}] = r{j}"
         );
     }
-    src.push_str("  }\n  return [refs, values]\n})");
+    src.push_str("  }\n  return bad.length === 0 ? [refs, values] : [refs, values, bad]\n})");
     std::ffi::CString::new(src).ok()
 }
 
@@ -1264,6 +1402,48 @@ const VIEWS_JS: &core::ffi::CStr = c"(function (ab, spans, out) {
   }
   return out
 })";
+
+/// Runs `f` on this thread's pool, made first when there is none for this environment.
+///
+/// `f` must not run script: a script could call back into Keyplane, which needs the pool too.
+/// Making the pool reads `globalThis.Buffer`, which can run the caller's getter, so it is made
+/// outside the borrow. A call that still finds the pool borrowed gets an error, never a panic.
+fn with_pool<T>(js: Js, f: impl FnOnce(&mut Pool) -> JsResult<T>) -> JsResult<T> {
+    let reentrant = || {
+        Failure::Invalid(
+            "a Keyplane call made while another was building its result is refused".to_owned(),
+        )
+    };
+    let ready = POOL
+        .with(|pool| {
+            pool.try_borrow()
+                .map(|p| p.as_ref().is_some_and(|p| p.env == js.env))
+        })
+        .map_err(|_| reentrant())?;
+    if !ready {
+        let fresh = Pool::new(js)?;
+        POOL.with(|pool| -> JsResult<()> {
+            let mut pool = pool.try_borrow_mut().map_err(|_| reentrant())?;
+            if pool.as_ref().is_some_and(|p| p.env == js.env) {
+                // A call made while this one read `Buffer` made one first: keep that one.
+                fresh.release(js);
+            } else {
+                // Another environment's pool (never the case for one thread in practice) is
+                // left alone: its references belong to that environment.
+                *pool = Some(fresh);
+            }
+            Ok(())
+        })?;
+    }
+    POOL.with(|pool| {
+        let mut pool = pool.try_borrow_mut().map_err(|_| reentrant())?;
+        let p = pool
+            .as_mut()
+            .filter(|p| p.env == js.env)
+            .ok_or(Failure::Napi(sys::Status::napi_generic_failure))?;
+        f(p)
+    })
+}
 
 impl Pool {
     fn new(js: Js) -> JsResult<Self> {
@@ -1310,40 +1490,69 @@ impl Pool {
         self.used = 0;
         Ok(())
     }
+
+    /// The pool's `ArrayBuffer`, after making sure it still owns its memory: a caller may
+    /// have detached it (`structuredClone(buf.buffer, { transfer: [buf.buffer] })`,
+    /// `buf.buffer.transfer()`, `postMessage` with a transfer list) from any result it viewed.
+    /// Its memory then belongs to the new owner (and is freed with it), so the pool starts a
+    /// new `ArrayBuffer` instead of writing there. One Node-API call per pooled result; see
+    /// the README for what it costs.
+    fn live(&mut self, js: Js) -> JsResult<sys::napi_value> {
+        let array_buffer = js.dereference(self.array_buffer)?;
+        let mut data = ptr::null_mut();
+        let mut len = 0usize;
+        // SAFETY: `array_buffer` is the pool's ArrayBuffer (a live handle); valid out-pointers.
+        check(unsafe {
+            sys::napi_get_arraybuffer_info(js.env, array_buffer, &mut data, &mut len)
+        })?;
+        if len == POOL_SIZE && data.cast::<u8>() == self.data {
+            return Ok(array_buffer);
+        }
+        self.refill(js)?;
+        js.dereference(self.array_buffer)
+    }
+
+    /// Deletes this pool's references (a pool made but not kept).
+    fn release(self, js: Js) {
+        let refs = [
+            self.array_buffer,
+            self.buffer_class,
+            self.buffer_from,
+            self.views,
+            self.collect_values,
+        ];
+        for r in refs
+            .into_iter()
+            .chain(self.collectors.iter().map(|&(_, r)| r))
+        {
+            if !r.is_null() {
+                js.delete_reference(r);
+            }
+        }
+    }
 }
 
-/// Fills `len` bytes of the pool at `start` and returns a `Buffer` viewing them.
-fn write_view(
-    js: Js,
+/// Fills `len` bytes of the pool at `start` (after [`Pool::live`]) and counts them as used.
+fn write_pool(
     p: &mut Pool,
     start: usize,
     len: usize,
     fill: impl FnOnce(&mut [u8]) -> Result<usize, Failure>,
-) -> JsResult<sys::napi_value> {
+) -> JsResult<()> {
     let end = start.checked_add(len).filter(|&e| e <= POOL_SIZE);
     let (Some(end), false) = (end, p.data.is_null()) else {
         return Err(Failure::Napi(sys::Status::napi_generic_failure));
     };
-    // SAFETY: `data` points at the pool's `POOL_SIZE` bytes, kept alive by `array_buffer`'s
-    // reference; `start..end` lies inside them and past every slice already handed out, so no
-    // view aliases it; no script runs while the slice lives.
+    // SAFETY: `data` points at the pool's `POOL_SIZE` bytes, which its ArrayBuffer (kept alive
+    // by `array_buffer`'s reference) still owns: `Pool::live` checked it is not detached just
+    // before, and no script has run since. `start..end` lies inside them and past every slice
+    // already handed out, so no view aliases it; no script runs while the slice lives.
     let region = unsafe { core::slice::from_raw_parts_mut(p.data.add(start), len) };
     if fill(region)? != len {
         return Err(Failure::Core(keyplane::Error::Internal));
     }
     p.used = end;
-    let array_buffer = js.dereference(p.array_buffer)?;
-    let class = js.dereference(p.buffer_class)?;
-    let from = js.dereference(p.buffer_from)?;
-    let offset = js.usize_value(start)?;
-    let length = js.usize_value(len)?;
-    let argv = [array_buffer, offset, length];
-    let mut out = ptr::null_mut();
-    // SAFETY: `from` is `Buffer.from`, called with `Buffer` as `this` and three live values.
-    check(unsafe {
-        sys::napi_call_function(js.env, class, from, argv.len(), argv.as_ptr(), &mut out)
-    })?;
-    Ok(out)
+    Ok(())
 }
 
 /// Which constructor an error is made with.

@@ -1981,7 +1981,7 @@ mod hooks {
     ) -> R<Work> {
         let key_id = js.string(key_id, "keyId")?;
         let roots = js
-            .array(roots, "roots")?
+            .array(roots, "roots", 1 << 16)?
             .into_iter()
             .map(|r| array32(js, r, "roots[]"))
             .collect::<R<Vec<_>>>()?;

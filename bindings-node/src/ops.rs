@@ -618,7 +618,8 @@ impl KeyringPlan {
             })?);
         }
         if !js.is_nullish(threads)? {
-            plan.threads = Some(js.uint_as(threads, "options.threads")?);
+            plan.threads =
+                Some(js.count_within(threads, "options.threads", keyplane::batch::MAX_THREADS)?);
         }
         if !js.is_nullish(max)? {
             plan.max_batch_items = Some(js.uint_as(max, "options.maxBatchItems")?);
@@ -636,7 +637,7 @@ impl KeyringPlan {
             builder = builder.encryption_budget(n);
         }
         if let Some(n) = self.threads {
-            builder = builder.threads(n);
+            builder = builder.threads(n)?;
         }
         if let Some(n) = self.max_batch_items {
             builder = builder.max_batch_items(n);

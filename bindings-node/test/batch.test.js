@@ -104,6 +104,27 @@ describe('batch forms', () => {
     assert.throws(() => ring.encryptManySync('a', [Buffer.alloc(1)], { '': 'x' }), { code: 'KP_INVALID_INPUT' })
   })
 
+  it('decryptMany gives every plaintext a buffer of its own, so .buffer shows no other item', async () => {
+    const pts = Array.from({ length: 20 }, (_, i) => Buffer.from(`secret ${i}`))
+    const blobs = ring.encryptManySync('a', pts)
+    const forms = [
+      ring.decryptManySync(blobs),
+      await ring.decryptMany(blobs),
+      ring.decryptManySync(blobs.map((blob) => ({ blob }))),
+      await ring.decryptMany(blobs.map((blob) => ({ blob }))),
+    ]
+    for (const out of forms) {
+      out.forEach((p, i) => {
+        assert.deepEqual(p, pts[i])
+        assert.equal(p.byteOffset, 0)
+        assert.equal(p.buffer.byteLength, p.length, `item ${i} sees ${p.buffer.byteLength} bytes`)
+      })
+    }
+    for (const dk of ring.generateDataKeyManySync([{ keyId: 'a' }, { keyId: 'a' }])) {
+      assert.equal(dk.plaintext.buffer.byteLength, dk.plaintext.length)
+    }
+  })
+
   it('values shared by items that are not next to each other are read right', async () => {
     const ctxA = { t: 'a' }
     const ctxB = { t: 'b' }

@@ -52,15 +52,8 @@ describe('bad input', () => {
       ['generateDataKey', ['sym', { keySpec: 'AES_256', numberOfBytes: 5 }], /at most one of/],
       ['setRotateOnBudget', ['sym', 1], /rotate must be a boolean, got a number/],
       ['encryptMany', [{ keyId: 'sym' }], /items must be an array, got an object/],
-      ['encryptMany', [[{ keyId: 'sym', plaintext: 'str' }]], /items\[0\]\.plaintext must be a Buffer or Uint8Array/],
-      ['decryptMany', [[blob, 5]], /blobs\[1\] must be a Buffer or Uint8Array, got a number/],
-      ['decryptMany', [[{ blob }, blob]], /items\[1\] must be an object, got a typed array/],
-      ['encryptMany', ['sym', [pt, 'x']], /plaintexts\[1\] must be a Buffer or Uint8Array, got a string/],
       ['encryptMany', ['sym', pt], /plaintexts must be an array, got a typed array/],
       ['encryptMany', ['sym', [pt], ['ctx']], /context must be a plain object of strings, got an array/],
-      ['encryptMany', [[{ keyId: 'sym', plaintext: pt }, null]], /items\[1\] must be an object, got null/],
-      ['encryptMany', [[{ keyId: 'sym', plaintext: pt }, { keyId: 7, plaintext: pt }]], /items\[1\]\.keyId must be a string, got a number/],
-      ['signMany', [[{ keyId: 'ec', message: pt, signingAlgorithm: 'ECDSA_SHA_256', messageType: 5 }]], /items\[0\]\.messageType must be a string/],
     ]
     for (const [name, args, message] of cases) {
       assert.throws(() => ring[`${name}Sync`](...args), (e) => {
@@ -70,6 +63,29 @@ describe('bad input', () => {
         return true
       })
       await assert.rejects(ring[name](...args), (e) => e instanceof TypeError && e.code === TYPE && message.test(e.message))
+    }
+  })
+
+  it('a batch item of the wrong type gets its TypeError in its slot; the other items run', async () => {
+    const pt = Buffer.from('x')
+    const cases = [
+      ['encryptMany', [[{ keyId: 'sym', plaintext: 'str' }, { keyId: 'sym', plaintext: pt }]], 0, /items\[0\]\.plaintext must be a Buffer or Uint8Array/],
+      ['decryptMany', [[blob, 5], { tenant: 'acme' }], 1, /blobs\[1\] must be a Buffer or Uint8Array, got a number/],
+      ['decryptMany', [[{ blob, context: { tenant: 'acme' } }, blob]], 1, /items\[1\] must be an object, got a typed array/],
+      ['encryptMany', ['sym', [pt, 'x']], 1, /plaintexts\[1\] must be a Buffer or Uint8Array, got a string/],
+      ['encryptMany', [[{ keyId: 'sym', plaintext: pt }, null]], 1, /items\[1\] must be an object, got null/],
+      ['encryptMany', [[{ keyId: 'sym', plaintext: pt }, { keyId: 7, plaintext: pt }]], 1, /items\[1\]\.keyId must be a string, got a number/],
+      ['signMany', [[{ keyId: 'ec', message: pt, signingAlgorithm: 'ECDSA_SHA_256', messageType: 5 }, { keyId: 'ec', message: pt, signingAlgorithm: 'ECDSA_SHA_256' }]], 0, /items\[0\]\.messageType must be a string/],
+    ]
+    for (const [name, args, slot, message] of cases) {
+      for (const out of [ring[`${name}Sync`](...args), await ring[name](...args)]) {
+        assert.equal(out.length, (typeof args[0] === 'string' ? args[1] : args[0]).length)
+        const e = out[slot]
+        assert.ok(e instanceof TypeError, `${name}: ${e}`)
+        assert.equal(e.code, TYPE)
+        assert.match(e.message, message)
+        out.forEach((r, i) => { if (i !== slot) assert.ok(!(r instanceof Error), `${name}: item ${i} failed: ${r}`) })
+      }
     }
   })
 

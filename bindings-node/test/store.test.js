@@ -97,7 +97,7 @@ describe('Keyring.open', () => {
     throwsCode(() => Keyring.openSync(42, root), 'ERR_INVALID_ARG_TYPE', 'TypeError')
     throwsCode(() => Keyring.openSync(freshDir(), Buffer.alloc(32)), 'ERR_INVALID_ARG_TYPE', 'TypeError')
     await rejectsCode(Keyring.open(freshDir(), 'root'), 'ERR_INVALID_ARG_TYPE', 'TypeError')
-    throwsCode(() => Keyring.openSync(freshDir(), root, { threads: -1 }), 'ERR_OUT_OF_RANGE', 'RangeError')
+    throwsCode(() => Keyring.openSync(freshDir(), root, { threads: -1 }), 'KP_INVALID_INPUT')
     // A path that cannot be a directory.
     const file = path.join(scratch, 'a-file')
     fs.writeFileSync(file, '')
