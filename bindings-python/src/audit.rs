@@ -31,7 +31,7 @@ use pyo3::{PyTraverseError, intern};
 use zeroize::Zeroizing;
 
 use crate::classes::repr_str;
-use crate::convert::{Buf, count};
+use crate::convert::{Buf, Text, count};
 use crate::errors::{KpError, invalid_input};
 
 thread_local! {
@@ -330,13 +330,13 @@ impl PyAudit {
         callback: Option<Bound<'_, PyAny>>,
         log_dir: Option<PathBuf>,
         audit_key: Option<Buf<'_>>,
-        context: Option<&str>,
-        back_pressure: Option<&str>,
+        context: Option<Text>,
+        back_pressure: Option<Text>,
         queue_capacity: Option<&Bound<'_, PyAny>>,
         max_file_bytes: Option<&Bound<'_, PyAny>>,
         checkpoint_every: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Self> {
-        let context = match context.unwrap_or("full") {
+        let context = match context.as_deref().unwrap_or("full") {
             "full" => ContextLogging::Full,
             "keys_only" => ContextLogging::KeysOnly,
             "none" => ContextLogging::None,
@@ -346,7 +346,7 @@ impl PyAudit {
                 )));
             }
         };
-        let back_pressure = match back_pressure.unwrap_or("block") {
+        let back_pressure = match back_pressure.as_deref().unwrap_or("block") {
             "block" => BackPressure::Block,
             "drop" => BackPressure::Drop,
             other => {

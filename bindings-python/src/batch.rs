@@ -2,10 +2,13 @@
 //! out.
 //!
 //! Every argument is read (and every mutable buffer copied) with the GIL held before the batch
-//! starts, so a type error anywhere fails the whole call before any work is done. During the
+//! starts, so a wrong type anywhere fails the whole call before any work is done. During the
 //! batch only Rust data is touched. A failed item comes back as the `KeyplaneError` instance it
-//! failed with, in its slot; only a batch-wide problem (more items than the keyring allows,
-//! lists of different lengths) raises.
+//! failed with, in its slot, whether the core refused it or its own arguments did (an unknown
+//! algorithm, an invalid or oversized context, a `str` that is not valid Unicode, a released
+//! buffer): such items are left out of the core's batch and their error is put in their slot.
+//! Only a batch-wide problem raises: a wrong type, lists of different lengths, more items than
+//! the keyring allows (counted over every item, before anything is allocated for them).
 
 use keyplane::{
     DataKeyRequest, DataKeySpec, DecryptRequest, EncryptRequest, Keyring, MacRequest,
@@ -16,21 +19,83 @@ use pyo3::pybacked::PyBackedStr;
 use pyo3::types::{PyBool, PyBytes, PyList};
 
 use crate::classes::PyDataKey;
-use crate::convert::{self, Buf, Ctx, Each};
+use crate::convert::{self, Ctx, Each, Item, per_item, too_many_items};
 use crate::errors::{KpError, instance, invalid_input};
 use crate::keyring::message_type_or_raw;
+
+/// The items whose own arguments failed, with the first error of each; empty while none has
+/// (the common case, which then costs nothing).
+struct Failed<'py> {
+    py: Python<'py>,
+    n: usize,
+    errors: Vec<Option<PyErr>>,
+}
+
+impl<'py> Failed<'py> {
+    fn new(py: Python<'py>, n: usize) -> Self {
+        Self {
+            py,
+            n,
+            errors: Vec::new(),
+        }
+    }
+
+    /// Item `i`'s value of one argument, or `None` once its error is noted.
+    fn ok<'a, T>(&mut self, i: usize, item: &'a Item<T>) -> Option<&'a T> {
+        match item {
+            Ok(v) => Some(v),
+            Err(e) => {
+                if self.errors.is_empty() {
+                    self.errors.resize_with(self.n, || None);
+                }
+                if self.errors[i].is_none() {
+                    self.errors[i] = Some(e.clone_ref(self.py));
+                }
+                None
+            }
+        }
+    }
+
+    /// The results in input order: the core's, in order, for the items it ran (`ok` for a
+    /// success), and each other item's argument error. `None` when no argument failed, for
+    /// the caller's own fast path.
+    fn merge<T>(
+        self,
+        out: &[keyplane::Result<T>],
+        ok: impl Fn(&T) -> PyResult<Bound<'py, PyAny>>,
+    ) -> Option<PyResult<Bound<'py, PyList>>> {
+        if self.errors.is_empty() {
+            return None;
+        }
+        let py = self.py;
+        let mut ran = out.iter();
+        let merged = self
+            .errors
+            .into_iter()
+            .map(|failed| match failed {
+                Some(e) => Ok(e.into_value(py).into_bound(py).into_any()),
+                None => match ran.next() {
+                    Some(Ok(v)) => ok(v),
+                    Some(Err(e)) => instance(py, e),
+                    None => Err(KpError(keyplane::Error::Internal).into()),
+                },
+            })
+            .collect::<PyResult<Vec<_>>>();
+        Some(merged.and_then(|objects| PyList::new(py, objects)))
+    }
+}
 
 /// The list of results: each `Ok` through `ok`, each `Err` as an exception instance.
 fn results<'py, T>(
     py: Python<'py>,
-    items: Vec<keyplane::Result<T>>,
-    ok: impl Fn(T) -> PyResult<Bound<'py, PyAny>>,
+    items: &[keyplane::Result<T>],
+    ok: impl Fn(&T) -> PyResult<Bound<'py, PyAny>>,
 ) -> PyResult<Bound<'py, PyList>> {
     let objects = items
-        .into_iter()
+        .iter()
         .map(|r| match r {
             Ok(v) => ok(v),
-            Err(e) => instance(py, &e),
+            Err(e) => instance(py, e),
         })
         .collect::<PyResult<Vec<_>>>()?;
     PyList::new(py, objects)
@@ -52,143 +117,188 @@ impl<'py> IntoPyObject<'py> for BytesSlot<'_> {
     }
 }
 
-/// The list of byte results, each `bytes` created straight into its slot. The core's batch
-/// buffer is released afterwards with the GIL released.
+/// The list of byte results, each `bytes` created straight into its slot, with the items
+/// whose arguments failed in theirs. The core's batch buffer is released afterwards with the
+/// GIL released.
 fn bytes_results<'py>(
     py: Python<'py>,
+    failed: Failed<'py>,
     items: Vec<keyplane::Result<bytes::Bytes>>,
 ) -> PyResult<Bound<'py, PyList>> {
-    let list = PyList::new(py, items.iter().map(BytesSlot));
+    let list = failed
+        .merge(&items, |b| Ok(PyBytes::new(py, b).into_any()))
+        .unwrap_or_else(|| PyList::new(py, items.iter().map(BytesSlot)));
     py.detach(move || drop(items));
     list
 }
 
 fn bool_results<'py>(
     py: Python<'py>,
+    failed: Failed<'py>,
     items: Vec<keyplane::Result<bool>>,
 ) -> PyResult<Bound<'py, PyList>> {
-    results(py, items, |b| Ok(PyBool::new(py, b).to_owned().into_any()))
+    let ok = |b: &bool| Ok(PyBool::new(py, *b).to_owned().into_any());
+    failed
+        .merge(&items, ok)
+        .unwrap_or_else(|| results(py, &items, ok))
 }
 
 /// Key ids: one `str` for every item or a list of `str`.
-fn key_ids(obj: &Bound<'_, PyAny>, what: &'static str) -> PyResult<Each<PyBackedStr>> {
-    Each::new(obj, |o| convert::string(o, what))
+fn key_ids(
+    obj: &Bound<'_, PyAny>,
+    what: &'static str,
+    max_items: usize,
+) -> PyResult<Each<Item<PyBackedStr>>> {
+    Each::new(obj, max_items, |o| convert::string(o, what))
 }
 
 /// Contexts: one for every item (`None`, a dict or an `EncryptionContext`) or a list.
-fn contexts<'py>(obj: Option<&Bound<'py, PyAny>>) -> PyResult<Each<Ctx<'py>>> {
+fn contexts<'py>(
+    obj: Option<&Bound<'py, PyAny>>,
+    max_items: usize,
+) -> PyResult<Each<Item<Ctx<'py>>>> {
     match obj {
-        None => Ok(Each::All(Ctx::Empty)),
-        Some(obj) => Each::new(obj, |o| Ctx::new(Some(o))),
+        None => Ok(Each::All(Ok(Ctx::Empty))),
+        Some(obj) => Each::new(obj, max_items, |o| per_item(o.py(), Ctx::new(Some(o)))),
     }
 }
 
-fn algorithms<T>(obj: &Bound<'_, PyAny>, parse: fn(&str) -> PyResult<T>) -> PyResult<Each<T>> {
-    Each::new(obj, |o| parse(&convert::string(o, "algorithm")?))
+fn algorithms<T>(
+    obj: &Bound<'_, PyAny>,
+    max_items: usize,
+    parse: fn(&str) -> PyResult<T>,
+) -> PyResult<Each<Item<T>>> {
+    Each::new(obj, max_items, |o| {
+        Ok(convert::string(o, "algorithm")?.and_then(|name| parse(&name)))
+    })
 }
 
-fn message_types(obj: Option<&Bound<'_, PyAny>>) -> PyResult<Each<keyplane::MessageType>> {
+fn message_types(
+    obj: Option<&Bound<'_, PyAny>>,
+    max_items: usize,
+) -> PyResult<Each<Item<keyplane::MessageType>>> {
     match obj {
-        None => Ok(Each::All(keyplane::MessageType::Raw)),
-        Some(obj) => Each::new(obj, |o| {
+        None => Ok(Each::All(Ok(keyplane::MessageType::Raw))),
+        Some(obj) => Each::new(obj, max_items, |o| {
             if o.is_none() {
-                message_type_or_raw(None)
+                Ok(message_type_or_raw(None))
             } else {
-                convert::message_type(&convert::string(o, "message_type")?)
+                Ok(convert::string(o, "message_type")?
+                    .and_then(|name| convert::message_type(&name)))
             }
         }),
     }
 }
 
-fn slices<'a>(bufs: &'a [Buf<'_>]) -> Vec<&'a [u8]> {
-    bufs.iter().map(Buf::as_slice).collect()
-}
-
 pub(crate) fn encrypt_many<'py>(
     ring: &Keyring,
+    max_items: usize,
     py: Python<'py>,
     key_id: &Bound<'py, PyAny>,
     plaintexts: &Bound<'py, PyAny>,
     context: Option<&Bound<'py, PyAny>>,
 ) -> PyResult<Bound<'py, PyList>> {
-    let plaintexts = convert::buffers(plaintexts, "plaintexts")?;
+    let plaintexts = convert::buffers(plaintexts, "plaintexts", max_items)?;
     let n = plaintexts.len();
-    let key_ids = key_ids(key_id, "key_id")?;
+    let key_ids = key_ids(key_id, "key_id", max_items)?;
     key_ids.check_len(n, "key_id")?;
-    let contexts = contexts(context)?;
+    let contexts = contexts(context, max_items)?;
     contexts.check_len(n, "context")?;
-    let requests: Vec<EncryptRequest<'_>> = plaintexts
-        .iter()
-        .enumerate()
-        .map(|(i, p)| EncryptRequest {
-            key_id: key_ids.get(i),
-            plaintext: p.as_slice(),
-            context: contexts.get(i).get(),
-        })
-        .collect();
+    let mut failed = Failed::new(py, n);
+    let mut requests = Vec::with_capacity(n);
+    for (i, p) in plaintexts.iter().enumerate() {
+        let (p, k, c) = (
+            failed.ok(i, p),
+            failed.ok(i, key_ids.get(i)),
+            failed.ok(i, contexts.get(i)),
+        );
+        if let (Some(p), Some(k), Some(c)) = (p, k, c) {
+            requests.push(EncryptRequest {
+                key_id: k,
+                plaintext: p.as_slice(),
+                context: c.get(),
+            });
+        }
+    }
     let out = py
         .detach(|| ring.encrypt_many(&requests))
         .map_err(KpError)?;
-    bytes_results(py, out)
+    bytes_results(py, failed, out)
 }
 
 pub(crate) fn decrypt_many<'py>(
     ring: &Keyring,
+    max_items: usize,
     py: Python<'py>,
     blobs: &Bound<'py, PyAny>,
     context: Option<&Bound<'py, PyAny>>,
 ) -> PyResult<Bound<'py, PyList>> {
-    let blobs = convert::buffers(blobs, "blobs")?;
-    let contexts = contexts(context)?;
-    contexts.check_len(blobs.len(), "context")?;
-    let requests: Vec<DecryptRequest<'_>> = blobs
-        .iter()
-        .enumerate()
-        .map(|(i, b)| DecryptRequest {
-            blob: b.as_slice(),
-            context: contexts.get(i).get(),
-        })
-        .collect();
+    let blobs = convert::buffers(blobs, "blobs", max_items)?;
+    let n = blobs.len();
+    let contexts = contexts(context, max_items)?;
+    contexts.check_len(n, "context")?;
+    let mut failed = Failed::new(py, n);
+    let mut requests = Vec::with_capacity(n);
+    for (i, b) in blobs.iter().enumerate() {
+        let (b, c) = (failed.ok(i, b), failed.ok(i, contexts.get(i)));
+        if let (Some(b), Some(c)) = (b, c) {
+            requests.push(DecryptRequest {
+                blob: b.as_slice(),
+                context: c.get(),
+            });
+        }
+    }
     let out = py
         .detach(|| ring.decrypt_many(&requests))
         .map_err(KpError)?;
-    bytes_results(py, out)
+    bytes_results(py, failed, out)
 }
 
 pub(crate) fn re_encrypt_many<'py>(
     ring: &Keyring,
+    max_items: usize,
     py: Python<'py>,
     blobs: &Bound<'py, PyAny>,
     destination_key_id: &Bound<'py, PyAny>,
     source_context: Option<&Bound<'py, PyAny>>,
     destination_context: Option<&Bound<'py, PyAny>>,
 ) -> PyResult<Bound<'py, PyList>> {
-    let blobs = convert::buffers(blobs, "blobs")?;
+    let blobs = convert::buffers(blobs, "blobs", max_items)?;
     let n = blobs.len();
-    let destinations = key_ids(destination_key_id, "destination_key_id")?;
+    let destinations = key_ids(destination_key_id, "destination_key_id", max_items)?;
     destinations.check_len(n, "destination_key_id")?;
-    let sources = contexts(source_context)?;
+    let sources = contexts(source_context, max_items)?;
     sources.check_len(n, "source_context")?;
-    let destination_contexts = contexts(destination_context)?;
+    let destination_contexts = contexts(destination_context, max_items)?;
     destination_contexts.check_len(n, "destination_context")?;
-    let requests: Vec<ReEncryptRequest<'_>> = blobs
-        .iter()
-        .enumerate()
-        .map(|(i, b)| ReEncryptRequest {
-            blob: b.as_slice(),
-            source_context: sources.get(i).get(),
-            destination_key_id: destinations.get(i),
-            destination_context: destination_contexts.get(i).get(),
-        })
-        .collect();
+    let mut failed = Failed::new(py, n);
+    let mut requests = Vec::with_capacity(n);
+    for (i, b) in blobs.iter().enumerate() {
+        let (b, s, d, dc) = (
+            failed.ok(i, b),
+            failed.ok(i, sources.get(i)),
+            failed.ok(i, destinations.get(i)),
+            failed.ok(i, destination_contexts.get(i)),
+        );
+        if let (Some(b), Some(s), Some(d), Some(dc)) = (b, s, d, dc) {
+            requests.push(ReEncryptRequest {
+                blob: b.as_slice(),
+                source_context: s.get(),
+                destination_key_id: d,
+                destination_context: dc.get(),
+            });
+        }
+    }
     let out = py
         .detach(|| ring.re_encrypt_many(&requests))
         .map_err(KpError)?;
-    bytes_results(py, out)
+    bytes_results(py, failed, out)
 }
 
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn generate_data_key_many<'py>(
     ring: &Keyring,
+    max_items: usize,
     py: Python<'py>,
     key_id: &Bound<'py, PyAny>,
     count: Option<&Bound<'py, PyAny>>,
@@ -196,8 +306,8 @@ pub(crate) fn generate_data_key_many<'py>(
     context: Option<&Bound<'py, PyAny>>,
     with_plaintext: bool,
 ) -> PyResult<Bound<'py, PyList>> {
-    let key_ids = key_ids(key_id, "key_id")?;
-    let contexts = contexts(context)?;
+    let key_ids = key_ids(key_id, "key_id", max_items)?;
+    let contexts = contexts(context, max_items)?;
     let count = count.map(|c| convert::count(c, "count")).transpose()?;
     let n = match (count, key_ids.len(), contexts.len()) {
         (Some(n), _, _) | (None, Some(n), _) | (None, None, Some(n)) => n,
@@ -207,20 +317,29 @@ pub(crate) fn generate_data_key_many<'py>(
             ));
         }
     };
+    // Before anything is allocated per item: `count` is the caller's number.
+    if n > max_items {
+        return Err(too_many_items());
+    }
     key_ids.check_len(n, "key_id")?;
     contexts.check_len(n, "context")?;
-    let requests: Vec<DataKeyRequest<'_>> = (0..n)
-        .map(|i| DataKeyRequest {
-            key_id: key_ids.get(i),
-            spec,
-            context: contexts.get(i).get(),
-        })
-        .collect();
+    let mut failed = Failed::new(py, n);
+    let mut requests = Vec::with_capacity(n);
+    for i in 0..n {
+        let (k, c) = (failed.ok(i, key_ids.get(i)), failed.ok(i, contexts.get(i)));
+        if let (Some(k), Some(c)) = (k, c) {
+            requests.push(DataKeyRequest {
+                key_id: k,
+                spec,
+                context: c.get(),
+            });
+        }
+    }
     if with_plaintext {
         let out = py
             .detach(|| ring.generate_data_key_many(&requests))
             .map_err(KpError)?;
-        results(py, out, |dk| {
+        let ok = |dk: &keyplane::BatchDataKey| {
             let data_key = PyDataKey::new(
                 py,
                 dk.key_id().to_owned(),
@@ -228,111 +347,147 @@ pub(crate) fn generate_data_key_many<'py>(
                 dk.ciphertext_blob(),
             );
             Ok(Bound::new(py, data_key)?.into_any())
-        })
+        };
+        let list = failed
+            .merge(&out, ok)
+            .unwrap_or_else(|| results(py, &out, ok));
+        py.detach(move || drop(out));
+        list
     } else {
         let out = py
             .detach(|| ring.generate_data_key_without_plaintext_many(&requests))
             .map_err(KpError)?;
-        bytes_results(py, out)
+        bytes_results(py, failed, out)
     }
 }
 
 pub(crate) fn generate_mac_many<'py>(
     ring: &Keyring,
+    max_items: usize,
     py: Python<'py>,
     key_id: &Bound<'py, PyAny>,
     messages: &Bound<'py, PyAny>,
     algorithm: &Bound<'py, PyAny>,
 ) -> PyResult<Bound<'py, PyList>> {
-    let messages = convert::buffers(messages, "messages")?;
+    let messages = convert::buffers(messages, "messages", max_items)?;
     let n = messages.len();
-    let key_ids = key_ids(key_id, "key_id")?;
+    let key_ids = key_ids(key_id, "key_id", max_items)?;
     key_ids.check_len(n, "key_id")?;
-    let algorithms = algorithms(algorithm, convert::mac_algorithm)?;
+    let algorithms = algorithms(algorithm, max_items, convert::mac_algorithm)?;
     algorithms.check_len(n, "algorithm")?;
-    let requests: Vec<MacRequest<'_>> = messages
-        .iter()
-        .enumerate()
-        .map(|(i, m)| MacRequest {
-            key_id: key_ids.get(i),
-            message: m.as_slice(),
-            algorithm: *algorithms.get(i),
-        })
-        .collect();
+    let mut failed = Failed::new(py, n);
+    let mut requests = Vec::with_capacity(n);
+    for (i, m) in messages.iter().enumerate() {
+        let (m, k, a) = (
+            failed.ok(i, m),
+            failed.ok(i, key_ids.get(i)),
+            failed.ok(i, algorithms.get(i)),
+        );
+        if let (Some(m), Some(k), Some(a)) = (m, k, a) {
+            requests.push(MacRequest {
+                key_id: k,
+                message: m.as_slice(),
+                algorithm: *a,
+            });
+        }
+    }
     let out = py
         .detach(|| ring.generate_mac_many(&requests))
         .map_err(KpError)?;
-    bytes_results(py, out)
+    bytes_results(py, failed, out)
 }
 
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn verify_mac_many<'py>(
     ring: &Keyring,
+    max_items: usize,
     py: Python<'py>,
     key_id: &Bound<'py, PyAny>,
     messages: &Bound<'py, PyAny>,
     macs: &Bound<'py, PyAny>,
     algorithm: &Bound<'py, PyAny>,
 ) -> PyResult<Bound<'py, PyList>> {
-    let messages = convert::buffers(messages, "messages")?;
+    let messages = convert::buffers(messages, "messages", max_items)?;
     let n = messages.len();
-    let macs = convert::buffers(macs, "macs")?;
+    let macs = convert::buffers(macs, "macs", max_items)?;
     if macs.len() != n {
         return Err(invalid_input(format!(
             "macs has {} items, messages has {n}",
             macs.len()
         )));
     }
-    let key_ids = key_ids(key_id, "key_id")?;
+    let key_ids = key_ids(key_id, "key_id", max_items)?;
     key_ids.check_len(n, "key_id")?;
-    let algorithms = algorithms(algorithm, convert::mac_algorithm)?;
+    let algorithms = algorithms(algorithm, max_items, convert::mac_algorithm)?;
     algorithms.check_len(n, "algorithm")?;
-    let (messages, macs) = (slices(&messages), slices(&macs));
-    let requests: Vec<VerifyMacRequest<'_>> = (0..n)
-        .map(|i| VerifyMacRequest {
-            key_id: key_ids.get(i),
-            message: messages[i],
-            algorithm: *algorithms.get(i),
-            mac: macs[i],
-        })
-        .collect();
+    let mut failed = Failed::new(py, n);
+    let mut requests = Vec::with_capacity(n);
+    for (i, (m, t)) in messages.iter().zip(&macs).enumerate() {
+        let (m, t, k, a) = (
+            failed.ok(i, m),
+            failed.ok(i, t),
+            failed.ok(i, key_ids.get(i)),
+            failed.ok(i, algorithms.get(i)),
+        );
+        if let (Some(m), Some(t), Some(k), Some(a)) = (m, t, k, a) {
+            requests.push(VerifyMacRequest {
+                key_id: k,
+                message: m.as_slice(),
+                algorithm: *a,
+                mac: t.as_slice(),
+            });
+        }
+    }
     let out = py
         .detach(|| ring.verify_mac_many(&requests))
         .map_err(KpError)?;
-    bool_results(py, out)
+    bool_results(py, failed, out)
 }
 
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn sign_many<'py>(
     ring: &Keyring,
+    max_items: usize,
     py: Python<'py>,
     key_id: &Bound<'py, PyAny>,
     messages: &Bound<'py, PyAny>,
     algorithm: &Bound<'py, PyAny>,
     message_type: Option<&Bound<'py, PyAny>>,
 ) -> PyResult<Bound<'py, PyList>> {
-    let messages = convert::buffers(messages, "messages")?;
+    let messages = convert::buffers(messages, "messages", max_items)?;
     let n = messages.len();
-    let key_ids = key_ids(key_id, "key_id")?;
+    let key_ids = key_ids(key_id, "key_id", max_items)?;
     key_ids.check_len(n, "key_id")?;
-    let algorithms = algorithms(algorithm, convert::signing_algorithm)?;
+    let algorithms = algorithms(algorithm, max_items, convert::signing_algorithm)?;
     algorithms.check_len(n, "algorithm")?;
-    let message_types = message_types(message_type)?;
+    let message_types = message_types(message_type, max_items)?;
     message_types.check_len(n, "message_type")?;
-    let requests: Vec<SignRequest<'_>> = messages
-        .iter()
-        .enumerate()
-        .map(|(i, m)| SignRequest {
-            key_id: key_ids.get(i),
-            message: m.as_slice(),
-            message_type: *message_types.get(i),
-            algorithm: *algorithms.get(i),
-        })
-        .collect();
+    let mut failed = Failed::new(py, n);
+    let mut requests = Vec::with_capacity(n);
+    for (i, m) in messages.iter().enumerate() {
+        let (m, k, a, t) = (
+            failed.ok(i, m),
+            failed.ok(i, key_ids.get(i)),
+            failed.ok(i, algorithms.get(i)),
+            failed.ok(i, message_types.get(i)),
+        );
+        if let (Some(m), Some(k), Some(a), Some(t)) = (m, k, a, t) {
+            requests.push(SignRequest {
+                key_id: k,
+                message: m.as_slice(),
+                message_type: *t,
+                algorithm: *a,
+            });
+        }
+    }
     let out = py.detach(|| ring.sign_many(&requests)).map_err(KpError)?;
-    bytes_results(py, out)
+    bytes_results(py, failed, out)
 }
 
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn verify_many<'py>(
     ring: &Keyring,
+    max_items: usize,
     py: Python<'py>,
     key_id: &Bound<'py, PyAny>,
     messages: &Bound<'py, PyAny>,
@@ -340,31 +495,41 @@ pub(crate) fn verify_many<'py>(
     algorithm: &Bound<'py, PyAny>,
     message_type: Option<&Bound<'py, PyAny>>,
 ) -> PyResult<Bound<'py, PyList>> {
-    let messages = convert::buffers(messages, "messages")?;
+    let messages = convert::buffers(messages, "messages", max_items)?;
     let n = messages.len();
-    let signatures = convert::buffers(signatures, "signatures")?;
+    let signatures = convert::buffers(signatures, "signatures", max_items)?;
     if signatures.len() != n {
         return Err(invalid_input(format!(
             "signatures has {} items, messages has {n}",
             signatures.len()
         )));
     }
-    let key_ids = key_ids(key_id, "key_id")?;
+    let key_ids = key_ids(key_id, "key_id", max_items)?;
     key_ids.check_len(n, "key_id")?;
-    let algorithms = algorithms(algorithm, convert::signing_algorithm)?;
+    let algorithms = algorithms(algorithm, max_items, convert::signing_algorithm)?;
     algorithms.check_len(n, "algorithm")?;
-    let message_types = message_types(message_type)?;
+    let message_types = message_types(message_type, max_items)?;
     message_types.check_len(n, "message_type")?;
-    let (messages, signatures) = (slices(&messages), slices(&signatures));
-    let requests: Vec<VerifyRequest<'_>> = (0..n)
-        .map(|i| VerifyRequest {
-            key_id: key_ids.get(i),
-            message: messages[i],
-            message_type: *message_types.get(i),
-            algorithm: *algorithms.get(i),
-            signature: signatures[i],
-        })
-        .collect();
+    let mut failed = Failed::new(py, n);
+    let mut requests = Vec::with_capacity(n);
+    for (i, (m, sig)) in messages.iter().zip(&signatures).enumerate() {
+        let (m, sig, k, a, t) = (
+            failed.ok(i, m),
+            failed.ok(i, sig),
+            failed.ok(i, key_ids.get(i)),
+            failed.ok(i, algorithms.get(i)),
+            failed.ok(i, message_types.get(i)),
+        );
+        if let (Some(m), Some(sig), Some(k), Some(a), Some(t)) = (m, sig, k, a, t) {
+            requests.push(VerifyRequest {
+                key_id: k,
+                message: m.as_slice(),
+                message_type: *t,
+                algorithm: *a,
+                signature: sig.as_slice(),
+            });
+        }
+    }
     let out = py.detach(|| ring.verify_many(&requests)).map_err(KpError)?;
-    bool_results(py, out)
+    bool_results(py, failed, out)
 }

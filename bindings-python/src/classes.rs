@@ -583,10 +583,7 @@ pub(crate) struct PyLocalRootKey {
 #[pymethods]
 impl PyLocalRootKey {
     #[new]
-    fn new(
-        root_id: pyo3::pybacked::PyBackedStr,
-        material: crate::convert::Buf<'_>,
-    ) -> PyResult<Self> {
+    fn new(root_id: crate::convert::Text, material: crate::convert::Buf<'_>) -> PyResult<Self> {
         let inner =
             keyplane::LocalRootKey::new(&*root_id, material.as_slice()).map_err(crate::KpError)?;
         Ok(Self {

@@ -1,6 +1,7 @@
 //! Arguments from Python: byte buffers, encryption contexts, AWS KMS names, counts, and the
 //! "one value for every item, or a list with one per item" arguments of the batch forms.
 
+use core::ops::Deref;
 use core::str::FromStr;
 
 use keyplane::EncryptionContext;
@@ -12,7 +13,8 @@ use pyo3::types::{
 };
 use zeroize::Zeroize;
 
-use crate::classes::PyEncryptionContext;
+use crate::KpError;
+use crate::classes::{PyEncryptionContext, repr_str};
 use crate::errors::invalid_input;
 
 /// A bytes-like argument, readable while the GIL is released.
@@ -55,7 +57,7 @@ impl<'py> Buf<'py> {
         } else {
             // Only objects with the buffer protocol make a memoryview; bytearray(x) alone would
             // also accept integers and iterables.
-            let view = PyMemoryView::from(obj).map_err(|_| not_bytes_like(obj))?;
+            let view = PyMemoryView::from(obj).map_err(|e| unreadable(obj, &e))?;
             PyByteArray::from(view.as_any())?
         };
         Ok(Self::Private(copy))
@@ -91,14 +93,75 @@ impl<'a, 'py> FromPyObject<'a, 'py> for Buf<'py> {
     }
 }
 
-fn not_bytes_like(obj: &Bound<'_, PyAny>) -> PyErr {
-    let type_name = obj
-        .get_type()
+fn type_name(obj: &Bound<'_, PyAny>) -> String {
+    obj.get_type()
         .name()
-        .map_or_else(|_| "?".to_owned(), |n| n.to_string());
+        .map_or_else(|_| "?".to_owned(), |n| n.to_string())
+}
+
+fn not_bytes_like(obj: &Bound<'_, PyAny>) -> PyErr {
     PyTypeError::new_err(format!(
-        "a bytes-like object (bytes, bytearray, memoryview, ...) is required, not '{type_name}'"
+        "a bytes-like object (bytes, bytearray, memoryview, ...) is required, not '{}'",
+        type_name(obj)
     ))
+}
+
+/// Why a buffer could not be read: not a buffer at all (a `TypeError`), or a buffer that
+/// cannot give its bytes now (a released `memoryview`, a closed `mmap`), which is said as such
+/// rather than as a wrong type.
+fn unreadable(obj: &Bound<'_, PyAny>, e: &PyErr) -> PyErr {
+    if e.is_instance_of::<PyTypeError>(obj.py()) {
+        return not_bytes_like(obj);
+    }
+    if obj.is_instance_of::<PyMemoryView>() {
+        return invalid_input("the memoryview has been released");
+    }
+    match type_name(obj).as_str() {
+        "mmap" => invalid_input("the mmap is closed"),
+        other => invalid_input(format!(
+            "the {other} object cannot be read as bytes: {}",
+            e.value(obj.py())
+        )),
+    }
+}
+
+/// A `str` argument as UTF-8: a `TypeError` for anything but a `str`, and
+/// `InvalidInputError` for a `str` UTF-8 cannot encode (one with a lone surrogate, such as
+/// `"\ud800"`, which `surrogateescape` decoding or JSON can produce).
+pub(crate) fn text(obj: &Bound<'_, PyAny>, what: &str) -> PyResult<PyBackedStr> {
+    let s = obj.cast::<PyString>().map_err(|_| {
+        PyTypeError::new_err(format!("{what} must be a str, not '{}'", type_name(obj)))
+    })?;
+    s.extract::<PyBackedStr>().map_err(|_| {
+        let at = s
+            .to_string_lossy()
+            .chars()
+            .position(|c| c == char::REPLACEMENT_CHARACTER)
+            .map_or_else(String::new, |i| format!(" at index {i}"));
+        invalid_input(format!(
+            "{what} is not valid Unicode (lone surrogate{at}): it cannot be encoded as UTF-8"
+        ))
+    })
+}
+
+/// A `str` argument (see [`text`]), dereferencing to `&str`.
+pub(crate) struct Text(PyBackedStr);
+
+impl Deref for Text {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl<'a, 'py> FromPyObject<'a, 'py> for Text {
+    type Error = PyErr;
+
+    fn extract(obj: Borrowed<'a, 'py, PyAny>) -> PyResult<Self> {
+        // pyo3 names the argument in a `TypeError`; other errors are passed on as they are.
+        text(&obj, "the argument").map(Self)
+    }
 }
 
 /// An encryption context argument: `None`, a `dict[str, str]`, or a prebuilt
@@ -146,14 +209,23 @@ impl<'a, 'py> FromPyObject<'a, 'py> for Ctx<'py> {
 pub(crate) fn context_from_dict(dict: &Bound<'_, PyDict>) -> PyResult<EncryptionContext> {
     let mut pairs = Vec::with_capacity(dict.len());
     for (k, v) in dict.iter() {
-        let (Ok(k), Ok(v)) = (k.extract::<PyBackedStr>(), v.extract::<PyBackedStr>()) else {
+        if !k.is_instance_of::<PyString>() || !v.is_instance_of::<PyString>() {
             return Err(PyTypeError::new_err(
                 "encryption context keys and values must be str",
             ));
+        }
+        let k = text(&k, "an encryption context key")?;
+        let v = if k.len() <= 64 {
+            text(
+                &v,
+                &format!("the encryption context value of {}", repr_str(&k)),
+            )?
+        } else {
+            text(&v, "an encryption context value")?
         };
         pairs.push((k, v));
     }
-    Ok(EncryptionContext::new(pairs.iter().map(|(k, v)| (&**k, &**v))).map_err(crate::KpError)?)
+    Ok(EncryptionContext::new(pairs.iter().map(|(k, v)| (&**k, &**v))).map_err(KpError)?)
 }
 
 /// Parses an AWS KMS name (`"SYMMETRIC_DEFAULT"`, `"ECDSA_SHA_256"`, …).
@@ -255,6 +327,29 @@ pub(crate) fn count_u32(obj: &Bound<'_, PyAny>, what: &str) -> PyResult<u32> {
     u32::try_from(count(obj, what)?).map_err(|_| invalid_input(format!("{what} is too large")))
 }
 
+/// One item's value of a batch argument, or the error that item fails with (in its slot).
+pub(crate) type Item<T> = Result<T, PyErr>;
+
+/// Sorts an argument error in a batch: a wrong type fails the whole call (`TypeError`, before
+/// any work is done); any other problem with a value (unknown name, invalid context, a
+/// released buffer, …) is that item's result.
+pub(crate) fn per_item<T>(py: Python<'_>, value: PyResult<T>) -> PyResult<Item<T>> {
+    match value {
+        Ok(v) => Ok(Ok(v)),
+        Err(e) if e.is_instance_of::<PyTypeError>(py) => Err(e),
+        Err(e) => Ok(Err(e)),
+    }
+}
+
+/// More items than the keyring allows in one batch (checked before anything is allocated for
+/// them).
+pub(crate) fn too_many_items() -> PyErr {
+    KpError(keyplane::Error::LimitExceeded(
+        "batch has more items than the keyring allows",
+    ))
+    .into()
+}
+
 /// A batch argument: one value for every item, or a sequence (list, tuple, …) with one per item.
 pub(crate) enum Each<T> {
     All(T),
@@ -262,12 +357,14 @@ pub(crate) enum Each<T> {
 }
 
 impl<T> Each<T> {
-    /// Reads `obj` as a list/tuple of values or as one value, with `one` for each value.
+    /// Reads `obj` as a list/tuple of values or as one value, with `one` for each value. A list
+    /// longer than `max_items` is refused before its values are read.
     pub(crate) fn new<'py>(
         obj: &Bound<'py, PyAny>,
+        max_items: usize,
         one: impl Fn(&Bound<'py, PyAny>) -> PyResult<T>,
     ) -> PyResult<Self> {
-        match items(obj)? {
+        match items(obj, max_items)? {
             Some(list) => list
                 .iter()
                 .map(&one)
@@ -306,12 +403,23 @@ impl<T> Each<T> {
 }
 
 /// The items of a list, tuple or other sequence (a snapshot, holding a reference to each), or
-/// `None` for a single value: anything else, including `str` and bytes-like objects.
-fn items<'py>(obj: &Bound<'py, PyAny>) -> PyResult<Option<Vec<Bound<'py, PyAny>>>> {
+/// `None` for a single value: anything else, including `str` and bytes-like objects. More than
+/// `max_items` items is `LimitExceededError`, found before they are all read (a sequence may
+/// be endless).
+fn items<'py>(
+    obj: &Bound<'py, PyAny>,
+    max_items: usize,
+) -> PyResult<Option<Vec<Bound<'py, PyAny>>>> {
     if let Ok(list) = obj.cast::<PyList>() {
+        if list.len() > max_items {
+            return Err(too_many_items());
+        }
         return Ok(Some(list.iter().collect()));
     }
     if let Ok(tuple) = obj.cast::<PyTuple>() {
+        if tuple.len() > max_items {
+            return Err(too_many_items());
+        }
         return Ok(Some(tuple.iter().collect()));
     }
     if obj.is_instance_of::<PyString>()
@@ -321,29 +429,45 @@ fn items<'py>(obj: &Bound<'py, PyAny>) -> PyResult<Option<Vec<Bound<'py, PyAny>>
     {
         return Ok(None);
     }
-    match obj.cast::<PySequence>() {
-        Ok(seq) => seq.try_iter()?.collect::<PyResult<Vec<_>>>().map(Some),
-        Err(_) => Ok(None),
+    let Ok(seq) = obj.cast::<PySequence>() else {
+        return Ok(None);
+    };
+    let mut out = Vec::new();
+    for item in seq.try_iter()? {
+        if out.len() == max_items {
+            return Err(too_many_items());
+        }
+        out.push(item?);
     }
+    Ok(Some(out))
 }
 
-/// The byte buffers of a batch: a list, tuple or other sequence of bytes-like objects.
-pub(crate) fn buffers<'py>(obj: &Bound<'py, PyAny>, what: &str) -> PyResult<Vec<Buf<'py>>> {
+/// The byte buffers of a batch: a list, tuple or other sequence of bytes-like objects. An item
+/// of the wrong type fails the call; one that cannot be read now (a released `memoryview`) is
+/// that item's error.
+pub(crate) fn buffers<'py>(
+    obj: &Bound<'py, PyAny>,
+    what: &str,
+    max_items: usize,
+) -> PyResult<Vec<Item<Buf<'py>>>> {
     let item = |i: usize, o: Bound<'py, PyAny>| {
         let py = o.py();
-        Buf::from_owned(o)
+        per_item(py, Buf::from_owned(o))
             .map_err(|e| PyTypeError::new_err(format!("{what}[{i}]: {}", e.value(py))))
     };
     // A list, the common case, is read in one pass with no intermediate snapshot: the GIL is
     // held throughout and reading an item runs no Python code.
     if let Ok(list) = obj.cast::<PyList>() {
+        if list.len() > max_items {
+            return Err(too_many_items());
+        }
         let mut out = Vec::with_capacity(list.len());
         for (i, o) in list.iter().enumerate() {
             out.push(item(i, o)?);
         }
         return Ok(out);
     }
-    let list = items(obj)?.ok_or_else(|| {
+    let list = items(obj, max_items)?.ok_or_else(|| {
         PyTypeError::new_err(format!(
             "{what} must be a list, tuple or other sequence of bytes-like objects"
         ))
@@ -354,8 +478,13 @@ pub(crate) fn buffers<'py>(obj: &Bound<'py, PyAny>, what: &str) -> PyResult<Vec<
         .collect()
 }
 
-/// A `str` argument of a batch (key id, algorithm name).
-pub(crate) fn string(obj: &Bound<'_, PyAny>, what: &str) -> PyResult<PyBackedStr> {
-    obj.extract::<PyBackedStr>()
-        .map_err(|_| PyTypeError::new_err(format!("{what} must be a str or a list of str")))
+/// A `str` argument of a batch (key id, algorithm name): a wrong type fails the call, a `str`
+/// that is not valid Unicode is the item's error.
+pub(crate) fn string(obj: &Bound<'_, PyAny>, what: &str) -> PyResult<Item<PyBackedStr>> {
+    if !obj.is_instance_of::<PyString>() {
+        return Err(PyTypeError::new_err(format!(
+            "{what} must be a str or a list of str"
+        )));
+    }
+    per_item(obj.py(), text(obj, what))
 }

@@ -13,7 +13,6 @@ use keyplane::{CreateKey, PendingWindow, RotationPeriod};
 use pyo3::PyTraverseError;
 use pyo3::gc::PyVisit;
 use pyo3::prelude::*;
-use pyo3::pybacked::PyBackedStr;
 use pyo3::types::{PyBytes, PyDict, PyList};
 use zeroize::Zeroizing;
 
@@ -23,7 +22,7 @@ use crate::classes::{
     PyDataKey, PyDataKeyPair, PyDataKeyPairWithoutPlaintext, PyImportParameters, PyKeyMetadata,
     PyLocalRootKey, PyPublicKey,
 };
-use crate::convert::{self, Buf, Ctx, count, count_u32};
+use crate::convert::{self, Buf, Ctx, Text, count, count_u32};
 use crate::errors::{KpError, KpResult, invalid_input};
 
 /// A set of named, versioned keys whose material never leaves in plaintext, and every operation
@@ -32,8 +31,9 @@ use crate::errors::{KpError, KpResult, invalid_input};
 /// ``Keyring(threads=None, encryption_budget=None, max_batch_items=None, audit=None)``:
 ///
 /// - ``threads``: batches run on a pool of the keyring's own with this many threads (0: one per
-///   core); ``None`` shares one process-wide pool with a thread per core. The calling thread
-///   works on its batch too (GIL released), with up to ``threads - 1`` pool threads.
+///   core; at most 1024); ``None`` shares one process-wide pool with a thread per core. The
+///   calling thread works on its batch too (GIL released), with up to ``threads - 1`` pool
+///   threads.
 /// - ``encryption_budget``: encryptions allowed per key version in this keyring before the key
 ///   rotates by itself (or refuses); default 2**32.
 /// - ``max_batch_items``: the most items one batch call takes (default 100,000).
@@ -47,6 +47,9 @@ pub(crate) struct PyKeyring {
     pub(crate) ring: keyplane::Keyring,
     /// Whether the keyring audits: then dropping its last handle waits for the writer thread.
     audited: bool,
+    /// The most items one batch may have, checked here too so that a caller's count or list
+    /// length is refused before anything is allocated for it.
+    max_batch_items: usize,
     /// The records `Keyring.open` could not load (shared by `with_caller` handles).
     load_problems: Arc<[(PathBuf, keyplane::Error)]>,
     /// The owner of the audit callback; each handle (`with_caller` too) holds a reference.
@@ -79,8 +82,13 @@ fn builder(
     encryption_budget: Option<&Bound<'_, PyAny>>,
     max_batch_items: Option<&Bound<'_, PyAny>>,
     audit: Option<&Bound<'_, PyAudit>>,
-) -> PyResult<(keyplane::KeyringBuilder, Option<Py<audit::PyAuditCallback>>)> {
+) -> PyResult<(
+    keyplane::KeyringBuilder,
+    usize,
+    Option<Py<audit::PyAuditCallback>>,
+)> {
     let mut builder = keyplane::Keyring::builder();
+    let mut max_items = keyplane::batch::DEFAULT_MAX_BATCH_ITEMS;
     if let Some(threads) = threads {
         builder = builder
             .threads(count(threads, "threads")?)
@@ -94,7 +102,8 @@ fn builder(
         builder = builder.encryption_budget(budget);
     }
     if let Some(max) = max_batch_items {
-        builder = builder.max_batch_items(count(max, "max_batch_items")?);
+        max_items = count(max, "max_batch_items")?;
+        builder = builder.max_batch_items(max_items);
     }
     let mut slot = None;
     if let Some(audit) = audit {
@@ -102,7 +111,22 @@ fn builder(
         builder = builder.audit(config).map_err(KpError)?;
         slot = callback;
     }
-    Ok((builder, slot))
+    Ok((builder, max_items, slot))
+}
+
+/// The latest instant a Python `datetime` holds: 9999-12-31T23:59:59 UTC.
+const DATETIME_MAX_SECS: u64 = 253_402_300_799;
+
+/// Refuses a period whose date, counted from now, no `datetime` can hold: the call would take
+/// effect and then fail to return (or later to show) that date.
+fn within_datetime(period: Duration, what: &str) -> PyResult<()> {
+    let latest = SystemTime::UNIX_EPOCH + Duration::from_secs(DATETIME_MAX_SECS);
+    match SystemTime::now().checked_add(period) {
+        Some(date) if date <= latest => Ok(()),
+        _ => Err(invalid_input(format!(
+            "{what} is too long: the date it gives would be after the year 9999"
+        ))),
+    }
 }
 
 /// A rotation period from `rotation_period_days` (AWS KMS's 90 to 2560) or a `timedelta`.
@@ -117,7 +141,10 @@ fn rotation_period(
         (Some(days), None) => Ok(Some(
             RotationPeriod::days(count_u32(days, "rotation_period_days")?).map_err(KpError)?,
         )),
-        (None, Some(period)) => Ok(Some(RotationPeriod::custom(period).map_err(KpError)?)),
+        (None, Some(period)) => {
+            within_datetime(period, "rotation_period")?;
+            Ok(Some(RotationPeriod::custom(period).map_err(KpError)?))
+        }
         (None, None) => Ok(None),
     }
 }
@@ -201,10 +228,12 @@ impl PyKeyring {
         max_batch_items: Option<&Bound<'_, PyAny>>,
         audit: Option<&Bound<'_, PyAudit>>,
     ) -> PyResult<Self> {
-        let (builder, callback) = builder(py, threads, encryption_budget, max_batch_items, audit)?;
+        let (builder, max_batch_items, callback) =
+            builder(py, threads, encryption_budget, max_batch_items, audit)?;
         Ok(Self {
             ring: builder.build(),
             audited: audit.is_some(),
+            max_batch_items,
             callback,
             load_problems: Arc::new([]),
         })
@@ -232,7 +261,8 @@ impl PyKeyring {
         max_batch_items: Option<&Bound<'_, PyAny>>,
         audit: Option<&Bound<'_, PyAudit>>,
     ) -> PyResult<Self> {
-        let (builder, callback) = builder(py, threads, encryption_budget, max_batch_items, audit)?;
+        let (builder, max_batch_items, callback) =
+            builder(py, threads, encryption_budget, max_batch_items, audit)?;
         let root: Arc<dyn keyplane::RootKey> = root_key.get().inner.clone();
         let (ring, problems) = py
             .detach(|| {
@@ -243,6 +273,7 @@ impl PyKeyring {
         Ok(Self {
             ring,
             audited: audit.is_some(),
+            max_batch_items,
             callback,
             load_problems: problems.into_iter().map(|p| (p.path, p.error)).collect(),
         })
@@ -265,10 +296,11 @@ impl PyKeyring {
 
     /// A handle on the same keyring (same keys, same audit trail) whose calls the audit trail
     /// attributes to ``caller`` (a service, user or tenant name of your choosing).
-    fn with_caller(&self, py: Python<'_>, caller: PyBackedStr) -> Self {
+    fn with_caller(&self, py: Python<'_>, caller: Text) -> Self {
         Self {
             ring: self.ring.with_caller(&caller),
             audited: self.audited,
+            max_batch_items: self.max_batch_items,
             load_problems: Arc::clone(&self.load_problems),
             callback: self.callback.as_ref().map(|c| c.clone_ref(py)),
         }
@@ -314,7 +346,7 @@ impl PyKeyring {
     /// When ``key_id`` was last used, by which operation, and how often each operation used it
     /// (``KeyLastUsage``), as the audit writer has seen so far (call ``flush_audit`` first to
     /// include operations still queued). ``InvalidInputError`` on a keyring without audit.
-    fn key_last_usage(&self, py: Python<'_>, key_id: PyBackedStr) -> KpResult<PyKeyLastUsage> {
+    fn key_last_usage(&self, py: Python<'_>, key_id: Text) -> KpResult<PyKeyLastUsage> {
         Ok(PyKeyLastUsage::new(
             py.detach(|| self.ring.key_last_usage(&key_id))?,
         ))
@@ -329,16 +361,24 @@ impl PyKeyring {
     /// ``"RSA_AES_KEY_WRAP_SHA_256"`` (any material, RSA private keys included);
     /// ``wrapping_key_spec``: ``"RSA_2048"``, ``"RSA_3072"`` or ``"RSA_4096"``. Generating the
     /// wrapping key runs with the GIL released.
-    #[pyo3(signature = (key_id, wrapping_algorithm="RSA_AES_KEY_WRAP_SHA_256", wrapping_key_spec="RSA_2048"))]
+    #[pyo3(
+        signature = (key_id, wrapping_algorithm=None, wrapping_key_spec=None),
+        text_signature = "(self, key_id, wrapping_algorithm='RSA_AES_KEY_WRAP_SHA_256', \
+                          wrapping_key_spec='RSA_2048')"
+    )]
     fn get_parameters_for_import(
         &self,
         py: Python<'_>,
-        key_id: PyBackedStr,
-        wrapping_algorithm: &str,
-        wrapping_key_spec: &str,
+        key_id: Text,
+        wrapping_algorithm: Option<Text>,
+        wrapping_key_spec: Option<Text>,
     ) -> PyResult<PyImportParameters> {
-        let algorithm = convert::wrapping_algorithm(wrapping_algorithm)?;
-        let spec = convert::wrapping_key_spec(wrapping_key_spec)?;
+        let algorithm = convert::wrapping_algorithm(
+            wrapping_algorithm
+                .as_deref()
+                .unwrap_or("RSA_AES_KEY_WRAP_SHA_256"),
+        )?;
+        let spec = convert::wrapping_key_spec(wrapping_key_spec.as_deref().unwrap_or("RSA_2048"))?;
         let parameters = py
             .detach(|| {
                 self.ring
@@ -359,7 +399,7 @@ impl PyKeyring {
     fn import_key_material(
         &self,
         py: Python<'_>,
-        key_id: PyBackedStr,
+        key_id: Text,
         import_token: Buf<'_>,
         encrypted_key_material: Buf<'_>,
         valid_to: Option<SystemTime>,
@@ -373,7 +413,7 @@ impl PyKeyring {
 
     /// Deletes the imported material of ``key_id`` now: the key returns to ``PendingImport``
     /// until the same material is imported again.
-    fn delete_imported_key_material(&self, py: Python<'_>, key_id: PyBackedStr) -> KpResult<()> {
+    fn delete_imported_key_material(&self, py: Python<'_>, key_id: Text) -> KpResult<()> {
         Ok(py.detach(|| self.ring.delete_imported_key_material(&key_id))?)
     }
 
@@ -409,15 +449,15 @@ impl PyKeyring {
     fn create_key(
         &self,
         py: Python<'_>,
-        spec: Option<PyBackedStr>,
-        key_id: Option<PyBackedStr>,
-        alias: Option<PyBackedStr>,
-        usage: Option<PyBackedStr>,
-        description: Option<PyBackedStr>,
+        spec: Option<Text>,
+        key_id: Option<Text>,
+        alias: Option<Text>,
+        usage: Option<Text>,
+        description: Option<Text>,
         rotation_period_days: Option<&Bound<'_, PyAny>>,
         rotation_period: Option<Duration>,
         rotate_on_budget: bool,
-        origin: Option<PyBackedStr>,
+        origin: Option<Text>,
     ) -> PyResult<PyKeyMetadata> {
         let spec = match &spec {
             Some(name) => convert::key_spec(name)?,
@@ -448,7 +488,7 @@ impl PyKeyring {
     }
 
     /// The key's metadata. ``key_id`` may be an alias.
-    fn describe_key(&self, py: Python<'_>, key_id: PyBackedStr) -> KpResult<PyKeyMetadata> {
+    fn describe_key(&self, py: Python<'_>, key_id: Text) -> KpResult<PyKeyMetadata> {
         Ok(PyKeyMetadata::new(
             py.detach(|| self.ring.describe_key(&key_id))?,
         ))
@@ -460,12 +500,12 @@ impl PyKeyring {
     }
 
     /// Enables a disabled key.
-    fn enable_key(&self, py: Python<'_>, key_id: PyBackedStr) -> KpResult<()> {
+    fn enable_key(&self, py: Python<'_>, key_id: Text) -> KpResult<()> {
         Ok(py.detach(|| self.ring.enable_key(&key_id))?)
     }
 
     /// Disables a key: every operation with it raises ``KeyDisabledError`` until it is enabled.
-    fn disable_key(&self, py: Python<'_>, key_id: PyBackedStr) -> KpResult<()> {
+    fn disable_key(&self, py: Python<'_>, key_id: Text) -> KpResult<()> {
         Ok(py.detach(|| self.ring.disable_key(&key_id))?)
     }
 
@@ -476,7 +516,7 @@ impl PyKeyring {
     fn schedule_key_deletion(
         &self,
         py: Python<'_>,
-        key_id: PyBackedStr,
+        key_id: Text,
         pending_window_days: Option<&Bound<'_, PyAny>>,
         pending_window: Option<Duration>,
     ) -> PyResult<SystemTime> {
@@ -489,7 +529,10 @@ impl PyKeyring {
             (Some(days), None) => {
                 PendingWindow::days(count_u32(days, "pending_window_days")?).map_err(KpError)?
             }
-            (None, Some(window)) => PendingWindow::custom(window),
+            (None, Some(window)) => {
+                within_datetime(window, "pending_window")?;
+                PendingWindow::custom(window)
+            }
             (None, None) => PendingWindow::default(),
         };
         Ok(py
@@ -498,32 +541,22 @@ impl PyKeyring {
     }
 
     /// Cancels a scheduled deletion; as in AWS KMS the key comes back disabled.
-    fn cancel_key_deletion(&self, py: Python<'_>, key_id: PyBackedStr) -> KpResult<()> {
+    fn cancel_key_deletion(&self, py: Python<'_>, key_id: Text) -> KpResult<()> {
         Ok(py.detach(|| self.ring.cancel_key_deletion(&key_id))?)
     }
 
     /// Creates ``alias`` (``"alias/..."``) pointing at ``key_id``.
-    fn create_alias(
-        &self,
-        py: Python<'_>,
-        alias: PyBackedStr,
-        key_id: PyBackedStr,
-    ) -> KpResult<()> {
+    fn create_alias(&self, py: Python<'_>, alias: Text, key_id: Text) -> KpResult<()> {
         Ok(py.detach(|| self.ring.create_alias(&alias, &key_id))?)
     }
 
     /// Points an existing alias at another key.
-    fn update_alias(
-        &self,
-        py: Python<'_>,
-        alias: PyBackedStr,
-        key_id: PyBackedStr,
-    ) -> KpResult<()> {
+    fn update_alias(&self, py: Python<'_>, alias: Text, key_id: Text) -> KpResult<()> {
         Ok(py.detach(|| self.ring.update_alias(&alias, &key_id))?)
     }
 
     /// Deletes an alias (the key is untouched).
-    fn delete_alias(&self, py: Python<'_>, alias: PyBackedStr) -> KpResult<()> {
+    fn delete_alias(&self, py: Python<'_>, alias: Text) -> KpResult<()> {
         Ok(py.detach(|| self.ring.delete_alias(&alias))?)
     }
 
@@ -538,7 +571,7 @@ impl PyKeyring {
 
     /// Adds a new version to a symmetric key now and returns its number. New encryptions use
     /// it; every older version keeps decrypting.
-    fn rotate_key(&self, py: Python<'_>, key_id: PyBackedStr) -> KpResult<u32> {
+    fn rotate_key(&self, py: Python<'_>, key_id: Text) -> KpResult<u32> {
         let ring = &self.ring;
         Ok(py.detach(|| ring.rotate_key(&key_id))?)
     }
@@ -549,7 +582,7 @@ impl PyKeyring {
     fn enable_key_rotation(
         &self,
         py: Python<'_>,
-        key_id: PyBackedStr,
+        key_id: Text,
         rotation_period_days: Option<&Bound<'_, PyAny>>,
         rotation_period: Option<Duration>,
     ) -> PyResult<()> {
@@ -563,7 +596,7 @@ impl PyKeyring {
     }
 
     /// Turns off automatic (periodic) rotation.
-    fn disable_key_rotation(&self, py: Python<'_>, key_id: PyBackedStr) -> KpResult<()> {
+    fn disable_key_rotation(&self, py: Python<'_>, key_id: Text) -> KpResult<()> {
         Ok(py.detach(|| self.ring.disable_key_rotation(&key_id))?)
     }
 
@@ -572,7 +605,7 @@ impl PyKeyring {
     fn set_min_decryption_version(
         &self,
         py: Python<'_>,
-        key_id: PyBackedStr,
+        key_id: Text,
         version: &Bound<'_, PyAny>,
     ) -> PyResult<()> {
         let version = count_u32(version, "version")?;
@@ -583,12 +616,7 @@ impl PyKeyring {
 
     /// Whether the key rotates (``True``) or refuses (``False``) once a version's encryption
     /// budget is spent.
-    fn set_rotate_on_budget(
-        &self,
-        py: Python<'_>,
-        key_id: PyBackedStr,
-        rotate: bool,
-    ) -> KpResult<()> {
+    fn set_rotate_on_budget(&self, py: Python<'_>, key_id: Text, rotate: bool) -> KpResult<()> {
         Ok(py.detach(|| self.ring.set_rotate_on_budget(&key_id, rotate))?)
     }
 
@@ -602,7 +630,7 @@ impl PyKeyring {
     fn encrypt<'py>(
         &self,
         py: Python<'py>,
-        key_id: PyBackedStr,
+        key_id: Text,
         plaintext: Buf<'py>,
         context: Option<Ctx<'py>>,
     ) -> PyResult<Bound<'py, PyBytes>> {
@@ -633,7 +661,7 @@ impl PyKeyring {
         &self,
         py: Python<'py>,
         blob: Buf<'py>,
-        destination_key_id: PyBackedStr,
+        destination_key_id: Text,
         source_context: Option<Ctx<'py>>,
         destination_context: Option<Ctx<'py>>,
     ) -> PyResult<Bound<'py, PyBytes>> {
@@ -654,8 +682,8 @@ impl PyKeyring {
     fn generate_data_key<'py>(
         &self,
         py: Python<'py>,
-        key_id: PyBackedStr,
-        key_spec: Option<PyBackedStr>,
+        key_id: Text,
+        key_spec: Option<Text>,
         number_of_bytes: Option<&Bound<'py, PyAny>>,
         context: Option<Ctx<'py>>,
     ) -> PyResult<PyDataKey> {
@@ -678,8 +706,8 @@ impl PyKeyring {
     fn generate_data_key_without_plaintext<'py>(
         &self,
         py: Python<'py>,
-        key_id: PyBackedStr,
-        key_spec: Option<PyBackedStr>,
+        key_id: Text,
+        key_spec: Option<Text>,
         number_of_bytes: Option<&Bound<'py, PyAny>>,
         context: Option<Ctx<'py>>,
     ) -> PyResult<Bound<'py, PyBytes>> {
@@ -699,8 +727,8 @@ impl PyKeyring {
     fn generate_data_key_pair<'py>(
         &self,
         py: Python<'py>,
-        key_id: PyBackedStr,
-        key_pair_spec: PyBackedStr,
+        key_id: Text,
+        key_pair_spec: Text,
         context: Option<Ctx<'py>>,
     ) -> PyResult<PyDataKeyPair> {
         let spec = convert::data_key_pair_spec(&key_pair_spec)?;
@@ -717,8 +745,8 @@ impl PyKeyring {
     fn generate_data_key_pair_without_plaintext<'py>(
         &self,
         py: Python<'py>,
-        key_id: PyBackedStr,
-        key_pair_spec: PyBackedStr,
+        key_id: Text,
+        key_pair_spec: Text,
         context: Option<Ctx<'py>>,
     ) -> PyResult<PyDataKeyPairWithoutPlaintext> {
         let spec = convert::data_key_pair_spec(&key_pair_spec)?;
@@ -750,9 +778,9 @@ impl PyKeyring {
     fn generate_mac<'py>(
         &self,
         py: Python<'py>,
-        key_id: PyBackedStr,
+        key_id: Text,
         message: Buf<'py>,
-        algorithm: PyBackedStr,
+        algorithm: Text,
     ) -> PyResult<Bound<'py, PyBytes>> {
         let algorithm = convert::mac_algorithm(&algorithm)?;
         let (message, ring) = (message.as_slice(), &self.ring);
@@ -766,10 +794,10 @@ impl PyKeyring {
     fn verify_mac<'py>(
         &self,
         py: Python<'py>,
-        key_id: PyBackedStr,
+        key_id: Text,
         message: Buf<'py>,
         mac: Buf<'py>,
-        algorithm: PyBackedStr,
+        algorithm: Text,
     ) -> PyResult<bool> {
         let algorithm = convert::mac_algorithm(&algorithm)?;
         let (message, mac, ring) = (message.as_slice(), mac.as_slice(), &self.ring);
@@ -779,7 +807,7 @@ impl PyKeyring {
     }
 
     /// The largest MAC ``key_id`` produces.
-    fn mac_len(&self, py: Python<'_>, key_id: PyBackedStr) -> KpResult<usize> {
+    fn mac_len(&self, py: Python<'_>, key_id: Text) -> KpResult<usize> {
         Ok(py.detach(|| self.ring.mac_len(&key_id))?)
     }
 
@@ -795,10 +823,10 @@ impl PyKeyring {
     fn sign<'py>(
         &self,
         py: Python<'py>,
-        key_id: PyBackedStr,
+        key_id: Text,
         message: Buf<'py>,
-        algorithm: PyBackedStr,
-        message_type: Option<PyBackedStr>,
+        algorithm: Text,
+        message_type: Option<Text>,
     ) -> PyResult<Bound<'py, PyBytes>> {
         let algorithm = convert::signing_algorithm(&algorithm)?;
         let message_type = message_type_or_raw(message_type.as_deref())?;
@@ -823,11 +851,11 @@ impl PyKeyring {
     fn verify<'py>(
         &self,
         py: Python<'py>,
-        key_id: PyBackedStr,
+        key_id: Text,
         message: Buf<'py>,
         signature: Buf<'py>,
-        algorithm: PyBackedStr,
-        message_type: Option<PyBackedStr>,
+        algorithm: Text,
+        message_type: Option<Text>,
     ) -> PyResult<bool> {
         let algorithm = convert::signing_algorithm(&algorithm)?;
         let message_type = message_type_or_raw(message_type.as_deref())?;
@@ -838,13 +866,13 @@ impl PyKeyring {
     }
 
     /// The longest signature ``key_id`` can produce.
-    fn max_signature_len(&self, py: Python<'_>, key_id: PyBackedStr) -> KpResult<usize> {
+    fn max_signature_len(&self, py: Python<'_>, key_id: Text) -> KpResult<usize> {
         Ok(py.detach(|| self.ring.max_signature_len(&key_id))?)
     }
 
     /// The public half of an asymmetric key (DER ``SubjectPublicKeyInfo``) and what it may be
     /// used for.
-    fn get_public_key(&self, py: Python<'_>, key_id: PyBackedStr) -> KpResult<PyPublicKey> {
+    fn get_public_key(&self, py: Python<'_>, key_id: Text) -> KpResult<PyPublicKey> {
         Ok(PyPublicKey::new(
             py.detach(|| self.ring.get_public_key(&key_id))?,
         ))
@@ -857,9 +885,9 @@ impl PyKeyring {
     fn encrypt_asymmetric<'py>(
         &self,
         py: Python<'py>,
-        key_id: PyBackedStr,
+        key_id: Text,
         plaintext: Buf<'py>,
-        algorithm: PyBackedStr,
+        algorithm: Text,
     ) -> PyResult<Bound<'py, PyBytes>> {
         let algorithm = convert::encryption_algorithm(&algorithm)?;
         let (plaintext, ring) = (plaintext.as_slice(), &self.ring);
@@ -874,9 +902,9 @@ impl PyKeyring {
     fn decrypt_asymmetric<'py>(
         &self,
         py: Python<'py>,
-        key_id: PyBackedStr,
+        key_id: Text,
         ciphertext: Buf<'py>,
-        algorithm: PyBackedStr,
+        algorithm: Text,
     ) -> PyResult<Bound<'py, PyBytes>> {
         let algorithm = convert::encryption_algorithm(&algorithm)?;
         let (ciphertext, ring) = (ciphertext.as_slice(), &self.ring);
@@ -890,8 +918,8 @@ impl PyKeyring {
     fn max_asymmetric_plaintext_len(
         &self,
         py: Python<'_>,
-        key_id: PyBackedStr,
-        algorithm: PyBackedStr,
+        key_id: Text,
+        algorithm: Text,
     ) -> PyResult<usize> {
         let algorithm = convert::encryption_algorithm(&algorithm)?;
         Ok(py
@@ -902,11 +930,7 @@ impl PyKeyring {
     // ----- sizes ------------------------------------------------------------------------------
 
     /// The blob length ``encrypt`` returns for ``plaintext_len`` bytes under ``key_id``.
-    fn ciphertext_len(
-        &self,
-        key_id: PyBackedStr,
-        plaintext_len: &Bound<'_, PyAny>,
-    ) -> PyResult<usize> {
+    fn ciphertext_len(&self, key_id: Text, plaintext_len: &Bound<'_, PyAny>) -> PyResult<usize> {
         let n = count(plaintext_len, "plaintext_len")?;
         Ok(self.ring.ciphertext_len(&key_id, n).map_err(KpError)?)
     }
@@ -924,7 +948,7 @@ impl PyKeyring {
     fn export_sealed<'py>(
         &self,
         py: Python<'py>,
-        key_id: PyBackedStr,
+        key_id: Text,
         root: &Bound<'py, PyLocalRootKey>,
     ) -> PyResult<Bound<'py, PyBytes>> {
         let (ring, root) = (&self.ring, &*root.get().inner);
@@ -963,7 +987,14 @@ impl PyKeyring {
         plaintexts: &Bound<'py, PyAny>,
         context: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyList>> {
-        batch::encrypt_many(&self.ring, py, key_id, plaintexts, context)
+        batch::encrypt_many(
+            &self.ring,
+            self.max_batch_items,
+            py,
+            key_id,
+            plaintexts,
+            context,
+        )
     }
 
     /// Decrypts every blob; ``context`` is one value or a list with one per blob. Returns a
@@ -975,7 +1006,7 @@ impl PyKeyring {
         blobs: &Bound<'py, PyAny>,
         context: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyList>> {
-        batch::decrypt_many(&self.ring, py, blobs, context)
+        batch::decrypt_many(&self.ring, self.max_batch_items, py, blobs, context)
     }
 
     /// Re-encrypts every blob under ``destination_key_id``; each argument other than ``blobs``
@@ -991,6 +1022,7 @@ impl PyKeyring {
     ) -> PyResult<Bound<'py, PyList>> {
         batch::re_encrypt_many(
             &self.ring,
+            self.max_batch_items,
             py,
             blobs,
             destination_key_id,
@@ -1007,12 +1039,21 @@ impl PyKeyring {
         py: Python<'py>,
         key_id: &Bound<'py, PyAny>,
         count: Option<&Bound<'py, PyAny>>,
-        key_spec: Option<PyBackedStr>,
+        key_spec: Option<Text>,
         number_of_bytes: Option<&Bound<'py, PyAny>>,
         context: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyList>> {
         let spec = convert::data_key_spec(key_spec.as_deref(), number_of_bytes)?;
-        batch::generate_data_key_many(&self.ring, py, key_id, count, spec, context, true)
+        batch::generate_data_key_many(
+            &self.ring,
+            self.max_batch_items,
+            py,
+            key_id,
+            count,
+            spec,
+            context,
+            true,
+        )
     }
 
     /// As ``generate_data_key_many``, returning only the blobs (``bytes``) or
@@ -1023,12 +1064,21 @@ impl PyKeyring {
         py: Python<'py>,
         key_id: &Bound<'py, PyAny>,
         count: Option<&Bound<'py, PyAny>>,
-        key_spec: Option<PyBackedStr>,
+        key_spec: Option<Text>,
         number_of_bytes: Option<&Bound<'py, PyAny>>,
         context: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyList>> {
         let spec = convert::data_key_spec(key_spec.as_deref(), number_of_bytes)?;
-        batch::generate_data_key_many(&self.ring, py, key_id, count, spec, context, false)
+        batch::generate_data_key_many(
+            &self.ring,
+            self.max_batch_items,
+            py,
+            key_id,
+            count,
+            spec,
+            context,
+            false,
+        )
     }
 
     /// The MAC of every message; ``key_id`` and ``algorithm`` are one value or a list with
@@ -1040,7 +1090,14 @@ impl PyKeyring {
         messages: &Bound<'py, PyAny>,
         algorithm: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyList>> {
-        batch::generate_mac_many(&self.ring, py, key_id, messages, algorithm)
+        batch::generate_mac_many(
+            &self.ring,
+            self.max_batch_items,
+            py,
+            key_id,
+            messages,
+            algorithm,
+        )
     }
 
     /// Checks a MAC per message. Returns ``bool`` or ``KeyplaneError`` instances.
@@ -1052,7 +1109,15 @@ impl PyKeyring {
         macs: &Bound<'py, PyAny>,
         algorithm: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyList>> {
-        batch::verify_mac_many(&self.ring, py, key_id, messages, macs, algorithm)
+        batch::verify_mac_many(
+            &self.ring,
+            self.max_batch_items,
+            py,
+            key_id,
+            messages,
+            macs,
+            algorithm,
+        )
     }
 
     /// Signs every message; ``key_id``, ``algorithm`` and ``message_type`` are one value or a
@@ -1069,7 +1134,15 @@ impl PyKeyring {
         algorithm: &Bound<'py, PyAny>,
         message_type: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyList>> {
-        batch::sign_many(&self.ring, py, key_id, messages, algorithm, message_type)
+        batch::sign_many(
+            &self.ring,
+            self.max_batch_items,
+            py,
+            key_id,
+            messages,
+            algorithm,
+            message_type,
+        )
     }
 
     /// Checks a signature per message. Returns ``bool`` or ``KeyplaneError`` instances.
@@ -1088,6 +1161,7 @@ impl PyKeyring {
     ) -> PyResult<Bound<'py, PyList>> {
         batch::verify_many(
             &self.ring,
+            self.max_batch_items,
             py,
             key_id,
             messages,
@@ -1104,7 +1178,7 @@ impl PyKeyring {
     #[cfg(feature = "insecure-test-hooks")]
     fn _insecure_create_key_with_material(
         &self,
-        key_id: PyBackedStr,
+        key_id: Text,
         roots: Vec<Vec<u8>>,
     ) -> PyResult<PyKeyMetadata> {
         let roots = roots
@@ -1123,9 +1197,9 @@ impl PyKeyring {
     #[cfg(feature = "insecure-test-hooks")]
     fn _insecure_import_key_material(
         &self,
-        key_id: PyBackedStr,
-        spec: PyBackedStr,
-        usage: PyBackedStr,
+        key_id: Text,
+        spec: Text,
+        usage: Text,
         material: Buf<'_>,
     ) -> PyResult<PyKeyMetadata> {
         let metadata = self
@@ -1146,7 +1220,7 @@ impl PyKeyring {
     fn _insecure_encrypt_with_nonce<'py>(
         &self,
         py: Python<'py>,
-        key_id: PyBackedStr,
+        key_id: Text,
         version: u32,
         nonce: Buf<'py>,
         plaintext: Buf<'py>,

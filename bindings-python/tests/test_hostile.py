@@ -10,9 +10,15 @@ pytest.
 
 from __future__ import annotations
 
+import collections.abc
+import datetime as dt
+import gc
+import mmap
 import subprocess
 import sys
 import textwrap
+import threading
+from typing import Any, Callable
 
 import pytest
 
@@ -102,8 +108,6 @@ def test_a_live_handle_keeps_its_callback_through_collections() -> None:
     handles = [ring.with_caller(f"c{i}") for i in range(4)]
     key = ring.create_key().key_id
     del ring
-    import gc
-
     gc.collect()
     handles[0].encrypt(key, b"x")
     handles[0].flush_audit()
@@ -164,3 +168,224 @@ def test_an_audit_callback_calling_its_keyring_gets_an_error_not_a_deadlock() ->
     done = run_child(_REENTRANT_CALLBACK, timeout=60)
     assert_clean_exit(done)
     assert done.stdout.startswith("ok")
+
+
+# ----- released and resized buffers ----------------------------------------------------------
+
+
+def _released() -> memoryview:
+    view = memoryview(b"secret")
+    view.release()
+    return view
+
+
+def _closed_mmap() -> mmap.mmap:
+    m = mmap.mmap(-1, 16)
+    m.close()
+    return m
+
+
+def test_released_buffers_say_what_is_wrong(ring: keyplane.Keyring, sym: str) -> None:
+    cases: list[tuple[Any, str]] = [
+        (_released(), "memoryview has been released"),
+        (_closed_mmap(), "mmap is closed"),
+    ]
+    for buffer, message in cases:
+        with pytest.raises(keyplane.InvalidInputError, match=message):
+            ring.encrypt(sym, buffer)
+        with pytest.raises(keyplane.InvalidInputError, match=message):
+            ring.decrypt(buffer)
+        with pytest.raises(keyplane.InvalidInputError, match=message):
+            keyplane.inspect_blob(buffer)
+        # In a batch it is that item's result; the other items go through.
+        out = ring.encrypt_many(sym, [b"a", buffer, b"c"])
+        assert isinstance(out[1], keyplane.InvalidInputError) and message in str(out[1])
+        assert ring.decrypt_many([out[0], out[2]]) == [b"a", b"c"]  # type: ignore[list-item]
+    # Not a buffer at all is still a TypeError.
+    with pytest.raises(TypeError, match="bytes-like object"):
+        ring.encrypt(sym, 5)  # type: ignore[arg-type]
+
+
+def test_a_bytearray_resized_while_calls_run(ring: keyplane.Keyring, sym: str) -> None:
+    data = bytearray(b"x" * 4096)
+    stop = threading.Event()
+
+    def resize() -> None:
+        while not stop.is_set():
+            data.extend(b"y" * 4096)
+            del data[4096:]
+
+    thread = threading.Thread(target=resize)
+    thread.start()
+    try:
+        for _ in range(300):
+            blob = ring.encrypt(sym, data)
+            back = ring.decrypt(blob)
+            assert back[:4096] == b"x" * 4096 and len(back) in (4096, 8192)
+    finally:
+        stop.set()
+        thread.join(timeout=60)
+    assert not thread.is_alive()
+
+
+# ----- huge counts ---------------------------------------------------------------------------
+
+
+def test_huge_counts_are_refused_before_allocating(ring: keyplane.Keyring, sym: str) -> None:
+    # Each of these used to allocate the caller's count first (abort, or a "capacity overflow"
+    # panic) or to overflow a date after taking effect.
+    for n in [10**12, 2**62, 2**63 - 1]:
+        with pytest.raises(keyplane.LimitExceededError):
+            ring.generate_data_key_many(sym, n)
+        with pytest.raises(keyplane.LimitExceededError):
+            ring.generate_data_key_without_plaintext_many(sym, n)
+        with pytest.raises(keyplane.InvalidInputError):
+            ring.generate_random(n)
+        with pytest.raises(keyplane.InvalidInputError):
+            ring.generate_data_key(sym, number_of_bytes=n)
+    for n in [2**64, 2**200]:
+        with pytest.raises(keyplane.InvalidInputError):
+            ring.generate_data_key_many(sym, n)
+    with pytest.raises((keyplane.InvalidInputError, keyplane.LimitExceededError)):
+        ring.ciphertext_len(sym, 2**63)
+    small = keyplane.Keyring(max_batch_items=5)
+    key = small.create_key().key_id
+    with pytest.raises(keyplane.LimitExceededError):
+        small.generate_data_key_many(key, 6)
+    assert len(small.generate_data_key_many(key, 5)) == 5
+
+
+class _Endless(collections.abc.Sequence):  # type: ignore[type-arg]
+    """A sequence that never ends (its length lies): reading it must stop at the limit."""
+
+    def __len__(self) -> int:
+        return 1
+
+    def __getitem__(self, i: Any) -> bytes:
+        return b"x"
+
+
+def test_endless_and_oversized_sequences_stop_at_the_limit() -> None:
+    small = keyplane.Keyring(max_batch_items=50)
+    key = small.create_key().key_id
+    with pytest.raises(keyplane.LimitExceededError):
+        small.encrypt_many(key, _Endless())  # type: ignore[arg-type]
+    with pytest.raises(keyplane.LimitExceededError):
+        small.encrypt_many([key] * 10**6, [b"x"] * 10)
+    # Every item counts toward the limit, including the ones that fail their arguments.
+    with pytest.raises(keyplane.LimitExceededError):
+        small.encrypt_many(key, [b"x"] * 50 + [_released()])
+    assert len(small.encrypt_many(key, [b"x"] * 49 + [_released()])) == 50
+
+
+def test_thread_counts_are_bounded_before_any_thread_starts() -> None:
+    for n in [10**6, 1025, 2**64]:
+        with pytest.raises(keyplane.InvalidInputError):
+            keyplane.Keyring(threads=n)
+    ring = keyplane.Keyring(threads=2)
+    key = ring.create_key().key_id
+    assert len(ring.encrypt_many(key, [b"x"] * 10)) == 10
+
+
+# ----- every argument converted and checked before anything takes effect ---------------------
+
+
+def test_out_of_range_periods_take_no_effect(ring: keyplane.Keyring, sym: str) -> None:
+    with pytest.raises(keyplane.InvalidInputError, match="year 9999"):
+        ring.schedule_key_deletion(sym, pending_window=dt.timedelta.max)
+    assert ring.describe_key(sym).key_state == "Enabled"
+    with pytest.raises(keyplane.InvalidInputError, match="year 9999"):
+        ring.create_key(key_id="never-made", rotation_period=dt.timedelta.max)
+    assert "never-made" not in ring.list_keys()
+    with pytest.raises(keyplane.InvalidInputError, match="year 9999"):
+        ring.enable_key_rotation(sym, rotation_period=dt.timedelta(days=4_000_000))
+    assert ring.describe_key(sym).rotation_period is None
+    when = ring.schedule_key_deletion(sym, pending_window=dt.timedelta(days=3650))
+    assert when.year >= 2030
+    ring.cancel_key_deletion(sym)
+
+
+# ----- invalid Unicode (lone surrogates) -----------------------------------------------------
+
+_LONE = "k\ud800"
+
+
+def test_lone_surrogates_are_refused_everywhere_a_string_is_taken(
+    ring: keyplane.Keyring, sym: str
+) -> None:
+    ec = ring.create_key("ECC_NIST_P256").key_id
+    hmac = ring.create_key("HMAC_256").key_id
+    blob = ring.encrypt(sym, b"x")
+    root = keyplane.LocalRootKey("root", keyplane.LocalRootKey.generate_material())
+    cases: list[Callable[[], object]] = [
+        lambda: ring.encrypt(_LONE, b"x"),
+        lambda: ring.encrypt(sym, b"x", {_LONE: "v"}),
+        lambda: ring.encrypt(sym, b"x", {"k": _LONE}),
+        lambda: ring.decrypt(blob, {_LONE: "v"}),
+        lambda: keyplane.EncryptionContext({_LONE: "v"}),
+        lambda: ring.create_key(key_id=_LONE),
+        lambda: ring.create_key(alias="alias/" + _LONE),
+        lambda: ring.create_key(description=_LONE),
+        lambda: ring.create_key(_LONE),  # type: ignore[arg-type]
+        lambda: ring.describe_key(_LONE),
+        lambda: ring.create_alias("alias/" + _LONE, sym),
+        lambda: ring.update_alias("alias/x", _LONE),
+        lambda: ring.sign(ec, b"x", _LONE),  # type: ignore[arg-type]
+        lambda: ring.sign(ec, b"x", "ECDSA_SHA_256", message_type=_LONE),  # type: ignore[arg-type]
+        lambda: ring.generate_mac(hmac, b"x", _LONE),  # type: ignore[arg-type]
+        lambda: ring.generate_data_key(sym, _LONE),  # type: ignore[arg-type]
+        lambda: ring.get_parameters_for_import(sym, _LONE),  # type: ignore[arg-type]
+        lambda: ring.with_caller(_LONE),
+        lambda: keyplane.LocalRootKey(_LONE, bytes(32)),
+        lambda: keyplane.Audit(callback=print, context=_LONE),  # type: ignore[arg-type]
+        lambda: ring.export_sealed(_LONE, root),
+    ]
+    for case in cases:
+        with pytest.raises(keyplane.InvalidInputError, match="not valid Unicode") as err:
+            case()
+        assert isinstance(err.value, ValueError)
+    # In a batch, the item with the invalid string fails in its slot.
+    out = ring.encrypt_many([sym, _LONE], [b"a", b"b"], [{"k": "v"}, None])
+    assert isinstance(out[0], bytes)
+    assert isinstance(out[1], keyplane.InvalidInputError) and "not valid Unicode" in str(out[1])
+    out = ring.encrypt_many(sym, [b"a", b"b"], [{"k": "v"}, {_LONE: "v"}])
+    assert isinstance(out[0], bytes) and isinstance(out[1], keyplane.InvalidInputError)
+
+
+# ----- batch error placement ------------------------------------------------------------------
+
+
+def test_argument_problems_of_one_item_stay_in_its_slot(ring: keyplane.Keyring, sym: str) -> None:
+    hmac = ring.create_key("HMAC_256").key_id
+    ec = ring.create_key("ECC_NIST_P256").key_id
+    contexts: list[Any] = [{"a": "1"}, {"k": "v" * 9000}, {"": "empty key"}, None]
+    out = ring.encrypt_many(sym, [b"0", b"1", b"2", b"3"], contexts)
+    assert isinstance(out[0], bytes) and isinstance(out[3], bytes)
+    assert isinstance(out[1], keyplane.LimitExceededError)
+    assert isinstance(out[2], keyplane.InvalidInputError)
+    assert ring.decrypt_many([out[0], out[3]], [contexts[0], None]) == [b"0", b"3"]  # type: ignore[list-item]
+    back = ring.decrypt_many([out[0], out[0]], [contexts[0], {"k": "v" * 9000}])  # type: ignore[list-item]
+    assert back[0] == b"0" and isinstance(back[1], keyplane.LimitExceededError)
+    algorithms: list[Any] = ["HMAC_SHA_256", "HMAC_SHA_999"]
+    macs = ring.generate_mac_many(hmac, [b"a", b"b"], algorithms)
+    assert isinstance(macs[0], bytes) and isinstance(macs[1], keyplane.InvalidInputError)
+    signing: list[Any] = ["ECDSA_SHA_256", "NOPE", "ECDSA_SHA_256"]
+    types: list[Any] = ["RAW", "RAW", "HASH"]
+    sigs = ring.sign_many(ec, [b"a", b"b", b"c"], signing, message_type=types)
+    assert isinstance(sigs[0], bytes)
+    assert isinstance(sigs[1], keyplane.InvalidInputError)
+    assert isinstance(sigs[2], keyplane.InvalidInputError)
+    oks = ring.verify_many(ec, [b"a", b"a"], [sigs[0], sigs[0]], signing[:2])  # type: ignore[list-item]
+    assert oks[0] is True and isinstance(oks[1], keyplane.InvalidInputError)
+    # One invalid value for every item fails every item, not the call.
+    all_bad = ring.generate_mac_many(hmac, [b"a", b"b"], "NOPE")  # type: ignore[arg-type]
+    assert all(isinstance(r, keyplane.InvalidInputError) for r in all_bad)
+    dks = ring.generate_data_key_many(sym, 2, context=[{"a": "b"}, {"k": "v" * 9000}])
+    assert isinstance(dks[0], keyplane.DataKey) and isinstance(dks[1], keyplane.LimitExceededError)
+    # Wrong types, lengths and the item limit still fail the whole call.
+    with pytest.raises(TypeError):
+        ring.encrypt_many(sym, [b"a"], [{"a": 1}])  # type: ignore[dict-item]
+    with pytest.raises(TypeError):
+        ring.generate_mac_many(hmac, [b"a"], [5])  # type: ignore[list-item]
+    with pytest.raises(keyplane.InvalidInputError):
+        ring.encrypt_many(sym, [b"a"], [None, None])

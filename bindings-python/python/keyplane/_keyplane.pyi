@@ -433,7 +433,10 @@ class Keyring:
     def export_sealed(self, key_id: str, root: LocalRootKey) -> bytes: ...
     def import_sealed(self, record: Buffer, root: LocalRootKey) -> KeyMetadata: ...
 
-    # batches: one result per item, in input order; a failed item is its exception instance
+    # batches: one result per item, in input order; a failed item is its exception instance,
+    # whether the core refused it or its own arguments did (unknown algorithm, invalid or
+    # oversized context, a str that is not valid Unicode, a released buffer). Only wrong types
+    # (TypeError), lists of different lengths and more items than max_batch_items raise.
     def encrypt_many(
         self,
         key_id: str | _Many[str],
