@@ -15,6 +15,7 @@
 
 use core::cell::RefCell;
 use core::fmt;
+use std::sync::OnceLock;
 
 use aws_lc_rs::aead::{AES_256_GCM, Aad, LessSafeKey, Nonce, UnboundKey};
 use aws_lc_rs::{hkdf, rand};
@@ -116,6 +117,38 @@ impl fmt::Debug for VersionKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("VersionKey(AES_256_GCM)")
     }
+}
+
+/// Opens `ciphertext` under a random key that no blob was made with, and fails. Decryption
+/// does this for a blob that names no usable key, so that such a blob costs about what a failed
+/// open under a real key does: how long a forged blob takes to fail says little about whether
+/// the key it names exists. `plaintext` is left zeroed.
+pub(crate) fn decoy_open(
+    nonce: [u8; NONCE_LEN],
+    aad: &[u8],
+    ciphertext: &[u8],
+    tag: &[u8],
+    plaintext: &mut [u8],
+) -> Result<()> {
+    static DECOY: OnceLock<Option<VersionKey>> = OnceLock::new();
+    let decoy = match DECOY.get() {
+        Some(decoy) => decoy,
+        None => {
+            // Set up inside the fork gate, so a fork never catches the cell half set.
+            let _pass = crate::fork::pass();
+            DECOY.get_or_init(|| {
+                random_root()
+                    .ok()
+                    .and_then(|root| VersionKey::from_key_bytes(&root).ok())
+            })
+        }
+    };
+    if let Some(decoy) = decoy {
+        // Even the 2^-128 chance that it authenticates changes nothing.
+        let _ = decoy.open(nonce, aad, ciphertext, tag, plaintext);
+    }
+    plaintext.fill(0);
+    Err(Error::InvalidCiphertext)
 }
 
 /// HKDF-SHA256 extract-and-expand with `info` given in pieces (concatenated).

@@ -1543,9 +1543,11 @@ impl Keyring {
     ///
     /// # Errors
     /// [`Error::InvalidCiphertext`] for a blob that is malformed, tampered with, from another
-    /// keyring, or paired with another context (one error for all, on purpose);
-    /// [`Error::BufferTooSmall`]; [`Error::KeyDisabled`], [`Error::InvalidKeyState`],
-    /// [`Error::InvalidKeyUsage`]; [`Error::VersionRetired`].
+    /// keyring, or paired with another context, and for any blob that does not authenticate,
+    /// whatever the key it names (unknown, of another kind, without material, disabled: one
+    /// error for all, on purpose); [`Error::BufferTooSmall`]. Only for a blob that
+    /// authenticates: [`Error::KeyDisabled`], [`Error::InvalidKeyState`] (pending deletion),
+    /// [`Error::VersionRetired`].
     pub fn decrypt_into(
         &self,
         blob: &[u8],
@@ -1602,30 +1604,35 @@ impl Keyring {
         let out = out
             .get_mut(..needed)
             .ok_or(Error::BufferTooSmall { needed })?;
-        // A key id that is not here (or a flipped bit in it) is one more inauthentic blob.
-        // Blob key ids are never aliases.
-        if parsed.key_id.starts_with(ALIAS_PREFIX.as_bytes()) {
-            return Err(Error::InvalidCiphertext);
-        }
-        let key = resolve(parsed.key_id).map_err(|e| match e {
-            Error::NotFound => Error::InvalidCiphertext,
-            other => other,
-        })?;
-        key.require_symmetric()?;
+        // Authenticity first: until the blob authenticates, every failure is the same
+        // InvalidCiphertext, so a forged blob learns nothing about the key it names: whether it
+        // exists, its state, its usage, its versions. A name that leads to no AES key (unknown,
+        // an alias, which blobs never name, another kind of key, a version that does not exist,
+        // a key without material) is opened under a decoy key instead, so that it costs about
+        // what a failed open under a real key does.
+        let key = if parsed.key_id.starts_with(ALIAS_PREFIX.as_bytes()) {
+            None
+        } else {
+            resolve(parsed.key_id).ok()
+        };
         let version = key
-            .versions
-            .get(parsed.key_version)
-            .ok_or(Error::InvalidCiphertext)?;
+            .as_deref()
+            .filter(|k| k.spec == KeySpec::SymmetricDefault && k.usage == KeyUsage::EncryptDecrypt)
+            .and_then(|k| k.versions.get(parsed.key_version));
+        let (Some(key), Some(version), Some(version_key)) =
+            (key.as_deref(), version, version.and_then(Version::aead))
+        else {
+            return envelope::with_aad(parsed.header, context, |aad| {
+                aead::decoy_open(parsed.nonce, aad, parsed.ciphertext, parsed.tag, out)
+            })
+            .and(Err(Error::InvalidCiphertext));
+        };
         audit::note(&key.id, version.number);
         envelope::with_aad(parsed.header, context, |aad| {
-            version.aead().ok_or(Error::InvalidKeyUsage)?.open(
-                parsed.nonce,
-                aad,
-                parsed.ciphertext,
-                parsed.tag,
-                out,
-            )
+            version_key.open(parsed.nonce, aad, parsed.ciphertext, parsed.tag, out)
         })?;
+        // Authentic: now the key's state (usage was settled above).
+        key.require_symmetric()?;
         // Policy after authenticity, so a forged version number is just an invalid blob.
         if version.number < key.min_decryption_version.load(Ordering::Acquire) {
             return Err(Error::VersionRetired);

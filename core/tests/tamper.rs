@@ -466,3 +466,131 @@ fn context_is_order_independent() {
     let blob = ring.encrypt("k", b"ordered", &shuffled).unwrap();
     assert_eq!(&ring.decrypt(&blob, &backward).unwrap()[..], b"ordered");
 }
+
+/// A well-formed blob naming `key_id`, version 1, made by another keyring (so under other
+/// material): what an attacker who knows the format, but no key, can make.
+fn forged(key_id: &str) -> Vec<u8> {
+    let other = Keyring::new();
+    other
+        .create_key(&CreateKey::new(KeySpec::SymmetricDefault).key_id(key_id))
+        .unwrap();
+    other
+        .encrypt(key_id, b"forged", EncryptionContext::empty())
+        .unwrap()
+}
+
+#[test]
+fn a_forged_blob_learns_nothing_about_the_key_it_names() {
+    use keyplane::{DecryptRequest, KeyUsage, Origin, PendingWindow, ReEncryptRequest};
+    let ring = Keyring::new();
+    let c = EncryptionContext::empty();
+    let symmetric = |id: &str| CreateKey::new(KeySpec::SymmetricDefault).key_id(id);
+    ring.create_key(&symmetric("enabled")).unwrap();
+    ring.create_key(&symmetric("disabled")).unwrap();
+    ring.disable_key("disabled").unwrap();
+    ring.create_key(&symmetric("pending-deletion")).unwrap();
+    ring.schedule_key_deletion("pending-deletion", PendingWindow::days(7).unwrap())
+        .unwrap();
+    ring.create_key(&symmetric("pending-import").origin(Origin::External))
+        .unwrap();
+    ring.create_key(&CreateKey::new(KeySpec::Hmac256).key_id("a-mac-key"))
+        .unwrap();
+    ring.create_key(
+        &CreateKey::new(KeySpec::Rsa2048)
+            .key_id("an-rsa-key")
+            .usage(KeyUsage::EncryptDecrypt),
+    )
+    .unwrap();
+    let names = [
+        "enabled",
+        "disabled",
+        "pending-deletion",
+        "pending-import",
+        "a-mac-key",
+        "an-rsa-key",
+        "no-such-key",
+    ];
+    for name in names {
+        let blob = forged(name);
+        assert_err!(ring.decrypt(&blob, c), Error::InvalidCiphertext);
+        assert_fails_zeroed(64, Error::InvalidCiphertext, |out| {
+            ring.decrypt_into(&blob, c, out)
+        });
+        assert_err!(
+            ring.re_encrypt(&blob, c, "enabled", c),
+            Error::InvalidCiphertext
+        );
+        let decrypted = ring
+            .decrypt_many(&[DecryptRequest {
+                blob: &blob,
+                context: c,
+            }])
+            .unwrap();
+        assert!(
+            matches!(decrypted[0], Err(Error::InvalidCiphertext)),
+            "{name}: decrypt_many {:?}",
+            decrypted[0]
+        );
+        let re_encrypted = ring
+            .re_encrypt_many(&[ReEncryptRequest {
+                blob: &blob,
+                source_context: c,
+                destination_key_id: "enabled",
+                destination_context: c,
+            }])
+            .unwrap();
+        assert!(
+            matches!(re_encrypted[0], Err(Error::InvalidCiphertext)),
+            "{name}: re_encrypt_many {:?}",
+            re_encrypted[0]
+        );
+    }
+}
+
+#[test]
+fn state_errors_come_only_after_a_blob_authenticates() {
+    use keyplane::{DecryptRequest, PendingWindow};
+    let ring = Keyring::new();
+    let c = EncryptionContext::empty();
+    ring.create_key(&CreateKey::new(KeySpec::SymmetricDefault).key_id("k"))
+        .unwrap();
+    let blob = ring.encrypt("k", b"genuine", c).unwrap();
+    let mut tampered = blob.clone();
+    *tampered.last_mut().unwrap() ^= 1;
+
+    ring.disable_key("k").unwrap();
+    assert_err!(ring.decrypt(&blob, c), Error::KeyDisabled);
+    assert_err!(ring.decrypt(&tampered, c), Error::InvalidCiphertext);
+    let batch = ring
+        .decrypt_many(&[
+            DecryptRequest {
+                blob: &blob,
+                context: c,
+            },
+            DecryptRequest {
+                blob: &tampered,
+                context: c,
+            },
+        ])
+        .unwrap();
+    assert!(
+        matches!(batch[0], Err(Error::KeyDisabled)),
+        "{:?}",
+        batch[0]
+    );
+    assert!(
+        matches!(batch[1], Err(Error::InvalidCiphertext)),
+        "{:?}",
+        batch[1]
+    );
+
+    ring.enable_key("k").unwrap();
+    ring.schedule_key_deletion("k", PendingWindow::days(7).unwrap())
+        .unwrap();
+    assert_err!(ring.decrypt(&blob, c), Error::InvalidKeyState);
+    assert_err!(ring.decrypt(&tampered, c), Error::InvalidCiphertext);
+    // The authenticated plaintext is wiped when a state error follows.
+    assert_fails_zeroed(64, Error::InvalidKeyState, |out| {
+        ring.decrypt_into(&blob, c, out)
+    });
+}
