@@ -670,12 +670,18 @@ impl Keyring {
             });
         }
         let buffers = &self.batch_config().buffers;
-        let mut buffer = buffers.take(total)?;
+        // Owned by its wiping owner from the start, so that every way out (a panic included)
+        // wipes what the items wrote.
+        let mut owner = Recycled {
+            buffer: buffers.take(total)?,
+            secret: matches!(output, Output::Secret),
+            home: Arc::clone(buffers),
+        };
 
         // Run every item into its region. The regions borrow the buffer only in this block.
         {
             let mut regions: Vec<&mut [u8]> = Vec::with_capacity(items.len());
-            let mut rest: &mut [u8] = &mut buffer[..total];
+            let mut rest: &mut [u8] = &mut owner.buffer[..total];
             for slot in &slots {
                 let n = if let Slot::Sized(_, n) = slot { *n } else { 0 };
                 let (region, tail) = core::mem::take(&mut rest).split_at_mut(n);
@@ -699,11 +705,7 @@ impl Keyring {
             });
         }
 
-        let shared = Bytes::from_owner(Recycled {
-            buffer,
-            secret: matches!(output, Output::Secret),
-            home: Arc::clone(buffers),
-        });
+        let shared = Bytes::from_owner(owner);
         Ok(slots
             .into_iter()
             .map(|slot| match slot {
@@ -740,7 +742,12 @@ impl Keyring {
         let total = n
             .checked_mul(items.len())
             .ok_or(Error::LimitExceeded("batch output too large"))?;
-        let mut buffer = buffers.take(total)?;
+        // Owned by its wiping owner from the start, as in `buffered`.
+        let mut owner = Recycled {
+            buffer: buffers.take(total)?,
+            secret: matches!(output, Output::Secret),
+            home: Arc::clone(buffers),
+        };
         let mut outcomes: Vec<Outcome> = items
             .iter()
             .map(|_| Outcome {
@@ -748,7 +755,7 @@ impl Keyring {
                 _as_large_as_a_result: 0,
             })
             .collect();
-        let jobs = buffer[..total]
+        let jobs = owner.buffer[..total]
             .chunks_mut(run * n)
             .zip(items.chunks(run))
             .zip(outcomes.chunks_mut(run));
@@ -759,11 +766,7 @@ impl Keyring {
                     self.audited(operation, key_id, context, || op(item, region, task));
             }
         });
-        let shared = Bytes::from_owner(Recycled {
-            buffer,
-            secret: matches!(output, Output::Secret),
-            home: Arc::clone(buffers),
-        });
+        let shared = Bytes::from_owner(owner);
         Ok(outcomes
             .into_iter()
             .enumerate()
