@@ -257,6 +257,8 @@ impl KeyringBuilder {
     fn inner(self) -> Inner {
         // Before this keyring has a lock that a fork could catch held.
         fork::arm();
+        // Lazily made on first use; made here, so no fork catches it half made.
+        let _ = EncryptionContext::empty();
         Inner {
             id: NEXT_KEYRING_ID.fetch_add(1, Ordering::Relaxed),
             process: fork::generation(),
