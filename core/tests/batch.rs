@@ -618,6 +618,7 @@ fn batches_count_every_encryption_against_the_budget() {
     for threads in [1, 2] {
         let ring = Keyring::builder()
             .threads(threads)
+            .unwrap()
             .encryption_budget(budget)
             .build();
         ring.create_key(&CreateKey::new(KeySpec::SymmetricDefault).key_id("k"))
@@ -671,6 +672,7 @@ fn a_store_backed_batch_is_covered_by_the_stored_count() {
     let open = || {
         Keyring::builder()
             .threads(2)
+            .unwrap()
             .open(keyplane::Store::open(&dir).unwrap(), Arc::clone(&root))
             .unwrap()
             .0
