@@ -64,12 +64,12 @@ pub struct kp_audit_event {
 /// keyring's audit writer thread (never the thread that made the call), with the `user_data`
 /// of `kp_audit_options`. It must return promptly
 /// (the writer delivers nothing else meanwhile, and with `KP_BACK_PRESSURE_BLOCK` callers wait
-/// once the queue is full), must not unwind (no C++ exception may leave it), and must not use
-/// the keyring it audits, through any of its handles: an operation there queues a new event
-/// that this same thread has to deliver (with a full queue and `KP_BACK_PRESSURE_BLOCK` it
-/// waits for itself forever), `kp_keyring_flush_audit` would always wait for itself (it is
-/// refused with `KP_ERR_INVALID_INPUT` on this thread), and freeing the last handle would make
-/// the writer thread wait for its own end.
+/// once the queue is full), must not unwind (no C++ exception may leave it), and cannot use
+/// the keyring it audits, through any of its handles: an operation there would queue a new
+/// event that this same thread has to deliver (with a full queue it would wait for itself), so
+/// every audited operation and `kp_keyring_flush_audit` called from the callback on its own
+/// keyring fail at once with `KP_ERR_INVALID_INPUT`. Freeing the last handle there would make
+/// the writer thread wait for its own end: do not.
 pub type kp_audit_callback =
     Option<unsafe extern "C" fn(event: *const kp_audit_event, user_data: *mut c_void)>;
 
