@@ -707,8 +707,15 @@ impl Recorder {
     /// Pushes the changes the event needs, then the event. A change is remembered only once
     /// it is in the lane, so a dropped slot never leaves the two sides disagreeing.
     fn push(&self, lane: &mut Lane, event: &Event<'_>) {
-        let mut shortened = [0u8; MAX_KEY_ID_LEN];
-        let key = logged_name(event.key, &mut shortened);
+        // Only a name too long for a key id pays for the copy (a stack buffer filled per call
+        // would cost every call).
+        let mut shortened;
+        let key = if event.key.len() > MAX_KEY_ID_LEN {
+            shortened = [0u8; MAX_KEY_ID_LEN];
+            logged_name(event.key, &mut shortened)
+        } else {
+            event.key
+        };
         if lane.key[..lane.key_len] != *key {
             if !self.send(lane, Slot::Key(KeyName::new(key))) {
                 return;
