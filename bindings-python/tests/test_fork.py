@@ -3,12 +3,15 @@ parent's nonces, keeps its keys, and runs batches on a fresh pool."""
 
 from __future__ import annotations
 
+import json
 import multiprocessing
 import os
+import pathlib
 import select
 import signal
 import sys
 import time
+from typing import Any, Callable
 
 import pytest
 
@@ -128,3 +131,63 @@ def test_audited_keyring_fails_closed_in_a_forked_child() -> None:
     ring.encrypt(_KEY, b"parent")
     ring.flush_audit()
     assert [e.operation for e in events] == ["CreateKey", "Encrypt"]
+
+
+def test_a_store_backed_keyring_in_a_forked_child_reads_but_never_writes(tmp_path: pathlib.Path) -> None:
+    # Parent and child would each rewrite whole records (the last writer wins) and could make
+    # different material for the same new version: in the child, decryption goes on and every
+    # store write is refused with StorageError saying to open the store after forking.
+    root = keyplane.LocalRootKey("root", keyplane.LocalRootKey.generate_material())
+    store = tmp_path / "store"
+    ring = keyplane.Keyring.open(store, root)
+    key = ring.create_key(alias="alias/forked").key_id
+    blob = ring.encrypt(key, b"made before fork")
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        code = 1
+        try:
+            os.close(read_end)
+            report: dict[str, object] = {
+                "decrypt": ring.decrypt(blob) == b"made before fork",
+                "state": ring.describe_key("alias/forked").key_state,
+            }
+            writes: dict[str, Callable[[], object]] = {
+                "create_key": lambda: ring.create_key(key_id="made-in-child"),
+                "rotate_key": lambda: ring.rotate_key(key),
+                "disable_key": lambda: ring.disable_key(key),
+                "create_alias": lambda: ring.create_alias("alias/child", key),
+                "encrypt": lambda: ring.encrypt(key, b"child"),
+            }
+            for name, call in writes.items():
+                try:
+                    call()
+                    report[name] = "accepted"
+                except keyplane.StorageError as e:
+                    report[name] = str(e)
+            os.write(write_end, json.dumps(report).encode())
+            code = 0
+        finally:
+            os._exit(code)
+    os.close(write_end)
+    data = _read_all(read_end, pid)
+    os.close(read_end)
+    _, status = os.waitpid(pid, 0)
+    assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
+    answers: dict[str, Any] = json.loads(data)
+    assert answers["decrypt"] is True and answers["state"] == "Enabled"
+    # Encryption too: its count is reserved in the store, and two processes counting from the
+    # same stored number would under-count the key's nonces.
+    for name in ["create_key", "rotate_key", "disable_key", "create_alias", "encrypt"]:
+        assert "after fork" in answers[name], (name, answers[name])
+    # The parent goes on writing, and the store holds only what the parent wrote.
+    assert ring.rotate_key(key) == 2
+    ring.create_key(key_id="made-in-parent")
+    del ring
+    reopened = keyplane.Keyring.open(store, root)
+    assert reopened.load_problems == []
+    assert "made-in-child" not in reopened.list_keys()
+    assert "made-in-parent" in reopened.list_keys()
+    assert reopened.describe_key(key).key_state == "Enabled"
+    assert "alias/child" not in reopened.list_aliases()
+    assert reopened.decrypt(blob) == b"made before fork"
