@@ -302,11 +302,21 @@ impl KeyringBuilder {
             caller: None,
         };
         let mut problems = Vec::new();
+        let mut repaired = Vec::new();
         for (path, bytes) in records {
             let loaded = bytes.and_then(|bytes| {
-                let snapshot = seal::open_snapshot(&bytes, &*root)?;
+                let mut snapshot = seal::open_snapshot(&bytes, &*root)?;
                 if !store.is_record_of(&path, &snapshot.id) {
                     return Err(Error::InvalidInput("record does not match its file name"));
+                }
+                // An alias a key loaded before already holds: an alias update stopped (by a
+                // crash or a failed write) between writing its new target's record and its
+                // old target's. Either key may keep it, as the update was never
+                // acknowledged; the first claim stands, and the key keeps everything else.
+                let claimed = snapshot.aliases.len();
+                ring.drop_held_aliases(&mut snapshot);
+                if snapshot.aliases.len() != claimed {
+                    repaired.push(snapshot.id.clone());
                 }
                 ring.restore(snapshot).map(drop)
             });
@@ -320,13 +330,20 @@ impl KeyringBuilder {
             root,
             writing: Mutex::new(()),
         });
-        Ok((
-            Keyring {
-                inner: Arc::new(inner),
-                caller: None,
-            },
-            problems,
-        ))
+        let ring = Keyring {
+            inner: Arc::new(inner),
+            caller: None,
+        };
+        for id in repaired {
+            // Rewrites the record without the dropped claim, so that it cannot come back if
+            // the winner lets the alias go. If this fails, the next open settles it the
+            // same way.
+            let key = read(&ring.inner.keys).get(id.as_str()).cloned();
+            if let Some(key) = key {
+                let _ = ring.persist_key(&key);
+            }
+        }
+        Ok((ring, problems))
     }
 }
 
@@ -1185,18 +1202,30 @@ impl Keyring {
                 self.bump_generation();
                 previous
             };
-            let old_key = read(&self.inner.keys).get(&previous).cloned();
-            let persisted = self.persist_key(&key).and_then(|()| {
-                old_key
-                    .as_deref()
-                    .map_or(Ok(()), |old| self.persist_key(old))
-            });
-            persisted.inspect_err(|_| {
+            let old_key = read(&self.inner.keys)
+                .get(&previous)
+                .filter(|old| !Arc::ptr_eq(old, &key))
+                .cloned();
+            let undo = || {
                 if let Some(target) = write(&self.inner.aliases).get_mut(alias) {
                     *target = previous.clone();
                 }
                 self.bump_generation();
-            })
+            };
+            // The new target's record first: stopped before the old target's record follows,
+            // the store has two records claiming the alias, which a load settles (one keeps
+            // it). The other order would leave none, losing the alias.
+            self.persist_key(&key).inspect_err(|_| undo())?;
+            if let Some(old) = old_key.as_deref()
+                && let Err(e) = self.persist_key(old)
+            {
+                undo();
+                // Takes the claim back out of the new target's record; should that fail too,
+                // the next load settles the double claim.
+                let _ = self.persist_key(&key);
+                return Err(e);
+            }
+            Ok(())
         })
     }
 
@@ -2126,6 +2155,12 @@ impl Keyring {
         drop(keys);
         drop(aliases);
         Ok(key)
+    }
+
+    /// Removes from `snap` the aliases that already point at a key here.
+    fn drop_held_aliases(&self, snap: &mut KeySnapshot) {
+        let aliases = read(&self.inner.aliases);
+        snap.aliases.retain(|a| !aliases.contains_key(a.as_str()));
     }
 
     /// [`restore`](Self::restore), written to the store in a store-backed keyring.

@@ -21,6 +21,13 @@
 //! **Damage is contained.** Every record is authenticated under the root key, so a flipped
 //! byte or a truncated file is detected; [`crate::KeyringBuilder::open`] names each bad file
 //! in its [`LoadProblem`]s and loads every other key.
+//!
+//! **Changes that span two records.** Moving an alias rewrites the new target's record, then
+//! the old target's. Stopped between the two (a crash, a failed write), the store holds two
+//! records claiming the alias; the move was not acknowledged, so either outcome is correct:
+//! open keeps the alias on the first record in file name order, loads the other key without
+//! it, and rewrites that record so the stale claim cannot return (silently, as temporary
+//! files are removed: nothing is lost).
 
 use core::fmt;
 use std::fs::{self, File, OpenOptions, TryLockError};

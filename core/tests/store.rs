@@ -467,8 +467,59 @@ fn import_into_a_store_backed_keyring_is_persisted() {
     fs::remove_dir_all(&dir).unwrap();
 }
 
+#[test]
+fn an_alias_update_cut_short_between_its_two_writes_loads() {
+    // Moving an alias rewrites two records: the new target's (claiming it), then the old
+    // target's (letting it go). Put back the old target's record as it was before, as a crash
+    // between the two writes leaves it: both records claim the alias.
+    let dir = temp_dir("alias-cut-short");
+    let stale = {
+        let (ring, _) = open(&dir);
+        ring.create_key(
+            &CreateKey::new(KeySpec::SymmetricDefault)
+                .key_id("k1")
+                .alias("alias/moving"),
+        )
+        .unwrap();
+        ring.create_key(&CreateKey::new(KeySpec::SymmetricDefault).key_id("k2"))
+            .unwrap();
+        let stale = fs::read(&record_files(&dir)[0]).unwrap();
+        ring.update_alias("alias/moving", "k2").unwrap();
+        stale
+    };
+    fs::write(&record_files(&dir)[0], stale).unwrap();
+
+    let target = {
+        let (ring, problems) = open(&dir);
+        assert!(problems.is_empty(), "both keys load: {problems:?}");
+        let target = ring.describe_key("alias/moving").unwrap().key_id;
+        assert!(target == "k1" || target == "k2", "{target}");
+        let claims: Vec<Vec<String>> = ["k1", "k2"]
+            .iter()
+            .map(|k| ring.describe_key(k).unwrap().aliases)
+            .collect();
+        assert_eq!(claims.concat(), ["alias/moving"], "one key holds the alias");
+        target
+    };
+    // The losing claim was dropped from its record: the next open agrees, even once the
+    // winner no longer holds the alias.
+    let (ring, problems) = open(&dir);
+    assert!(problems.is_empty(), "{problems:?}");
+    assert_eq!(ring.describe_key("alias/moving").unwrap().key_id, target);
+    ring.delete_alias("alias/moving").unwrap();
+    drop(ring);
+    let (ring, problems) = open(&dir);
+    assert!(problems.is_empty(), "{problems:?}");
+    assert_eq!(
+        ring.describe_key("alias/moving").unwrap_err(),
+        Error::NotFound
+    );
+    fs::remove_dir_all(&dir).unwrap();
+}
+
 /// The child side of the crash test: creates keys until killed, printing each id once
-/// `create_key` has returned.
+/// `create_key` has returned, then moves an alias to it (two record writes a kill can fall
+/// between) and prints that too.
 #[test]
 #[ignore = "run by crash_at_random_points_loses_nothing_acknowledged"]
 fn crash_child() {
@@ -485,6 +536,12 @@ fn crash_child() {
             ring.rotate_key(&id).unwrap();
         }
         println!("acked {id}");
+        if ring.describe_key("alias/newest").is_ok() {
+            ring.update_alias("alias/newest", &id).unwrap();
+        } else {
+            ring.create_alias("alias/newest", &id).unwrap();
+        }
+        println!("moved {id}");
     }
 }
 
@@ -492,6 +549,8 @@ fn crash_child() {
 fn crash_at_random_points_loses_nothing_acknowledged() {
     let dir = temp_dir("crash");
     let mut acknowledged: Vec<String> = Vec::new();
+    let mut moved: Option<usize> = None;
+    let number = |id: &str| -> usize { id["crash-".len()..].parse().unwrap() };
     let mut seed = 0x9e37_79b9_u32 ^ std::process::id();
     for round in 0..12 {
         let mut child = common::spawn_crash_child("KEYPLANE_STORE_CRASH_DIR", &dir);
@@ -509,11 +568,16 @@ fn crash_at_random_points_loses_nothing_acknowledged() {
                     if let Some(id) = line.strip_prefix("acked ") {
                         acknowledged.push(id.to_owned());
                         seen += 1;
+                    } else if let Some(id) = line.strip_prefix("moved ") {
+                        moved = Some(number(id));
                     }
                 }
                 _ => panic!("round {round}: the child stopped early"),
             }
         }
+        // A varying moment after that line: the kill lands anywhere in the writes that follow
+        // (inside a record write, or between the two writes of an alias move).
+        std::thread::sleep(Duration::from_micros(u64::from(seed % 4000)));
         child.kill().unwrap(); // SIGKILL
         child.wait().unwrap();
 
@@ -529,6 +593,26 @@ fn crash_at_random_points_loses_nothing_acknowledged() {
                 if n.is_multiple_of(3) { 2 } else { 1 },
                 "{id}"
             );
+        }
+        // The alias is where it was last acknowledged, or on a newer key (a move that was
+        // under way), and only one key holds it.
+        if let Some(moved) = moved {
+            let target = ring.describe_key("alias/newest").unwrap().key_id;
+            assert!(
+                number(&target) >= moved,
+                "round {round}: {target}, moved {moved}"
+            );
+            let holders = ring
+                .list_keys()
+                .iter()
+                .filter(|k| {
+                    ring.describe_key(k)
+                        .unwrap()
+                        .aliases
+                        .contains(&"alias/newest".to_owned())
+                })
+                .count();
+            assert_eq!(holders, 1, "round {round}");
         }
         let leftovers = record_files(&dir)
             .iter()
