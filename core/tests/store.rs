@@ -517,6 +517,39 @@ fn an_alias_update_cut_short_between_its_two_writes_loads() {
     fs::remove_dir_all(&dir).unwrap();
 }
 
+#[test]
+fn an_alias_move_whose_second_write_fails_is_not_made() {
+    let dir = temp_dir("alias-move-fails");
+    let (ring, _) = open(&dir);
+    // The new target's record sorts first, so a claim left in it would win at the next open.
+    ring.create_key(
+        &CreateKey::new(KeySpec::SymmetricDefault)
+            .key_id("b-old")
+            .alias("alias/m"),
+    )
+    .unwrap();
+    ring.create_key(&CreateKey::new(KeySpec::SymmetricDefault).key_id("a-new"))
+        .unwrap();
+    // A directory where the old target's record is: its rewrite cannot replace it.
+    let old_record = record_files(&dir)[1].clone();
+    let saved = fs::read(&old_record).unwrap();
+    fs::remove_file(&old_record).unwrap();
+    fs::create_dir(&old_record).unwrap();
+    assert!(matches!(
+        ring.update_alias("alias/m", "a-new"),
+        Err(Error::Storage(_))
+    ));
+    assert_eq!(ring.describe_key("alias/m").unwrap().key_id, "b-old");
+    drop(ring);
+    fs::remove_dir(&old_record).unwrap();
+    fs::write(&old_record, saved).unwrap();
+    let (ring, problems) = open(&dir);
+    assert!(problems.is_empty(), "{problems:?}");
+    assert_eq!(ring.describe_key("alias/m").unwrap().key_id, "b-old");
+    assert!(ring.describe_key("a-new").unwrap().aliases.is_empty());
+    fs::remove_dir_all(&dir).unwrap();
+}
+
 /// The child side of the crash test: creates keys until killed, printing each id once
 /// `create_key` has returned, then moves an alias to it (two record writes a kill can fall
 /// between) and prints that too.
