@@ -20,7 +20,8 @@ export type KeyplaneErrorCode =
 /**
  * An `Error` thrown (or rejected with, or placed in a batch slot) by Keyplane. Arguments of the
  * wrong type are `TypeError`s with `code` `'ERR_INVALID_ARG_TYPE'` instead, and numbers out of
- * range `RangeError`s with `code` `'ERR_OUT_OF_RANGE'`.
+ * range `RangeError`s with `code` `'ERR_OUT_OF_RANGE'` (in a batch, a field of the wrong type is
+ * such a `TypeError` in its item's slot).
  */
 export interface KeyplaneError extends Error {
   /** Keyplane's stable error code. */

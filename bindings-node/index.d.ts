@@ -20,7 +20,8 @@ export type KeyplaneErrorCode =
 /**
  * An `Error` thrown (or rejected with, or placed in a batch slot) by Keyplane. Arguments of the
  * wrong type are `TypeError`s with `code` `'ERR_INVALID_ARG_TYPE'` instead, and numbers out of
- * range `RangeError`s with `code` `'ERR_OUT_OF_RANGE'`.
+ * range `RangeError`s with `code` `'ERR_OUT_OF_RANGE'` (in a batch, a field of the wrong type is
+ * such a `TypeError` in its item's slot).
  */
 export interface KeyplaneError extends Error {
   /** Keyplane's stable error code. */
@@ -762,13 +763,16 @@ export interface KeyringOptions {
   encryptionBudget?: number
   /**
    * Run this keyring's batches on a pool of its own with this many threads (0: one per
-   * core). By default batches share one process-wide pool. A batch runs on its calling
-   * thread (the event loop for the `…Sync` forms) and up to `threads - 1` pool threads.
+   * core; at most 1024, and anything that is not an integer from 0 to 1024 is
+   * `KP_INVALID_INPUT`). By default batches share one process-wide pool. A batch runs on its
+   * calling thread (the event loop for the `…Sync` forms) and up to `threads - 1` pool
+   * threads.
    */
   threads?: number
   /**
    * The most items one batch call takes (default 100,000); a larger batch fails as a whole
-   * with `KP_LIMIT_EXCEEDED`.
+   * with `KP_LIMIT_EXCEEDED`. Every item counts, also one whose values are refused in its
+   * slot.
    */
   maxBatchItems?: number
   /** Record every operation of the keyring (see `AuditOptions`). */

@@ -433,11 +433,14 @@ pub struct KeyringOptions {
     /// Default 2^32. Replicas holding the same key should each get a share.
     pub encryption_budget: Option<f64>,
     /// Run this keyring's batches on a pool of its own with this many threads (0: one per
-    /// core). By default batches share one process-wide pool. A batch runs on its calling
-    /// thread (the event loop for the `…Sync` forms) and up to `threads - 1` pool threads.
+    /// core; at most 1024, and anything that is not an integer from 0 to 1024 is
+    /// `KP_INVALID_INPUT`). By default batches share one process-wide pool. A batch runs on its
+    /// calling thread (the event loop for the `…Sync` forms) and up to `threads - 1` pool
+    /// threads.
     pub threads: Option<u32>,
     /// The most items one batch call takes (default 100,000); a larger batch fails as a whole
-    /// with `KP_LIMIT_EXCEEDED`.
+    /// with `KP_LIMIT_EXCEEDED`. Every item counts, also one whose values are refused in its
+    /// slot.
     pub max_batch_items: Option<u32>,
     /// Record every operation of the keyring (see `AuditOptions`).
     #[napi(ts_type = "AuditOptions")]
