@@ -35,9 +35,9 @@
  * misaligned out_len, overlapping buffers and the operation's own errors alike (every argument
  * is checked inside the step that owns the output). The one exception: out NULL with a
  * non-zero out_cap (KP_ERR_NULL_ARGUMENT), where there is nothing to zero.
- * out_len is required (KP_ERR_NULL_ARGUMENT) and must not lie inside out. Outputs must not
- * overlap inputs (checked for the main data input, the blob, plaintext, message or sealed
- * record: KP_ERR_INVALID_INPUT).
+ * out_len is required (KP_ERR_NULL_ARGUMENT) and must not lie inside out. An output must not
+ * overlap any input the call reads while writing it: the data (blob, plaintext, message,
+ * sealed record), the key id and every part of an encryption context (KP_ERR_INVALID_INPUT).
  *
  * Other out-parameters (T **out handles, structs, sizes, flags) must be aligned for their type
  * (KP_ERR_INVALID_INPUT otherwise) and are checked first: on any failure a valid one is left
@@ -1565,8 +1565,9 @@ kp_status kp_encrypt(const struct kp_keyring *keyring,
 // Decrypts `blob` (which names its key and version) with the context it was encrypted with,
 // writing the plaintext into `out` (`kp_plaintext_len` bytes; `(NULL, 0)` for a size query).
 // On any failure `out[0..out_cap]` is zeroed. Errors: `KP_ERR_INVALID_CIPHERTEXT` (malformed,
-// tampered, another keyring's, or another context: one error for every cause),
-// `KP_ERR_BUFFER_TOO_SMALL`, `KP_ERR_KEY_DISABLED`, `KP_ERR_INVALID_KEY_STATE`,
+// tampered, another keyring's, another context, or a key that cannot open it, such as one
+// without its material: one error for every cause), `KP_ERR_BUFFER_TOO_SMALL`; and, for a
+// blob that authenticates, `KP_ERR_KEY_DISABLED`, `KP_ERR_INVALID_KEY_STATE`,
 // `KP_ERR_INVALID_KEY_USAGE`, `KP_ERR_VERSION_RETIRED`.
 //
 // # Safety

@@ -540,6 +540,33 @@ pub struct kp_context_entry {
 /// The most pairs a context can have: each key takes at least one of its 8192 bytes.
 const MAX_CONTEXT_PAIRS: usize = keyplane_core::context::MAX_CONTEXT_BYTES;
 
+/// Fails when an encryption context (its entry array, a key or a value) overlaps the output
+/// `(out, cap)`: the context is read while the output is written.
+///
+/// # Safety
+/// `entries` is NULL or points to `count` entries (read only once the array itself is known
+/// to be apart from the output).
+pub(crate) unsafe fn context_disjoint(
+    entries: *const kp_context_entry,
+    count: usize,
+    out: *mut u8,
+    cap: usize,
+) -> FfiResult {
+    // Too many entries is refused by `context` before any entry is read.
+    if count == 0 || count > MAX_CONTEXT_PAIRS || cap == 0 || out.is_null() || entries.is_null() {
+        return Ok(());
+    }
+    let size = count.saturating_mul(size_of::<kp_context_entry>());
+    disjoint(entries.cast(), size, out, cap)?;
+    // SAFETY: forwarded from the caller; the array is apart from the output.
+    let entries = unsafe { array(entries, count, "context") }?;
+    for e in entries {
+        disjoint(e.key.cast(), e.key_len, out, cap)?;
+        disjoint(e.value.cast(), e.value_len, out, cap)?;
+    }
+    Ok(())
+}
+
 /// An encryption context from `count` entries; `(NULL, 0)` is the empty context.
 ///
 /// # Safety

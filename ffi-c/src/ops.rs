@@ -10,8 +10,8 @@ use keyplane_core::{
 use zeroize::Zeroizing;
 
 use crate::boundary::{
-    CText, FfiResult, Handle, bytes, context, copy_out, disjoint, free_handle, give, handle_field,
-    kp_bytes, kp_context_entry, kp_status, kp_str, out_ref, output, text,
+    CText, FfiResult, Handle, bytes, context, context_disjoint, copy_out, disjoint, free_handle,
+    give, handle_field, kp_bytes, kp_context_entry, kp_status, kp_str, out_ref, output, text,
 };
 use crate::enums::{
     from_c, kp_data_key_pair_spec, kp_data_key_spec, kp_encryption_algorithm, kp_key_spec,
@@ -30,6 +30,27 @@ unsafe fn ring_and_key<'a>(
 ) -> FfiResult<(&'a Keyring, &'a str)> {
     // SAFETY: forwarded from the caller.
     unsafe { Ok((ring(keyring)?, text(key_id, key_id_len, "key_id")?)) }
+}
+
+/// Fails when an input the call reads while it writes `(out, cap)` overlaps it: texts (key
+/// ids, the data) as `(ptr, len)`, and encryption contexts as `(entries, count)`.
+///
+/// # Safety
+/// Every context is NULL or points to its `count` entries.
+unsafe fn apart(
+    out: *mut u8,
+    cap: usize,
+    inputs: &[(*const u8, usize)],
+    contexts: &[(*const kp_context_entry, usize)],
+) -> FfiResult {
+    for &(ptr, len) in inputs {
+        disjoint(ptr, len, out, cap)?;
+    }
+    for &(entries, count) in contexts {
+        // SAFETY: forwarded from the caller.
+        unsafe { context_disjoint(entries, count, out, cap) }?;
+    }
+    Ok(())
 }
 
 /// Fails with the size needed when a length helper (which performs nothing and is not audited)
@@ -117,7 +138,15 @@ pub unsafe extern "C" fn kp_encrypt(
     ffi! {
         // Every check inside the output step, so that any failure zeroes `out`.
         let write = |buf: &mut [u8]| -> FfiResult<usize> {
-            disjoint(plaintext, plaintext_len, out, out_cap)?;
+            // SAFETY: forwarded from the caller.
+            unsafe {
+                apart(
+                    out,
+                    out_cap,
+                    &[(plaintext, plaintext_len), (key_id.cast(), key_id_len)],
+                    &[(context, context_len)],
+                )
+            }?;
             // SAFETY: forwarded from the caller.
             let (ring, key_id, plaintext, ctx) = unsafe {
                 let (ring, key_id) = ring_and_key(keyring, key_id, key_id_len)?;
@@ -136,8 +165,9 @@ pub unsafe extern "C" fn kp_encrypt(
 /// Decrypts `blob` (which names its key and version) with the context it was encrypted with,
 /// writing the plaintext into `out` (`kp_plaintext_len` bytes; `(NULL, 0)` for a size query).
 /// On any failure `out[0..out_cap]` is zeroed. Errors: `KP_ERR_INVALID_CIPHERTEXT` (malformed,
-/// tampered, another keyring's, or another context: one error for every cause),
-/// `KP_ERR_BUFFER_TOO_SMALL`, `KP_ERR_KEY_DISABLED`, `KP_ERR_INVALID_KEY_STATE`,
+/// tampered, another keyring's, another context, or a key that cannot open it, such as one
+/// without its material: one error for every cause), `KP_ERR_BUFFER_TOO_SMALL`; and, for a
+/// blob that authenticates, `KP_ERR_KEY_DISABLED`, `KP_ERR_INVALID_KEY_STATE`,
 /// `KP_ERR_INVALID_KEY_USAGE`, `KP_ERR_VERSION_RETIRED`.
 ///
 /// # Safety
@@ -156,7 +186,8 @@ pub unsafe extern "C" fn kp_decrypt(
     ffi! {
         // Every check inside the output step, so that any failure zeroes `out`.
         let write = |buf: &mut [u8]| -> FfiResult<usize> {
-            disjoint(blob, blob_len, out, out_cap)?;
+            // SAFETY: forwarded from the caller.
+            unsafe { apart(out, out_cap, &[(blob, blob_len)], &[(context, context_len)]) }?;
             // SAFETY: forwarded from the caller.
             let (ring, blob, ctx) = unsafe {
                 (ring(keyring)?, bytes(blob, blob_len, "blob")?, self::context(context, context_len)?)
@@ -196,7 +227,15 @@ pub unsafe extern "C" fn kp_re_encrypt(
     ffi! {
         // Every check inside the output step, so that any failure zeroes `out`.
         let write = |buf: &mut [u8]| -> FfiResult<usize> {
-            disjoint(blob, blob_len, out, out_cap)?;
+            // SAFETY: forwarded from the caller.
+            unsafe {
+                apart(
+                    out,
+                    out_cap,
+                    &[(blob, blob_len), (destination_key_id.cast(), destination_key_id_len)],
+                    &[(source_context, source_context_len), (destination_context, destination_context_len)],
+                )
+            }?;
             // SAFETY: forwarded from the caller.
             let (ring, blob, source, destination, dest_ctx) = unsafe {
                 (
@@ -341,6 +380,10 @@ pub unsafe extern "C" fn kp_generate_data_key_without_plaintext(
     ffi! {
         // Every check inside the output step, so that any failure zeroes `out`.
         let write = |buf: &mut [u8]| -> FfiResult<usize> {
+            // SAFETY: forwarded from the caller.
+            unsafe {
+                apart(out, out_cap, &[(key_id.cast(), key_id_len)], &[(context, context_len)])
+            }?;
             // SAFETY: forwarded from the caller.
             let ((ring, key_id), ctx) = unsafe {
                 (ring_and_key(keyring, key_id, key_id_len)?, self::context(context, context_len)?)
@@ -603,7 +646,8 @@ pub unsafe extern "C" fn kp_generate_mac(
     ffi! {
         // Every check inside the output step, so that any failure zeroes `out`.
         let write = |buf: &mut [u8]| -> FfiResult<usize> {
-            disjoint(message, message_len, out, out_cap)?;
+            // SAFETY: no context.
+            unsafe { apart(out, out_cap, &[(message, message_len), (key_id.cast(), key_id_len)], &[]) }?;
             // SAFETY: forwarded from the caller.
             let ((ring, key_id), message) = unsafe {
                 (ring_and_key(keyring, key_id, key_id_len)?, bytes(message, message_len, "message")?)
@@ -699,7 +743,8 @@ pub unsafe extern "C" fn kp_sign(
     ffi! {
         // Every check inside the output step, so that any failure zeroes `out`.
         let write = |buf: &mut [u8]| -> FfiResult<usize> {
-            disjoint(message, message_len, out, out_cap)?;
+            // SAFETY: no context.
+            unsafe { apart(out, out_cap, &[(message, message_len), (key_id.cast(), key_id_len)], &[]) }?;
             // SAFETY: forwarded from the caller.
             let ((ring, key_id), message) = unsafe {
                 (ring_and_key(keyring, key_id, key_id_len)?, bytes(message, message_len, "message")?)
@@ -963,7 +1008,8 @@ pub unsafe extern "C" fn kp_encrypt_asymmetric(
     ffi! {
         // Every check inside the output step, so that any failure zeroes `out`.
         let write = |buf: &mut [u8]| -> FfiResult<usize> {
-            disjoint(plaintext, plaintext_len, out, out_cap)?;
+            // SAFETY: no context.
+            unsafe { apart(out, out_cap, &[(plaintext, plaintext_len), (key_id.cast(), key_id_len)], &[]) }?;
             // SAFETY: forwarded from the caller.
             let ((ring, key_id), plaintext) = unsafe {
                 (ring_and_key(keyring, key_id, key_id_len)?, bytes(plaintext, plaintext_len, "plaintext")?)
@@ -999,7 +1045,8 @@ pub unsafe extern "C" fn kp_decrypt_asymmetric(
     ffi! {
         // Every check inside the output step, so that any failure zeroes `out`.
         let write = |buf: &mut [u8]| -> FfiResult<usize> {
-            disjoint(ciphertext, ciphertext_len, out, out_cap)?;
+            // SAFETY: no context.
+            unsafe { apart(out, out_cap, &[(ciphertext, ciphertext_len), (key_id.cast(), key_id_len)], &[]) }?;
             // SAFETY: forwarded from the caller.
             let ((ring, key_id), ciphertext) = unsafe {
                 (ring_and_key(keyring, key_id, key_id_len)?, bytes(ciphertext, ciphertext_len, "ciphertext")?)

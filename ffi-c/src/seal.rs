@@ -109,6 +109,8 @@ pub unsafe extern "C" fn kp_export_sealed(
     ffi! {
         // Inside the output convention, so that any failure zeroes `out`.
         let write = |buf: &mut [u8]| -> FfiResult<usize> {
+            // The key id is read while the record is written.
+            disjoint(key_id.cast(), key_id_len, out, cap)?;
             // SAFETY: the caller's guarantees, as documented.
             let (ring, key_id, root) = unsafe {
                 (

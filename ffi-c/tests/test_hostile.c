@@ -267,6 +267,51 @@ static void test_overlap(void) {
   memcpy(buf, record, record_len);
   OK(kp_reseal(buf, record_len, root, root, buf + record_len, sizeof buf - record_len, &n));
   CHECK(n > 0);
+
+  /* Every input read while the output is written: key ids, contexts (the entry array, keys
+   * and values), blobs and messages. Each is refused, and the output is zeroed. */
+  static unsigned char out[1024];
+#define OVERLAP(call)                                 \
+  do {                                                \
+    n = 7;                                            \
+    CHECK_STATUS(call, KP_ERR_INVALID_INPUT);         \
+    CHECK(last_error_contains("overlaps") && n == 0); \
+    CHECK(all_zero(out, sizeof out));                 \
+  } while (0)
+  memcpy(out, "aes", 3);
+  OVERLAP(kp_encrypt(ring, (const char *)out, 3, MSG, 5, NULL, 0, out, sizeof out, &n));
+  memcpy(out + 100, "aes", 3);
+  OVERLAP(kp_export_sealed(ring, (const char *)out + 100, 3, root, out, sizeof out, &n));
+  memcpy(out + 10, "mac", 3);
+  OVERLAP(kp_generate_mac(ring, (const char *)out + 10, 3, MSG, 5, KP_MAC_ALGORITHM_HMAC_SHA_256,
+                          out, sizeof out, &n));
+  memcpy(out + 10, "ec", 2);
+  OVERLAP(kp_sign(ring, (const char *)out + 10, 2, MSG, 5, KP_MESSAGE_TYPE_RAW,
+                  KP_SIGNING_ALGORITHM_ECDSA_SHA_256, out, sizeof out, &n));
+  memcpy(out + 10, "aes", 3);
+  OVERLAP(kp_generate_data_key_without_plaintext(ring, (const char *)out + 10, 3,
+                                                 KP_DATA_KEY_SPEC_AES_256, 0, NULL, 0, out,
+                                                 sizeof out, &n));
+  memcpy(out + 10, "aes", 3);
+  OVERLAP(kp_re_encrypt(ring, blob, blob_len, CTX, 1, (const char *)out + 10, 3, NULL, 0, out,
+                        sizeof out, &n));
+  memcpy(out + 10, "acme", 4);
+  const kp_context_entry value_inside[] = {{"tenant", 6, (const char *)out + 10, 4}};
+  OVERLAP(kp_decrypt(ring, blob, blob_len, value_inside, 1, out, sizeof out, &n));
+  memcpy(out + 10, "tenant", 6);
+  const kp_context_entry key_inside[] = {{(const char *)out + 10, 6, "acme", 4}};
+  OVERLAP(kp_encrypt(ring, S("aes"), MSG, 5, key_inside, 1, out, sizeof out, &n));
+  OVERLAP(kp_re_encrypt(ring, blob, blob_len, CTX, 1, S("aes"), key_inside, 1, out, sizeof out,
+                        &n));
+  memcpy(out + 64, CTX, sizeof CTX);
+  OVERLAP(kp_decrypt(ring, blob, blob_len, (const kp_context_entry *)(void *)(out + 64), 1, out,
+                     sizeof out, &n));
+  memcpy(out + 8, MSG, 5);
+  OVERLAP(kp_encrypt_asymmetric(ring, S("rsa"), out + 8, 5,
+                                KP_ENCRYPTION_ALGORITHM_RSAES_OAEP_SHA_256, out, sizeof out, &n));
+  OVERLAP(kp_decrypt_asymmetric(ring, S("rsa"), out + 8, 5,
+                                KP_ENCRYPTION_ALGORITHM_RSAES_OAEP_SHA_256, out, sizeof out, &n));
+#undef OVERLAP
 }
 
 /* ----- a call that fails has no effect -------------------------------------------------------- */
