@@ -575,3 +575,19 @@ fn sealing_a_key_leaves_no_copy_of_its_material_in_freed_memory() {
         "store writes with aliases of length {exposed:?}"
     );
 }
+
+#[test]
+fn wrapping_a_record_key_leaves_no_copy_of_it_in_freed_memory() {
+    use keyplane::RootKey;
+    let record_key = [0x77; SECRET_LEN];
+    let root = keyplane::LocalRootKey::new("watch", &[2; 32]).unwrap();
+    let mut wrapped = Vec::new();
+    let n = exposures_during(record_key, || {
+        wrapped = root.wrap(&record_key, b"aad").unwrap();
+    });
+    assert_eq!(n, 0);
+    let n = exposures_during(record_key, || {
+        drop(black_box(root.unwrap(&wrapped, b"aad").unwrap()));
+    });
+    assert_eq!(n, 0);
+}
