@@ -787,6 +787,53 @@ mod tests {
     }
 
     #[test]
+    fn the_output_step_zeroes_the_buffer_on_every_failure() {
+        let mut buf = [0xAAu8; 32];
+        let mut len = 99usize;
+        let (cap, l) = (buf.len(), &raw mut len);
+        let p = buf.as_mut_ptr();
+        // SAFETY: `buf` and `len` are live, writable and apart.
+        let r = unsafe { output(p, cap, l, |_| Err(Failure::Null("keyring"))) };
+        assert_eq!(r, Err(Failure::Null("keyring")));
+        assert_eq!((buf, len), ([0; 32], 0));
+
+        buf.fill(0xAA);
+        let p = buf.as_mut_ptr();
+        // SAFETY: as above.
+        let r = unsafe {
+            output(p, cap, l, |b| {
+                b[0] = 1;
+                Err(Error::BufferTooSmall { needed: 40 }.into())
+            })
+        };
+        assert!(r.is_err());
+        assert_eq!((buf, len), ([0; 32], 40));
+
+        // A panic in the body: zeroed, then the panic goes on to the boundary.
+        buf.fill(0xAA);
+        let p = buf.as_mut_ptr();
+        let status = run(|| {
+            // SAFETY: as above.
+            unsafe {
+                output(p, cap, l, |b| {
+                    b[0] = 1;
+                    panic!("in the body")
+                })
+            }
+        });
+        assert_eq!(status, kp_status::KP_ERR_PANIC);
+        assert_eq!(buf, [0; 32]);
+
+        // A missing `out_len`: zeroed too.
+        buf.fill(0xAA);
+        let p = buf.as_mut_ptr();
+        // SAFETY: as above.
+        let r = unsafe { output(p, cap, core::ptr::null_mut(), |_| Ok(1)) };
+        assert_eq!(r, Err(Failure::Null("out_len")));
+        assert_eq!(buf, [0; 32]);
+    }
+
+    #[test]
     fn overlap_is_detected() {
         let mut buf = [0u8; 16];
         let p = buf.as_mut_ptr();
