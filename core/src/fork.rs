@@ -279,4 +279,67 @@ mod tests {
         assert_eq!(a, b);
         assert_eq!(pid_generation(), pid_generation());
     }
+
+    /// The handlers' protocol without a fork: `prepare` returns only once no thread holds a
+    /// pass (nested passes count once), and no new pass is granted until `parent` reopens.
+    #[test]
+    fn prepare_waits_for_every_holder_and_parent_reopens() {
+        use std::sync::atomic::AtomicUsize;
+        use std::sync::mpsc;
+        use std::thread;
+        use std::time::{Duration, Instant};
+
+        fn until(what: &str, done: impl Fn() -> bool) {
+            let start = Instant::now();
+            while !done() {
+                assert!(start.elapsed() < Duration::from_secs(60), "{what}");
+                thread::yield_now();
+            }
+        }
+
+        static RELEASED: AtomicUsize = AtomicUsize::new(0);
+        static LATE_PASSED: AtomicUsize = AtomicUsize::new(0);
+        let (held_tx, held_rx) = mpsc::channel();
+        let (go_tx, go_rx) = mpsc::channel::<()>();
+        let holder = thread::spawn(move || {
+            let outer = pass();
+            let inner = pass();
+            held_tx.send(()).unwrap();
+            go_rx.recv().unwrap();
+            drop(outer); // Out of order on purpose: the gate is left with the last pass only.
+            RELEASED.store(1, Ordering::SeqCst);
+            drop(inner);
+        });
+        held_rx.recv().unwrap();
+        let forker = thread::spawn(|| {
+            prepare();
+            // Nobody may be inside now.
+            let released = RELEASED.load(Ordering::SeqCst);
+            let inside = GATE.load(Ordering::SeqCst) & !CLOSED;
+            let late = thread::spawn(|| {
+                let _pass = pass();
+                LATE_PASSED.store(1, Ordering::SeqCst);
+            });
+            // Whatever the late thread has done by now, it has not passed the closed gate.
+            let late_before_reopen = LATE_PASSED.load(Ordering::SeqCst);
+            parent();
+            late.join().unwrap();
+            (released, inside, late_before_reopen)
+        });
+        // Let the holder go only once the forker is waiting behind the closed gate.
+        until("the gate closes", || {
+            GATE.load(Ordering::SeqCst) & CLOSED != 0
+        });
+        go_tx.send(()).unwrap();
+        let (released, inside, late_before_reopen) = forker.join().unwrap();
+        holder.join().unwrap();
+        assert_eq!(released, 1, "prepare returned while a pass was held");
+        assert_eq!(inside, 0);
+        assert_eq!(
+            late_before_reopen, 0,
+            "a pass was granted while the gate was closed"
+        );
+        assert_eq!(LATE_PASSED.load(Ordering::SeqCst), 1);
+        assert_eq!(GATE.load(Ordering::SeqCst) & CLOSED, 0);
+    }
 }
