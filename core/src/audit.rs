@@ -196,7 +196,9 @@ pub struct AuditEvent<'a> {
     pub request_id: RequestId,
     /// The operation.
     pub operation: Operation,
-    /// The key (its id, never an alias, when the key was found; otherwise the name given).
+    /// The key (its id, never an alias, when the key was found; otherwise the name given, cut
+    /// to about 200 bytes and marked `…[truncated, N bytes]` when longer than any key id can
+    /// be, 255 bytes).
     pub key_id: Option<&'a str>,
     /// The key version used, for symmetric encryption and decryption.
     pub key_version: Option<u32>,
