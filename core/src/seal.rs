@@ -692,7 +692,12 @@ mod tests {
         // Found by the sealed-record fuzz target: u64::MAX seconds and a whole second of
         // nanoseconds, under a valid tag.
         let mut payload = Vec::new();
-        for field in ["SYMMETRIC_DEFAULT", "ENCRYPT_DECRYPT", "KEYPLANE", "Enabled"] {
+        for field in [
+            "SYMMETRIC_DEFAULT",
+            "ENCRYPT_DECRYPT",
+            "KEYPLANE",
+            "Enabled",
+        ] {
             payload.push(u8::try_from(field.len()).unwrap());
             payload.extend_from_slice(field.as_bytes());
         }
@@ -732,6 +737,25 @@ mod tests {
             Keyring::new().import_sealed(&record, &root()),
             Err(Error::InvalidInput(_))
         ));
+    }
+
+    #[test]
+    fn a_generated_key_has_no_material_expiry() {
+        // Only imported material expires: an expiry in a generated key's record would drop its
+        // versions, and its next record would not load.
+        let mut generated = external(KeyState::Enabled, &[[5; 32]]);
+        generated.origin = Origin::Keyplane;
+        generated.valid_to = Some(SystemTime::now() - Duration::from_secs(1));
+        let record = seal_snapshot(&generated, &root()).unwrap();
+        let ring = Keyring::new();
+        ring.import_sealed(&record, &root()).unwrap();
+        let meta = ring.describe_key("ext").unwrap();
+        assert_eq!(
+            (meta.key_state, meta.current_version, meta.valid_to),
+            (KeyState::Enabled, 1, None)
+        );
+        let again = ring.export_sealed("ext", &root()).unwrap();
+        Keyring::new().import_sealed(&again, &root()).unwrap();
     }
 
     #[test]
