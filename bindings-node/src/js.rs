@@ -466,13 +466,17 @@ impl Js {
             .iter()
             .map(|&v| self.typed_array(v, "bytes"))
             .collect::<JsResult<Vec<_>>>()?;
+        // Views of one large buffer cost the caller nothing, but their total is what the copy
+        // allocates: refuse it above the largest Buffer Node makes (no batch output could hold
+        // it either), and a failed allocation below that too, rather than abort the process.
+        let too_large = || Failure::Core(keyplane::Error::LimitExceeded("batch input too large"));
         let total = views
             .iter()
             .try_fold(0usize, |t, &(_, len)| t.checked_add(len))
-            .ok_or(Failure::Core(keyplane::Error::LimitExceeded(
-                "batch input too large",
-            )))?;
-        let mut bytes = Zeroizing::new(Vec::with_capacity(total));
+            .filter(|&t| t <= MAX_BATCH_INPUT)
+            .ok_or_else(too_large)?;
+        let mut bytes = Zeroizing::new(Vec::new());
+        bytes.try_reserve_exact(total).map_err(|_| too_large())?;
         let mut spans = Vec::with_capacity(views.len());
         for (data, len) in views {
             spans.push((bytes.len(), len));
@@ -1295,6 +1299,9 @@ impl<W: Display> Display for ContextValue<'_, W> {
         write!(f, "{}[{:?}]", self.0, self.1)
     }
 }
+
+/// The most bytes a batch's inputs may add up to: Node's largest `Buffer` (4 GiB).
+const MAX_BATCH_INPUT: usize = 1 << 32;
 
 /// A count as a number (exact below 2^53; counts and line numbers stay far below).
 pub(crate) fn exact_f64_u64(n: u64) -> f64 {

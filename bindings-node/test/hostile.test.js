@@ -150,6 +150,19 @@ describe('huge counts', () => {
     throwsCode(() => ring.encryptSync(k, Buffer.alloc(1), { a: 'x'.repeat(1 << 24) }), 'KP_LIMIT_EXCEEDED')
   })
 
+  it('a batch whose bytes add up past what one Buffer can hold is refused before the copy', async () => {
+    // 100 views of one 256 MiB buffer (its pages never touched) add up to 25 GiB: more than
+    // Node's largest Buffer (4 GiB) and than this machine could allocate.
+    const big = new Uint8Array(new ArrayBuffer(256 << 20))
+    const views = [big.subarray(0), big.subarray(1)]
+    const list = Array.from({ length: 100 }, (_, i) => views[i % 2])
+    const roomy = new Keyring()
+    const key = roomy.createKeySync().keyId
+    throwsCode(() => roomy.encryptManySync(key, list), 'KP_LIMIT_EXCEEDED')
+    await assert.rejects(roomy.encryptMany(list.map((plaintext) => ({ keyId: key, plaintext }))), { code: 'KP_LIMIT_EXCEEDED' })
+    throwsCode(() => roomy.generateMacManySync(list.map((message) => ({ keyId: key, message, macAlgorithm: 'HMAC_SHA_256' }))), 'KP_LIMIT_EXCEEDED')
+  })
+
   it('maxBatchItems counts every item, also those whose values are refused', async () => {
     const good = { keyId: k, plaintext: Buffer.from('x') }
     const six = [good, { keyId: 42 }, 7, { keyId: k, plaintext: Buffer.from('y'), context: { '': 'x' } }, good, good]
