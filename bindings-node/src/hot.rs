@@ -26,7 +26,9 @@ pub(crate) fn encrypt(
     let len = js.bytes_len(plaintext, "plaintext")?;
     let mut size = ring.ciphertext_len(&key_id, len)?;
     // The size depends on the key id; if an alias moved between sizing and encrypting, size
-    // again (a few times at most: each retry follows another thread's alias update).
+    // again (a few times at most: each retry follows another thread's alias update). The
+    // plaintext is measured again too: making the result pool can run the caller's getter
+    // (`globalThis.Buffer`), which could detach the plaintext's buffer in between.
     for _ in 0..4 {
         let result = js.pooled_buffer_with(size, |out| {
             let plaintext = js.bytes(plaintext, "plaintext")?;
@@ -35,7 +37,7 @@ pub(crate) fn encrypt(
         match result {
             Err(Failure::Core(keyplane::Error::BufferTooSmall { needed })) => size = needed,
             Err(Failure::Core(keyplane::Error::Internal)) if size > 0 => {
-                size = ring.ciphertext_len(&key_id, len)?;
+                size = ring.ciphertext_len(&key_id, js.bytes_len(plaintext, "plaintext")?)?;
             }
             other => return other,
         }

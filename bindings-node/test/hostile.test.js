@@ -287,4 +287,26 @@ describe('re-entrancy', () => {
       assert.ok(calls > 0)
     `)
   })
+
+  it('a globalThis.Buffer getter that detaches the plaintext before the result pool is made', () => {
+    inChild(`
+      const ring = new Keyring()
+      const k = ring.createKeySync().keyId
+      const RealBuffer = Buffer
+      const plaintext = new Uint8Array(new ArrayBuffer(16))
+      let calls = 0
+      Object.defineProperty(globalThis, 'Buffer', {
+        configurable: true,
+        get() {
+          if (calls++ === 0) structuredClone(plaintext.buffer, { transfer: [plaintext.buffer] })
+          return RealBuffer
+        },
+      })
+      // The detached plaintext reads as empty, as a detached buffer does everywhere.
+      const blob = ring.encryptSync(k, plaintext)
+      assert.equal(plaintext.length, 0)
+      assert.equal(ring.decryptSync(blob).length, 0)
+      assert.ok(calls > 0)
+    `)
+  })
 })
