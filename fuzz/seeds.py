@@ -190,3 +190,16 @@ for v in symmetric["vectors"]:
 write("context", "empty-key", b"\xffvalue")
 write("context", "repeated-key", b"a\xff1\xffa\xff2")
 write("context", "at-the-limit", b"k\xff" + b"v" * 8191)
+
+# ----- cli_context: one --context argument --------------------------------------------------
+for name, arg in [
+    ("two-pairs", "tenant=acme,table=orders"),
+    ("empty-value-equals", "a=x=y,b=,c=3"),
+    ("quoted", "a=\"1,2\",b='it\\'s',c=\"q\\\"\\\\\""),
+    ("escaped-comma", "a=1\\,2,b=c\\d"),
+    ("list-refused", "a=1,2"),
+    ("json", '{"tenant":"acme","région":"Île-de-France","e":"\\u00e9\\n"}'),
+    ("json-twice", '{"a":"1","a":"2"}'),
+    ("json-nested", '{"a":{"b":"c"}}'),
+]:
+    write("cli_context", name, arg.encode())
