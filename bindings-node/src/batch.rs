@@ -320,12 +320,17 @@ impl ToNapiValue for Batch {
             .0
             .iter()
             .all(|s| matches!(s, Ok(Slot::Bytes(_)) | Err(_)));
+        let secrets_only = !bytes_only
+            && val
+                .0
+                .iter()
+                .all(|s| matches!(s, Ok(Slot::Secret(_)) | Err(_)));
         let build_bytes = || -> R<sys::napi_value> {
             let slots = val
                 .0
                 .iter()
                 .map(|slot| match slot {
-                    Ok(Slot::Bytes(b)) => Ok(Ok(&b[..])),
+                    Ok(Slot::Bytes(b) | Slot::Secret(b)) => Ok(Ok(&b[..])),
                     Ok(_) => Err(Failure::Napi(sys::Status::napi_generic_failure)),
                     Err(e) => e
                         .to_js(js)
@@ -333,9 +338,9 @@ impl ToNapiValue for Batch {
                         .ok_or(Failure::Napi(sys::Status::napi_generic_failure)),
                 })
                 .collect::<R<Vec<_>>>()?;
-            js.batch_buffers(&slots)
+            js.batch_buffers(&slots, secrets_only)
         };
-        if bytes_only {
+        if bytes_only || secrets_only {
             return build_bytes().map_err(|_| {
                 napi::Error::new(
                     napi::Status::GenericFailure,

@@ -22,7 +22,7 @@ use napi::bindgen_prelude::{
     ClassInstance, FromNapiValue, MaybeTypeTag, ToNapiValue, TypeName, ValidateNapiValue,
 };
 use napi::sys;
-use zeroize::Zeroizing;
+use zeroize::{Zeroize, Zeroizing};
 
 use crate::error::Failure;
 
@@ -746,9 +746,15 @@ impl Js {
 
     /// The results of a batch as one array: `Buffer`s that view one new `ArrayBuffer` holding
     /// every output back to back, and the error objects of failed items in their slots.
+    ///
+    /// `secret` outputs (plaintexts) each get a `Buffer` of their own instead, copied out of
+    /// that `ArrayBuffer` by the same script call (`Buffer.allocUnsafeSlow`, which never pools),
+    /// and the `ArrayBuffer`, which no script keeps, is zeroized after: a result's `.buffer`
+    /// shows no other item. About 0.1 µs per item, where a Node-API `Buffer` per item costs 0.7.
     pub(crate) fn batch_buffers(
         self,
         slots: &[Result<&[u8], sys::napi_value>],
+        secret: bool,
     ) -> JsResult<sys::napi_value> {
         let total = slots
             .iter()
@@ -843,10 +849,10 @@ impl Js {
         let mut global = ptr::null_mut();
         // SAFETY: valid out-pointer.
         check(unsafe { sys::napi_get_global(self.env, &mut global) })?;
-        let argv = [array_buffer, spans, out.raw];
+        let argv = [array_buffer, spans, out.raw, self.boolean(secret)?];
         let mut result = ptr::null_mut();
-        // SAFETY: `views` is the helper function; three live arguments.
-        check(unsafe {
+        // SAFETY: `views` is the helper function; four live arguments.
+        let called = check(unsafe {
             sys::napi_call_function(
                 self.env,
                 global,
@@ -855,9 +861,32 @@ impl Js {
                 argv.as_ptr(),
                 &mut result,
             )
-        })?;
+        });
+        if secret {
+            // Also when the helper threw part way.
+            self.wipe_array_buffer(array_buffer)?;
+        }
+        called?;
         out.raw = result;
         Ok(out.raw)
+    }
+
+    /// Zeroizes the memory an `ArrayBuffer` owns now: asked again after script ran, because the
+    /// script (a caller's patched global) may have detached it, and then its old memory belongs
+    /// to another owner (or was freed) and must not be written.
+    fn wipe_array_buffer(self, array_buffer: sys::napi_value) -> JsResult<()> {
+        let mut data = ptr::null_mut();
+        let mut len = 0usize;
+        // SAFETY: `array_buffer` is a live ArrayBuffer handle; valid out-pointers.
+        check(unsafe {
+            sys::napi_get_arraybuffer_info(self.env, array_buffer, &mut data, &mut len)
+        })?;
+        if len > 0 && !data.is_null() {
+            // SAFETY: the ArrayBuffer owns `len` bytes at `data` right now (a detached one
+            // reports none), and no script runs while the slice lives.
+            unsafe { core::slice::from_raw_parts_mut(data.cast::<u8>(), len) }.zeroize();
+        }
+        Ok(())
     }
 
     /// Reads a batch in one script call (see [`collect_source`]): `(refs, values,
@@ -1402,10 +1431,17 @@ fn collect_source(names: &[&core::ffi::CStr]) -> Option<std::ffi::CString> {
     std::ffi::CString::new(src).ok()
 }
 
-const VIEWS_JS: &core::ffi::CStr = c"(function (ab, spans, out) {
+const VIEWS_JS: &core::ffi::CStr = c"(function (ab, spans, out, own) {
   for (let i = 0; i < out.length; i++) {
     const len = spans[2 * i + 1]
-    if (len >= 0) out[i] = Buffer.from(ab, spans[2 * i], len)
+    if (len < 0) continue
+    if (own) {
+      const b = Buffer.allocUnsafeSlow(len)
+      b.set(new Uint8Array(ab, spans[2 * i], len))
+      out[i] = b
+    } else {
+      out[i] = Buffer.from(ab, spans[2 * i], len)
+    }
   }
   return out
 })";

@@ -288,6 +288,36 @@ describe('re-entrancy', () => {
     `)
   })
 
+  it('decryptMany while a patched Uint8Array transfers the buffer its plaintexts are copied from', () => {
+    inChild(
+      `
+      const ring = new Keyring()
+      const k = ring.createKeySync().keyId
+      const pts = Array.from({ length: 50 }, (_, i) => Buffer.from('plaintext ' + i))
+      const blobs = ring.encryptManySync(k, pts)
+      const RealUint8Array = Uint8Array
+      let stolen = null
+      globalThis.Uint8Array = function (ab, offset, length) {
+        if (stolen === null && ab instanceof ArrayBuffer && ab.byteLength > 0) stolen = structuredClone(ab, { transfer: [ab] })
+        return new RealUint8Array(ab, offset, length)
+      }
+      let outcome
+      try {
+        outcome = ring.decryptManySync(blobs)
+      } catch (e) {
+        outcome = e
+      } finally {
+        globalThis.Uint8Array = RealUint8Array
+      }
+      assert.ok(outcome instanceof TypeError, String(outcome)) // the copy from a detached buffer throws
+      stolen = null
+      global.gc()
+      for (let i = 0; i < 20; i++) assert.deepEqual(ring.decryptManySync(blobs), pts)
+      `,
+      { flags: ['--expose-gc'] },
+    )
+  })
+
   it('a globalThis.Buffer getter that detaches the plaintext before the result pool is made', () => {
     inChild(`
       const ring = new Keyring()
