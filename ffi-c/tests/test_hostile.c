@@ -442,6 +442,34 @@ static void test_failed_calls_change_nothing(void) {
   remove_tree(base);
 }
 
+/* ----- misaligned arrays and structs: refused, never read ------------------------------------- */
+
+static void test_misaligned_inputs(void) {
+  _Alignas(16) static unsigned char raw[512];
+  unsigned char out[128];
+  size_t n = 0;
+  kp_batch_result *r = NULL;
+  const void *odd = raw + 1;
+  CHECK_STATUS(kp_encrypt_many(ring, (const kp_encrypt_request *)odd, 2, &r), KP_ERR_INVALID_INPUT);
+  CHECK_STATUS(kp_decrypt_many(ring, (const kp_decrypt_request *)odd, 2, &r), KP_ERR_INVALID_INPUT);
+  CHECK(r == NULL);
+  ZEROED_N(KP_ERR_INVALID_INPUT, kp_encrypt(ring, S("aes"), MSG, 5, (const kp_context_entry *)odd,
+                                            1, out, sizeof out, &n));
+  kp_audit_report report;
+  unsigned char key[32] = {0};
+  CHECK_STATUS(kp_audit_verify_files((const kp_audit_file *)odd, 1, key, 32, &report),
+               KP_ERR_INVALID_INPUT);
+  kp_keyring *k = NULL;
+  CHECK_STATUS(kp_keyring_new_with_options((const kp_keyring_options *)odd, &k),
+               KP_ERR_INVALID_INPUT);
+  CHECK(k == NULL);
+  kp_keyring_options options;
+  memset(&options, 0, sizeof options);
+  options.audit = (const kp_audit_options *)odd;
+  CHECK_STATUS(kp_keyring_new_with_options(&options, &k), KP_ERR_INVALID_INPUT);
+  CHECK(k == NULL);
+}
+
 /* ----- batch threads ------------------------------------------------------------------------ */
 
 static void test_batch_threads_bound(void) {
@@ -920,6 +948,7 @@ int main(void) {
   test_struct_outputs_zeroed();
   test_overlap();
   test_failed_calls_change_nothing();
+  test_misaligned_inputs();
   test_batch_threads_bound();
   test_huge_counts();
   test_invalid_utf8_everywhere();
