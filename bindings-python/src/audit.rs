@@ -26,6 +26,7 @@ use keyplane::{AuditConfig, AuditEvent, AuditSink};
 use pyo3::exceptions::{PyRuntimeError, PyTypeError};
 use pyo3::gc::PyVisit;
 use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyCFunction, PyDict, PyString, PyTuple, PyWeakrefReference};
 use pyo3::{PyTraverseError, intern};
 use zeroize::Zeroizing;
@@ -188,22 +189,21 @@ fn at_exit(py: Python<'_>) {
     }
 }
 
-/// Registers [`at_exit`] once per process.
+/// Registers [`at_exit`] once per process (a `PyOnceLock`, not a `std::sync::Once`: another
+/// thread waiting for it must not hold the GIL the registering thread may need).
 fn register_at_exit(py: Python<'_>) -> PyResult<()> {
-    static REGISTERED: std::sync::Once = std::sync::Once::new();
-    let mut outcome = Ok(());
-    REGISTERED.call_once(|| {
-        outcome = PyCFunction::new_closure(py, None, None, |args, _| {
-            at_exit(args.py());
-            PyResult::Ok(())
-        })
-        .and_then(|f| {
+    static REGISTERED: PyOnceLock<()> = PyOnceLock::new();
+    REGISTERED
+        .get_or_try_init(py, || {
+            let hook = PyCFunction::new_closure(py, None, None, |args, _| {
+                at_exit(args.py());
+                PyResult::Ok(())
+            })?;
             py.import(intern!(py, "atexit"))?
-                .call_method1(intern!(py, "register"), (f,))
+                .call_method1(intern!(py, "register"), (hook,))
                 .map(drop)
-        });
-    });
-    outcome
+        })
+        .map(drop)
 }
 
 /// The owner of a keyring's audit callback: every Python handle of the keyring (``with_caller``

@@ -52,8 +52,12 @@ def test_import_with_oaep_sha256(ring: keyplane.Keyring) -> None:
     # Deleting the material makes the key unusable; the same material brings it back.
     ring.delete_imported_key_material(key.key_id)
     assert ring.describe_key(key.key_id).key_state == "PendingImport"
-    with pytest.raises(keyplane.KeyStateError):
+    # Decryption authenticates before it looks at the key's state: without material nothing
+    # authenticates, so the blob fails as any unauthentic one does.
+    with pytest.raises(keyplane.InvalidCiphertextError):
         ring.decrypt(blob, {"t": "1"})
+    with pytest.raises(keyplane.KeyStateError):
+        ring.encrypt(key.key_id, b"no material again")
     again = ring.get_parameters_for_import(key.key_id, "RSAES_OAEP_SHA_1", "RSA_3072")
     ring.import_key_material(key.key_id, again.import_token, _oaep(again, material, sha1=True))
     assert ring.decrypt(blob, {"t": "1"}) == b"own key"
