@@ -136,7 +136,7 @@ pub(crate) struct Settings {
 pub(crate) unsafe fn settings(options: *const kp_keyring_options) -> FfiResult<Settings> {
     // SAFETY: forwarded from the caller.
     let options = unsafe { in_opt(options) }?;
-    let builder = Keyring::builder();
+    let mut builder = Keyring::builder();
     let Some(options) = options else {
         let max = keyplane_core::batch::DEFAULT_MAX_BATCH_ITEMS;
         return Ok(Settings {
@@ -145,7 +145,6 @@ pub(crate) unsafe fn settings(options: *const kp_keyring_options) -> FfiResult<S
             audit: None,
         });
     };
-    let mut builder = builder;
     if let Some(budget) = NonZeroU64::new(options.encryption_budget) {
         builder = builder.encryption_budget(budget);
     }
