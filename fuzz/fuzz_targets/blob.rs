@@ -31,6 +31,8 @@ struct Signature {
     key_id: String,
     rsa: bool,
     message: Vec<u8>,
+    /// What is signed: the message's digest (`RAW`) or the message itself (`DIGEST`).
+    digest: Vec<u8>,
     message_type: MessageType,
     algorithm: SigningAlgorithm,
     signature: Vec<u8>,
@@ -107,13 +109,26 @@ static FIXTURE: LazyLock<Fixture> = LazyLock::new(|| {
         .as_array()
         .expect("signatures")
         .iter()
-        .map(|v| Signature {
-            key_id: str_of(&v["key_id"]).to_owned(),
-            rsa: str_of(&v["key_spec"]).starts_with("RSA"),
-            message: hex_of(&v["message"]),
-            message_type: str_of(&v["message_type"]).parse().expect("message type"),
-            algorithm: str_of(&v["algorithm"]).parse().expect("algorithm"),
-            signature: hex_of(&v["signature"]),
+        .map(|v| {
+            let message = hex_of(&v["message"]);
+            let message_type = str_of(&v["message_type"]).parse().expect("message type");
+            let algorithm: SigningAlgorithm = str_of(&v["algorithm"]).parse().expect("algorithm");
+            let digest = if message_type == MessageType::Raw {
+                aws_lc_rs::digest::digest(algorithm.digest_algorithm(), &message)
+                    .as_ref()
+                    .to_vec()
+            } else {
+                message.clone()
+            };
+            Signature {
+                key_id: str_of(&v["key_id"]).to_owned(),
+                rsa: str_of(&v["key_spec"]).starts_with("RSA"),
+                message,
+                digest,
+                message_type,
+                algorithm,
+                signature: hex_of(&v["signature"]),
+            }
         })
         .collect();
     Fixture {
@@ -252,12 +267,12 @@ fn signature(f: &Fixture, pick: usize, signature: &[u8]) {
     );
     if verified == Ok(true) && v.rsa {
         // Without the private key nobody makes an RSA signature, so one that verifies is a
-        // vector's. (An ECDSA signature (r, s) has a second valid form, (r, n - s), that anyone
-        // can compute, so those are not compared.)
+        // vector's for the same digest (a RAW message and its DIGEST share signatures). (An
+        // ECDSA signature (r, s) has a second valid form, (r, n - s), that anyone can compute,
+        // so those are not compared.)
         assert!(
             f.signatures.iter().any(|w| w.key_id == v.key_id
-                && w.message == v.message
-                && w.message_type == v.message_type
+                && w.digest == v.digest
                 && w.algorithm == v.algorithm
                 && w.signature == signature),
             "an RSA signature the vectors do not have verified"
