@@ -93,8 +93,11 @@ describe('garbage collection and exit', () => {
     inChild(
       `
       let delivered = 0
+      let collected = 0
+      const registry = new FinalizationRegistry(() => collected++)
       for (let i = 0; i < 40; i++) {
         let ring = new Keyring({ audit: { callback: (e) => { delivered++; ring.caller } } })
+        registry.register(ring, i)
         const k = ring.createKeySync().keyId
         for (let j = 0; j < 20; j++) ring.encryptSync(k, Buffer.from('x'))
         if (i % 2) await ring.flushAudit()
@@ -102,10 +105,12 @@ describe('garbage collection and exit', () => {
         global.gc()
         await new Promise((resolve) => setImmediate(resolve))
       }
-      for (let i = 0; i < 20; i++) {
+      // Until every keyring was collected (the cycle does not keep them), at most 1,000 rounds.
+      for (let i = 0; i < 1000 && collected < 40; i++) {
         global.gc()
-        await new Promise((resolve) => setImmediate(resolve))
+        await new Promise((resolve) => setTimeout(resolve, 1))
       }
+      assert.equal(collected, 40, 'every keyring in a cycle with its callback is collected')
       assert.ok(delivered > 0)
       `,
       { flags: ['--expose-gc'] },
