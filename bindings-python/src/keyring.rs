@@ -62,12 +62,19 @@ impl Drop for PyKeyring {
             // The last handle's drop joins the audit writer thread, which may be waiting for
             // the GIL to run a Python callback: drop it with the GIL released. On a writer
             // thread (an audit callback let go of the keyring's last handle) the join could be
-            // of this very thread: another thread drops it once the callback has returned.
+            // of this very thread: another thread drops it once the callback has returned,
+            // and only then this handle's reference to the callback's owner (letting go of it
+            // earlier would close the callback and fail the events still queued). Without the
+            // GIL, pyo3 defers that release to the next thread that holds it.
             let ring = core::mem::replace(&mut self.ring, keyplane::Keyring::new());
             if audit::in_callback() {
+                let callback = self.callback.take();
                 let _ = std::thread::Builder::new()
                     .name("keyplane-audit-close".into())
-                    .spawn(move || drop(ring));
+                    .spawn(move || {
+                        drop(ring);
+                        drop(callback);
+                    });
             } else {
                 Python::attach(|py| py.detach(move || drop(ring)));
             }

@@ -471,3 +471,36 @@ def test_fork_while_another_thread_creates_and_rotates_keys() -> None:
         thread.join(timeout=60)
     assert not thread.is_alive()
     assert churned > 0
+
+
+_LAST_HANDLE_DROPPED_BY_ITS_CALLBACK = """
+    import threading
+    import keyplane
+
+    holder = []
+    delivered = []
+    release, all_delivered = threading.Event(), threading.Event()
+
+    def callback(event):
+        release.wait(30)
+        holder.clear()  # the keyring's last handle goes away, on the writer thread
+        delivered.append(event.operation)
+        if len(delivered) == 6:
+            all_delivered.set()
+
+    ring = keyplane.Keyring(audit=keyplane.Audit(callback=callback))
+    holder.append(ring)
+    del ring
+    for _ in range(6):
+        holder[0].create_key()  # queued: the callback waits on the first
+    release.set()
+    # The events queued behind the one that let go of the keyring are still delivered.
+    assert all_delivered.wait(30), delivered
+    print("ok")
+"""
+
+
+def test_a_callback_letting_go_of_its_keyring_still_gets_the_queued_events() -> None:
+    done = run_child(_LAST_HANDLE_DROPPED_BY_ITS_CALLBACK, timeout=60)
+    assert_clean_exit(done)
+    assert done.stdout.strip() == "ok"
