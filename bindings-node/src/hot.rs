@@ -24,7 +24,17 @@ pub(crate) fn encrypt(
     let key_id = js.str_in(key_id, "keyId", &mut name)?;
     let context = js.context(context, "context")?;
     let len = js.bytes_len(plaintext, "plaintext")?;
-    let mut size = ring.ciphertext_len(&key_id, len)?;
+    let sized = ring.ciphertext_len(&key_id, len);
+    let mut size = match sized {
+        Ok(n) => n,
+        Err(e) => {
+            let plaintext = js.bytes(plaintext, "plaintext")?;
+            return Err(recorded(
+                ring.encrypt_into(&key_id, plaintext, ctx(&context), &mut []),
+                e,
+            ));
+        }
+    };
     // The size depends on the key id; if an alias moved between sizing and encrypting, size
     // again (a few times at most: each retry follows another thread's alias update). The
     // plaintext is measured again too: making the result pool can run the caller's getter
@@ -52,11 +62,28 @@ pub(crate) fn decrypt(
     context: sys::napi_value,
 ) -> R<sys::napi_value> {
     let context = js.context(context, "context")?;
-    let size = ring.plaintext_len(js.bytes(blob, "blob")?)?;
+    let size = match ring.plaintext_len(js.bytes(blob, "blob")?) {
+        Ok(n) => n,
+        Err(e) => {
+            let blob = js.bytes(blob, "blob")?;
+            return Err(recorded(ring.decrypt_into(blob, ctx(&context), &mut []), e));
+        }
+    };
     js.buffer_with(size, |out| {
         let blob = js.bytes(blob, "blob")?;
         Ok(ring.decrypt_into(blob, ctx(&context), out)?)
     })
+}
+
+/// The failure of an operation whose size helper failed (`ciphertext_len`, `plaintext_len`):
+/// the helpers record nothing in the audit trail, so the operation itself is run (with no room
+/// for output) to fail and be recorded as its Promise form's would, and its error is the one
+/// returned; the helper's `fallback` stands when the operation only wants a larger output.
+fn recorded(operation: keyplane::Result<usize>, fallback: keyplane::Error) -> Failure {
+    match operation {
+        Err(e) if !matches!(e, keyplane::Error::BufferTooSmall { .. }) => Failure::Core(e),
+        _ => Failure::Core(fallback),
+    }
 }
 
 pub(crate) fn generate_mac(

@@ -53,6 +53,26 @@ describe('audit events to a callback', () => {
     assert.equal(ring.auditDropped, 0)
   })
 
+  it('a failed sync encrypt or decrypt is recorded like its Promise form (unknown key, malformed blob)', async () => {
+    const { ring, events } = audited()
+    ring.createKeySync({ keyId: 'k' })
+    for (const sync of [true, false]) {
+      const call = (name, ...args) => (sync ? ring[`${name}Sync`](...args) : ring[name](...args))
+      for (const [name, args, code] of [
+        ['encrypt', ['missing', Buffer.from('x')], 'KP_NOT_FOUND'],
+        ['encrypt', ['alias/missing', Buffer.from('x')], 'KP_NOT_FOUND'],
+        ['decrypt', [Buffer.from('not a blob')], 'KP_INVALID_CIPHERTEXT'],
+        ['decrypt', [Buffer.alloc(0)], 'KP_INVALID_CIPHERTEXT'],
+      ]) {
+        await assert.rejects(async () => call(name, ...args), { code })
+      }
+    }
+    await ring.flushAudit()
+    const failed = events.filter((e) => e.errorCode !== null).map((e) => `${e.operation} ${e.errorCode}`)
+    const once = ['Encrypt KP_NOT_FOUND', 'Encrypt KP_NOT_FOUND', 'Decrypt KP_INVALID_CIPHERTEXT', 'Decrypt KP_INVALID_CIPHERTEXT']
+    assert.deepEqual(failed.sort(), [...once, ...once].sort())
+  })
+
   it('events arrive by themselves when the loop is free, and never carry secrets', async () => {
     const { ring, events } = audited()
     ring.createKeySync({ keyId: 'k' })

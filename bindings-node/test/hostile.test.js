@@ -186,6 +186,54 @@ describe('huge counts', () => {
   })
 })
 
+describe('names of every length through an audited keyring', () => {
+  it('lengths 0, 1, 255, 256 and 64 Ki: a result or a clear error, and the trail stays right', async () => {
+    const events = []
+    const ring = new Keyring({ audit: { callback: (e) => events.push(e) } })
+    const k = ring.createKeySync().keyId
+    for (const n of [0, 1, 255, 256, 65536]) {
+      const name = 'k'.repeat(n)
+      const alias = `alias/${'a'.repeat(n)}`
+      const calls = {
+        encrypt: (s) => ring[s ? 'encryptSync' : 'encrypt'](name, Buffer.from('x')),
+        encryptByAlias: (s) => ring[s ? 'encryptSync' : 'encrypt'](alias, Buffer.from('x')),
+        describeKey: (s) => ring[s ? 'describeKeySync' : 'describeKey'](name),
+        generateMac: (s) => ring[s ? 'generateMacSync' : 'generateMac'](name, Buffer.from('x'), 'HMAC_SHA_256'),
+        createKey: (s) => ring[s ? 'createKeySync' : 'createKey']({ keyId: `${name}${s ? 's' : 'a'}` }),
+        createAlias: (s) => ring[s ? 'createAliasSync' : 'createAlias'](`${alias}${s ? 's' : 'a'}`, k),
+        generateDataKey: (s) => ring[s ? 'generateDataKeySync' : 'generateDataKey'](name),
+        context: (s) => ring[s ? 'encryptSync' : 'encrypt'](k, Buffer.from('x'), { [`c${name}`]: name }),
+        encryptMany: (s) => ring[s ? 'encryptManySync' : 'encryptMany']([{ keyId: name, plaintext: Buffer.from('x') }]),
+      }
+      for (const [op, call] of Object.entries(calls)) {
+        for (const sync of [true, false]) {
+          try {
+            const out = await call(sync)
+            for (const r of Array.isArray(out) ? out : []) {
+              if (r instanceof Error) assert.match(r.code, /^KP_(?!INTERNAL)/, `${op} ${n}: ${r.message}`)
+            }
+          } catch (e) {
+            assert.match(String(e.code), /^KP_(?!INTERNAL)/, `${op} with a ${n}-byte name (${sync ? 'sync' : 'async'}): ${e.message}`)
+          }
+        }
+      }
+    }
+    // The next real encryption is recorded under its own key (events of the Promise forms
+    // come from other threads, so the order between threads is not fixed: look it up).
+    await ring.flushAudit()
+    const before = events.length
+    const fresh = ring.createKeySync().keyId
+    ring.encryptSync(fresh, Buffer.from('after'))
+    await ring.flushAudit()
+    assert.deepEqual(
+      events.slice(before).map((e) => [e.operation, e.keyId, e.errorCode]),
+      [['CreateKey', fresh, null], ['Encrypt', fresh, null]],
+    )
+    // A long name is recorded cut, never whole.
+    assert.ok(events.every((e) => e.keyId === null || e.keyId.length < 1024))
+  })
+})
+
 describe('strings that are not valid Unicode', () => {
   const ring = new Keyring()
   const k = ring.createKeySync().keyId
