@@ -132,12 +132,13 @@ pub(crate) fn text(obj: &Bound<'_, PyAny>, what: &str) -> PyResult<PyBackedStr> 
     let s = obj.cast::<PyString>().map_err(|_| {
         PyTypeError::new_err(format!("{what} must be a str, not '{}'", type_name(obj)))
     })?;
-    s.extract::<PyBackedStr>().map_err(|_| {
-        let at = s
-            .to_string_lossy()
-            .chars()
-            .position(|c| c == char::REPLACEMENT_CHARACTER)
-            .map_or_else(String::new, |i| format!(" at index {i}"));
+    s.extract::<PyBackedStr>().map_err(|e| {
+        // The UnicodeEncodeError says where the first character UTF-8 cannot encode is.
+        let at = e
+            .value(obj.py())
+            .getattr("start")
+            .and_then(|start| start.extract::<usize>())
+            .map_or_else(|_| String::new(), |i| format!(" at index {i}"));
         invalid_input(format!(
             "{what} is not valid Unicode (lone surrogate{at}): it cannot be encoded as UTF-8"
         ))

@@ -362,6 +362,9 @@ def test_lone_surrogates_are_refused_everywhere_a_string_is_taken(
         with pytest.raises(keyplane.InvalidInputError, match="not valid Unicode") as err:
             case()
         assert isinstance(err.value, ValueError)
+    # The message says where: after a genuine U+FFFD, the surrogate is still found.
+    with pytest.raises(keyplane.InvalidInputError, match="at index 2"):
+        ring.encrypt(sym, b"x", {"\ufffd\ufffd\udc80": "v"})
     # In a batch, the item with the invalid string fails in its slot.
     out = ring.encrypt_many([sym, _LONE], [b"a", b"b"], [{"k": "v"}, None])
     assert isinstance(out[0], bytes)
