@@ -239,7 +239,7 @@ fn symmetric(f: &Fixture, pick: usize, blob: &[u8]) {
 
 fn asymmetric(f: &Fixture, pick: usize, ciphertext: &[u8]) {
     let key_id = &f.oaep_keys[pick % f.oaep_keys.len()];
-    let algorithm = if (pick / f.oaep_keys.len()) % 2 == 0 {
+    let algorithm = if (pick / f.oaep_keys.len()).is_multiple_of(2) {
         EncryptionAlgorithm::RsaesOaepSha1
     } else {
         EncryptionAlgorithm::RsaesOaepSha256
