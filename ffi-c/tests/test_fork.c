@@ -1,10 +1,12 @@
 /* fork() while another thread is changing keys, as a pre-forking server (or a multiprocessing
- * pool) does to a process that already serves: a thread rotates keys, creates and deletes
- * aliases, disables and enables keys, and encrypts under a tiny budget (so that rotations also
- * happen inside encrypt), while the main thread forks 200 times. Each child encrypts and
- * decrypts once with the keyring it inherited and _exits; the parent waits for each child with
- * a bounded wait and kills one that hangs (a lock held by the working thread at the fork would
- * never be released in the child, which has no such thread). */
+ * pool) does to a process that already serves: a thread creates and rotates keys, creates and
+ * deletes aliases, disables and enables keys, and encrypts under a tiny budget (so that
+ * rotations also happen inside encrypt), while the main thread forks 200 times. Each child
+ * encrypts and decrypts once through an alias with the keyring it inherited (the key and alias
+ * maps), encrypts once under the budget-rotated key (that key's lock, and a rotation inside
+ * encrypt when its budget is spent) and _exits; the parent waits for each child with a bounded
+ * wait and kills one that hangs (a lock held by the working thread at the fork would never be
+ * released in the child, which has no such thread). */
 #define _DEFAULT_SOURCE
 #include <errno.h>
 #include <pthread.h>
@@ -25,7 +27,7 @@ static const uint8_t MSG[] = "forked";
 
 /* The most versions the working thread adds by itself, so that memory stays bounded however
  * long the forks take; disabling, enabling and aliases go on without bound. */
-enum { MAX_ROTATIONS = 4000, MAX_BUDGET_ENCRYPTIONS = 50000 };
+enum { MAX_ROTATIONS = 4000, MAX_CREATED = 4000, MAX_BUDGET_ENCRYPTIONS = 50000 };
 
 static void create(const char *id) {
   kp_create_key_options o;
@@ -43,6 +45,16 @@ static void *work(void *arg) {
   long failures = 0;
   for (long i = 0; !atomic_load(&stop); i++) {
     if (i < MAX_ROTATIONS && kp_rotate_key(ring, S("spin"), NULL) != KP_OK) failures++;
+    if (i < MAX_CREATED) {
+      char id[32];
+      snprintf(id, sizeof id, "made-%ld", i);
+      kp_create_key_options o;
+      memset(&o, 0, sizeof o);
+      o.key_spec = KP_KEY_SPEC_SYMMETRIC_DEFAULT;
+      o.key_id = id;
+      o.key_id_len = strlen(id);
+      if (kp_create_key(ring, &o, NULL) != KP_OK) failures++;
+    }
     if (kp_disable_key(ring, S("toggle")) != KP_OK) failures++;
     if (kp_enable_key(ring, S("toggle")) != KP_OK) failures++;
     if (kp_create_alias(ring, S("alias/moving"), S("spin")) != KP_OK) failures++;
@@ -57,12 +69,17 @@ static void *work(void *arg) {
   return (void *)(intptr_t)failures;
 }
 
-/* The child: one encryption and its decryption with the inherited keyring, then _exit. */
+/* The child: one encryption through an alias and its decryption, one encryption under the
+ * key the worker spends, with the inherited keyring. */
 static int child(void) {
   unsigned char blob[128], plain[64];
   size_t blob_len = 0, plain_len = 0;
-  if (kp_encrypt(ring, S("child"), MSG, sizeof MSG, NULL, 0, blob, sizeof blob, &blob_len) !=
+  if (kp_encrypt(ring, S("budget"), MSG, sizeof MSG, NULL, 0, blob, sizeof blob, &blob_len) !=
       KP_OK) {
+    return 5;
+  }
+  if (kp_encrypt(ring, S("alias/child"), MSG, sizeof MSG, NULL, 0, blob, sizeof blob,
+                 &blob_len) != KP_OK) {
     return 2;
   }
   if (kp_decrypt(ring, blob, blob_len, NULL, 0, plain, sizeof plain, &plain_len) != KP_OK) {
@@ -126,6 +143,7 @@ int main(void) {
   create("toggle");
   create("budget");
   create("child");
+  OK(kp_create_alias(ring, S("alias/child"), S("child")));
 
   pthread_t worker;
   CHECK(pthread_create(&worker, NULL, work, NULL) == 0);
