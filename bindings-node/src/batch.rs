@@ -129,11 +129,12 @@ impl Table {
     fn not_object(&self, i: usize) -> R<Failure> {
         let index =
             u32::try_from(i).map_err(|_| Failure::Napi(sys::Status::napi_generic_failure))?;
+        // Read again to say what it is (a proxy may answer differently the second time).
         let item = self.js.element(self.items, index)?;
         match self.js.object(item, ItemName(i)) {
             Err(e @ Failure::Type(_)) => Ok(e),
             Err(other) => Err(other),
-            Ok(()) => Err(Failure::Napi(sys::Status::napi_generic_failure)),
+            Ok(()) => Ok(Failure::Type(format!("{} must be an object", ItemName(i)))),
         }
     }
 

@@ -277,6 +277,24 @@ describe('strings that are not valid Unicode', () => {
   })
 })
 
+describe('inconsistent input', () => {
+  it('a batch item whose getter answers differently when it is read again', () => {
+    const ring = new Keyring()
+    const k = ring.createKeySync().keyId
+    let reads = 0
+    const list = [{ keyId: k, plaintext: Buffer.from('x') }, null]
+    Object.defineProperty(list, 1, {
+      get: () => (reads++ === 0 ? 5 : { keyId: k, plaintext: Buffer.from('y') }),
+    })
+    const out = ring.encryptManySync(list)
+    assert.equal(reads, 2)
+    assert.deepEqual(ring.decryptSync(out[0]), Buffer.from('x'))
+    assert.ok(out[1] instanceof TypeError)
+    assert.equal(out[1].code, 'ERR_INVALID_ARG_TYPE')
+    assert.match(out[1].message, /items\[1\] must be an object/)
+  })
+})
+
 describe('re-entrancy', () => {
   it('a patched Buffer.from or ArrayBuffer byteLength getter that calls back into Keyplane never aborts', () => {
     // In a fresh process, so that the patched Buffer.from is the one the result pool finds.
