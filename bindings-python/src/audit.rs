@@ -384,8 +384,14 @@ impl PyAudit {
                 "max_file_bytes and checkpoint_every are for a log_dir",
             ));
         }
+        // Refused rather than clamped by the core: the caller asked for something else.
         let queue_capacity = positive_u64(queue_capacity, "queue_capacity")?
-            .map(|n| usize::try_from(n).map_err(|_| invalid_input("queue_capacity is too large")))
+            .map(|n| {
+                usize::try_from(n)
+                    .ok()
+                    .filter(|n| *n <= keyplane::audit::MAX_QUEUE_CAPACITY)
+                    .ok_or_else(|| invalid_input("queue_capacity must be at most 1048576"))
+            })
             .transpose()?;
         Ok(Self {
             callback: callback.map(Bound::unbind),

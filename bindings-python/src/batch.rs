@@ -14,6 +14,7 @@ use keyplane::{
     DataKeyRequest, DataKeySpec, DecryptRequest, EncryptRequest, Keyring, MacRequest,
     ReEncryptRequest, SignRequest, VerifyMacRequest, VerifyRequest,
 };
+use pyo3::exceptions::PyMemoryError;
 use pyo3::prelude::*;
 use pyo3::pybacked::PyBackedStr;
 use pyo3::types::{PyBool, PyBytes, PyList};
@@ -324,7 +325,12 @@ pub(crate) fn generate_data_key_many<'py>(
     key_ids.check_len(n, "key_id")?;
     contexts.check_len(n, "context")?;
     let mut failed = Failed::new(py, n);
-    let mut requests = Vec::with_capacity(n);
+    // `n` may be as large as a keyring's own (caller-chosen) limit: a request list that cannot
+    // be allocated is an error, not an abort.
+    let mut requests = Vec::new();
+    requests.try_reserve_exact(n).map_err(|_| {
+        PyMemoryError::new_err(format!("not enough memory for a batch of {n} items"))
+    })?;
     for i in 0..n {
         let (k, c) = (failed.ok(i, key_ids.get(i)), failed.ok(i, contexts.get(i)));
         if let (Some(k), Some(c)) = (k, c) {

@@ -263,6 +263,11 @@ _HUGE_COUNTS = """
         keyplane.InvalidInputError,
         keyplane.LimitExceededError,
     )
+    # A keyring whose own limit is huge: a count that cannot be allocated is still an error.
+    roomy = keyplane.Keyring(max_batch_items=2**62)
+    roomy_key = roomy.create_key().key_id
+    refused(lambda: roomy.generate_data_key_many(roomy_key, 2**61), MemoryError)
+    refused(lambda: keyplane.Audit(callback=print, queue_capacity=2**40), keyplane.InvalidInputError)
     small = keyplane.Keyring(max_batch_items=50)
     key = small.create_key().key_id
     refused(lambda: small.generate_data_key_many(key, 51), keyplane.LimitExceededError)
