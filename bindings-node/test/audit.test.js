@@ -81,7 +81,8 @@ describe('audit events to a callback', () => {
     const dk = ring.generateDataKeySync('k')
     ring.decryptSync(dk.ciphertextBlob)
     assert.throws(() => ring.generateMacSync('k', plaintext, 'HMAC_SHA_256'), { code: 'KP_INVALID_KEY_USAGE' })
-    for (let i = 0; i < 200 && events.length < 5; i++) await new Promise((r) => setTimeout(r, 5))
+    // Waits for the events, not for a time: bounded at 30 s for a loaded machine.
+    for (let i = 0; i < 6000 && events.length < 5; i++) await new Promise((r) => setTimeout(r, 5))
     assert.equal(events.length, 5)
     const text = JSON.stringify(events)
     for (const secret of [plaintext, blob, dk.plaintext, dk.ciphertextBlob]) {
@@ -211,7 +212,14 @@ describe('audit events to a callback', () => {
       const ring = new Keyring({ audit: { callback: () => { throw new Error('boom') } } })
       ring.createKeySync({ keyId: 'k' })
       for (let i = 0; i < 1000; i++) ring.encryptSync('k', Buffer.alloc(1))
-      setTimeout(() => console.log('failures', ring.auditFailures), 50)
+      // Report once every delivery has run (bounded at 15 s), then let the process end by itself.
+      const started = Date.now()
+      const poll = setInterval(() => {
+        if (ring.auditFailures >= 1000 || Date.now() - started > 15000) {
+          clearInterval(poll)
+          console.log('failures', ring.auditFailures)
+        }
+      }, 5)
     `], { encoding: 'utf8', timeout: 20000, stdio: ['ignore', 'pipe', 'ignore'] })
     assert.match(out, /failures 100\d/)
   })
