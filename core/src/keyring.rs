@@ -2455,7 +2455,8 @@ impl Keyring {
     /// flushed). Does nothing on a keyring without audit.
     ///
     /// # Errors
-    /// [`Error::Storage`] if the writer thread has stopped.
+    /// [`Error::Storage`] if the writer thread has stopped; [`Error::InvalidInput`] when called
+    /// from this keyring's own audit sink or callback (it would wait for itself).
     pub fn flush_audit(&self) -> Result<()> {
         self.inner.audit.as_ref().map_or(Ok(()), Recorder::flush)
     }
