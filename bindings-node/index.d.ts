@@ -207,7 +207,7 @@ export declare class Keyring {
   scheduleKeyDeletion(keyId: string, pendingWindow?: PendingWindow | null): Promise<Date>
   /** `scheduleKeyDeletion` on the calling thread, returning its result directly (throws instead of rejecting). */
   scheduleKeyDeletionSync(keyId: string, pendingWindow?: PendingWindow | null): Date
-  /** Cancels a scheduled deletion; as in AWS KMS the key comes back disabled. */
+  /** Cancels a scheduled deletion; as in AWS KMS the key comes back disabled (an imported key without material: `PendingImport`). */
   cancelKeyDeletion(keyId: string): Promise<void>
   /** `cancelKeyDeletion` on the calling thread, returning its result directly (throws instead of rejecting). */
   cancelKeyDeletionSync(keyId: string): void

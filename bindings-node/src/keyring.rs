@@ -606,7 +606,7 @@ impl Keyring {
         )
     }
 
-    /// Cancels a scheduled deletion; as in AWS KMS the key comes back disabled.
+    /// Cancels a scheduled deletion; as in AWS KMS the key comes back disabled (an imported key without material: `PendingImport`).
     #[napi(ts_args_type = "keyId: string", ts_return_type = "Promise<void>")]
     pub fn cancel_key_deletion(&self, env: Env, key_id: Unknown<'_>) -> Result<AsyncTask<Job>> {
         let (ring, js) = (self.core(), Js::new(&env));
