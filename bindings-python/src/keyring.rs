@@ -424,8 +424,11 @@ impl PyKeyring {
         Ok(py.detach(|| self.ring.delete_imported_key_material(&key_id))?)
     }
 
-    fn __repr__(&self) -> String {
-        format!("Keyring(keys={})", self.ring.list_keys().len())
+    fn __repr__(&self, py: Python<'_>) -> String {
+        format!(
+            "Keyring(keys={})",
+            py.detach(|| self.ring.list_keys()).len()
+        )
     }
 
     // ----- key management ---------------------------------------------------------------------
@@ -502,8 +505,10 @@ impl PyKeyring {
     }
 
     /// Every key id, sorted.
-    fn list_keys(&self) -> Vec<String> {
-        self.ring.list_keys()
+    fn list_keys(&self, py: Python<'_>) -> Vec<String> {
+        // GIL released: listing first purges keys whose deletion date has passed, which can
+        // remove their records from a store.
+        py.detach(|| self.ring.list_keys())
     }
 
     /// Enables a disabled key.
@@ -570,7 +575,7 @@ impl PyKeyring {
     /// Every alias and the key id it points at, as a ``dict`` sorted by alias.
     fn list_aliases<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
         let dict = PyDict::new(py);
-        for entry in self.ring.list_aliases() {
+        for entry in py.detach(|| self.ring.list_aliases()) {
             dict.set_item(entry.alias_name, entry.target_key_id)?;
         }
         Ok(dict)
@@ -937,9 +942,16 @@ impl PyKeyring {
     // ----- sizes ------------------------------------------------------------------------------
 
     /// The blob length ``encrypt`` returns for ``plaintext_len`` bytes under ``key_id``.
-    fn ciphertext_len(&self, key_id: Text, plaintext_len: &Bound<'_, PyAny>) -> PyResult<usize> {
+    fn ciphertext_len(
+        &self,
+        py: Python<'_>,
+        key_id: Text,
+        plaintext_len: &Bound<'_, PyAny>,
+    ) -> PyResult<usize> {
         let n = count(plaintext_len, "plaintext_len")?;
-        Ok(self.ring.ciphertext_len(&key_id, n).map_err(KpError)?)
+        Ok(py
+            .detach(|| self.ring.ciphertext_len(&key_id, n))
+            .map_err(KpError)?)
     }
 
     /// The plaintext length ``decrypt`` returns for ``blob``.
