@@ -1428,7 +1428,8 @@ kp_status kp_schedule_key_deletion(const struct kp_keyring *keyring,
                                    uint32_t pending_window_days,
                                    int64_t *out_deletion_date);
 
-// Cancels a scheduled deletion; as in AWS KMS the key comes back **disabled**.
+// Cancels a scheduled deletion; as in AWS KMS the key comes back **disabled** (an imported key
+// without material: `KP_KEY_STATE_PENDING_IMPORT`).
 // Errors: `KP_ERR_NOT_FOUND`, `KP_ERR_INVALID_KEY_STATE` (not pending deletion).
 //
 // # Safety

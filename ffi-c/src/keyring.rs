@@ -896,7 +896,8 @@ pub unsafe extern "C" fn kp_schedule_key_deletion(
     }
 }
 
-/// Cancels a scheduled deletion; as in AWS KMS the key comes back **disabled**.
+/// Cancels a scheduled deletion; as in AWS KMS the key comes back **disabled** (an imported key
+/// without material: `KP_KEY_STATE_PENDING_IMPORT`).
 /// Errors: `KP_ERR_NOT_FOUND`, `KP_ERR_INVALID_KEY_STATE` (not pending deletion).
 ///
 /// # Safety
