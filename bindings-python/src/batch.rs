@@ -170,7 +170,7 @@ fn algorithms<T>(
     parse: fn(&str) -> PyResult<T>,
 ) -> PyResult<Each<Item<T>>> {
     Each::new(obj, max_items, |o| {
-        Ok(convert::string(o, "algorithm")?.and_then(|name| parse(&name)))
+        Ok(convert::string(o, "algorithm")?.and_then(|name| parse(&name).map_err(Box::new)))
     })
 }
 
@@ -182,10 +182,10 @@ fn message_types(
         None => Ok(Each::All(Ok(keyplane::MessageType::Raw))),
         Some(obj) => Each::new(obj, max_items, |o| {
             if o.is_none() {
-                Ok(message_type_or_raw(None))
+                Ok(message_type_or_raw(None).map_err(Box::new))
             } else {
                 Ok(convert::string(o, "message_type")?
-                    .and_then(|name| convert::message_type(&name)))
+                    .and_then(|name| convert::message_type(&name).map_err(Box::new)))
             }
         }),
     }

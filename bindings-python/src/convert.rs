@@ -329,7 +329,9 @@ pub(crate) fn count_u32(obj: &Bound<'_, PyAny>, what: &str) -> PyResult<u32> {
 }
 
 /// One item's value of a batch argument, or the error that item fails with (in its slot).
-pub(crate) type Item<T> = Result<T, PyErr>;
+/// Boxed: the error is rare, and a `PyErr` beside every buffer of a large batch would triple
+/// the list the batch is read into.
+pub(crate) type Item<T> = Result<T, Box<PyErr>>;
 
 /// Sorts an argument error in a batch: a wrong type fails the whole call (`TypeError`, before
 /// any work is done); any other problem with a value (unknown name, invalid context, a
@@ -338,7 +340,7 @@ pub(crate) fn per_item<T>(py: Python<'_>, value: PyResult<T>) -> PyResult<Item<T
     match value {
         Ok(v) => Ok(Ok(v)),
         Err(e) if e.is_instance_of::<PyTypeError>(py) => Err(e),
-        Err(e) => Ok(Err(e)),
+        Err(e) => Ok(Err(Box::new(e))),
     }
 }
 
