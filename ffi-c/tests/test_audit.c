@@ -254,17 +254,21 @@ static void test_flush_from_callback(void) {
   kp_keyring_free(&reentrant.ring);
 }
 
-/* Drops events with a one-slot queue and a slow callback; the count is reported. */
-static void slow_callback(const kp_audit_event *e, void *user_data) {
+/* Drops events with a one-slot queue and a callback held shut until the calls are made, so
+ * the queue is full for certain, whatever the machine's load; the count is reported. */
+static int gate_open;
+
+static void gated_callback(const kp_audit_event *e, void *user_data) {
   (void)e;
   (void)user_data;
-  usleep(2000);
+  /* Bounded: a test that forgot to open the gate still ends (after 60 s). */
+  for (int i = 0; i < 600000 && !__atomic_load_n(&gate_open, __ATOMIC_ACQUIRE); i++) usleep(100);
 }
 
 static void test_drop(void) {
   kp_audit_options a;
   memset(&a, 0, sizeof a);
-  a.callback = slow_callback;
+  a.callback = gated_callback;
   a.back_pressure = KP_BACK_PRESSURE_DROP;
   a.queue_capacity = 1;
   a.context_logging = KP_CONTEXT_LOGGING_NONE;
@@ -273,7 +277,9 @@ static void test_drop(void) {
   create(ring, "k");
   unsigned char out[16];
   size_t len = 0;
+  __atomic_store_n(&gate_open, 0, __ATOMIC_RELEASE);
   for (int i = 0; i < 200; i++) OK(kp_generate_random(ring, 8, out, sizeof out, &len));
+  __atomic_store_n(&gate_open, 1, __ATOMIC_RELEASE);
   OK(kp_keyring_flush_audit(ring));
   CHECK(kp_keyring_audit_dropped(ring) > 0);
   kp_keyring_free(&ring);
