@@ -1,6 +1,6 @@
 //! Ciphertext blobs from outside: the header parser (`envelope::inspect`,
-//! `Keyring::plaintext_len`), symmetric decryption (`decrypt`, `decrypt_into`, `re_encrypt`)
-//! checked against FORMAT.md's decryption written independently, and the other operations that
+//! `Keyring::plaintext_len`), symmetric decryption (`decrypt`, `decrypt_into`, `decrypt_many`,
+//! `re_encrypt`) checked against FORMAT.md's decryption written independently, and the other operations that
 //! take a caller's ciphertext or signature bytes (`decrypt_asymmetric`, `verify`).
 //!
 //! Input: one selector byte, then the bytes under test. The selector's low two bits choose the
@@ -15,8 +15,8 @@ use std::sync::LazyLock;
 
 use common::{hex_of, json, pairs_of, str_of};
 use keyplane::{
-    EncryptionAlgorithm, EncryptionContext, Error, KeySpec, KeyUsage, Keyring, MessageType,
-    SigningAlgorithm, envelope,
+    DecryptRequest, EncryptionAlgorithm, EncryptionContext, Error, KeySpec, KeyUsage, Keyring,
+    MessageType, SigningAlgorithm, envelope,
 };
 use libfuzzer_sys::fuzz_target;
 
@@ -219,6 +219,29 @@ fn symmetric(f: &Fixture, pick: usize, blob: &[u8]) {
             );
         }
     }
+
+    // A batch reads each item as the single call does.
+    let empty = EncryptionContext::empty();
+    let batch = f
+        .ring
+        .decrypt_many(&[
+            DecryptRequest { blob, context: ctx },
+            DecryptRequest {
+                blob,
+                context: empty,
+            },
+        ])
+        .expect("a batch of two");
+    assert_eq!(
+        batch[0].as_ref().ok().map(|p| &p[..]),
+        expected.as_deref(),
+        "decrypt_many and decrypt disagree"
+    );
+    assert_eq!(
+        batch[1].as_ref().ok().map(|p| &p[..]),
+        f.ring.decrypt(blob, empty).ok().as_deref().map(|p| &p[..]),
+        "decrypt_many and decrypt disagree"
+    );
 
     // Re-encryption opens the blob the same way.
     let (other, _) = &f.roots[pick % f.roots.len()];
