@@ -18,7 +18,7 @@ use core::fmt;
 use std::sync::OnceLock;
 
 use aws_lc_rs::aead::{AES_256_GCM, Aad, LessSafeKey, Nonce, UnboundKey};
-use aws_lc_rs::{hkdf, rand};
+use aws_lc_rs::hkdf;
 use zeroize::Zeroizing;
 
 use crate::error::{Error, Result};
@@ -168,7 +168,7 @@ pub(crate) fn hkdf_sha256(salt: &[u8], ikm: &[u8], info: &[&[u8]], out: &mut [u8
 /// Fresh 32-byte root material from the system DRBG.
 pub(crate) fn random_root() -> Result<Zeroizing<[u8; KEY_LEN]>> {
     let mut root = Zeroizing::new([0u8; KEY_LEN]);
-    rand::fill(root.as_mut()).map_err(|_| Error::Internal)?;
+    crate::fork::fill(root.as_mut()).map_err(|_| Error::Internal)?;
     Ok(root)
 }
 
@@ -191,7 +191,7 @@ pub(crate) fn random_nonce() -> Result<[u8; NONCE_LEN]> {
     let pooled = NONCES.try_with(|pool| {
         let mut pool = pool.borrow_mut();
         if pool.next >= POOL_NONCES || pool.generation != generation {
-            rand::fill(&mut pool.bytes).map_err(|_| Error::Internal)?;
+            crate::fork::fill(&mut pool.bytes).map_err(|_| Error::Internal)?;
             pool.next = 0;
             pool.generation = generation;
         }
@@ -206,7 +206,7 @@ pub(crate) fn random_nonce() -> Result<[u8; NONCE_LEN]> {
         // The thread is tearing down its thread-locals: draw directly.
         Err(_) => {
             let mut nonce = [0u8; NONCE_LEN];
-            rand::fill(&mut nonce).map_err(|_| Error::Internal)?;
+            crate::fork::fill(&mut nonce).map_err(|_| Error::Internal)?;
             Ok(nonce)
         }
     }

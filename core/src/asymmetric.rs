@@ -141,8 +141,7 @@ impl Keyring {
                 ));
             }
             let mut out = vec![0; public.ciphertext_size()];
-            let n = public
-                .encrypt(oaep, plaintext, &mut out, None)
+            let n = crate::fork::guarded(|| public.encrypt(oaep, plaintext, &mut out, None))
                 .map_err(|_| Error::Internal)?
                 .len();
             out.truncate(n);
@@ -170,8 +169,7 @@ impl Keyring {
                 return Err(Error::InvalidKeyUsage);
             };
             let mut out = Zeroizing::new(vec![0; private.min_output_size()]);
-            let n = private
-                .decrypt(oaep, ciphertext, &mut out, None)
+            let n = crate::fork::guarded(|| private.decrypt(oaep, ciphertext, &mut out, None))
                 .map_err(|_| Error::InvalidCiphertext)?
                 .len();
             out.truncate(n);

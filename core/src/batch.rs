@@ -30,7 +30,6 @@
 use core::fmt;
 use std::sync::{Arc, Mutex, PoisonError};
 
-use aws_lc_rs::rand;
 use bytes::Bytes;
 use crossbeam::queue::ArrayQueue;
 use rayon::{ThreadPool, ThreadPoolBuilder};
@@ -918,7 +917,7 @@ impl Keyring {
                 let Task { scratch, memo, .. } = task;
                 let len = r.spec.byte_len()?;
                 let (plaintext, blob_region) = region.split_at_mut(len);
-                rand::fill(plaintext).map_err(|_| Error::Internal)?;
+                crate::fork::fill(plaintext).map_err(|_| Error::Internal)?;
                 match self.encrypt_region(memo, r.key_id, plaintext, r.context, blob_region)? {
                     Out::Written(n) => Ok(Out::Written(len + n)),
                     Out::Owned(blob) => {
@@ -973,7 +972,7 @@ impl Keyring {
                 let Task { scratch, memo, .. } = task;
                 scratch.clear();
                 scratch.resize(r.spec.byte_len()?, 0);
-                rand::fill(scratch).map_err(|_| Error::Internal)?;
+                crate::fork::fill(scratch).map_err(|_| Error::Internal)?;
                 let out = self.encrypt_region(memo, r.key_id, scratch, r.context, region);
                 scratch.fill(0);
                 out

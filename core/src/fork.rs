@@ -99,6 +99,21 @@ pub(crate) struct Pass {
     _not_send: core::marker::PhantomData<*const ()>,
 }
 
+/// Runs `f`, a call into aws-lc that may take one of aws-lc's own locks (its random generator's,
+/// an RSA key's blinding and Montgomery caches), inside the fork gate: a fork never leaves such
+/// a lock held by a thread the child does not have.
+#[inline]
+pub(crate) fn guarded<R>(f: impl FnOnce() -> R) -> R {
+    let _pass = pass();
+    f()
+}
+
+/// `aws_lc_rs::rand::fill` inside the fork gate (see [`guarded`]).
+#[inline]
+pub(crate) fn fill(dest: &mut [u8]) -> Result<(), aws_lc_rs::error::Unspecified> {
+    guarded(|| aws_lc_rs::rand::fill(dest))
+}
+
 /// Enters the fork gate (waiting while a fork is in progress).
 pub(crate) fn pass() -> Pass {
     let depth = DEPTH.get();

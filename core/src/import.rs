@@ -160,7 +160,8 @@ pub(crate) fn wrapping_key(spec: WrappingKeySpec) -> Result<(PrivateDecryptingKe
         WrappingKeySpec::Rsa3072 => KeySize::Rsa3072,
         WrappingKeySpec::Rsa4096 => KeySize::Rsa4096,
     };
-    let private = PrivateDecryptingKey::generate(size).map_err(|_| Error::Internal)?;
+    let private = crate::fork::guarded(|| PrivateDecryptingKey::generate(size))
+        .map_err(|_| Error::Internal)?;
     let public = crate::material::spki_of(private.public_key())?;
     Ok((private, public))
 }
@@ -182,11 +183,13 @@ pub(crate) fn unwrap(pending: &Pending, wrapped: &[u8]) -> Result<Zeroizing<Vec<
     let mut out = Zeroizing::new(vec![0u8; modulus]);
     match pending.algorithm {
         WrappingAlgorithm::RsaesOaepSha1 | WrappingAlgorithm::RsaesOaepSha256 => {
-            let n = pending
-                .key
-                .decrypt(oaep(pending.algorithm), wrapped, &mut out, None)
-                .map_err(|_| Error::InvalidCiphertext)?
-                .len();
+            let n = crate::fork::guarded(|| {
+                pending
+                    .key
+                    .decrypt(oaep(pending.algorithm), wrapped, &mut out, None)
+                    .map(|p| p.len())
+            })
+            .map_err(|_| Error::InvalidCiphertext)?;
             out.truncate(n);
             Ok(out)
         }
@@ -195,10 +198,12 @@ pub(crate) fn unwrap(pending: &Pending, wrapped: &[u8]) -> Result<Zeroizing<Vec<
                 return Err(Error::InvalidCiphertext);
             }
             let (wrapped_key, wrapped_material) = wrapped.split_at(modulus);
-            let aes = pending
-                .key
-                .decrypt(oaep(pending.algorithm), wrapped_key, &mut out, None)
-                .map_err(|_| Error::InvalidCiphertext)?;
+            let aes = crate::fork::guarded(|| {
+                pending
+                    .key
+                    .decrypt(oaep(pending.algorithm), wrapped_key, &mut out, None)
+            })
+            .map_err(|_| Error::InvalidCiphertext)?;
             let kek = AesKek::new(&AES_256, aes).map_err(|_| Error::InvalidCiphertext)?;
             let mut material = Zeroizing::new(vec![0u8; wrapped_material.len()]);
             let n = kek

@@ -10,7 +10,6 @@ use std::sync::{
 };
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use aws_lc_rs::rand;
 use zeroize::Zeroizing;
 
 use crate::aead::{self, NONCE_LEN};
@@ -591,7 +590,7 @@ fn validate_alias(alias: &str) -> Result<()> {
 /// A random UUID v4, as AWS KMS key ids are.
 fn generate_key_id() -> Result<String> {
     let mut b = [0u8; 16];
-    rand::fill(&mut b).map_err(|_| Error::Internal)?;
+    crate::fork::fill(&mut b).map_err(|_| Error::Internal)?;
     b[6] = (b[6] & 0x0f) | 0x40;
     b[8] = (b[8] & 0x3f) | 0x80;
     let h = |r: core::ops::Range<usize>| -> String {
@@ -1724,7 +1723,7 @@ impl Keyring {
             Some(context),
             || {
                 let mut plaintext = Zeroizing::new(vec![0; spec.byte_len()?]);
-                rand::fill(&mut plaintext).map_err(|_| Error::Internal)?;
+                crate::fork::fill(&mut plaintext).map_err(|_| Error::Internal)?;
                 let ciphertext_blob = self.encrypt(key_id, &plaintext, context)?;
                 let key_id = envelope::inspect(&ciphertext_blob)?.key_id.to_owned();
                 Ok(DataKey {
@@ -1768,7 +1767,7 @@ impl Keyring {
                 return Err(Error::InvalidInput("random length must be 1 to 1024 bytes"));
             }
             let mut out = vec![0; len];
-            rand::fill(&mut out).map_err(|_| Error::Internal)?;
+            crate::fork::fill(&mut out).map_err(|_| Error::Internal)?;
             Ok(out)
         })
     }

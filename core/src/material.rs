@@ -5,6 +5,7 @@
 use core::fmt;
 
 use aws_lc_rs::encoding::{AsDer, Pkcs8V1Der, PublicKeyX509Der};
+use aws_lc_rs::hmac;
 use aws_lc_rs::rsa::{
     KeySize, OaepPrivateDecryptingKey, OaepPublicEncryptingKey, PrivateDecryptingKey,
 };
@@ -12,7 +13,6 @@ use aws_lc_rs::signature::{
     self, EcdsaKeyPair, EcdsaSigningAlgorithm, KeyPair, ParsedPublicKey, RsaKeyPair,
     VerificationAlgorithm,
 };
-use aws_lc_rs::{hmac, rand};
 use zeroize::Zeroizing;
 
 use crate::aead::{self, KEY_LEN, VersionKey};
@@ -137,13 +137,15 @@ pub(crate) fn hmac_algorithm(spec: KeySpec) -> Option<(hmac::Algorithm, usize)> 
 /// DER SubjectPublicKeyInfo.
 pub(crate) fn generate_pair(spec: KeySpec) -> Result<(Zeroizing<Vec<u8>>, Vec<u8>)> {
     if let Some(alg) = ecdsa_signing(spec) {
-        let pair = EcdsaKeyPair::generate(alg).map_err(|_| Error::Internal)?;
+        let pair =
+            crate::fork::guarded(|| EcdsaKeyPair::generate(alg)).map_err(|_| Error::Internal)?;
         let pkcs8 = pair.to_pkcs8v1().map_err(|_| Error::Internal)?;
         let spki = ec_spki(spec, pair.public_key().as_ref())?;
         return Ok((Zeroizing::new(pkcs8.as_ref().to_vec()), spki));
     }
     if let Some((size, _)) = rsa_size(spec) {
-        let pair = RsaKeyPair::generate(size).map_err(|_| Error::Internal)?;
+        let pair =
+            crate::fork::guarded(|| RsaKeyPair::generate(size)).map_err(|_| Error::Internal)?;
         let pkcs8: Pkcs8V1Der<'_> = pair.as_der().map_err(|_| Error::Internal)?;
         let spki = spki(pair.public_key().as_der())?;
         return Ok((Zeroizing::new(pkcs8.as_ref().to_vec()), spki));
@@ -158,7 +160,7 @@ pub(crate) fn generate_bytes(spec: KeySpec) -> Result<Zeroizing<Vec<u8>>> {
         _ => match hmac_algorithm(spec) {
             Some((_, len)) => {
                 let mut secret = Zeroizing::new(vec![0; len]);
-                rand::fill(&mut secret).map_err(|_| Error::Internal)?;
+                crate::fork::fill(&mut secret).map_err(|_| Error::Internal)?;
                 Ok(secret)
             }
             None => generate_pair(spec).map(|(pkcs8, _)| pkcs8),

@@ -17,7 +17,6 @@ use core::fmt;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use aws_lc_rs::aead::{AES_256_GCM, Aad, LessSafeKey, Nonce, RandomizedNonceKey, UnboundKey};
-use aws_lc_rs::rand;
 use zeroize::Zeroizing;
 
 use crate::aead::{KEY_LEN, NONCE_LEN, TAG_LEN, hkdf_sha256};
@@ -272,7 +271,7 @@ pub(crate) fn seal_payload(
         .ok_or(Error::InvalidInput("root key id must be 1 to 255 bytes"))?;
 
     let mut record_key = Zeroizing::new([0u8; KEY_LEN]);
-    rand::fill(record_key.as_mut()).map_err(|_| Error::Internal)?;
+    crate::fork::fill(record_key.as_mut()).map_err(|_| Error::Internal)?;
     let wrapped = root.wrap(record_key.as_ref(), &wrap_aad(kind, key_id))?;
     let wrapped_len = u16::try_from(wrapped.len())
         .map_err(|_| Error::LimitExceeded("wrapped record key longer than 65535 bytes"))?;
@@ -293,7 +292,7 @@ pub(crate) fn seal_payload(
 
     // The record key is fresh for every record, so a random nonce is only belt and braces.
     let mut nonce = [0u8; NONCE_LEN];
-    rand::fill(&mut nonce).map_err(|_| Error::Internal)?;
+    crate::fork::fill(&mut nonce).map_err(|_| Error::Internal)?;
     record.extend_from_slice(&nonce);
     record.extend_from_slice(payload);
     let key = payload_key(record_key.as_ref())?;

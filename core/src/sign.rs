@@ -119,12 +119,14 @@ impl Keyring {
                     if out.len() < needed {
                         return Err(Error::BufferTooSmall { needed });
                     }
-                    let sig = match message_type {
-                        MessageType::Raw => pair.sign(&SystemRandom::new(), message),
-                        MessageType::Digest => {
-                            pair.sign_digest(&imported_digest(message, algorithm)?)
-                        }
-                    }
+                    let digest = match message_type {
+                        MessageType::Raw => None,
+                        MessageType::Digest => Some(imported_digest(message, algorithm)?),
+                    };
+                    let sig = crate::fork::guarded(|| match &digest {
+                        None => pair.sign(&SystemRandom::new(), message),
+                        Some(digest) => pair.sign_digest(digest),
+                    })
                     .map_err(|_| Error::Internal)?;
                     let sig = sig.as_ref();
                     out[..sig.len()].copy_from_slice(sig);
@@ -136,12 +138,14 @@ impl Keyring {
                         .get_mut(..needed)
                         .ok_or(Error::BufferTooSmall { needed })?;
                     let encoding = algorithm.rsa_encoding().ok_or(Error::InvalidKeyUsage)?;
-                    match message_type {
-                        MessageType::Raw => pair.sign(encoding, &SystemRandom::new(), message, out),
-                        MessageType::Digest => {
-                            pair.sign_digest(encoding, &imported_digest(message, algorithm)?, out)
-                        }
-                    }
+                    let digest = match message_type {
+                        MessageType::Raw => None,
+                        MessageType::Digest => Some(imported_digest(message, algorithm)?),
+                    };
+                    crate::fork::guarded(|| match &digest {
+                        None => pair.sign(encoding, &SystemRandom::new(), message, out),
+                        Some(digest) => pair.sign_digest(encoding, digest, out),
+                    })
                     .map_err(|_| Error::Internal)?;
                     Ok(needed)
                 }
@@ -193,12 +197,15 @@ impl Keyring {
                 _ => return Err(Error::InvalidKeyUsage),
             };
             let verifier = verifier(verifiers, algorithm)?;
-            Ok(match message_type {
-                MessageType::Raw => verifier.verify_sig(message, signature),
-                MessageType::Digest => {
-                    verifier.verify_digest_sig(&imported_digest(message, algorithm)?, signature)
-                }
-            }
+            let digest = match message_type {
+                MessageType::Raw => None,
+                MessageType::Digest => Some(imported_digest(message, algorithm)?),
+            };
+            // An RSA public key sets up its Montgomery cache under a lock at first use.
+            Ok(crate::fork::guarded(|| match &digest {
+                None => verifier.verify_sig(message, signature),
+                Some(digest) => verifier.verify_digest_sig(digest, signature),
+            })
             .is_ok())
         })
     }

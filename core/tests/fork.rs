@@ -36,8 +36,8 @@ mod linux {
 
     use keyplane::aead::NONCE_LEN;
     use keyplane::{
-        CreateKey, EncryptionContext, Error, KeySpec, Keyring, LocalRootKey, PendingWindow,
-        RootKey, Store, envelope,
+        CreateKey, EncryptionContext, Error, KeySpec, KeyUsage, Keyring, LocalRootKey, MessageType,
+        PendingWindow, RootKey, SigningAlgorithm, Store, envelope,
     };
 
     type Nonce = [u8; NONCE_LEN];
@@ -54,7 +54,7 @@ mod linux {
     pub(crate) fn run() -> i32 {
         // The batch, audit and threaded tests run last: they start threads, and the others
         // need one.
-        let tests: [Test; 7] = [
+        let tests: [Test; 8] = [
             (
                 "parent_and_child_nonces_are_disjoint",
                 parent_and_child_nonces_are_disjoint,
@@ -82,6 +82,10 @@ mod linux {
             (
                 "forks_while_another_thread_changes_keys_never_hang",
                 forks_while_another_thread_changes_keys_never_hang,
+            ),
+            (
+                "forks_while_another_thread_draws_randomness_never_hang",
+                forks_while_another_thread_draws_randomness_never_hang,
             ),
         ];
         let mut failed = 0;
@@ -623,6 +627,51 @@ mod linux {
                     }
                     ring.create_alias(&format!("alias/{id}"), &id)
                         .map_err(|e| format!("worker create_alias: {e}"))?;
+                    i += 1;
+                    rounds.store(i, Ordering::Release);
+                }
+                Ok(())
+            })
+        };
+        let forked = fork_loop(&ring, &context, &rounds);
+        stop.store(true, Ordering::Release);
+        let worked = worker
+            .join()
+            .unwrap_or_else(|_| Err("worker panicked".to_owned()));
+        forked?;
+        worked
+    }
+
+    /// aws-lc's random generator and RSA keys take locks of their own: a fork while another
+    /// thread holds one must not leave it held in the child, which draws randomness at once.
+    fn forks_while_another_thread_draws_randomness_never_hang() -> Outcome {
+        let ring = Keyring::new();
+        ring.create_key(&CreateKey::new(KeySpec::SymmetricDefault).key_id(KEY))
+            .map_err(|e| format!("create_key: {e}"))?;
+        let signer = ring
+            .create_key(&CreateKey::new(KeySpec::Rsa2048).usage(KeyUsage::SignVerify))
+            .map_err(|e| format!("create_key: {e}"))?
+            .key_id;
+        let context = EncryptionContext::new([("purpose", "fork")]).map_err(|e| e.to_string())?;
+        let stop = Arc::new(AtomicBool::new(false));
+        let rounds = Arc::new(AtomicU64::new(0));
+        let worker = {
+            let (ring, stop, rounds) = (ring.clone(), stop.clone(), rounds.clone());
+            thread::spawn(move || -> Result<(), String> {
+                let mut i = 0u64;
+                while !stop.load(Ordering::Acquire) {
+                    // Small draws: most of the time goes to the generator's bookkeeping and locks.
+                    for _ in 0..256 {
+                        ring.generate_random(1)
+                            .map_err(|e| format!("worker generate_random: {e}"))?;
+                    }
+                    ring.sign(
+                        &signer,
+                        b"worker",
+                        MessageType::Raw,
+                        SigningAlgorithm::RsassaPssSha256,
+                    )
+                    .map_err(|e| format!("worker sign: {e}"))?;
                     i += 1;
                     rounds.store(i, Ordering::Release);
                 }
