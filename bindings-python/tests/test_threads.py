@@ -1,13 +1,12 @@
 """Threads: concurrent calls are correct, and the GIL is released while Keyplane works.
 
-Evidence of the release comes two ways: a Python thread keeps counting while another thread is
-inside a long Keyplane call (impossible if the call held the GIL), and CPU-bound RSA signing
-spread over threads finishes in less wall time than on one thread (a ratio, never an absolute
-time, checked with generous slack)."""
+Evidence of the release: with a switch interval far longer than any call, another Python thread
+runs while a Keyplane call is in progress only if the call released the GIL (a count, never a
+time). How far threads scale is the benchmark's business, not a test's."""
 
 from __future__ import annotations
 
-import os
+import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -67,90 +66,57 @@ def test_threads_mix_every_kind_of_call(ring: keyplane.Keyring, sym: str) -> Non
     assert errors == []
 
 
-def _counted_during(call: Callable[[], object]) -> tuple[int, float, float]:
-    """Runs `call` on this thread while another Python thread counts; returns the count made
-    during the call, the call's duration, and the counter's rate while nothing else ran."""
-    count = 0
-    stop = False
+def _ran_during(call: Callable[[], object]) -> int:
+    """How many times another Python thread ran while `call` was running on this thread.
 
-    def counter() -> None:
-        nonlocal count
-        while not stop:
-            count += 1
+    With a switch interval far longer than any call, CPython never makes a thread that holds
+    the GIL give it up, so the other thread can run during the call only if the call released
+    the GIL itself. No clock is read: the answer is a count, zero when the GIL was held."""
+    ran = 0
+    done = False
+    go = threading.Event()
 
-    thread = threading.Thread(target=counter)
+    def other() -> None:
+        nonlocal ran
+        go.wait()
+        while not done:
+            ran += 1
+            time.sleep(0)  # hands the GIL back to the call as soon as it wants it
+
+    interval = sys.getswitchinterval()
+    thread = threading.Thread(target=other)
     thread.start()
+    sys.setswitchinterval(1000.0)
     try:
-        time.sleep(0.2)  # the counter alone: its rate, with this thread asleep
-        c0, t0 = count, time.perf_counter()
-        time.sleep(0.2)
-        rate = (count - c0) / (time.perf_counter() - t0)
-        c0, t0 = count, time.perf_counter()
+        go.set()  # `other` now waits for the GIL, which this thread keeps into the call
         call()
-        t1, c1 = time.perf_counter(), count
+        during = ran
     finally:
-        stop = True
+        done = True
+        sys.setswitchinterval(interval)
         thread.join()
-    return c1 - c0, t1 - t0, rate
+    return during
 
 
 @pytest.mark.parametrize(
     "what",
-    ["rsa key generation", "rsa data key pair", "rsa sign_many", "encrypt_many"],
+    ["rsa key generation", "rsa data key pair", "rsa sign", "rsa sign_many", "encrypt_many"],
 )
 def test_python_runs_during_a_long_call(what: str) -> None:
     ring = keyplane.Keyring(threads=1)
     sym = ring.create_key().key_id
-    signer = ring.create_key("RSA_2048", usage="SIGN_VERIFY").key_id
+    signer = ring.create_key("RSA_4096", usage="SIGN_VERIFY").key_id
     calls: dict[str, Callable[[], object]] = {
-        "rsa key generation": lambda: [ring.create_key("RSA_4096", usage="SIGN_VERIFY") for _ in range(2)],
-        "rsa data key pair": lambda: [ring.generate_data_key_pair(sym, "RSA_4096") for _ in range(2)],
-        "rsa sign_many": lambda: ring.sign_many(signer, [b"m"] * 1500, "RSASSA_PSS_SHA_256"),
-        "encrypt_many": lambda: ring.encrypt_many(sym, [bytes(4096)] * 50_000),
+        "rsa key generation": lambda: ring.create_key("RSA_4096", usage="SIGN_VERIFY"),
+        "rsa data key pair": lambda: ring.generate_data_key_pair(sym, "RSA_4096"),
+        "rsa sign": lambda: ring.sign(signer, b"m", "RSASSA_PSS_SHA_256"),
+        "rsa sign_many": lambda: ring.sign_many(signer, [b"m"] * 50, "RSASSA_PSS_SHA_256"),
+        "encrypt_many": lambda: ring.encrypt_many(sym, [bytes(4096)] * 5_000),
     }
-    counted, duration, rate = _counted_during(calls[what])
-    # Holding the GIL, the call would let the counter run at most around the switch interval
-    # (5 ms) at its edges; released, the counter runs for most of the call.
-    held_at_most = rate * 2 * 0.005
-    assert duration > 0.1, f"{what} took {duration:.3f}s, too short to tell"
-    assert counted > 0.2 * rate * duration, (counted, rate, duration)
-    assert counted > 5 * held_at_most, (counted, held_at_most)
+    assert _ran_during(calls[what]) > 0, f"{what} held the GIL throughout"
 
 
-@pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="needs two cores")
-def test_rsa_signing_scales_across_threads() -> None:
-    ring = keyplane.Keyring()
-    key = ring.create_key("RSA_2048", usage="SIGN_VERIFY").key_id
-    n = 240
-
-    def sign(count: int) -> None:
-        for i in range(count):
-            ring.sign(key, b"message %d" % i, "RSASSA_PSS_SHA_256")
-
-    def single() -> float:
-        t0 = time.perf_counter()
-        sign(n)
-        return time.perf_counter() - t0
-
-    def threaded() -> float:
-        with ThreadPoolExecutor(8) as pool:
-            barrier = threading.Barrier(8)
-
-            def job(_: int) -> None:
-                barrier.wait()
-                sign(n // 8)
-
-            t0 = time.perf_counter()
-            list(pool.map(job, range(8)))
-            return time.perf_counter() - t0
-
-    sign(10)  # warm-up
-    ratios = []
-    for _ in range(5):  # best of five: a shared machine is noisy
-        ratios.append(threaded() / single())
-        if ratios[-1] < 0.85:
-            break
-    # Two idle cores give about 0.5; holding the GIL would give 1.0 or more.
-    if min(ratios) >= 0.85 and os.getloadavg()[0] > 2 * (os.cpu_count() or 1):
-        pytest.skip(f"machine too busy for a timing ratio (load {os.getloadavg()}): {ratios}")
-    assert min(ratios) < 0.85, ratios
+def test_the_check_sees_a_call_that_holds_the_gil() -> None:
+    # The same check around pure Python work, which never releases the GIL: it must report 0,
+    # or the test above could not fail.
+    assert _ran_during(lambda: sum(i * i for i in range(200_000))) == 0
