@@ -608,38 +608,25 @@ mod linux {
         ring.create_key(&CreateKey::new(KeySpec::SymmetricDefault).key_id(KEY))
             .map_err(|e| format!("create_key: {e}"))?;
         let context = EncryptionContext::new([("purpose", "fork")]).map_err(|e| e.to_string())?;
-        let stop = Arc::new(AtomicBool::new(false));
-        let rounds = Arc::new(AtomicU64::new(0));
-        let worker = {
-            let (ring, stop, rounds, context) =
-                (ring.clone(), stop.clone(), rounds.clone(), context.clone());
-            thread::spawn(move || -> Result<(), String> {
-                let mut i = 0u64;
-                while !stop.load(Ordering::Acquire) {
-                    let id = format!("made-{i}");
-                    ring.create_key(&CreateKey::new(KeySpec::SymmetricDefault).key_id(&*id))
-                        .map_err(|e| format!("worker create_key: {e}"))?;
-                    ring.rotate_key(KEY)
-                        .map_err(|e| format!("worker rotate_key: {e}"))?;
-                    for _ in 0..3 {
-                        ring.encrypt(KEY, b"worker", &context)
-                            .map_err(|e| format!("worker encrypt: {e}"))?;
-                    }
-                    ring.create_alias(&format!("alias/{id}"), &id)
-                        .map_err(|e| format!("worker create_alias: {e}"))?;
-                    i += 1;
-                    rounds.store(i, Ordering::Release);
-                }
-                Ok(())
-            })
-        };
-        let forked = fork_loop(&ring, &context, &rounds);
-        stop.store(true, Ordering::Release);
-        let worked = worker
-            .join()
-            .unwrap_or_else(|_| Err("worker panicked".to_owned()));
-        forked?;
-        worked
+        let (worker_ring, worker_context) = (ring.clone(), context.clone());
+        forks_beside(&ring, &context, move |i| {
+            let id = format!("made-{i}");
+            worker_ring
+                .create_key(&CreateKey::new(KeySpec::SymmetricDefault).key_id(&*id))
+                .map_err(|e| format!("worker create_key: {e}"))?;
+            worker_ring
+                .rotate_key(KEY)
+                .map_err(|e| format!("worker rotate_key: {e}"))?;
+            for _ in 0..3 {
+                worker_ring
+                    .encrypt(KEY, b"worker", &worker_context)
+                    .map_err(|e| format!("worker encrypt: {e}"))?;
+            }
+            worker_ring
+                .create_alias(&format!("alias/{id}"), &id)
+                .map_err(|e| format!("worker create_alias: {e}"))?;
+            Ok(())
+        })
     }
 
     /// aws-lc's random generator and RSA keys take locks of their own: a fork while another
@@ -653,32 +640,44 @@ mod linux {
             .map_err(|e| format!("create_key: {e}"))?
             .key_id;
         let context = EncryptionContext::new([("purpose", "fork")]).map_err(|e| e.to_string())?;
+        let worker_ring = ring.clone();
+        forks_beside(&ring, &context, move |_| {
+            // Small draws: most of the time goes to the generator's bookkeeping and locks.
+            for _ in 0..256 {
+                worker_ring
+                    .generate_random(1)
+                    .map_err(|e| format!("worker generate_random: {e}"))?;
+            }
+            let pss = SigningAlgorithm::RsassaPssSha256;
+            worker_ring
+                .sign(&signer, b"worker", MessageType::Raw, pss)
+                .map_err(|e| format!("worker sign: {e}"))?;
+            Ok(())
+        })
+    }
+
+    /// Runs `round` (given its number) in a loop on another thread while this one forks
+    /// [`FORKS`] times; stops the worker and reports the first failure of either.
+    fn forks_beside(
+        ring: &Keyring,
+        context: &EncryptionContext,
+        mut round: impl FnMut(u64) -> Outcome + Send + 'static,
+    ) -> Outcome {
         let stop = Arc::new(AtomicBool::new(false));
         let rounds = Arc::new(AtomicU64::new(0));
         let worker = {
-            let (ring, stop, rounds) = (ring.clone(), stop.clone(), rounds.clone());
-            thread::spawn(move || -> Result<(), String> {
+            let (stop, rounds) = (stop.clone(), rounds.clone());
+            thread::spawn(move || -> Outcome {
                 let mut i = 0u64;
                 while !stop.load(Ordering::Acquire) {
-                    // Small draws: most of the time goes to the generator's bookkeeping and locks.
-                    for _ in 0..256 {
-                        ring.generate_random(1)
-                            .map_err(|e| format!("worker generate_random: {e}"))?;
-                    }
-                    ring.sign(
-                        &signer,
-                        b"worker",
-                        MessageType::Raw,
-                        SigningAlgorithm::RsassaPssSha256,
-                    )
-                    .map_err(|e| format!("worker sign: {e}"))?;
+                    round(i)?;
                     i += 1;
                     rounds.store(i, Ordering::Release);
                 }
                 Ok(())
             })
         };
-        let forked = fork_loop(&ring, &context, &rounds);
+        let forked = fork_loop(ring, context, &rounds);
         stop.store(true, Ordering::Release);
         let worked = worker
             .join()
