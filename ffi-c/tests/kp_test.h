@@ -54,6 +54,21 @@ static inline int kp_bytes_eq(kp_bytes b, const unsigned char *p, size_t n) {
   return b.len == n && (n == 0 || memcmp(b.data, p, n) == 0);
 }
 
+/* Creates key `id` of `spec` with every other option at its default. */
+static inline kp_status kp_test_create_key(kp_keyring *ring, const char *id, kp_key_spec spec) {
+  kp_create_key_options o;
+  memset(&o, 0, sizeof o);
+  o.key_spec = spec;
+  o.key_id = id;
+  o.key_id_len = strlen(id);
+  return kp_create_key(ring, &o, NULL);
+}
+
+/* Whether this thread's last error message mentions `needle`. */
+static inline int kp_last_error_contains(const char *needle) {
+  return strstr(kp_last_error_message(), needle) != NULL;
+}
+
 static inline int kp_summary(const char *name) {
   printf("%s: %d passed, %d failed\n", name, kp_passed, kp_failed);
   return kp_failed == 0 && kp_passed > 0 ? 0 : 1;

@@ -11,18 +11,7 @@ static const kp_context_entry CTX[] = {{"tenant", 6, "acme", 4}};
 static unsigned char blob[256];
 static size_t blob_len;
 
-static void create(const char *id, kp_key_spec spec) {
-  kp_create_key_options o;
-  memset(&o, 0, sizeof o);
-  o.key_spec = spec;
-  o.key_id = id;
-  o.key_id_len = strlen(id);
-  OK(kp_create_key(ring, &o, NULL));
-}
-
-static int last_error_contains(const char *needle) {
-  return strstr(kp_last_error_message(), needle) != NULL;
-}
+static void create(const char *id, kp_key_spec spec) { OK(kp_test_create_key(ring, id, spec)); }
 
 static void test_null_handles_and_outs(void) {
   unsigned char out[128];
@@ -38,7 +27,7 @@ static void test_null_handles_and_outs(void) {
   CHECK_STATUS(kp_keyring_new(NULL), KP_ERR_NULL_ARGUMENT);
   CHECK_STATUS(kp_keyring_new_with_options(NULL, NULL), KP_ERR_NULL_ARGUMENT);
   CHECK_STATUS(kp_create_key(NULL, &o, NULL), KP_ERR_NULL_ARGUMENT);
-  CHECK(last_error_contains("keyring"));
+  CHECK(kp_last_error_contains("keyring"));
   CHECK_STATUS(kp_describe_key(NULL, S("aes"), &m), KP_ERR_NULL_ARGUMENT);
   CHECK(m == NULL);
   CHECK_STATUS(kp_encrypt(NULL, S("aes"), MSG, 5, NULL, 0, out, sizeof out, &n),
@@ -59,7 +48,7 @@ static void test_null_handles_and_outs(void) {
 
   /* NULL options, outputs, out_len and handle out-parameters. */
   CHECK_STATUS(kp_create_key(ring, NULL, NULL), KP_ERR_NULL_ARGUMENT);
-  CHECK(last_error_contains("options"));
+  CHECK(kp_last_error_contains("options"));
   CHECK_STATUS(kp_describe_key(ring, S("aes"), NULL), KP_ERR_NULL_ARGUMENT);
   CHECK_STATUS(kp_list_keys(ring, NULL), KP_ERR_NULL_ARGUMENT);
   CHECK_STATUS(kp_list_aliases(ring, NULL), KP_ERR_NULL_ARGUMENT);
@@ -96,13 +85,13 @@ static void test_null_buffers_with_lengths(void) {
   bool valid = false;
   CHECK_STATUS(kp_encrypt(ring, NULL, 3, MSG, 5, NULL, 0, out, sizeof out, &n),
                KP_ERR_NULL_ARGUMENT);
-  CHECK(last_error_contains("key_id"));
+  CHECK(kp_last_error_contains("key_id"));
   CHECK_STATUS(kp_encrypt(ring, S("aes"), NULL, 5, NULL, 0, out, sizeof out, &n),
                KP_ERR_NULL_ARGUMENT);
-  CHECK(last_error_contains("plaintext"));
+  CHECK(kp_last_error_contains("plaintext"));
   CHECK_STATUS(kp_encrypt(ring, S("aes"), MSG, 5, NULL, 2, out, sizeof out, &n),
                KP_ERR_NULL_ARGUMENT);
-  CHECK(last_error_contains("context"));
+  CHECK(kp_last_error_contains("context"));
   kp_context_entry bad_key = {NULL, 3, "v", 1}, bad_value = {"k", 1, NULL, 2};
   CHECK_STATUS(kp_encrypt(ring, S("aes"), MSG, 5, &bad_key, 1, out, sizeof out, &n),
                KP_ERR_NULL_ARGUMENT);
@@ -306,10 +295,10 @@ static void test_invalid_utf8_and_values(void) {
   kp_context_entry bad_key = {bad_utf8, 3, "v", 1}, bad_value = {"k", 1, bad_utf8, 3};
   CHECK_STATUS(kp_encrypt(ring, S("aes"), MSG, 5, &bad_key, 1, out, sizeof out, &n),
                KP_ERR_INVALID_UTF8);
-  CHECK(last_error_contains("context key"));
+  CHECK(kp_last_error_contains("context key"));
   CHECK_STATUS(kp_decrypt(ring, blob, blob_len, &bad_value, 1, out, sizeof out, &n),
                KP_ERR_INVALID_UTF8);
-  CHECK(last_error_contains("context value"));
+  CHECK(kp_last_error_contains("context value"));
   CHECK_STATUS(kp_create_alias(ring, bad_utf8, 3, S("aes")), KP_ERR_INVALID_UTF8);
   kp_create_key_options o;
   memset(&o, 0, sizeof o);
@@ -411,7 +400,7 @@ static void test_invalid_utf8_and_values(void) {
   memset(buf, 1, sizeof buf);
   CHECK_STATUS(kp_encrypt(ring, S("aes"), buf, 16, NULL, 0, buf + 8, 100, &n),
                KP_ERR_INVALID_INPUT);
-  CHECK(last_error_contains("overlaps"));
+  CHECK(kp_last_error_contains("overlaps"));
 }
 
 static void test_batch_bad_items(void) {

@@ -31,18 +31,7 @@ static const char *const BAD_UTF8[] = {"\x80", "k\xff", "\xc0\x80", "\xed\xa0\x8
                                        "\xf4\x90\x80\x80", "\xe2\x82"};
 #define BAD_UTF8_COUNT (sizeof BAD_UTF8 / sizeof BAD_UTF8[0])
 
-static void create(const char *id, kp_key_spec spec) {
-  kp_create_key_options o;
-  memset(&o, 0, sizeof o);
-  o.key_spec = spec;
-  o.key_id = id;
-  o.key_id_len = strlen(id);
-  OK(kp_create_key(ring, &o, NULL));
-}
-
-static int last_error_contains(const char *needle) {
-  return strstr(kp_last_error_message(), needle) != NULL;
-}
+static void create(const char *id, kp_key_spec spec) { OK(kp_test_create_key(ring, id, spec)); }
 
 static int exists(const char *path) {
   struct stat st;
@@ -260,7 +249,7 @@ static void test_overlap(void) {
   memcpy(buf, record, record_len);
   CHECK_STATUS(kp_reseal(buf, record_len, root, root, buf + 8, sizeof buf - 8, &n),
                KP_ERR_INVALID_INPUT);
-  CHECK(last_error_contains("overlaps"));
+  CHECK(kp_last_error_contains("overlaps"));
   CHECK(n == 0);
   memcpy(buf, record, record_len);
   CHECK_STATUS(kp_reseal(buf + 16, record_len, root, root, buf, 32, &n), KP_ERR_INVALID_INPUT);
@@ -276,7 +265,7 @@ static void test_overlap(void) {
   do {                                                \
     n = 7;                                            \
     CHECK_STATUS(call, KP_ERR_INVALID_INPUT);         \
-    CHECK(last_error_contains("overlaps") && n == 0); \
+    CHECK(kp_last_error_contains("overlaps") && n == 0); \
     CHECK(all_zero(out, sizeof out));                 \
   } while (0)
   memcpy(out, "aes", 3);
@@ -347,7 +336,7 @@ static void test_failed_calls_change_nothing(void) {
   o.alias_len = strlen(o.alias);
   CHECK_STATUS(kp_create_key(ring, &o, (kp_key_metadata **)(void *)(raw + 1)),
                KP_ERR_INVALID_INPUT);
-  CHECK(last_error_contains("misaligned"));
+  CHECK(kp_last_error_contains("misaligned"));
   CHECK_STATUS(kp_describe_key(ring, S("made-by-failed-call"), &m), KP_ERR_NOT_FOUND);
   CHECK_STATUS(kp_describe_key(ring, S("alias/made-by-failed-call"), &m), KP_ERR_NOT_FOUND);
   /* ... and a misaligned options struct is refused, not read. */
@@ -480,7 +469,7 @@ static void test_batch_threads_bound(void) {
   for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
     options.batch_threads = refused[i];
     CHECK_STATUS(kp_keyring_new_with_options(&options, &k), KP_ERR_INVALID_INPUT);
-    CHECK(k == NULL && last_error_contains("1024"));
+    CHECK(k == NULL && kp_last_error_contains("1024"));
   }
   options.batch_threads = 1024;
   OK(kp_keyring_new_with_options(&options, &k));

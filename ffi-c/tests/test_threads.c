@@ -126,14 +126,7 @@ static void *admin(void *arg) {
   return NULL;
 }
 
-static void create(const char *id, kp_key_spec spec) {
-  kp_create_key_options o;
-  memset(&o, 0, sizeof o);
-  o.key_spec = spec;
-  o.key_id = id;
-  o.key_id_len = strlen(id);
-  OK(kp_create_key(ring, &o, NULL));
-}
+static void create(const char *id, kp_key_spec spec) { OK(kp_test_create_key(ring, id, spec)); }
 
 int main(void) {
   OK(kp_keyring_new(&ring));
