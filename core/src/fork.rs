@@ -1,6 +1,6 @@
 //! Fork detection for state that must never be duplicated into a child process.
 //!
-//! Keyplane buffers nonce randomness per thread (see [`crate::aead`]). A `fork()` copies that
+//! Keyplane buffers nonce randomness per thread (see the `aead` module). A `fork()` copies that
 //! buffer into the child, and parent and child would then hand out the same nonces under the
 //! same keys. [`generation`] returns a number that strictly increases in a child after a fork,
 //! so a buffer stamped with an older generation is discarded before use.
@@ -26,7 +26,7 @@
 //! depth), so nested locks cannot wait on a fork that waits on them.
 //!
 //! The audit trail's writer thread does not survive a fork; an audited keyring refuses its
-//! operations in a child instead (see [`crate::audit`]), so its locks are never taken there.
+//! operations in a child instead (see the `audit` module), so its locks are never taken there.
 #![allow(unsafe_code)]
 
 use std::cell::Cell;
