@@ -46,6 +46,29 @@ def _read_all(fd: int, pid: int, timeout: float = 120.0) -> bytes:
             chunks.append(chunk)
 
 
+def _forked(child: Callable[[], bytes], meanwhile: Callable[[], object] = lambda: None) -> bytes:
+    """Runs `child` in a forked process, which sends the bytes it returns through a pipe and
+    `_exit`s (0 only if `child` returned), while this process runs `meanwhile`. Returns the
+    child's bytes once it exited with 0; a child still running at the deadline is killed."""
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # never returns
+        code = 1
+        try:
+            os.close(read_end)
+            os.write(write_end, child())
+            code = 0
+        finally:
+            os._exit(code)
+    os.close(write_end)
+    meanwhile()
+    data = _read_all(read_end, pid)
+    os.close(read_end)
+    _, status = os.waitpid(pid, 0)
+    assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
+    return data
+
+
 @pytest.mark.parametrize("batch_before_fork", [False, True])
 def test_os_fork_child_never_repeats_parent_nonces(batch_before_fork: bool) -> None:
     ring = keyplane.Keyring()
@@ -54,25 +77,17 @@ def test_os_fork_child_never_repeats_parent_nonces(batch_before_fork: bool) -> N
     if batch_before_fork:  # the pool's threads exist now; the child has none of them
         parent += [nonce_of(b) for b in ring.encrypt_many(_KEY, [b"p"] * 2000)]  # type: ignore[arg-type]
     old_blob = ring.encrypt(_KEY, b"made before fork")
-    read_end, write_end = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # child: report nonces, decrypt an old blob, run a batch; never return
-        code = 1
-        try:
-            os.close(read_end)
-            mine = [nonce_of(ring.encrypt(_KEY, b"child")) for _ in range(5000)]
-            mine += [nonce_of(b) for b in ring.encrypt_many(_KEY, [b"c"] * 3000)]  # type: ignore[arg-type]
-            assert ring.decrypt(old_blob) == b"made before fork"
-            os.write(write_end, b"".join(mine))
-            code = 0
-        finally:
-            os._exit(code)
-    os.close(write_end)
-    parent_after = [nonce_of(ring.encrypt(_KEY, b"parent")) for _ in range(5000)]
-    data = _read_all(read_end, pid)
-    os.close(read_end)
-    _, status = os.waitpid(pid, 0)
-    assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
+
+    def in_child() -> bytes:  # report nonces, decrypt an old blob, run a batch
+        mine = [nonce_of(ring.encrypt(_KEY, b"child")) for _ in range(5000)]
+        mine += [nonce_of(b) for b in ring.encrypt_many(_KEY, [b"c"] * 3000)]  # type: ignore[arg-type]
+        assert ring.decrypt(old_blob) == b"made before fork"
+        return b"".join(mine)
+
+    parent_after: list[bytes] = []
+    data = _forked(
+        in_child, lambda: parent_after.extend(nonce_of(ring.encrypt(_KEY, b"parent")) for _ in range(5000))
+    )
     child = {data[i : i + 12] for i in range(0, len(data), 12)}
     assert len(child) == 8000
     everything_parent = set(parent) | set(parent_after)
@@ -105,29 +120,18 @@ def test_audited_keyring_fails_closed_in_a_forked_child() -> None:
     ring = keyplane.Keyring(audit=keyplane.Audit(callback=events.append))
     ring.create_key(key_id=_KEY)
     ring.flush_audit()
-    read_end, write_end = os.pipe()
-    pid = os.fork()
-    if pid == 0:
-        code = 1
-        try:
-            os.close(read_end)
-            answers = []
-            for call in (lambda: ring.encrypt(_KEY, b"child"), ring.flush_audit):
-                try:
-                    call()
-                    answers.append(b"ok")
-                except keyplane.StorageError:
-                    answers.append(b"refused")
-            os.write(write_end, b",".join(answers))
-            code = 0
-        finally:
-            os._exit(code)
-    os.close(write_end)
-    data = _read_all(read_end, pid)
-    os.close(read_end)
-    _, status = os.waitpid(pid, 0)
-    assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
-    assert data == b"refused,refused"
+
+    def in_child() -> bytes:
+        answers = []
+        for call in (lambda: ring.encrypt(_KEY, b"child"), ring.flush_audit):
+            try:
+                call()
+                answers.append(b"ok")
+            except keyplane.StorageError:
+                answers.append(b"refused")
+        return b",".join(answers)
+
+    assert _forked(in_child) == b"refused,refused"
     ring.encrypt(_KEY, b"parent")
     ring.flush_audit()
     assert [e.operation for e in events] == ["CreateKey", "Encrypt"]
@@ -142,39 +146,28 @@ def test_a_store_backed_keyring_in_a_forked_child_reads_but_never_writes(tmp_pat
     ring = keyplane.Keyring.open(store, root)
     key = ring.create_key(alias="alias/forked").key_id
     blob = ring.encrypt(key, b"made before fork")
-    read_end, write_end = os.pipe()
-    pid = os.fork()
-    if pid == 0:
-        code = 1
-        try:
-            os.close(read_end)
-            report: dict[str, object] = {
-                "decrypt": ring.decrypt(blob) == b"made before fork",
-                "state": ring.describe_key("alias/forked").key_state,
-            }
-            writes: dict[str, Callable[[], object]] = {
-                "create_key": lambda: ring.create_key(key_id="made-in-child"),
-                "rotate_key": lambda: ring.rotate_key(key),
-                "disable_key": lambda: ring.disable_key(key),
-                "create_alias": lambda: ring.create_alias("alias/child", key),
-                "encrypt": lambda: ring.encrypt(key, b"child"),
-            }
-            for name, call in writes.items():
-                try:
-                    call()
-                    report[name] = "accepted"
-                except keyplane.StorageError as e:
-                    report[name] = str(e)
-            os.write(write_end, json.dumps(report).encode())
-            code = 0
-        finally:
-            os._exit(code)
-    os.close(write_end)
-    data = _read_all(read_end, pid)
-    os.close(read_end)
-    _, status = os.waitpid(pid, 0)
-    assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
-    answers: dict[str, Any] = json.loads(data)
+
+    def in_child() -> bytes:
+        report: dict[str, object] = {
+            "decrypt": ring.decrypt(blob) == b"made before fork",
+            "state": ring.describe_key("alias/forked").key_state,
+        }
+        writes: dict[str, Callable[[], object]] = {
+            "create_key": lambda: ring.create_key(key_id="made-in-child"),
+            "rotate_key": lambda: ring.rotate_key(key),
+            "disable_key": lambda: ring.disable_key(key),
+            "create_alias": lambda: ring.create_alias("alias/child", key),
+            "encrypt": lambda: ring.encrypt(key, b"child"),
+        }
+        for name, call in writes.items():
+            try:
+                call()
+                report[name] = "accepted"
+            except keyplane.StorageError as e:
+                report[name] = str(e)
+        return json.dumps(report).encode()
+
+    answers: dict[str, Any] = json.loads(_forked(in_child))
     assert answers["decrypt"] is True and answers["state"] == "Enabled"
     # Encryption too: its count is reserved in the store, and two processes counting from the
     # same stored number would under-count the key's nonces.
