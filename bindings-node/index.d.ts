@@ -251,7 +251,8 @@ export declare class Keyring {
   setMinDecryptionVersionSync(keyId: string, version: number): void
   /**
    * Whether the key rotates (`true`) or refuses with `KP_LIMIT_EXCEEDED` (`false`) once a version's
-   * encryption budget is spent.
+   * encryption budget is spent. `true` for an imported (`EXTERNAL`) key is
+   * `KP_UNSUPPORTED_ALGORITHM`: its only version is the material imported into it.
    */
   setRotateOnBudget(keyId: string, rotate: boolean): Promise<void>
   /** `setRotateOnBudget` on the calling thread, returning its result directly (throws instead of rejecting). */

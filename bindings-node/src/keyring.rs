@@ -879,7 +879,8 @@ impl Keyring {
     }
 
     /// Whether the key rotates (`true`) or refuses with `KP_LIMIT_EXCEEDED` (`false`) once a version's
-    /// encryption budget is spent.
+    /// encryption budget is spent. `true` for an imported (`EXTERNAL`) key is
+    /// `KP_UNSUPPORTED_ALGORITHM`: its only version is the material imported into it.
     #[napi(
         ts_args_type = "keyId: string, rotate: boolean",
         ts_return_type = "Promise<void>"

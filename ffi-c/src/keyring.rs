@@ -1047,7 +1047,8 @@ pub unsafe extern "C" fn kp_disable_key_rotation(
 }
 
 /// Whether the key rotates (`true`) or refuses with `KP_ERR_LIMIT_EXCEEDED` (`false`) once a
-/// version's encryption budget is spent.
+/// version's encryption budget is spent. `true` for an imported (`EXTERNAL`) key is
+/// `KP_ERR_UNSUPPORTED_ALGORITHM`: its only version is the material imported into it.
 ///
 /// # Safety
 /// As `kp_enable_key`.
