@@ -737,6 +737,12 @@ pub(crate) fn unix_seconds(t: std::time::SystemTime) -> i64 {
     }
 }
 
+/// Nanoseconds since the Unix epoch; 0 before it, saturating.
+pub(crate) fn unix_nanos(t: std::time::SystemTime) -> u64 {
+    t.duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -8,7 +8,7 @@ use keyplane_core::{
     CreateKey, Error, KeyMetadata, KeyVersionInfo, Keyring, PendingWindow, RotationPeriod,
 };
 
-use crate::audit::{audit_plan, kp_audit_options};
+use crate::audit_options::{AuditPlan, audit_plan, kp_audit_options};
 use crate::boundary::{
     CText, FfiResult, Handle, free_handle, give, handle, handle_field, in_opt, in_ref, kp_status,
     kp_str, out_opt, out_ref, text, unix_seconds,
@@ -124,7 +124,7 @@ pub unsafe extern "C" fn kp_keyring_new_with_options(
 pub(crate) struct Settings {
     builder: keyplane_core::KeyringBuilder,
     max_batch_items: usize,
-    audit: Option<crate::audit::AuditPlan>,
+    audit: Option<AuditPlan>,
 }
 
 /// Checks `options` (NULL: the defaults) without creating or starting anything, so that a call
