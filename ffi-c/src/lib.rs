@@ -32,8 +32,12 @@ pub mod enums;
 pub mod hooks;
 // Bringing your own key material (AWS KMS's import flow).
 pub mod import;
-// The keyring handle, its options, and key administration.
+// The keyring handle: its options, making one, freeing it.
 pub mod keyring;
+// Creating and describing keys, and the key metadata handle.
+pub mod keys;
+// Key administration: listing, states, deletion, aliases, rotation.
+pub mod admin;
 // Data-plane operations: symmetric encryption, data keys, MACs, signatures, public keys.
 pub mod ops;
 // Root keys and sealed export/import of keys.
@@ -41,6 +45,7 @@ pub mod seal;
 // Keyrings backed by a key store on disk.
 pub mod store;
 
+pub use admin::*;
 pub use audit::*;
 pub use audit_options::*;
 pub use batch::*;
@@ -50,6 +55,7 @@ pub use enums::*;
 pub use hooks::*;
 pub use import::*;
 pub use keyring::*;
+pub use keys::*;
 pub use ops::*;
 pub use seal::*;
 pub use store::*;

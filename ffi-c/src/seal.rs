@@ -11,7 +11,8 @@ use crate::boundary::{
     FfiResult, Handle, bytes, copy_out, disjoint, free_handle, give, handle, kp_status, out_opt,
     out_ref, output, text,
 };
-use crate::keyring::{Metadata, kp_key_metadata, kp_keyring, ring};
+use crate::keyring::{kp_keyring, ring};
+use crate::keys::{Metadata, kp_key_metadata};
 
 /// A root key held in this process (`LocalRootKey`): AES-256-GCM under a key derived from 32
 /// bytes of root material. Seals and opens key records; safe to share between threads. Free
