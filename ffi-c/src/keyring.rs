@@ -1,13 +1,14 @@
 //! The keyring handle (`kp_keyring`): its options, making one (with an audit trail or not) and
 //! freeing it.
 
+use core::ffi::c_char;
 use core::num::NonZeroU64;
 
 use keyplane_core::Keyring;
 
 use crate::audit_options::{AuditPlan, audit_plan, kp_audit_options};
 use crate::boundary::{
-    CText, FfiResult, Handle, free_handle, give, handle, in_opt, kp_status, out_ref,
+    CText, FfiResult, Handle, free_handle, give, handle, in_opt, kp_status, out_ref, text,
 };
 
 /// A keyring: the set of keys of a process and every operation on them. Thread-safe: one
@@ -38,6 +39,19 @@ impl Handle for kp_keyring {
 pub(crate) unsafe fn ring<'a>(ptr: *const kp_keyring) -> FfiResult<&'a Keyring> {
     // SAFETY: forwarded from the caller.
     unsafe { handle(ptr) }.map(|r: &Ring| &r.keyring)
+}
+
+/// The keyring and a key id.
+///
+/// # Safety
+/// `keyring` is NULL or live; `(key_id, len)` is valid.
+pub(crate) unsafe fn ring_and_key<'a>(
+    keyring: *const kp_keyring,
+    key_id: *const c_char,
+    key_id_len: usize,
+) -> FfiResult<(&'a Keyring, &'a str)> {
+    // SAFETY: forwarded from the caller.
+    unsafe { Ok((ring(keyring)?, text(key_id, key_id_len, "key_id")?)) }
 }
 
 /// Settings for `kp_keyring_new_with_options` and `kp_keyring_open`. All-zero is the default

@@ -38,24 +38,33 @@ pub mod keyring;
 pub mod keys;
 // Key administration: listing, states, deletion, aliases, rotation.
 pub mod admin;
-// Data-plane operations: symmetric encryption, data keys, MACs, signatures, public keys.
-pub mod ops;
+// The symmetric data plane: encrypt, decrypt, re-encrypt and their sizes.
+pub mod symmetric;
+// Data keys, data key pairs and random bytes.
+pub mod datakey;
+// MACs under HMAC keys.
+pub mod mac;
+// Signatures, public keys and RSA-OAEP.
+pub mod asymmetric;
 // Root keys and sealed export/import of keys.
 pub mod seal;
 // Keyrings backed by a key store on disk.
 pub mod store;
 
 pub use admin::*;
+pub use asymmetric::*;
 pub use audit::*;
 pub use audit_options::*;
 pub use batch::*;
 pub use boundary::*;
+pub use datakey::*;
 pub use enums::*;
 #[cfg(feature = "insecure-test-hooks")]
 pub use hooks::*;
 pub use import::*;
 pub use keyring::*;
 pub use keys::*;
-pub use ops::*;
+pub use mac::*;
 pub use seal::*;
 pub use store::*;
+pub use symmetric::*;
