@@ -50,7 +50,7 @@ impl TypeName for JsAny {
 /// hot path does not allocate for them.
 pub(crate) const NAME_BUF: usize = 512;
 
-type JsResult<T> = Result<T, Failure>;
+pub(crate) type JsResult<T> = Result<T, Failure>;
 
 fn check(status: sys::napi_status) -> JsResult<()> {
     if status == sys::Status::napi_ok {
@@ -1292,20 +1292,6 @@ impl Js {
         let instance =
             unsafe { ClassInstance::<'_, T>::from_napi_value(self.env, v) }.map_err(|_| wrong())?;
         Ok(f(&instance))
-    }
-
-    /// The `Error` of a broken audit log: `code` `KP_AUDIT_LOG_BROKEN`, and the `file`, `line`
-    /// and `reason` of the first broken link.
-    pub(crate) fn audit_log_broken(
-        self,
-        broken: &keyplane::audit::Broken,
-    ) -> JsResult<sys::napi_value> {
-        let error = self.error(ErrorKind::Error, "KP_AUDIT_LOG_BROKEN", &broken.to_string())?;
-        let file = self.str_value(&broken.file.to_string_lossy())?;
-        self.set(error, c"file", file)?;
-        self.set(error, c"line", self.num(exact_f64_u64(broken.line))?)?;
-        self.set(error, c"reason", self.str_value(&broken.reason)?)?;
-        Ok(error)
     }
 }
 

@@ -12,6 +12,7 @@ mod error;
 mod hot;
 mod job;
 mod js;
+mod js_error;
 mod keyring;
 mod ops;
 mod seal;
