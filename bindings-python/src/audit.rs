@@ -31,8 +31,7 @@ use pyo3::types::{PyCFunction, PyDict, PyString, PyTuple, PyWeakrefReference};
 use pyo3::{PyTraverseError, intern};
 use zeroize::Zeroizing;
 
-use crate::classes::repr_str;
-use crate::convert::{Buf, Text, count};
+use crate::convert::{Buf, Text, count, repr_str};
 use crate::errors::{KpError, invalid_input};
 
 thread_local! {

@@ -20,7 +20,8 @@ use pyo3::pybacked::PyBackedStr;
 use pyo3::types::{PyBool, PyBytes, PyList};
 
 use crate::classes::PyDataKey;
-use crate::convert::{self, Ctx, Each, Item, per_item, too_many_items};
+use crate::context::Ctx;
+use crate::convert::{self, Each, Item, per_item, too_many_items};
 use crate::errors::{KpError, instance, invalid_input};
 use crate::keyring::message_type_or_raw;
 

@@ -1,13 +1,12 @@
-//! The frozen result classes: key metadata, data keys, public keys, blob headers, and the
-//! reusable encryption context.
+//! The frozen result classes: key metadata, data keys, public keys, blob headers, root keys
+//! and import parameters.
 
 use std::time::{Duration, SystemTime};
 
-use keyplane::EncryptionContext;
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyDict, PyTuple};
+use pyo3::types::{PyBytes, PyTuple};
 
-use crate::convert::context_from_dict;
+use crate::convert::repr_str;
 
 fn names<'py, T: Copy>(
     py: Python<'py>,
@@ -15,10 +14,6 @@ fn names<'py, T: Copy>(
     as_str: fn(T) -> &'static str,
 ) -> PyResult<Bound<'py, PyTuple>> {
     PyTuple::new(py, values.iter().map(|v| as_str(*v)))
-}
-
-pub(crate) fn repr_str(s: &str) -> String {
-    format!("'{}'", s.replace('\\', "\\\\").replace('\'', "\\'"))
 }
 
 /// What ``Keyring.describe_key`` and ``Keyring.create_key`` report about a key.
@@ -516,59 +511,6 @@ impl PyBlobInfo {
             repr_str(&self.key_id),
             self.key_version
         )
-    }
-}
-
-/// An encryption context built once and reused: ``EncryptionContext({"tenant": "acme"})``.
-///
-/// Anywhere a ``context`` is accepted, a ``dict[str, str]`` works too; a prebuilt context saves
-/// validating, sorting and hashing the pairs on every call.
-#[pyclass(frozen, module = "keyplane", name = "EncryptionContext")]
-pub(crate) struct PyEncryptionContext {
-    pub(crate) inner: EncryptionContext,
-}
-
-#[pymethods]
-impl PyEncryptionContext {
-    #[new]
-    #[pyo3(signature = (pairs=None))]
-    fn new(pairs: Option<&Bound<'_, PyDict>>) -> PyResult<Self> {
-        let inner = match pairs {
-            Some(dict) => context_from_dict(dict)?,
-            None => EncryptionContext::default(),
-        };
-        Ok(Self { inner })
-    }
-
-    /// The pairs as a new ``dict``, sorted by key.
-    fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
-        let dict = PyDict::new(py);
-        for (k, v) in self.inner.iter() {
-            dict.set_item(k, v)?;
-        }
-        Ok(dict)
-    }
-
-    fn __len__(&self) -> usize {
-        self.inner.len()
-    }
-
-    fn __eq__(&self, other: &Bound<'_, PyAny>) -> bool {
-        other
-            .cast::<Self>()
-            .is_ok_and(|o| o.get().inner == self.inner)
-    }
-
-    fn __hash__(&self) -> u64 {
-        let bytes = self.inner.canonical_bytes();
-        // FNV-1a over the canonical encoding: equal contexts hash equally.
-        bytes.iter().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
-            (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
-        })
-    }
-
-    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
-        Ok(format!("EncryptionContext({})", self.to_dict(py)?.repr()?))
     }
 }
 

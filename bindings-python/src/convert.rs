@@ -1,21 +1,17 @@
-//! Arguments from Python: byte buffers, encryption contexts, AWS KMS names, counts, and the
-//! "one value for every item, or a list with one per item" arguments of the batch forms.
+//! Arguments from Python: byte buffers, strings, AWS KMS names, counts, and the "one value
+//! for every item, or a list with one per item" arguments of the batch forms. The bottom of
+//! the crate: it names nothing but `errors`.
 
 use core::ops::Deref;
 use core::str::FromStr;
 
-use keyplane::EncryptionContext;
 use pyo3::exceptions::{PyOverflowError, PyTypeError};
 use pyo3::prelude::*;
 use pyo3::pybacked::PyBackedStr;
-use pyo3::types::{
-    PyByteArray, PyBytes, PyDict, PyList, PyMemoryView, PySequence, PyString, PyTuple,
-};
+use pyo3::types::{PyByteArray, PyBytes, PyList, PyMemoryView, PySequence, PyString, PyTuple};
 use zeroize::Zeroize;
 
-use crate::KpError;
-use crate::classes::{PyEncryptionContext, repr_str};
-use crate::errors::invalid_input;
+use crate::errors::{KpError, invalid_input};
 
 /// A bytes-like argument, readable while the GIL is released.
 ///
@@ -99,6 +95,11 @@ fn type_name(obj: &Bound<'_, PyAny>) -> String {
         .map_or_else(|_| "?".to_owned(), |n| n.to_string())
 }
 
+/// `s` quoted as Python's `repr` quotes a `str` (for the `__repr__` of every class).
+pub(crate) fn repr_str(s: &str) -> String {
+    format!("'{}'", s.replace('\\', "\\\\").replace('\'', "\\'"))
+}
+
 fn not_bytes_like(obj: &Bound<'_, PyAny>) -> PyErr {
     PyTypeError::new_err(format!(
         "a bytes-like object (bytes, bytearray, memoryview, ...) is required, not '{}'",
@@ -163,70 +164,6 @@ impl<'a, 'py> FromPyObject<'a, 'py> for Text {
         // pyo3 names the argument in a `TypeError`; other errors are passed on as they are.
         text(&obj, "the argument").map(Self)
     }
-}
-
-/// An encryption context argument: `None`, a `dict[str, str]`, or a prebuilt
-/// `keyplane.EncryptionContext`.
-pub(crate) enum Ctx<'py> {
-    Empty,
-    Owned(EncryptionContext),
-    Shared(Bound<'py, PyEncryptionContext>),
-}
-
-impl<'py> Ctx<'py> {
-    pub(crate) fn new(obj: Option<&Bound<'py, PyAny>>) -> PyResult<Self> {
-        let Some(obj) = obj.filter(|o| !o.is_none()) else {
-            return Ok(Self::Empty);
-        };
-        if let Ok(shared) = obj.cast::<PyEncryptionContext>() {
-            return Ok(Self::Shared(shared.clone()));
-        }
-        let dict = obj.cast::<PyDict>().map_err(|_| {
-            PyTypeError::new_err(
-                "context must be a dict[str, str], a keyplane.EncryptionContext or None",
-            )
-        })?;
-        Ok(Self::Owned(context_from_dict(dict)?))
-    }
-
-    pub(crate) fn get(&self) -> &EncryptionContext {
-        match self {
-            Self::Empty => EncryptionContext::empty(),
-            Self::Owned(c) => c,
-            Self::Shared(c) => &c.get().inner,
-        }
-    }
-}
-
-impl<'a, 'py> FromPyObject<'a, 'py> for Ctx<'py> {
-    type Error = PyErr;
-
-    fn extract(obj: Borrowed<'a, 'py, PyAny>) -> PyResult<Self> {
-        Self::new(Some(&obj.to_owned()))
-    }
-}
-
-/// A context from a `dict[str, str]`.
-pub(crate) fn context_from_dict(dict: &Bound<'_, PyDict>) -> PyResult<EncryptionContext> {
-    let mut pairs = Vec::with_capacity(dict.len());
-    for (k, v) in dict.iter() {
-        if !k.is_instance_of::<PyString>() || !v.is_instance_of::<PyString>() {
-            return Err(PyTypeError::new_err(
-                "encryption context keys and values must be str",
-            ));
-        }
-        let k = text(&k, "an encryption context key")?;
-        let v = if k.len() <= 64 {
-            text(
-                &v,
-                &format!("the encryption context value of {}", repr_str(&k)),
-            )?
-        } else {
-            text(&v, "an encryption context value")?
-        };
-        pairs.push((k, v));
-    }
-    Ok(EncryptionContext::new(pairs.iter().map(|(k, v)| (&**k, &**v))).map_err(KpError)?)
 }
 
 /// Parses an AWS KMS name (`"SYMMETRIC_DEFAULT"`, `"ECDSA_SHA_256"`, …).

@@ -22,7 +22,8 @@ use crate::classes::{
     PyDataKey, PyDataKeyPair, PyDataKeyPairWithoutPlaintext, PyImportParameters, PyKeyMetadata,
     PyLocalRootKey, PyPublicKey,
 };
-use crate::convert::{self, Buf, Ctx, Text, count, count_u32};
+use crate::context::Ctx;
+use crate::convert::{self, Buf, Text, count, count_u32};
 use crate::errors::{KpError, KpResult, invalid_input};
 
 /// A set of named, versioned keys whose material never leaves in plaintext, and every operation

@@ -6,6 +6,7 @@
 mod audit;
 mod batch;
 mod classes;
+mod context;
 mod convert;
 mod errors;
 mod keyring;
@@ -54,7 +55,7 @@ fn _keyplane(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<classes::PyDataKeyPairWithoutPlaintext>()?;
     m.add_class::<classes::PyPublicKey>()?;
     m.add_class::<classes::PyBlobInfo>()?;
-    m.add_class::<classes::PyEncryptionContext>()?;
+    m.add_class::<context::PyEncryptionContext>()?;
     m.add_class::<classes::PyLocalRootKey>()?;
     m.add_class::<classes::PyImportParameters>()?;
     m.add_class::<audit::PyAudit>()?;
