@@ -6,13 +6,19 @@
 #![forbid(unsafe_code)]
 
 mod args;
+mod audit;
 mod bench;
 mod commands;
+mod encryption;
 mod error;
 mod home;
 mod io;
+mod keys;
 mod output;
+mod respond;
+mod signing;
 mod time;
+mod transfer;
 
 use std::process::ExitCode;
 
