@@ -6,8 +6,10 @@
 //! thread pool, owning copies of its inputs) and a `…Sync` twin. See `README.md` for the
 //! conventions and the error mapping.
 
+mod args;
 mod audit;
 mod batch;
+mod byte_args;
 mod error;
 mod hot;
 mod job;
@@ -15,6 +17,7 @@ mod js;
 mod js_error;
 mod keyring;
 mod ops;
+mod pool;
 mod seal;
 mod types;
 
