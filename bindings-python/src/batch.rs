@@ -21,9 +21,8 @@ use pyo3::types::{PyBool, PyBytes, PyList};
 
 use crate::classes::PyDataKey;
 use crate::context::Ctx;
-use crate::convert::{self, Each, Item, per_item, too_many_items};
+use crate::convert::{self, Each, Item, message_type_or_raw, per_item, too_many_items};
 use crate::errors::{KpError, instance, invalid_input};
-use crate::keyring::message_type_or_raw;
 
 /// The items whose own arguments failed, with the first error of each; empty while none has
 /// (the common case, which then costs nothing).

@@ -221,6 +221,11 @@ kms_parser!(
     "data key pair spec"
 );
 
+/// A message type name, `RAW` when not given.
+pub(crate) fn message_type_or_raw(name: Option<&str>) -> PyResult<keyplane::MessageType> {
+    name.map_or(Ok(keyplane::MessageType::Raw), message_type)
+}
+
 /// A data key size from KMS's two exclusive arguments: `key_spec` (`"AES_256"`, `"AES_128"`) or
 /// `number_of_bytes` (1 to 1024). Neither means `AES_256`.
 pub(crate) fn data_key_spec(
@@ -263,6 +268,34 @@ pub(crate) fn count(obj: &Bound<'_, PyAny>, what: &str) -> PyResult<usize> {
 /// A `u32` argument, range-checked as [`count`].
 pub(crate) fn count_u32(obj: &Bound<'_, PyAny>, what: &str) -> PyResult<u32> {
     u32::try_from(count(obj, what)?).map_err(|_| invalid_input(format!("{what} is too large")))
+}
+
+/// A `bytes` of `len` bytes filled by `fill` with the GIL released. `fill` returns how many
+/// bytes it wrote; the result is shortened (copied) if that is fewer than `len`. On error the
+/// new object is dropped and the error returned.
+pub(crate) fn filled_bytes<'py, F>(
+    py: Python<'py>,
+    len: usize,
+    fill: F,
+) -> PyResult<Bound<'py, PyBytes>>
+where
+    F: Send + FnOnce(&mut [u8]) -> keyplane::Result<usize>,
+{
+    let mut outcome = Ok(0);
+    let bytes = PyBytes::new_with(py, len, |buf| {
+        outcome = py.detach(|| fill(buf));
+        Ok(())
+    })?;
+    let written = outcome.map_err(KpError)?;
+    if written == len {
+        Ok(bytes)
+    } else {
+        let short = bytes
+            .as_bytes()
+            .get(..written)
+            .ok_or(KpError(keyplane::Error::Internal))?;
+        Ok(PyBytes::new(py, short))
+    }
 }
 
 /// One item's value of a batch argument, or the error that item fails with (in its slot).

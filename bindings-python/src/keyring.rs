@@ -23,7 +23,7 @@ use crate::classes::{
     PyLocalRootKey, PyPublicKey,
 };
 use crate::context::Ctx;
-use crate::convert::{self, Buf, Text, count, count_u32};
+use crate::convert::{self, Buf, Text, count, count_u32, filled_bytes, message_type_or_raw};
 use crate::errors::{KpError, KpResult, invalid_input};
 
 /// A set of named, versioned keys whose material never leaves in plaintext, and every operation
@@ -154,30 +154,6 @@ fn rotation_period(
             Ok(Some(RotationPeriod::custom(period).map_err(KpError)?))
         }
         (None, None) => Ok(None),
-    }
-}
-
-/// A `bytes` of `len` bytes filled by `fill` with the GIL released. `fill` returns how many
-/// bytes it wrote; the result is shortened (copied) if that is fewer than `len`. On error the
-/// new object is dropped and the error returned.
-fn filled_bytes<'py, F>(py: Python<'py>, len: usize, fill: F) -> PyResult<Bound<'py, PyBytes>>
-where
-    F: Send + FnOnce(&mut [u8]) -> keyplane::Result<usize>,
-{
-    let mut outcome = Ok(0);
-    let bytes = PyBytes::new_with(py, len, |buf| {
-        outcome = py.detach(|| fill(buf));
-        Ok(())
-    })?;
-    let written = outcome.map_err(KpError)?;
-    if written == len {
-        Ok(bytes)
-    } else {
-        let short = bytes
-            .as_bytes()
-            .get(..written)
-            .ok_or(KpError(keyplane::Error::Internal))?;
-        Ok(PyBytes::new(py, short))
     }
 }
 
@@ -1261,9 +1237,4 @@ impl PyKeyring {
             .map_err(KpError)?;
         Ok(PyBytes::new(py, &blob))
     }
-}
-
-/// A message type name, `RAW` when not given.
-pub(crate) fn message_type_or_raw(name: Option<&str>) -> PyResult<keyplane::MessageType> {
-    name.map_or(Ok(keyplane::MessageType::Raw), convert::message_type)
 }
