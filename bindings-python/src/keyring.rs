@@ -4,9 +4,7 @@
 //! (`Python::detach`); inside, only Rust data is touched: borrowed `bytes`, private copies of
 //! mutable buffers (see [`Buf`]), contexts and key ids.
 
-use core::num::NonZeroU64;
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use keyplane::{CreateKey, PendingWindow, RotationPeriod};
@@ -25,102 +23,7 @@ use crate::classes::{
 use crate::context::Ctx;
 use crate::convert::{self, Buf, Text, count, count_u32, filled_bytes, message_type_or_raw};
 use crate::errors::{KpError, KpResult, invalid_input};
-
-/// A set of named, versioned keys whose material never leaves in plaintext, and every operation
-/// on them.
-///
-/// ``Keyring(threads=None, encryption_budget=None, max_batch_items=None, audit=None)``:
-///
-/// - ``threads``: batches run on a pool of the keyring's own with this many threads (0: one per
-///   core; at most 1024); ``None`` shares one process-wide pool with a thread per core. The
-///   calling thread works on its batch too (GIL released), with up to ``threads - 1`` pool
-///   threads.
-/// - ``encryption_budget``: encryptions allowed per key version in this keyring before the key
-///   rotates by itself (or refuses); default 2**32.
-/// - ``max_batch_items``: the most items one batch call takes (default 100,000).
-/// - ``audit``: a ``keyplane.Audit`` that records every operation (see its docstring).
-///
-/// ``Keyring.open(store_dir, root_key, ...)`` opens a keyring persisted in a directory.
-///
-/// A keyring is safe to share between threads; every call into it releases the GIL.
-#[pyclass(frozen, module = "keyplane", name = "Keyring")]
-pub(crate) struct PyKeyring {
-    pub(crate) ring: keyplane::Keyring,
-    /// Whether the keyring audits: then dropping its last handle waits for the writer thread.
-    audited: bool,
-    /// The most items one batch may have, checked here too so that a caller's count or list
-    /// length is refused before anything is allocated for it.
-    max_batch_items: usize,
-    /// The records `Keyring.open` could not load (shared by `with_caller` handles).
-    load_problems: Arc<[(PathBuf, keyplane::Error)]>,
-    /// The owner of the audit callback; each handle (`with_caller` too) holds a reference.
-    callback: Option<Py<audit::PyAuditCallback>>,
-}
-
-impl Drop for PyKeyring {
-    fn drop(&mut self) {
-        if self.audited {
-            // The last handle's drop joins the audit writer thread, which may be waiting for
-            // the GIL to run a Python callback: drop it with the GIL released. On a writer
-            // thread (an audit callback let go of the keyring's last handle) the join could be
-            // of this very thread: another thread drops it once the callback has returned,
-            // and only then this handle's reference to the callback's owner (letting go of it
-            // earlier would close the callback and fail the events still queued). Without the
-            // GIL, pyo3 defers that release to the next thread that holds it.
-            let ring = core::mem::replace(&mut self.ring, keyplane::Keyring::new());
-            if audit::in_callback() {
-                let callback = self.callback.take();
-                let _ = std::thread::Builder::new()
-                    .name("keyplane-audit-close".into())
-                    .spawn(move || {
-                        drop(ring);
-                        drop(callback);
-                    });
-            } else {
-                Python::attach(|py| py.detach(move || drop(ring)));
-            }
-        }
-    }
-}
-
-/// A keyring builder from the constructor's options.
-fn builder(
-    py: Python<'_>,
-    threads: Option<&Bound<'_, PyAny>>,
-    encryption_budget: Option<&Bound<'_, PyAny>>,
-    max_batch_items: Option<&Bound<'_, PyAny>>,
-    audit: Option<&Bound<'_, PyAudit>>,
-) -> PyResult<(
-    keyplane::KeyringBuilder,
-    usize,
-    Option<Py<audit::PyAuditCallback>>,
-)> {
-    let mut builder = keyplane::Keyring::builder();
-    let mut max_items = keyplane::batch::DEFAULT_MAX_BATCH_ITEMS;
-    if let Some(threads) = threads {
-        builder = builder
-            .threads(count(threads, "threads")?)
-            .map_err(KpError)?;
-    }
-    if let Some(budget) = encryption_budget {
-        let budget = u64::try_from(count(budget, "encryption_budget")?)
-            .ok()
-            .and_then(NonZeroU64::new)
-            .ok_or_else(|| invalid_input("encryption_budget must be at least 1"))?;
-        builder = builder.encryption_budget(budget);
-    }
-    if let Some(max) = max_batch_items {
-        max_items = count(max, "max_batch_items")?;
-        builder = builder.max_batch_items(max_items);
-    }
-    let mut slot = None;
-    if let Some(audit) = audit {
-        let (config, callback) = audit.get().config(py)?;
-        builder = builder.audit(config).map_err(KpError)?;
-        slot = callback;
-    }
-    Ok((builder, max_items, slot))
-}
+use crate::handle::PyKeyring;
 
 /// The latest instant a Python `datetime` holds: 9999-12-31T23:59:59 UTC.
 const DATETIME_MAX_SECS: u64 = 253_402_300_799;
@@ -212,15 +115,7 @@ impl PyKeyring {
         max_batch_items: Option<&Bound<'_, PyAny>>,
         audit: Option<&Bound<'_, PyAudit>>,
     ) -> PyResult<Self> {
-        let (builder, max_batch_items, callback) =
-            builder(py, threads, encryption_budget, max_batch_items, audit)?;
-        Ok(Self {
-            ring: builder.build(),
-            audited: audit.is_some(),
-            max_batch_items,
-            callback,
-            load_problems: Arc::new([]),
-        })
+        Self::from_options(py, threads, encryption_budget, max_batch_items, audit)
     }
 
     /// Opens (creating it if needed) the keyring persisted in the directory ``store_dir``:
@@ -245,35 +140,22 @@ impl PyKeyring {
         max_batch_items: Option<&Bound<'_, PyAny>>,
         audit: Option<&Bound<'_, PyAudit>>,
     ) -> PyResult<Self> {
-        let (builder, max_batch_items, callback) =
-            builder(py, threads, encryption_budget, max_batch_items, audit)?;
-        let root: Arc<dyn keyplane::RootKey> = root_key.get().inner.clone();
-        let (ring, problems) = py
-            .detach(|| {
-                let store = keyplane::Store::open(&store_dir)?;
-                builder.open(store, root)
-            })
-            .map_err(KpError)?;
-        Ok(Self {
-            ring,
-            audited: audit.is_some(),
+        Self::open_store(
+            py,
+            store_dir,
+            root_key,
+            threads,
+            encryption_budget,
             max_batch_items,
-            callback,
-            load_problems: problems.into_iter().map(|p| (p.path, p.error)).collect(),
-        })
+            audit,
+        )
     }
 
     /// The sealed records ``Keyring.open`` could not load, as ``LoadProblem`` objects (``path``
     /// and ``error``, an exception instance); empty for a keyring not opened from a store.
     #[getter]
     fn load_problems(&self) -> Vec<PyLoadProblem> {
-        self.load_problems
-            .iter()
-            .map(|(path, error)| PyLoadProblem {
-                path: path.clone(),
-                error: *error,
-            })
-            .collect()
+        self.load_problem_list()
     }
 
     // ----- audit ------------------------------------------------------------------------------
@@ -281,13 +163,7 @@ impl PyKeyring {
     /// A handle on the same keyring (same keys, same audit trail) whose calls the audit trail
     /// attributes to ``caller`` (a service, user or tenant name of your choosing).
     fn with_caller(&self, py: Python<'_>, caller: Text) -> Self {
-        Self {
-            ring: self.ring.with_caller(&caller),
-            audited: self.audited,
-            max_batch_items: self.max_batch_items,
-            load_problems: Arc::clone(&self.load_problems),
-            callback: self.callback.as_ref().map(|c| c.clone_ref(py)),
-        }
+        self.for_caller(py, caller)
     }
 
     /// The garbage collector's view of this handle's reference to the audit callback's owner,

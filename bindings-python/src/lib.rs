@@ -9,6 +9,7 @@ mod classes;
 mod context;
 mod convert;
 mod errors;
+mod handle;
 mod keyring;
 
 use pyo3::prelude::*;
@@ -47,7 +48,7 @@ fn reseal<'py>(
 /// The native part of the ``keyplane`` package; import ``keyplane`` instead.
 #[pymodule]
 fn _keyplane(m: &Bound<'_, PyModule>) -> PyResult<()> {
-    m.add_class::<keyring::PyKeyring>()?;
+    m.add_class::<handle::PyKeyring>()?;
     m.add_class::<classes::PyKeyMetadata>()?;
     m.add_class::<classes::PyKeyVersion>()?;
     m.add_class::<classes::PyDataKey>()?;
