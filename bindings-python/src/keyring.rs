@@ -7,13 +7,13 @@
 use std::path::PathBuf;
 use std::time::{Duration, SystemTime};
 
-use keyplane::{CreateKey, PendingWindow, RotationPeriod};
 use pyo3::PyTraverseError;
 use pyo3::gc::PyVisit;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyList};
 use zeroize::Zeroizing;
 
+use crate::admin;
 use crate::audit::{self, PyAudit, PyKeyLastUsage, PyLoadProblem};
 use crate::batch;
 use crate::classes::{
@@ -21,44 +21,11 @@ use crate::classes::{
     PyLocalRootKey, PyPublicKey,
 };
 use crate::context::Ctx;
-use crate::convert::{self, Buf, Text, count, count_u32, filled_bytes, message_type_or_raw};
-use crate::errors::{KpError, KpResult, invalid_input};
+use crate::convert::{self, Buf, Text, count, filled_bytes, message_type_or_raw};
+use crate::errors::{KpError, KpResult};
 use crate::handle::PyKeyring;
-
-/// The latest instant a Python `datetime` holds: 9999-12-31T23:59:59 UTC.
-const DATETIME_MAX_SECS: u64 = 253_402_300_799;
-
-/// Refuses a period whose date, counted from now, no `datetime` can hold: the call would take
-/// effect and then fail to return (or later to show) that date.
-fn within_datetime(period: Duration, what: &str) -> PyResult<()> {
-    let latest = SystemTime::UNIX_EPOCH + Duration::from_secs(DATETIME_MAX_SECS);
-    match SystemTime::now().checked_add(period) {
-        Some(date) if date <= latest => Ok(()),
-        _ => Err(invalid_input(format!(
-            "{what} is too long: the date it gives would be after the year 9999"
-        ))),
-    }
-}
-
-/// A rotation period from `rotation_period_days` (AWS KMS's 90 to 2560) or a `timedelta`.
-fn rotation_period(
-    days: Option<&Bound<'_, PyAny>>,
-    period: Option<Duration>,
-) -> PyResult<Option<RotationPeriod>> {
-    match (days, period) {
-        (Some(_), Some(_)) => Err(invalid_input(
-            "give rotation_period_days or rotation_period, not both",
-        )),
-        (Some(days), None) => Ok(Some(
-            RotationPeriod::days(count_u32(days, "rotation_period_days")?).map_err(KpError)?,
-        )),
-        (None, Some(period)) => {
-            within_datetime(period, "rotation_period")?;
-            Ok(Some(RotationPeriod::custom(period).map_err(KpError)?))
-        }
-        (None, None) => Ok(None),
-    }
-}
+#[cfg(feature = "insecure-test-hooks")]
+use crate::insecure;
 
 impl PyKeyring {
     fn encrypt_bytes<'py>(
@@ -322,32 +289,19 @@ impl PyKeyring {
         rotate_on_budget: bool,
         origin: Option<Text>,
     ) -> PyResult<PyKeyMetadata> {
-        let spec = match &spec {
-            Some(name) => convert::key_spec(name)?,
-            None => keyplane::KeySpec::SymmetricDefault,
-        };
-        let mut options = CreateKey::new(spec).rotate_on_budget(rotate_on_budget);
-        if let Some(key_id) = key_id {
-            options = options.key_id(&*key_id);
-        }
-        if let Some(alias) = alias {
-            options = options.alias(&*alias);
-        }
-        if let Some(usage) = usage {
-            options = options.usage(convert::key_usage(&usage)?);
-        }
-        if let Some(origin) = origin {
-            options = options.origin(convert::origin(&origin)?);
-        }
-        if let Some(description) = description {
-            options = options.description(&*description);
-        }
-        if let Some(period) = self::rotation_period(rotation_period_days, rotation_period)? {
-            options = options.rotation_period(period);
-        }
-        let ring = &self.ring;
-        let metadata = py.detach(|| ring.create_key(&options)).map_err(KpError)?;
-        Ok(PyKeyMetadata::new(metadata))
+        admin::create_key(
+            &self.ring,
+            py,
+            spec,
+            key_id,
+            alias,
+            usage,
+            description,
+            rotation_period_days,
+            rotation_period,
+            rotate_on_budget,
+            origin,
+        )
     }
 
     /// The key's metadata. ``key_id`` may be an alias.
@@ -385,24 +339,7 @@ impl PyKeyring {
         pending_window_days: Option<&Bound<'_, PyAny>>,
         pending_window: Option<Duration>,
     ) -> PyResult<SystemTime> {
-        let window = match (pending_window_days, pending_window) {
-            (Some(_), Some(_)) => {
-                return Err(invalid_input(
-                    "give pending_window_days or pending_window, not both",
-                ));
-            }
-            (Some(days), None) => {
-                PendingWindow::days(count_u32(days, "pending_window_days")?).map_err(KpError)?
-            }
-            (None, Some(window)) => {
-                within_datetime(window, "pending_window")?;
-                PendingWindow::custom(window)
-            }
-            (None, None) => PendingWindow::default(),
-        };
-        Ok(py
-            .detach(|| self.ring.schedule_key_deletion(&key_id, window))
-            .map_err(KpError)?)
+        admin::schedule_key_deletion(&self.ring, py, key_id, pending_window_days, pending_window)
     }
 
     /// Cancels a scheduled deletion; as in AWS KMS the key comes back disabled.
@@ -427,11 +364,7 @@ impl PyKeyring {
 
     /// Every alias and the key id it points at, as a ``dict`` sorted by alias.
     fn list_aliases<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
-        let dict = PyDict::new(py);
-        for entry in py.detach(|| self.ring.list_aliases()) {
-            dict.set_item(entry.alias_name, entry.target_key_id)?;
-        }
-        Ok(dict)
+        admin::list_aliases(&self.ring, py)
     }
 
     /// Adds a new version to a symmetric key now and returns its number. New encryptions use
@@ -451,13 +384,13 @@ impl PyKeyring {
         rotation_period_days: Option<&Bound<'_, PyAny>>,
         rotation_period: Option<Duration>,
     ) -> PyResult<()> {
-        let period = match self::rotation_period(rotation_period_days, rotation_period)? {
-            Some(period) => period,
-            None => RotationPeriod::days(365).map_err(KpError)?,
-        };
-        Ok(py
-            .detach(|| self.ring.enable_key_rotation(&key_id, period))
-            .map_err(KpError)?)
+        admin::enable_key_rotation(
+            &self.ring,
+            py,
+            key_id,
+            rotation_period_days,
+            rotation_period,
+        )
     }
 
     /// Turns off automatic (periodic) rotation.
@@ -473,10 +406,7 @@ impl PyKeyring {
         key_id: Text,
         version: &Bound<'_, PyAny>,
     ) -> PyResult<()> {
-        let version = count_u32(version, "version")?;
-        Ok(py
-            .detach(|| self.ring.set_min_decryption_version(&key_id, version))
-            .map_err(KpError)?)
+        admin::set_min_decryption_version(&self.ring, py, key_id, version)
     }
 
     /// Whether the key rotates (``True``) or refuses (``False``) once a version's encryption
@@ -1053,16 +983,7 @@ impl PyKeyring {
         key_id: Text,
         roots: Vec<Vec<u8>>,
     ) -> PyResult<PyKeyMetadata> {
-        let roots = roots
-            .iter()
-            .map(|r| <[u8; 32]>::try_from(r.as_slice()))
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|_| invalid_input("root material must be 32 bytes"))?;
-        let metadata = self
-            .ring
-            .insecure_create_key_with_material(&key_id, &roots)
-            .map_err(KpError)?;
-        Ok(PyKeyMetadata::new(metadata))
+        insecure::create_key_with_material(&self.ring, key_id, roots)
     }
 
     /// INSECURE, test builds only: creates a key of any spec from caller-chosen material.
@@ -1074,16 +995,7 @@ impl PyKeyring {
         usage: Text,
         material: Buf<'_>,
     ) -> PyResult<PyKeyMetadata> {
-        let metadata = self
-            .ring
-            .insecure_import_key_material(
-                &key_id,
-                convert::key_spec(&spec)?,
-                convert::key_usage(&usage)?,
-                material.as_slice(),
-            )
-            .map_err(KpError)?;
-        Ok(PyKeyMetadata::new(metadata))
+        insecure::import_key_material(&self.ring, key_id, spec, usage, material)
     }
 
     /// INSECURE, test builds only: encrypts under a chosen version with a chosen nonce.
@@ -1098,19 +1010,6 @@ impl PyKeyring {
         plaintext: Buf<'py>,
         context: Option<Ctx<'py>>,
     ) -> PyResult<Bound<'py, PyBytes>> {
-        let nonce = <[u8; 12]>::try_from(nonce.as_slice())
-            .map_err(|_| invalid_input("nonce must be 12 bytes"))?;
-        let context = context.unwrap_or(Ctx::Empty);
-        let blob = self
-            .ring
-            .insecure_encrypt_with_nonce(
-                &key_id,
-                version,
-                nonce,
-                plaintext.as_slice(),
-                context.get(),
-            )
-            .map_err(KpError)?;
-        Ok(PyBytes::new(py, &blob))
+        insecure::encrypt_with_nonce(&self.ring, py, key_id, version, nonce, plaintext, context)
     }
 }

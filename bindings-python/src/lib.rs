@@ -3,6 +3,7 @@
 //! The pure-Python package `keyplane` (in `python/keyplane/`) re-exports everything here and
 //! defines the exception classes (`keyplane/_errors.py`) that core errors map to.
 
+mod admin;
 mod audit;
 mod batch;
 mod classes;
@@ -10,6 +11,8 @@ mod context;
 mod convert;
 mod errors;
 mod handle;
+#[cfg(feature = "insecure-test-hooks")]
+mod insecure;
 mod keyring;
 
 use pyo3::prelude::*;
