@@ -33,9 +33,8 @@ use keyplane::{AuditConfig, AuditEvent, AuditSink};
 use napi::bindgen_prelude::ToNapiValue;
 use napi::sys;
 
-use crate::args::NAME_BUF;
 use crate::error::Failure;
-use crate::js::{Js, exact_f64_u64};
+use crate::js::{Js, NAME_BUF, exact_f64_u64};
 
 type R<T> = Result<T, Failure>;
 

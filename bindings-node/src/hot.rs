@@ -7,9 +7,8 @@
 
 use napi::sys;
 
-use crate::args::NAME_BUF;
 use crate::error::Failure;
-use crate::js::{Js, exact_f64_u64};
+use crate::js::{Js, NAME_BUF, exact_f64_u64};
 use crate::ops::ctx;
 
 type R<T> = Result<T, Failure>;

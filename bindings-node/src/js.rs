@@ -2,11 +2,11 @@
 //! and makes (strings, numbers, objects, arrays, `Buffer`s, `Date`s, `Error`s), references,
 //! function calls and scripts.
 //!
-//! Every `unsafe` block of the crate is here or in the modules that extend [`Js`] on top of this
-//! one (the argument readers and the pool), except the thread-safe function that carries audit
-//! events to the JavaScript thread (`audit.rs`). Each reads or creates a value through a
-//! Node-API call on the JavaScript thread, with the `napi_env` of the current call, and checks
-//! the returned status before trusting any out-parameter.
+//! Every `unsafe` block of the crate is in this module (this file, and the submodules that extend
+//! [`Js`] on top of it), except the thread-safe function that carries audit events to the
+//! JavaScript thread (`audit.rs`). Each reads or creates a value through a Node-API call on the
+//! JavaScript thread, with the `napi_env` of the current call, and checks the returned status
+//! before trusting any out-parameter.
 
 use core::ffi::c_char;
 use core::fmt::Display;
@@ -17,6 +17,13 @@ use napi::bindgen_prelude::{ToNapiValue, TypeName};
 use napi::sys;
 
 use crate::error::Failure;
+
+// Extensions of `Js`, each using only this file: reading arguments, reading byte arguments, the
+// per-environment pool and the results and batch reads built on it, and JavaScript errors.
+mod args;
+mod byte_args;
+mod error;
+mod pool;
 
 /// A JavaScript value returned as is (its TypeScript type is given on each export).
 #[derive(Debug, Clone, Copy)]
@@ -38,9 +45,13 @@ impl TypeName for JsAny {
     }
 }
 
-pub(crate) type JsResult<T> = Result<T, Failure>;
+/// Key ids and aliases are at most 256 bytes: read them into a stack buffer this large, so the
+/// hot path does not allocate for them.
+pub(crate) const NAME_BUF: usize = 512;
 
-pub(crate) fn check(status: sys::napi_status) -> JsResult<()> {
+type JsResult<T> = Result<T, Failure>;
+
+fn check(status: sys::napi_status) -> JsResult<()> {
     if status == sys::Status::napi_ok {
         Ok(())
     } else {
@@ -51,7 +62,7 @@ pub(crate) fn check(status: sys::napi_status) -> JsResult<()> {
 /// The environment of the current call on the JavaScript thread.
 #[derive(Clone, Copy)]
 pub(crate) struct Js {
-    pub(crate) env: sys::napi_env,
+    env: sys::napi_env,
 }
 
 impl Js {
@@ -75,7 +86,7 @@ impl Js {
     }
 
     /// A short description of a value's type for error messages, as Node's own errors give it.
-    pub(crate) fn describe(self, v: sys::napi_value) -> &'static str {
+    fn describe(self, v: sys::napi_value) -> &'static str {
         use sys::ValueType as T;
         match self.type_of(v) {
             Ok(T::napi_undefined) => "undefined",
@@ -179,7 +190,7 @@ impl Js {
         })
     }
 
-    /// Element `i` of an array the addon made.
+    /// Element `i` of an array this module made.
     pub(crate) fn element(self, array: sys::napi_value, i: u32) -> JsResult<sys::napi_value> {
         let mut out = ptr::null_mut();
         // SAFETY: `array` is an array handle; valid out-pointer.
@@ -228,49 +239,6 @@ impl Js {
         })
     }
 
-    // ----- errors -----------------------------------------------------------------------------
-
-    /// Whether a JavaScript exception is pending (a getter threw while reading arguments).
-    pub(crate) fn exception_pending(self) -> bool {
-        let mut pending = false;
-        // SAFETY: valid out-pointer.
-        let status = unsafe { sys::napi_is_exception_pending(self.env, &mut pending) };
-        status == sys::Status::napi_ok && pending
-    }
-
-    /// Takes the pending exception, if any.
-    pub(crate) fn take_exception(self) -> Option<sys::napi_value> {
-        if !self.exception_pending() {
-            return None;
-        }
-        let mut out = ptr::null_mut();
-        // SAFETY: valid out-pointer; an exception is pending.
-        let status = unsafe { sys::napi_get_and_clear_last_exception(self.env, &mut out) };
-        (status == sys::Status::napi_ok).then_some(out)
-    }
-
-    /// An `Error` (`TypeError`, `RangeError`) with a `code` property.
-    pub(crate) fn error(
-        self,
-        kind: ErrorKind,
-        code: &str,
-        message: &str,
-    ) -> JsResult<sys::napi_value> {
-        let code = self.str_value(code)?;
-        let message = self.str_value(message)?;
-        let mut out = ptr::null_mut();
-        // SAFETY: `code` and `message` are string handles; valid out-pointer. Node sets the
-        // `code` property from `code`.
-        check(unsafe {
-            match kind {
-                ErrorKind::Error => sys::napi_create_error(self.env, code, message, &mut out),
-                ErrorKind::Type => sys::napi_create_type_error(self.env, code, message, &mut out),
-                ErrorKind::Range => sys::napi_create_range_error(self.env, code, message, &mut out),
-            }
-        })?;
-        Ok(out)
-    }
-
     pub(crate) fn reference(self, v: sys::napi_value) -> JsResult<sys::napi_ref> {
         let mut r = ptr::null_mut();
         // SAFETY: live handle; valid out-pointer.
@@ -283,12 +251,6 @@ impl Js {
         // SAFETY: `r` is a strong reference made in this environment.
         check(unsafe { sys::napi_get_reference_value(self.env, r, &mut v) })?;
         Ok(v)
-    }
-
-    pub(crate) fn throw(self, error: sys::napi_value) {
-        // SAFETY: `error` is a live handle. A failure here (the environment is shutting down)
-        // leaves nothing to report to.
-        unsafe { sys::napi_throw(self.env, error) };
     }
 }
 
@@ -373,9 +335,8 @@ impl Js {
     pub(crate) fn script(self, source: &core::ffi::CStr) -> JsResult<sys::napi_value> {
         let source = self.name(source)?;
         let mut out = ptr::null_mut();
-        // SAFETY: `source` is a string handle of one of the addon's scripts (fixed, or made
-        // by the pool's batch item reader from the addon's own field names), each a function
-        // expression.
+        // SAFETY: `source` is a string handle of one of this module's scripts (fixed, or made
+        // by `collect_source` from this module's own field names), each a function expression.
         check(unsafe { sys::napi_run_script(self.env, source, &mut out) })?;
         Ok(out)
     }
@@ -392,14 +353,6 @@ pub(crate) fn exact_f64_u64(n: u64) -> f64 {
     let high = u32::try_from(n >> 32).unwrap_or(u32::MAX);
     let low = u32::try_from(n & 0xffff_ffff).unwrap_or(u32::MAX);
     f64::from(high) * 4_294_967_296.0 + f64::from(low)
-}
-
-/// Which constructor an error is made with.
-#[derive(Debug, Clone, Copy)]
-pub(crate) enum ErrorKind {
-    Error,
-    Type,
-    Range,
 }
 
 /// An array being filled in order.

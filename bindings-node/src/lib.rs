@@ -6,18 +6,14 @@
 //! thread pool, owning copies of its inputs) and a `…Sync` twin. See `README.md` for the
 //! conventions and the error mapping.
 
-mod args;
 mod audit;
 mod batch;
-mod byte_args;
 mod error;
 mod hot;
 mod job;
 mod js;
-mod js_error;
 mod keyring;
 mod ops;
-mod pool;
 mod seal;
 mod types;
 

@@ -16,11 +16,10 @@ use keyplane::{
 use napi::sys;
 use zeroize::Zeroizing;
 
-use crate::args::NAME_BUF;
 use crate::audit::{AuditPlan, Delivery, Flushed, Usage};
 use crate::error::Failure;
 use crate::job::{Work, work};
-use crate::js::Js;
+use crate::js::{Js, NAME_BUF};
 use crate::types::{
     AliasEntry, Bytes, DataKey, DataKeyPair, DataKeyPairWithoutPlaintext, ImportParameters,
     KeyMetadata, PublicKey, SecretBytes, Timestamp,

@@ -14,12 +14,8 @@ use keyplane::context::MAX_CONTEXT_BYTES;
 use napi::bindgen_prelude::{ClassInstance, FromNapiValue, MaybeTypeTag, ValidateNapiValue};
 use napi::sys;
 
+use super::{Js, JsResult, NAME_BUF, check};
 use crate::error::Failure;
-use crate::js::{Js, JsResult, check};
-
-/// Key ids and aliases are at most 256 bytes: read them into a stack buffer this large, so the
-/// hot path does not allocate for them.
-pub(crate) const NAME_BUF: usize = 512;
 
 impl Js {
     // ----- strings ----------------------------------------------------------------------------

@@ -12,8 +12,8 @@ use core::ptr;
 use napi::sys;
 use zeroize::Zeroizing;
 
+use super::{Js, JsResult, check};
 use crate::error::Failure;
-use crate::js::{Js, JsResult, check};
 
 impl Js {
     /// The bytes of a `Buffer` or `Uint8Array` argument, borrowed from its backing store.

@@ -1,4 +1,5 @@
-//! How failures become JavaScript errors.
+//! JavaScript errors: making and throwing them, pending exceptions, and how failures become
+//! them.
 //!
 //! - A Keyplane error is an `Error` whose `code` is the core's stable code
 //!   (`"KP_INVALID_CIPHERTEXT"`, …) and whose message is the core's fixed message.
@@ -10,10 +11,12 @@
 //! - An exception thrown by the caller's own code while an argument was read (a getter, a
 //!   proxy) propagates unchanged.
 
+use core::ptr;
+
 use napi::sys;
 
+use super::{Js, JsResult, check, exact_f64_u64};
 use crate::error::Failure;
-use crate::js::{ErrorKind, Js, JsResult, exact_f64_u64};
 
 impl Failure {
     /// The error object for this failure (taking a pending exception when there is one).
@@ -61,6 +64,53 @@ impl Failure {
 }
 
 impl Js {
+    /// Whether a JavaScript exception is pending (a getter threw while reading arguments).
+    pub(crate) fn exception_pending(self) -> bool {
+        let mut pending = false;
+        // SAFETY: valid out-pointer.
+        let status = unsafe { sys::napi_is_exception_pending(self.env, &mut pending) };
+        status == sys::Status::napi_ok && pending
+    }
+
+    /// Takes the pending exception, if any.
+    pub(crate) fn take_exception(self) -> Option<sys::napi_value> {
+        if !self.exception_pending() {
+            return None;
+        }
+        let mut out = ptr::null_mut();
+        // SAFETY: valid out-pointer; an exception is pending.
+        let status = unsafe { sys::napi_get_and_clear_last_exception(self.env, &mut out) };
+        (status == sys::Status::napi_ok).then_some(out)
+    }
+
+    /// An `Error` (`TypeError`, `RangeError`) with a `code` property.
+    pub(crate) fn error(
+        self,
+        kind: ErrorKind,
+        code: &str,
+        message: &str,
+    ) -> JsResult<sys::napi_value> {
+        let code = self.str_value(code)?;
+        let message = self.str_value(message)?;
+        let mut out = ptr::null_mut();
+        // SAFETY: `code` and `message` are string handles; valid out-pointer. Node sets the
+        // `code` property from `code`.
+        check(unsafe {
+            match kind {
+                ErrorKind::Error => sys::napi_create_error(self.env, code, message, &mut out),
+                ErrorKind::Type => sys::napi_create_type_error(self.env, code, message, &mut out),
+                ErrorKind::Range => sys::napi_create_range_error(self.env, code, message, &mut out),
+            }
+        })?;
+        Ok(out)
+    }
+
+    pub(crate) fn throw(self, error: sys::napi_value) {
+        // SAFETY: `error` is a live handle. A failure here (the environment is shutting down)
+        // leaves nothing to report to.
+        unsafe { sys::napi_throw(self.env, error) };
+    }
+
     /// The `Error` of a broken audit log: `code` `KP_AUDIT_LOG_BROKEN`, and the `file`, `line`
     /// and `reason` of the first broken link.
     pub(crate) fn audit_log_broken(
@@ -74,4 +124,12 @@ impl Js {
         self.set(error, c"reason", self.str_value(&broken.reason)?)?;
         Ok(error)
     }
+}
+
+/// Which constructor an error is made with.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum ErrorKind {
+    Error,
+    Type,
+    Range,
 }

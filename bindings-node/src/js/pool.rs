@@ -8,8 +8,8 @@ use core::ptr;
 use napi::sys;
 use zeroize::Zeroize;
 
+use super::{Js, JsResult, check};
 use crate::error::Failure;
-use crate::js::{Js, JsResult, check};
 
 impl Js {
     /// A `Buffer` holding a copy of non-secret `bytes`, from the pool when small.
