@@ -5,6 +5,13 @@
 //! audit log. Each operation has a Promise form (an asynchronous task whose work runs on libuv's
 //! thread pool, owning copies of its inputs) and a `…Sync` twin. See `README.md` for the
 //! conventions and the error mapping.
+//!
+//! Modules, each using only those listed before it: `error` (why an operation failed), `js` (the
+//! Node-API boundary: reading arguments, making values and `Buffer`s, JavaScript errors),
+//! `types` (the objects that cross the boundary), `job` (the Promise task), `audit` (the audit
+//! trail), `seal` (sealed records, `LocalRootKey`, the module functions), `ops` (each
+//! operation's arguments read into owned work), `hot` (the synchronous fast paths), `batch`
+//! (the batch forms), and `keyring` (the class, with its methods by concern).
 
 mod audit;
 mod batch;
