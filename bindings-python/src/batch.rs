@@ -21,8 +21,208 @@ use pyo3::types::{PyBool, PyBytes, PyList};
 
 use crate::classes::PyDataKey;
 use crate::context::Ctx;
-use crate::convert::{self, Each, Item, message_type_or_raw, per_item, too_many_items};
+use crate::convert::{self, Each, Item, Text, message_type_or_raw, per_item, too_many_items};
 use crate::errors::{KpError, instance, invalid_input};
+use crate::keyring::PyKeyring;
+
+#[pymethods]
+impl PyKeyring {
+    /// Encrypts every item of ``plaintexts`` (a list or tuple of bytes-like objects) on the
+    /// keyring's thread pool, with the GIL released. ``key_id`` and ``context`` are one value
+    /// for every item or a list with one per item. Returns a list in input order: each item is
+    /// the blob (``bytes``), or the ``KeyplaneError`` instance that item failed with.
+    #[pyo3(signature = (key_id, plaintexts, context=None))]
+    fn encrypt_many<'py>(
+        &self,
+        py: Python<'py>,
+        key_id: &Bound<'py, PyAny>,
+        plaintexts: &Bound<'py, PyAny>,
+        context: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyList>> {
+        encrypt_many(
+            &self.ring,
+            self.max_batch_items,
+            py,
+            key_id,
+            plaintexts,
+            context,
+        )
+    }
+
+    /// Decrypts every blob; ``context`` is one value or a list with one per blob. Returns a
+    /// list of plaintexts (``bytes``) or ``KeyplaneError`` instances, in input order.
+    #[pyo3(signature = (blobs, context=None))]
+    fn decrypt_many<'py>(
+        &self,
+        py: Python<'py>,
+        blobs: &Bound<'py, PyAny>,
+        context: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyList>> {
+        decrypt_many(&self.ring, self.max_batch_items, py, blobs, context)
+    }
+
+    /// Re-encrypts every blob under ``destination_key_id``; each argument other than ``blobs``
+    /// is one value or a list with one per blob. Returns blobs or ``KeyplaneError`` instances.
+    #[pyo3(signature = (blobs, destination_key_id, *, source_context=None, destination_context=None))]
+    fn re_encrypt_many<'py>(
+        &self,
+        py: Python<'py>,
+        blobs: &Bound<'py, PyAny>,
+        destination_key_id: &Bound<'py, PyAny>,
+        source_context: Option<&Bound<'py, PyAny>>,
+        destination_context: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyList>> {
+        re_encrypt_many(
+            &self.ring,
+            self.max_batch_items,
+            py,
+            blobs,
+            destination_key_id,
+            source_context,
+            destination_context,
+        )
+    }
+
+    /// ``count`` data keys under ``key_id`` (or one per key id if ``key_id`` is a list).
+    /// Returns ``DataKey`` objects or ``KeyplaneError`` instances, in order.
+    #[pyo3(signature = (key_id, count=None, *, key_spec=None, number_of_bytes=None, context=None))]
+    fn generate_data_key_many<'py>(
+        &self,
+        py: Python<'py>,
+        key_id: &Bound<'py, PyAny>,
+        count: Option<&Bound<'py, PyAny>>,
+        key_spec: Option<Text>,
+        number_of_bytes: Option<&Bound<'py, PyAny>>,
+        context: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyList>> {
+        let spec = convert::data_key_spec(key_spec.as_deref(), number_of_bytes)?;
+        generate_data_key_many(
+            &self.ring,
+            self.max_batch_items,
+            py,
+            key_id,
+            count,
+            spec,
+            context,
+            true,
+        )
+    }
+
+    /// As ``generate_data_key_many``, returning only the blobs (``bytes``) or
+    /// ``KeyplaneError`` instances.
+    #[pyo3(signature = (key_id, count=None, *, key_spec=None, number_of_bytes=None, context=None))]
+    fn generate_data_key_without_plaintext_many<'py>(
+        &self,
+        py: Python<'py>,
+        key_id: &Bound<'py, PyAny>,
+        count: Option<&Bound<'py, PyAny>>,
+        key_spec: Option<Text>,
+        number_of_bytes: Option<&Bound<'py, PyAny>>,
+        context: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyList>> {
+        let spec = convert::data_key_spec(key_spec.as_deref(), number_of_bytes)?;
+        generate_data_key_many(
+            &self.ring,
+            self.max_batch_items,
+            py,
+            key_id,
+            count,
+            spec,
+            context,
+            false,
+        )
+    }
+
+    /// The MAC of every message; ``key_id`` and ``algorithm`` are one value or a list with
+    /// one per message. Returns MACs or ``KeyplaneError`` instances.
+    fn generate_mac_many<'py>(
+        &self,
+        py: Python<'py>,
+        key_id: &Bound<'py, PyAny>,
+        messages: &Bound<'py, PyAny>,
+        algorithm: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyList>> {
+        generate_mac_many(
+            &self.ring,
+            self.max_batch_items,
+            py,
+            key_id,
+            messages,
+            algorithm,
+        )
+    }
+
+    /// Checks a MAC per message. Returns ``bool`` or ``KeyplaneError`` instances.
+    fn verify_mac_many<'py>(
+        &self,
+        py: Python<'py>,
+        key_id: &Bound<'py, PyAny>,
+        messages: &Bound<'py, PyAny>,
+        macs: &Bound<'py, PyAny>,
+        algorithm: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyList>> {
+        verify_mac_many(
+            &self.ring,
+            self.max_batch_items,
+            py,
+            key_id,
+            messages,
+            macs,
+            algorithm,
+        )
+    }
+
+    /// Signs every message; ``key_id``, ``algorithm`` and ``message_type`` are one value or a
+    /// list with one per message. Returns signatures or ``KeyplaneError`` instances.
+    #[pyo3(
+        signature = (key_id, messages, algorithm, *, message_type=None),
+        text_signature = "(self, key_id, messages, algorithm, *, message_type='RAW')"
+    )]
+    fn sign_many<'py>(
+        &self,
+        py: Python<'py>,
+        key_id: &Bound<'py, PyAny>,
+        messages: &Bound<'py, PyAny>,
+        algorithm: &Bound<'py, PyAny>,
+        message_type: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyList>> {
+        sign_many(
+            &self.ring,
+            self.max_batch_items,
+            py,
+            key_id,
+            messages,
+            algorithm,
+            message_type,
+        )
+    }
+
+    /// Checks a signature per message. Returns ``bool`` or ``KeyplaneError`` instances.
+    #[pyo3(
+        signature = (key_id, messages, signatures, algorithm, *, message_type=None),
+        text_signature = "(self, key_id, messages, signatures, algorithm, *, message_type='RAW')"
+    )]
+    fn verify_many<'py>(
+        &self,
+        py: Python<'py>,
+        key_id: &Bound<'py, PyAny>,
+        messages: &Bound<'py, PyAny>,
+        signatures: &Bound<'py, PyAny>,
+        algorithm: &Bound<'py, PyAny>,
+        message_type: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyList>> {
+        verify_many(
+            &self.ring,
+            self.max_batch_items,
+            py,
+            key_id,
+            messages,
+            signatures,
+            algorithm,
+            message_type,
+        )
+    }
+}
 
 /// The items whose own arguments failed, with the first error of each; empty while none has
 /// (the common case, which then costs nothing).
@@ -191,7 +391,7 @@ fn message_types(
     }
 }
 
-pub(crate) fn encrypt_many<'py>(
+fn encrypt_many<'py>(
     ring: &Keyring,
     max_items: usize,
     py: Python<'py>,
@@ -227,7 +427,7 @@ pub(crate) fn encrypt_many<'py>(
     bytes_results(py, failed, out)
 }
 
-pub(crate) fn decrypt_many<'py>(
+fn decrypt_many<'py>(
     ring: &Keyring,
     max_items: usize,
     py: Python<'py>,
@@ -255,7 +455,7 @@ pub(crate) fn decrypt_many<'py>(
     bytes_results(py, failed, out)
 }
 
-pub(crate) fn re_encrypt_many<'py>(
+fn re_encrypt_many<'py>(
     ring: &Keyring,
     max_items: usize,
     py: Python<'py>,
@@ -297,7 +497,7 @@ pub(crate) fn re_encrypt_many<'py>(
 }
 
 #[allow(clippy::too_many_arguments)]
-pub(crate) fn generate_data_key_many<'py>(
+fn generate_data_key_many<'py>(
     ring: &Keyring,
     max_items: usize,
     py: Python<'py>,
@@ -367,7 +567,7 @@ pub(crate) fn generate_data_key_many<'py>(
     }
 }
 
-pub(crate) fn generate_mac_many<'py>(
+fn generate_mac_many<'py>(
     ring: &Keyring,
     max_items: usize,
     py: Python<'py>,
@@ -404,7 +604,7 @@ pub(crate) fn generate_mac_many<'py>(
 }
 
 #[allow(clippy::too_many_arguments)]
-pub(crate) fn verify_mac_many<'py>(
+fn verify_mac_many<'py>(
     ring: &Keyring,
     max_items: usize,
     py: Python<'py>,
@@ -451,7 +651,7 @@ pub(crate) fn verify_mac_many<'py>(
 }
 
 #[allow(clippy::too_many_arguments)]
-pub(crate) fn sign_many<'py>(
+fn sign_many<'py>(
     ring: &Keyring,
     max_items: usize,
     py: Python<'py>,
@@ -491,7 +691,7 @@ pub(crate) fn sign_many<'py>(
 }
 
 #[allow(clippy::too_many_arguments)]
-pub(crate) fn verify_many<'py>(
+fn verify_many<'py>(
     ring: &Keyring,
     max_items: usize,
     py: Python<'py>,

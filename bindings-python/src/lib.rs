@@ -4,16 +4,18 @@
 //! defines the exception classes (`keyplane/_errors.py`) that core errors map to.
 
 mod admin;
+mod asymmetric;
 mod audit;
 mod batch;
 mod classes;
 mod context;
 mod convert;
 mod errors;
-mod handle;
 #[cfg(feature = "insecure-test-hooks")]
 mod insecure;
 mod keyring;
+mod persistence;
+mod symmetric;
 
 use pyo3::prelude::*;
 
@@ -51,7 +53,7 @@ fn reseal<'py>(
 /// The native part of the ``keyplane`` package; import ``keyplane`` instead.
 #[pymodule]
 fn _keyplane(m: &Bound<'_, PyModule>) -> PyResult<()> {
-    m.add_class::<handle::PyKeyring>()?;
+    m.add_class::<keyring::PyKeyring>()?;
     m.add_class::<classes::PyKeyMetadata>()?;
     m.add_class::<classes::PyKeyVersion>()?;
     m.add_class::<classes::PyDataKey>()?;
