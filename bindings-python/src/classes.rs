@@ -1,10 +1,11 @@
-//! The frozen result classes: key metadata, data keys, public keys, blob headers, root keys
-//! and import parameters.
+//! The frozen result classes: key metadata, data keys, public keys, blob headers, root keys,
+//! import parameters, and the records `Keyring.open` could not load.
 
+use std::path::PathBuf;
 use std::time::{Duration, SystemTime};
 
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyTuple};
+use pyo3::types::{PyBytes, PyString, PyTuple};
 
 use crate::convert::repr_str;
 
@@ -603,5 +604,38 @@ impl PyImportParameters {
 
     fn __repr__(&self) -> String {
         format!("ImportParameters(key_id={})", repr_str(&self.key_id))
+    }
+}
+
+/// A sealed record ``Keyring.open`` could not load: the file and the error (an exception
+/// instance: ``InvalidCiphertextError`` for a damaged or foreign record, ``InvalidInputError``
+/// for a file that is not a record, ``StorageError`` for one that cannot be read,
+/// ``AlreadyExistsError`` for a second record of the same key).
+#[pyclass(frozen, module = "keyplane", name = "LoadProblem")]
+pub(crate) struct PyLoadProblem {
+    pub(crate) path: PathBuf,
+    pub(crate) error: keyplane::Error,
+}
+
+#[pymethods]
+impl PyLoadProblem {
+    /// The record's file.
+    #[getter]
+    fn path(&self) -> PathBuf {
+        self.path.clone()
+    }
+
+    /// The error, as the exception instance a call would raise.
+    #[getter]
+    fn error<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        crate::errors::instance(py, &self.error)
+    }
+
+    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
+        Ok(format!(
+            "LoadProblem(path={}, error={})",
+            PyString::new(py, &self.path.to_string_lossy()).repr()?,
+            self.error(py)?.repr()?
+        ))
     }
 }

@@ -18,8 +18,9 @@ use pyo3::PyTraverseError;
 use pyo3::gc::PyVisit;
 use pyo3::prelude::*;
 
-use crate::audit::{self, PyAudit, PyKeyLastUsage, PyLoadProblem};
-use crate::classes::PyLocalRootKey;
+use crate::audit::{self, PyAudit};
+use crate::audit_reports::PyKeyLastUsage;
+use crate::classes::{PyLoadProblem, PyLocalRootKey};
 use crate::convert::{Text, count};
 use crate::errors::{KpError, KpResult, invalid_input};
 

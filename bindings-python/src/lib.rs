@@ -6,6 +6,7 @@
 mod admin;
 mod asymmetric;
 mod audit;
+mod audit_reports;
 mod batch;
 mod classes;
 mod context;
@@ -66,10 +67,10 @@ fn _keyplane(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<classes::PyImportParameters>()?;
     m.add_class::<audit::PyAudit>()?;
     m.add_class::<audit::PyAuditEvent>()?;
-    m.add_class::<audit::PyKeyLastUsage>()?;
-    m.add_class::<audit::PyAuditLogReport>()?;
-    m.add_class::<audit::PyLoadProblem>()?;
-    m.add_function(wrap_pyfunction!(audit::verify_audit_log, m)?)?;
+    m.add_class::<audit_reports::PyKeyLastUsage>()?;
+    m.add_class::<audit_reports::PyAuditLogReport>()?;
+    m.add_class::<classes::PyLoadProblem>()?;
+    m.add_function(wrap_pyfunction!(audit_reports::verify_audit_log, m)?)?;
     m.add_function(wrap_pyfunction!(inspect_blob, m)?)?;
     m.add_function(wrap_pyfunction!(reseal, m)?)?;
     m.add("INSECURE_TEST_HOOKS", cfg!(feature = "insecure-test-hooks"))?;
