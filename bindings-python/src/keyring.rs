@@ -5,7 +5,8 @@
 //!
 //! The operations are `#[pymethods]` blocks of their own, one per concern: `admin` (key
 //! administration), `symmetric` (the envelope data plane), `asymmetric` (MACs, signatures,
-//! RSA-OAEP), `persistence` (sealed records, imported material) and `batch`. Each cryptographic
+//! RSA-OAEP), `persistence` (sealed records, imported material), `batch`, and `insecure` (the
+//! test hooks, only with their feature). Each cryptographic
 //! call, batch and key generation runs with the GIL released (`Python::detach`); inside, only
 //! Rust data is touched: borrowed `bytes`, private copies of mutable buffers (see
 //! `convert::Buf`), contexts and key ids.

@@ -3,18 +3,23 @@
 //! The pure-Python package `keyplane` (in `python/keyplane/`) re-exports everything here and
 //! defines the exception classes (`keyplane/_errors.py`) that core errors map to.
 
-mod admin;
-mod asymmetric;
-mod audit;
-mod audit_reports;
-mod batch;
-mod classes;
-mod context;
+// The modules from the bottom up: each names only modules in the groups before its own.
+// Errors and argument conversions.
 mod convert;
 mod errors;
+// Value classes: encryption contexts, results, audit configuration and reports.
+mod audit;
+mod audit_reports;
+mod classes;
+mod context;
+// The `Keyring` handle and its construction.
+mod keyring;
+// `Keyring`'s operations, one `#[pymethods]` block per concern.
+mod admin;
+mod asymmetric;
+mod batch;
 #[cfg(feature = "insecure-test-hooks")]
 mod insecure;
-mod keyring;
 mod persistence;
 mod symmetric;
 
