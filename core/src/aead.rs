@@ -5,10 +5,10 @@
 //!
 //! # Nonces
 //! Nonces are 96 bits drawn uniformly at random from aws-lc-rs's DRBG. One `rand::fill` call costs
-//! several times a small AES-GCM seal, so each thread draws nonces [`POOL_NONCES`] at a time
+//! several times a small AES-GCM seal, so each thread draws nonces `POOL_NONCES` at a time
 //! into a thread-local buffer and hands each 12-byte slot out exactly once (the slot's index
 //! only moves forward). Buffered randomness must not be duplicated: the buffer is stamped with
-//! the process's fork generation ([`crate::fork`]) and discarded when a forked child sees a newer
+//! the process's fork generation (the `fork` module) and discarded when a forked child sees a newer
 //! one, so parent and child never share a buffered nonce. The DRBG itself is fork-safe (AWS-LC
 //! reseeds after fork). Every nonce is therefore an independent uniform 96-bit value, and the
 //! per-version encryption budget keeps the collision probability below 2^-32.

@@ -6,6 +6,7 @@ use zeroize::Zeroizing;
 
 use crate::audit::Operation;
 use crate::context::EncryptionContext;
+use crate::envelope;
 use crate::error::{Error, Result};
 use crate::keyring::Keyring;
 use crate::material;
@@ -173,6 +174,73 @@ pub struct DataKeyPairWithoutPlaintext {
     pub public_key: Vec<u8>,
     /// The PKCS#8 private key encrypted under `key_id`: a Keyplane blob.
     pub private_key_ciphertext_blob: Vec<u8>,
+}
+
+impl Keyring {
+    /// A fresh data key: its plaintext and the same bytes encrypted under `key_id`.
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] for a bad length, and any error of [`encrypt`](Self::encrypt).
+    pub fn generate_data_key(
+        &self,
+        key_id: &str,
+        spec: DataKeySpec,
+        context: &EncryptionContext,
+    ) -> Result<DataKey> {
+        self.audited(
+            Operation::GenerateDataKey,
+            Some(key_id),
+            Some(context),
+            || {
+                let mut plaintext = Zeroizing::new(vec![0; spec.byte_len()?]);
+                crate::fork::fill(&mut plaintext).map_err(|_| Error::Internal)?;
+                let ciphertext_blob = self.encrypt(key_id, &plaintext, context)?;
+                let key_id = envelope::inspect(&ciphertext_blob)?.key_id.to_owned();
+                Ok(DataKey {
+                    key_id,
+                    plaintext,
+                    ciphertext_blob,
+                })
+            },
+        )
+    }
+
+    /// A fresh data key, encrypted under `key_id`, without its plaintext: for a process that
+    /// will hand the blob to another that decrypts it when needed.
+    ///
+    /// # Errors
+    /// As [`generate_data_key`](Self::generate_data_key).
+    pub fn generate_data_key_without_plaintext(
+        &self,
+        key_id: &str,
+        spec: DataKeySpec,
+        context: &EncryptionContext,
+    ) -> Result<Vec<u8>> {
+        self.audited(
+            Operation::GenerateDataKeyWithoutPlaintext,
+            Some(key_id),
+            Some(context),
+            || {
+                self.generate_data_key(key_id, spec, context)
+                    .map(|dk| dk.ciphertext_blob)
+            },
+        )
+    }
+
+    /// `len` bytes (1 to 1024) from the system's cryptographic random number generator.
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] for a length outside 1..=1024.
+    pub fn generate_random(&self, len: usize) -> Result<Vec<u8>> {
+        self.audited(Operation::GenerateRandom, None, None, || {
+            if !(1..=MAX_RANDOM_BYTES).contains(&len) {
+                return Err(Error::InvalidInput("random length must be 1 to 1024 bytes"));
+            }
+            let mut out = vec![0; len];
+            crate::fork::fill(&mut out).map_err(|_| Error::Internal)?;
+            Ok(out)
+        })
+    }
 }
 
 impl Keyring {

@@ -29,9 +29,12 @@
 //! operations in a child instead (see the `audit` module), so its locks are never taken there.
 #![allow(unsafe_code)]
 
+use core::ops::{Deref, DerefMut};
 use std::cell::Cell;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Condvar, Mutex, OnceLock, PoisonError};
+use std::sync::{
+    Condvar, Mutex, MutexGuard, OnceLock, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard,
+};
 
 /// Bumped once per process copy that notices it is new; never decreases.
 static GENERATION: AtomicU64 = AtomicU64::new(1);
@@ -280,6 +283,53 @@ mod wipe {
 
     pub(super) fn arm() -> Option<&'static Page> {
         None
+    }
+}
+
+// ----- locks taken inside the gate --------------------------------------------------------
+
+/// A lock guard taken inside the fork gate ([`crate::fork::pass`]): no `fork()` copies the
+/// process while it is held, so a child never finds the lock held by a thread it does not have.
+pub(crate) struct Gated<G> {
+    // Declared first, so released before the pass.
+    guard: G,
+    _pass: Pass,
+}
+
+impl<G: Deref> Deref for Gated<G> {
+    type Target = G::Target;
+    fn deref(&self) -> &Self::Target {
+        &self.guard
+    }
+}
+
+impl<G: DerefMut> DerefMut for Gated<G> {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.guard
+    }
+}
+
+pub(crate) fn read<T>(lock: &RwLock<T>) -> Gated<RwLockReadGuard<'_, T>> {
+    let pass = pass();
+    Gated {
+        guard: lock.read().unwrap_or_else(PoisonError::into_inner),
+        _pass: pass,
+    }
+}
+
+pub(crate) fn write<T>(lock: &RwLock<T>) -> Gated<RwLockWriteGuard<'_, T>> {
+    let pass = pass();
+    Gated {
+        guard: lock.write().unwrap_or_else(PoisonError::into_inner),
+        _pass: pass,
+    }
+}
+
+pub(crate) fn lock<T>(lock: &Mutex<T>) -> Gated<MutexGuard<'_, T>> {
+    let pass = pass();
+    Gated {
+        guard: lock.lock().unwrap_or_else(PoisonError::into_inner),
+        _pass: pass,
     }
 }
 

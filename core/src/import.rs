@@ -1,9 +1,9 @@
 //! Importing key material (AWS KMS's "bring your own key").
 //!
 //! A key created with origin `EXTERNAL` starts in `PendingImport` with no material.
-//! [`Keyring::get_parameters_for_import`] returns an RSA public key and an import token, valid
+//! [`Keyring::get_parameters_for_import`](crate::Keyring::get_parameters_for_import) returns an RSA public key and an import token, valid
 //! for 24 hours; the caller wraps its material with that public key and
-//! [`Keyring::import_key_material`] unwraps and installs it. Every step is aws-lc: RSA-OAEP
+//! [`Keyring::import_key_material`](crate::Keyring::import_key_material) unwraps and installs it. Every step is aws-lc: RSA-OAEP
 //! and AES key wrap with padding (RFC 5649).
 //!
 //! The keyring keeps no state between the two calls: the import token carries the wrapping
@@ -14,7 +14,7 @@
 //! root of its own, made at random, so its tokens import only into that keyring.
 //!
 //! As in KMS: material may be given an expiry, after which the key returns to `PendingImport`
-//! and its material is dropped; [`Keyring::delete_imported_key_material`] does the same at once;
+//! and its material is dropped; [`Keyring::delete_imported_key_material`](crate::Keyring::delete_imported_key_material) does the same at once;
 //! and a key only ever accepts the material it was first given (re-importing other material is
 //! refused), so blobs made before keep their meaning.
 

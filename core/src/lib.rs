@@ -39,10 +39,12 @@ mod fork;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod import;
+mod key;
 pub mod keyring;
 mod lookup;
 pub mod mac;
 mod material;
+mod pool;
 pub mod seal;
 pub mod sign;
 pub mod spec;

@@ -12,7 +12,7 @@
 use core::cell::RefCell;
 use std::sync::{Arc, Weak};
 
-use crate::keyring::Key;
+use crate::key::Key;
 
 const SLOTS: usize = 4;
 /// Longest name cached (key ids are at most 255 bytes, aliases 256).

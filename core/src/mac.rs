@@ -4,7 +4,8 @@ use aws_lc_rs::hmac;
 
 use crate::audit::Operation;
 use crate::error::{Error, Result};
-use crate::keyring::{Key, Keyring};
+use crate::key::Key;
+use crate::keyring::Keyring;
 use crate::material::Material;
 use crate::spec::{KeyUsage, MacAlgorithm};
 

@@ -1,8 +1,8 @@
 //! Sealed key records: a key's whole definition, material included, encrypted and authenticated
 //! under a root key the embedding control plane supplies.
 //!
-//! [`Keyring::export_sealed`] writes a record that the control plane may store anywhere (a
-//! database row, an object store, another region); [`Keyring::import_sealed`] brings the key
+//! [`Keyring::export_sealed`](crate::Keyring::export_sealed) writes a record that the control plane may store anywhere (a
+//! database row, an object store, another region); [`Keyring::import_sealed`](crate::Keyring::import_sealed) brings the key
 //! back, in this keyring or another, with the same id, versions, state, aliases and policy, so
 //! blobs made before decrypt after: backup and restore, and replicas in other processes or
 //! regions (AWS KMS's multi-Region keys). [`reseal`] moves a record to a new root key.
@@ -20,9 +20,8 @@ use aws_lc_rs::aead::{AES_256_GCM, Aad, LessSafeKey, Nonce, RandomizedNonceKey, 
 use zeroize::Zeroizing;
 
 use crate::aead::{KEY_LEN, NONCE_LEN, TAG_LEN, hkdf_sha256};
-use crate::audit::Operation;
 use crate::error::{Error, Result};
-use crate::keyring::{KeyMetadata, KeySnapshot, Keyring, VersionSnapshot};
+use crate::key::{KeySnapshot, VersionSnapshot};
 use crate::spec::{KeySpec, KeyState, KeyUsage, Origin, RotationPeriod};
 
 /// The first bytes of every sealed record.
@@ -200,38 +199,11 @@ pub fn inspect(record: &[u8]) -> Result<RecordInfo> {
 /// keyring.
 ///
 /// # Errors
-/// As [`Keyring::import_sealed`] for `old`, and whatever `new.wrap` fails with.
+/// As [`Keyring::import_sealed`](crate::Keyring::import_sealed) for `old`, and whatever `new.wrap` fails with.
 pub fn reseal(record: &[u8], old: &dyn RootKey, new: &dyn RootKey) -> Result<Vec<u8>> {
     let parsed = Parsed::new(KEY_RECORD, record)?;
     let payload = parsed.open(old)?;
     seal_payload(KEY_RECORD, parsed.key_id, &payload, new)
-}
-
-impl Keyring {
-    /// The key `key_id` (or alias) as a sealed record under `root`: every version, the
-    /// metadata, state, aliases, rotation policy and counters.
-    ///
-    /// # Errors
-    /// [`Error::NotFound`]; whatever `root.wrap` fails with.
-    pub fn export_sealed(&self, key_id: &str, root: &dyn RootKey) -> Result<Vec<u8>> {
-        self.audited(Operation::ExportSealed, Some(key_id), None, || {
-            seal_snapshot(&self.snapshot(key_id)?, root)
-        })
-    }
-
-    /// Adds the key in a sealed record (from [`export_sealed`](Self::export_sealed)) to this
-    /// keyring, with its id, versions, state and aliases.
-    ///
-    /// # Errors
-    /// [`Error::InvalidInput`] for bytes that are not a sealed record, or one sealed under a
-    /// root key with another id; [`Error::InvalidCiphertext`] for a record that is not
-    /// authentic under `root` (tampered, truncated, or another root with the same id);
-    /// [`Error::AlreadyExists`] when the key id or one of its aliases is taken here.
-    pub fn import_sealed(&self, record: &[u8], root: &dyn RootKey) -> Result<KeyMetadata> {
-        self.audited(Operation::ImportSealed, None, None, || {
-            self.restore_persisted(open_snapshot(record, root)?)
-        })
-    }
 }
 
 /// `snapshot` as a sealed record under `root`.
@@ -626,162 +598,4 @@ fn decode(key_id: &str, payload: &[u8]) -> Result<KeySnapshot> {
         imported,
         valid_to,
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use aws_lc_rs::rsa::{OAEP_SHA256_MGF1SHA256, OaepPublicEncryptingKey, PublicEncryptingKey};
-
-    use super::*;
-    use crate::spec::{WrappingAlgorithm, WrappingKeySpec};
-
-    fn root() -> LocalRootKey {
-        LocalRootKey::new("unit", &[3; 32]).unwrap()
-    }
-
-    /// An `EXTERNAL` symmetric key's snapshot with these versions' root materials.
-    fn external(state: KeyState, materials: &[[u8; 32]]) -> KeySnapshot {
-        KeySnapshot {
-            id: "ext".to_owned(),
-            spec: KeySpec::SymmetricDefault,
-            usage: KeyUsage::EncryptDecrypt,
-            origin: Origin::External,
-            creation_date: SystemTime::now(),
-            description: String::new(),
-            state,
-            deletion_date: (state == KeyState::PendingDeletion)
-                .then(|| SystemTime::now() + Duration::from_secs(3600)),
-            rotation_period: None,
-            next_rotation: 0,
-            min_decryption_version: 1,
-            rotate_on_budget: true,
-            aliases: Vec::new(),
-            versions: (1..)
-                .zip(materials)
-                .map(|(number, m)| VersionSnapshot {
-                    number,
-                    creation_date: SystemTime::now(),
-                    encryptions: 0,
-                    material: Zeroizing::new(m.to_vec()),
-                })
-                .collect(),
-            imported: None,
-            valid_to: None,
-        }
-    }
-
-    fn import(ring: &Keyring, material: &[u8]) -> Result<()> {
-        let alg = WrappingAlgorithm::RsaesOaepSha256;
-        let params = ring.get_parameters_for_import("ext", alg, WrappingKeySpec::Rsa2048)?;
-        let public = OaepPublicEncryptingKey::new(
-            PublicEncryptingKey::from_der(&params.public_key).unwrap(),
-        )
-        .unwrap();
-        let mut wrapped = vec![0; public.ciphertext_size()];
-        let n = public
-            .encrypt(&OAEP_SHA256_MGF1SHA256, material, &mut wrapped, None)
-            .unwrap()
-            .len();
-        wrapped.truncate(n);
-        ring.import_key_material("ext", &params.import_token, &wrapped, None)
-    }
-
-    #[test]
-    fn a_rotation_period_whose_fraction_overflows_is_malformed_not_a_panic() {
-        // Found by the sealed-record fuzz target: u64::MAX seconds and a whole second of
-        // nanoseconds, under a valid tag.
-        let mut payload = Vec::new();
-        for field in [
-            "SYMMETRIC_DEFAULT",
-            "ENCRYPT_DECRYPT",
-            "KEYPLANE",
-            "Enabled",
-        ] {
-            payload.push(u8::try_from(field.len()).unwrap());
-            payload.extend_from_slice(field.as_bytes());
-        }
-        payload.extend_from_slice(&[0; 8]); // creation date
-        payload.extend_from_slice(&[0; 4]); // empty description
-        payload.extend_from_slice(&[0; 9]); // no deletion date
-        payload.push(1); // a rotation period:
-        payload.extend_from_slice(&u64::MAX.to_be_bytes());
-        payload.extend_from_slice(&1_000_000_000u32.to_be_bytes());
-        let record = seal_payload(KEY_RECORD, "k", &payload, &root()).unwrap();
-        let error = Keyring::new().import_sealed(&record, &root()).unwrap_err();
-        assert_eq!(error.code(), "KP_INVALID_INPUT");
-    }
-
-    #[test]
-    fn an_imported_key_without_material_loads_waiting_for_it() {
-        for (state, expected) in [
-            (KeyState::Enabled, KeyState::PendingImport),
-            (KeyState::Disabled, KeyState::PendingImport),
-            (KeyState::PendingImport, KeyState::PendingImport),
-            (KeyState::PendingDeletion, KeyState::PendingDeletion),
-        ] {
-            let record = seal_snapshot(&external(state, &[]), &root()).unwrap();
-            let ring = Keyring::new();
-            let meta = ring.import_sealed(&record, &root()).unwrap();
-            assert_eq!(meta.key_state, expected, "{state:?}");
-            assert_eq!(
-                meta.deletion_date.is_some(),
-                expected == state && state == KeyState::PendingDeletion
-            );
-        }
-        // A key Keyplane generated always has a version.
-        let mut generated = external(KeyState::Enabled, &[]);
-        generated.origin = Origin::Keyplane;
-        let record = seal_snapshot(&generated, &root()).unwrap();
-        assert!(matches!(
-            Keyring::new().import_sealed(&record, &root()),
-            Err(Error::InvalidInput(_))
-        ));
-    }
-
-    #[test]
-    fn a_generated_key_has_no_material_expiry() {
-        // Only imported material expires: an expiry in a generated key's record would drop its
-        // versions, and its next record would not load.
-        let mut generated = external(KeyState::Enabled, &[[5; 32]]);
-        generated.origin = Origin::Keyplane;
-        generated.valid_to = Some(SystemTime::now() - Duration::from_secs(1));
-        let record = seal_snapshot(&generated, &root()).unwrap();
-        let ring = Keyring::new();
-        ring.import_sealed(&record, &root()).unwrap();
-        let meta = ring.describe_key("ext").unwrap();
-        assert_eq!(
-            (meta.key_state, meta.current_version, meta.valid_to),
-            (KeyState::Enabled, 1, None)
-        );
-        let again = ring.export_sealed("ext", &root()).unwrap();
-        Keyring::new().import_sealed(&again, &root()).unwrap();
-    }
-
-    #[test]
-    fn an_imported_key_accepts_only_its_first_versions_material_again() {
-        // Records written without a fingerprint (or with two versions, from a rotation on
-        // budget): version 1 decides which material the key takes.
-        for materials in [&[[7; 32]][..], &[[7; 32], [8; 32]]] {
-            let record = seal_snapshot(&external(KeyState::Enabled, materials), &root()).unwrap();
-            let ring = Keyring::new();
-            let meta = ring.import_sealed(&record, &root()).unwrap();
-            assert!(!meta.rotate_on_budget, "imported keys do not rotate");
-            let exported =
-                open_snapshot(&ring.export_sealed("ext", &root()).unwrap(), &root()).unwrap();
-            assert_eq!(
-                exported.imported,
-                Some(crate::import::fingerprint("ext", &[7; 32]))
-            );
-            ring.delete_imported_key_material("ext").unwrap();
-            assert!(matches!(
-                import(&ring, &[9; 32]),
-                Err(Error::InvalidInput(_))
-            ));
-            import(&ring, &[7; 32]).unwrap();
-            assert_eq!(
-                ring.describe_key("ext").unwrap().key_state,
-                KeyState::Enabled
-            );
-        }
-    }
 }

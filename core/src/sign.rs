@@ -6,7 +6,8 @@ use aws_lc_rs::signature::{self, ParsedPublicKey, RsaEncoding};
 
 use crate::audit::Operation;
 use crate::error::{Error, Result};
-use crate::keyring::{Key, Keyring};
+use crate::key::Key;
+use crate::keyring::Keyring;
 use crate::material::Material;
 use crate::spec::{KeySpec, KeyUsage, MessageType, SigningAlgorithm};
 
