@@ -1,7 +1,7 @@
 //! Encryption context: non-secret key/value pairs bound to a ciphertext as authenticated data.
 
 use core::fmt;
-use std::sync::{Arc, LazyLock};
+use std::sync::{Arc, LazyLock, OnceLock};
 
 use aws_lc_rs::digest;
 
@@ -15,18 +15,42 @@ pub const MAX_CONTEXT_BYTES: usize = 8192;
 ///
 /// As in AWS KMS, the context is not stored in the ciphertext; it is bound into the AEAD's
 /// additional authenticated data through its canonical encoding (pairs sorted by key, see
-/// `FORMAT.md`). Build it once and reuse it: construction validates, sorts and hashes the pairs,
-/// so the encryption hot path only copies its 32-byte digest.
-#[derive(Clone, PartialEq, Eq)]
+/// `FORMAT.md`). Construction validates, sorts, encodes and hashes the pairs once, so the
+/// encryption hot path only copies its 32-byte digest; a small context (canonical encoding up to
+/// 118 bytes, e.g. a few short pairs) is built without allocating, so passing a fresh one per
+/// call costs one SHA-256 of a few dozen bytes.
+#[derive(Clone)]
 pub struct EncryptionContext {
-    // Shared, so that an audited call can keep the context for its record with one atomic
-    // increment instead of a copy.
-    pairs: Arc<[(String, String)]>,
+    canonical: Canonical,
     digest: [u8; 32],
+    /// The pairs as the audit trail keeps them, made on first need (never for a keyring
+    /// without audit), then shared: a record keeps the context with one atomic increment.
+    pairs: OnceLock<Arc<[(String, String)]>>,
 }
 
-static EMPTY: LazyLock<EncryptionContext> =
-    LazyLock::new(|| EncryptionContext::from_sorted(Vec::new()));
+/// Canonical encodings up to this long are kept inline.
+const INLINE: usize = 118;
+
+/// Contexts with up to this many pairs are sorted on the stack.
+const STACK_PAIRS: usize = 16;
+
+/// The canonical encoding (`FORMAT.md`, "Encryption context"), inline when short.
+#[derive(Clone)]
+enum Canonical {
+    Inline { len: u8, bytes: [u8; INLINE] },
+    Shared(Arc<[u8]>),
+}
+
+impl Canonical {
+    fn as_bytes(&self) -> &[u8] {
+        match self {
+            Self::Inline { len, bytes } => &bytes[..usize::from(*len)],
+            Self::Shared(bytes) => bytes,
+        }
+    }
+}
+
+static EMPTY: LazyLock<EncryptionContext> = LazyLock::new(|| EncryptionContext::from_sorted(&[]));
 
 impl EncryptionContext {
     /// Builds a context from key/value pairs in any order.
@@ -40,28 +64,41 @@ impl EncryptionContext {
         V: AsRef<str>,
         I: IntoIterator<Item = (K, V)>,
     {
-        let mut total = 0usize;
-        let mut owned = Vec::new();
-        for (k, v) in pairs {
-            let (k, v) = (k.as_ref(), v.as_ref());
-            if k.is_empty() {
-                return Err(Error::InvalidInput(
-                    "encryption context key must not be empty",
-                ));
+        // The caller's items, owned or borrowed, are held (not copied) while borrowed views of
+        // them are sorted and encoded: on the stack for small contexts, so building one
+        // allocates nothing.
+        let mut iter = pairs.into_iter();
+        let mut held: [Option<(K, V)>; STACK_PAIRS] = core::array::from_fn(|_| None);
+        for slot in &mut held {
+            match iter.next() {
+                Some(item) => *slot = Some(item),
+                None => break,
             }
-            total = total.saturating_add(k.len()).saturating_add(v.len());
-            if total > MAX_CONTEXT_BYTES {
-                return Err(Error::LimitExceeded(
-                    "encryption context exceeds 8192 bytes",
-                ));
-            }
-            owned.push((k.to_owned(), v.to_owned()));
         }
-        owned.sort_unstable_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
-        if owned.windows(2).any(|w| w[0].0 == w[1].0) {
+        let spill: Vec<(K, V)> = iter.collect();
+        let mut total = 0usize;
+        let all = held.iter().flatten().chain(&spill);
+        let mut stack = [("", ""); STACK_PAIRS];
+        let mut heap = Vec::new();
+        let views: &mut [(&str, &str)] = if spill.is_empty() {
+            let mut n = 0;
+            for (slot, item) in stack.iter_mut().zip(all) {
+                *slot = view(item, &mut total)?;
+                n += 1;
+            }
+            &mut stack[..n]
+        } else {
+            heap.reserve_exact(STACK_PAIRS + spill.len());
+            for item in all {
+                heap.push(view(item, &mut total)?);
+            }
+            &mut heap
+        };
+        views.sort_unstable_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
+        if views.windows(2).any(|w| w[0].0 == w[1].0) {
             return Err(Error::InvalidInput("encryption context key given twice"));
         }
-        Ok(Self::from_sorted(owned))
+        Ok(Self::from_sorted(views))
     }
 
     /// The empty context.
@@ -70,55 +107,84 @@ impl EncryptionContext {
         &EMPTY
     }
 
-    fn from_sorted(pairs: Vec<(String, String)>) -> Self {
-        let mut ctx = digest::Context::new(&digest::SHA256);
-        encode(&pairs, |chunk| ctx.update(chunk));
+    fn from_sorted(pairs: &[(&str, &str)]) -> Self {
+        // Every length fits in a u16 (the size limit), and so does the count.
+        let len = pairs
+            .iter()
+            .fold(2usize, |n, (k, v)| n.saturating_add(4 + k.len() + v.len()));
+        let canonical = if len <= INLINE {
+            let mut bytes = [0u8; INLINE];
+            let mut at = 0;
+            encode(pairs, |chunk| {
+                bytes[at..at + chunk.len()].copy_from_slice(chunk);
+                at += chunk.len();
+            });
+            Canonical::Inline {
+                len: u8::try_from(at).unwrap_or(u8::MAX),
+                bytes,
+            }
+        } else {
+            let mut bytes = Vec::with_capacity(len);
+            encode(pairs, |chunk| bytes.extend_from_slice(chunk));
+            Canonical::Shared(bytes.into())
+        };
         let mut digest = [0u8; 32];
-        digest.copy_from_slice(ctx.finish().as_ref());
+        digest.copy_from_slice(digest::digest(&digest::SHA256, canonical.as_bytes()).as_ref());
         Self {
-            pairs: pairs.into(),
+            canonical,
             digest,
+            pairs: OnceLock::new(),
         }
     }
 
     /// Whether the context has no pairs.
     #[must_use]
     pub fn is_empty(&self) -> bool {
-        self.pairs.is_empty()
+        self.len() == 0
     }
 
     /// The number of pairs.
     #[must_use]
     pub fn len(&self) -> usize {
-        self.pairs.len()
+        match self.canonical.as_bytes() {
+            [hi, lo, ..] => usize::from(u16::from_be_bytes([*hi, *lo])),
+            _ => 0,
+        }
     }
 
     /// The value for `key`, if present.
     #[must_use]
     pub fn get(&self, key: &str) -> Option<&str> {
-        self.pairs
-            .binary_search_by(|(k, _)| k.as_bytes().cmp(key.as_bytes()))
-            .ok()
-            .map(|i| self.pairs[i].1.as_str())
+        self.iter().find(|(k, _)| *k == key).map(|(_, v)| v)
     }
 
     /// The pairs, sorted by key.
     pub fn iter(&self) -> impl ExactSizeIterator<Item = (&str, &str)> {
-        self.pairs.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+        Pairs {
+            rest: self.canonical.as_bytes().get(2..).unwrap_or_default(),
+            left: self.len(),
+        }
     }
 
     /// The canonical encoding (`FORMAT.md`, "Encryption context").
     #[must_use]
     pub fn canonical_bytes(&self) -> Vec<u8> {
-        let mut out = Vec::new();
-        encode(&self.pairs, |chunk| out.extend_from_slice(chunk));
-        out
+        self.canonical.as_bytes().to_vec()
     }
 
     /// The pairs, shared: what the audit trail keeps (a clone only when a thread's context
     /// changes from one call to the next).
     pub(crate) fn pairs_shared(&self) -> &Arc<[(String, String)]> {
-        &self.pairs
+        if let Some(pairs) = self.pairs.get() {
+            return pairs;
+        }
+        let pairs: Arc<[(String, String)]> = self
+            .iter()
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .collect();
+        // Set inside the fork gate, so a fork never catches the cell half set.
+        let _pass = crate::fork::pass();
+        self.pairs.get_or_init(|| pairs)
     }
 
     /// SHA-256 of the canonical encoding: what the AAD carries.
@@ -127,9 +193,74 @@ impl EncryptionContext {
     }
 }
 
+/// A checked view of one pair: a non-empty key, and the running total within the limit.
+fn view<'a, K: AsRef<str>, V: AsRef<str>>(
+    (k, v): &'a (K, V),
+    total: &mut usize,
+) -> Result<(&'a str, &'a str)> {
+    let (k, v) = (k.as_ref(), v.as_ref());
+    if k.is_empty() {
+        return Err(Error::InvalidInput(
+            "encryption context key must not be empty",
+        ));
+    }
+    *total = total.saturating_add(k.len()).saturating_add(v.len());
+    if *total > MAX_CONTEXT_BYTES {
+        return Err(Error::LimitExceeded(
+            "encryption context exceeds 8192 bytes",
+        ));
+    }
+    Ok((k, v))
+}
+
+/// Reads the pairs back out of a canonical encoding this module wrote.
+struct Pairs<'a> {
+    rest: &'a [u8],
+    left: usize,
+}
+
+impl<'a> Pairs<'a> {
+    fn field(&mut self) -> &'a str {
+        let (len, rest) = match self.rest {
+            [hi, lo, rest @ ..] => (usize::from(u16::from_be_bytes([*hi, *lo])), rest),
+            _ => (0, &[][..]),
+        };
+        let (field, rest) = rest.split_at(len.min(rest.len()));
+        self.rest = rest;
+        // Written from `&str`s: always UTF-8.
+        core::str::from_utf8(field).unwrap_or_default()
+    }
+}
+
+impl<'a> Iterator for Pairs<'a> {
+    type Item = (&'a str, &'a str);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.left == 0 {
+            return None;
+        }
+        self.left -= 1;
+        Some((self.field(), self.field()))
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (self.left, Some(self.left))
+    }
+}
+
+impl ExactSizeIterator for Pairs<'_> {}
+
+impl PartialEq for EncryptionContext {
+    fn eq(&self, other: &Self) -> bool {
+        self.canonical.as_bytes() == other.canonical.as_bytes()
+    }
+}
+
+impl Eq for EncryptionContext {}
+
 /// Writes the canonical encoding: `u16 count`, then per pair `u16 len, key, u16 len, value`,
 /// big-endian. The size limit guarantees every length fits in a `u16`.
-fn encode(pairs: &[(String, String)], mut sink: impl FnMut(&[u8])) {
+fn encode(pairs: &[(&str, &str)], mut sink: impl FnMut(&[u8])) {
     let len16 = |n: usize| u16::try_from(n).unwrap_or(u16::MAX).to_be_bytes();
     sink(&len16(pairs.len()));
     for (k, v) in pairs {

@@ -219,6 +219,61 @@ fn audited_encrypt_into_and_decrypt_into_allocate_nothing_on_the_calling_thread(
 }
 
 #[test]
+fn a_small_context_is_built_without_allocating() {
+    // What the bindings do on every call with a plain dict or object: borrowed pairs in any
+    // order, validated, sorted, encoded and hashed.
+    let owned = vec![
+        ("tenant".to_owned(), "acme".to_owned()),
+        ("table".to_owned(), "orders".to_owned()),
+    ];
+    let _ = EncryptionContext::new([("warm", "up")]).unwrap();
+    let (built, n) = allocations_during(|| {
+        let a = EncryptionContext::new([("tenant", "acme"), ("table", "orders")]).unwrap();
+        let b = EncryptionContext::new(owned.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+        (a, b.unwrap())
+    });
+    assert_eq!(n, 0);
+    assert_eq!(built.0, built.1);
+    // A context too large to keep inline still works: its encoding is built, then moved into
+    // a shared buffer.
+    let long = "v".repeat(200);
+    let (large, n) = allocations_during(|| EncryptionContext::new([("k", long.as_str())]));
+    assert_eq!(large.unwrap().get("k"), Some(long.as_str()));
+    assert!((1..=2).contains(&n), "{n} allocations");
+}
+
+#[test]
+fn encrypting_with_a_fresh_small_context_per_call_allocates_nothing() {
+    let s = setup();
+    let plaintext = [7u8; 64];
+    let mut blob = vec![
+        0u8;
+        s.ring
+            .ciphertext_len("no-alloc-key", plaintext.len())
+            .unwrap()
+    ];
+    let mut opened = [0u8; 64];
+    let round = |blob: &mut [u8], opened: &mut [u8]| {
+        let ctx = EncryptionContext::new([("tenant", "acme"), ("table", "orders")]).unwrap();
+        let n = s
+            .ring
+            .encrypt_into("no-alloc-key", &plaintext, &ctx, blob)
+            .unwrap();
+        let ctx = EncryptionContext::new([("table", "orders"), ("tenant", "acme")]).unwrap();
+        s.ring.decrypt_into(&blob[..n], &ctx, opened).unwrap()
+    };
+    for _ in 0..WARM_UP {
+        round(&mut blob, &mut opened);
+    }
+    let ((), n) = allocations_during(|| {
+        for _ in 0..ITERATIONS {
+            assert_eq!(round(&mut blob, &mut opened), 64);
+        }
+    });
+    assert_eq!(n, 0);
+}
+
+#[test]
 fn encrypt_into_and_decrypt_into_allocate_nothing_by_alias() {
     let s = setup();
     assert_eq!(count_round_trips(&s, "alias/no-alloc"), 0);
