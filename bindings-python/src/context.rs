@@ -6,7 +6,7 @@ use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyString};
 
-use crate::convert::{repr_str, text};
+use crate::convert::{Utf8, not_unicode, repr_str};
 use crate::errors::KpError;
 
 /// An encryption context built once and reused: ``EncryptionContext({"tenant": "acme"})``.
@@ -103,25 +103,59 @@ impl<'a, 'py> FromPyObject<'a, 'py> for Ctx<'py> {
     }
 }
 
+/// Contexts of up to this many pairs (nearly all of them) are read into an array on the stack;
+/// larger ones into a `Vec`.
+const INLINE_PAIRS: usize = 8;
+
+type Pair<'py> = (Utf8<'py>, Utf8<'py>);
+
 /// A context from a `dict[str, str]`.
+///
+/// Every pair is read (types checked, text borrowed as UTF-8) before the core judges the pairs
+/// (empty key, size, a key given twice), so a dict with several faults gets the error it always
+/// got. The only allocations are the core's: the text is borrowed from the `str` objects, which
+/// the pairs keep alive, and a small context's pairs sit on the stack.
 fn context_from_dict(dict: &Bound<'_, PyDict>) -> PyResult<EncryptionContext> {
-    let mut pairs = Vec::with_capacity(dict.len());
-    for (k, v) in dict.iter() {
-        if !k.is_instance_of::<PyString>() || !v.is_instance_of::<PyString>() {
-            return Err(PyTypeError::new_err(
-                "encryption context keys and values must be str",
-            ));
+    let n = dict.len();
+    if n <= INLINE_PAIRS {
+        let mut pairs: [Option<Pair<'_>>; INLINE_PAIRS] = Default::default();
+        // No Python code runs while the dict is read (no `__eq__`, `__hash__` or `__str__` is
+        // called), so it cannot change size; `zip` bounds the loop all the same.
+        for (slot, (k, v)) in pairs.iter_mut().zip(dict.iter()) {
+            *slot = Some(read_pair(k, v)?);
         }
-        let k = text(&k, "an encryption context key")?;
-        let v = if k.len() <= 64 {
-            text(
-                &v,
-                &format!("the encryption context value of {}", repr_str(&k)),
-            )?
-        } else {
-            text(&v, "an encryption context value")?
-        };
-        pairs.push((k, v));
+        build(pairs.iter().flatten())
+    } else {
+        let pairs = dict
+            .iter()
+            .map(|(k, v)| read_pair(k, v))
+            .collect::<PyResult<Vec<_>>>()?;
+        build(pairs.iter())
     }
-    Ok(EncryptionContext::new(pairs.iter().map(|(k, v)| (&**k, &**v))).map_err(KpError)?)
+}
+
+fn build<'a, 'py: 'a>(pairs: impl Iterator<Item = &'a Pair<'py>>) -> PyResult<EncryptionContext> {
+    Ok(EncryptionContext::new(pairs.map(|(k, v)| (k.as_str(), v.as_str()))).map_err(KpError)?)
+}
+
+/// One pair of a context dict: both `str` (subclasses included), both encodable as UTF-8.
+fn read_pair<'py>(k: Bound<'py, PyAny>, v: Bound<'py, PyAny>) -> PyResult<Pair<'py>> {
+    let py = k.py();
+    let (Ok(k), Ok(v)) = (k.cast_into::<PyString>(), v.cast_into::<PyString>()) else {
+        return Err(PyTypeError::new_err(
+            "encryption context keys and values must be str",
+        ));
+    };
+    let k = Utf8::new(k).map_err(|e| not_unicode(py, &e, "an encryption context key"))?;
+    let v = Utf8::new(v).map_err(|e| {
+        // A short key is named, as Python's repr would quote it; a long one is not.
+        let key = k.as_str();
+        if key.len() <= 64 {
+            let what = format!("the encryption context value of {}", repr_str(key));
+            not_unicode(py, &e, &what)
+        } else {
+            not_unicode(py, &e, "an encryption context value")
+        }
+    })?;
+    Ok((k, v))
 }

@@ -133,17 +133,93 @@ pub(crate) fn text(obj: &Bound<'_, PyAny>, what: &str) -> PyResult<PyBackedStr> 
     let s = obj.cast::<PyString>().map_err(|_| {
         PyTypeError::new_err(format!("{what} must be a str, not '{}'", type_name(obj)))
     })?;
-    s.extract::<PyBackedStr>().map_err(|e| {
-        // The UnicodeEncodeError says where the first character UTF-8 cannot encode is.
-        let at = e
-            .value(obj.py())
-            .getattr("start")
-            .and_then(|start| start.extract::<usize>())
-            .map_or_else(|_| String::new(), |i| format!(" at index {i}"));
-        invalid_input(format!(
-            "{what} is not valid Unicode (lone surrogate{at}): it cannot be encoded as UTF-8"
-        ))
-    })
+    s.extract::<PyBackedStr>()
+        .map_err(|e| not_unicode(obj.py(), &e, what))
+}
+
+/// The `InvalidInputError` for a `str` that UTF-8 cannot encode, from the `UnicodeEncodeError`
+/// the encoder raised (which says where the first such character is).
+pub(crate) fn not_unicode(py: Python<'_>, e: &PyErr, what: &str) -> PyErr {
+    let at = e
+        .value(py)
+        .getattr("start")
+        .and_then(|start| start.extract::<usize>())
+        .map_or_else(|_| String::new(), |i| format!(" at index {i}"));
+    invalid_input(format!(
+        "{what} is not valid Unicode (lone surrogate{at}): it cannot be encoded as UTF-8"
+    ))
+}
+
+/// A `str`'s UTF-8 text, borrowed from the `str` itself where the running interpreter allows it,
+/// so that reading it allocates nothing.
+///
+/// The wheel is built for the stable ABI of CPython 3.9 (`abi3-py39`), where pyo3 can only ask
+/// for a new `bytes` copy (`PyUnicode_AsUTF8String`). `PyUnicode_AsUTF8AndSize`, which returns
+/// the UTF-8 the `str` keeps (its own data for ASCII, a cache filled once otherwise), joined the
+/// limited API in 3.10; it is used when the interpreter running the wheel is 3.10 or later, and
+/// the copy otherwise. Windows is left on the copy: there the module imports from `python3.dll`,
+/// whose 3.9 build does not export the function, so naming it would fail the import on 3.9.
+pub(crate) struct Utf8<'py> {
+    // The `str` (borrowed view) or the `bytes` copy that holds the text `ptr` points to.
+    _owner: Bound<'py, PyAny>,
+    ptr: *const u8,
+    len: usize,
+}
+
+#[cfg(not(windows))]
+unsafe extern "C" {
+    // Part of the limited API (and the stable ABI) from CPython 3.10; only called after
+    // `borrowed_utf8` has checked that the running interpreter is at least that.
+    fn PyUnicode_AsUTF8AndSize(
+        unicode: *mut pyo3::ffi::PyObject,
+        size: *mut pyo3::ffi::Py_ssize_t,
+    ) -> *const core::ffi::c_char;
+}
+
+/// Whether the running interpreter has `PyUnicode_AsUTF8AndSize` in its limited API (3.10+).
+#[cfg(not(windows))]
+fn borrowed_utf8(py: Python<'_>) -> bool {
+    static AVAILABLE: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *AVAILABLE.get_or_init(|| py.version_info() >= (3, 10))
+}
+
+impl<'py> Utf8<'py> {
+    /// The text of `s`; a `UnicodeEncodeError` (as Python raised it) for a lone surrogate.
+    pub(crate) fn new(s: Bound<'py, PyString>) -> PyResult<Self> {
+        #[cfg(not(windows))]
+        if borrowed_utf8(s.py()) {
+            let mut size: pyo3::ffi::Py_ssize_t = 0;
+            // SAFETY: `s` is a live `str` (its type was checked) and the GIL is held; the
+            // interpreter is CPython 3.10 or later, whose stable ABI has this function with this
+            // signature. It returns NULL with an exception set, or the `str`'s own UTF-8, valid
+            // and unchanged for as long as the `str` lives (a `str` is immutable).
+            let ptr = unsafe { PyUnicode_AsUTF8AndSize(s.as_ptr(), &raw mut size) };
+            if ptr.is_null() {
+                return Err(PyErr::fetch(s.py()));
+            }
+            let len = usize::try_from(size)
+                .map_err(|_| invalid_input("the interpreter gave a negative string length"))?;
+            return Ok(Self {
+                _owner: s.into_any(),
+                ptr: ptr.cast(),
+                len,
+            });
+        }
+        let bytes = s.encode_utf8()?;
+        let (ptr, len) = (bytes.as_bytes().as_ptr(), bytes.as_bytes().len());
+        Ok(Self {
+            _owner: bytes.into_any(),
+            ptr,
+            len,
+        })
+    }
+
+    pub(crate) fn as_str(&self) -> &str {
+        // SAFETY: `ptr` and `len` describe UTF-8 that CPython's strict encoder produced (it fails
+        // on anything UTF-8 cannot encode), held by `_owner`, an immutable `str` or `bytes` that
+        // this value keeps alive and that outlives the returned borrow of `self`.
+        unsafe { core::str::from_utf8_unchecked(core::slice::from_raw_parts(self.ptr, self.len)) }
+    }
 }
 
 /// A `str` argument (see [`text`]), dereferencing to `&str`.
