@@ -20,6 +20,9 @@ pub(crate) struct Version {
     /// In a store-backed keyring, the encryption count the store's record allows: an
     /// encryption counted above it is acknowledged only after a new reservation is written.
     pub(crate) reserved: AtomicU64,
+    /// The count when this keyring loaded the version from a store (0 for a version it made):
+    /// a store-backed keyring reserves in proportion to what it has counted since.
+    pub(crate) counted_from: u64,
 }
 
 impl Version {
@@ -30,6 +33,7 @@ impl Version {
             material,
             encryptions: AtomicU64::new(0),
             reserved: AtomicU64::new(0),
+            counted_from: 0,
         }
     }
 

@@ -202,6 +202,72 @@ fn stored_counts_grow_by_one_reservation_per_open_that_encrypted() {
 }
 
 #[test]
+fn short_lived_opens_that_encrypt_once_spend_little_budget() {
+    // A CLI encrypts once per process: each open must not spend a whole reservation (2^20), or
+    // a key that refuses a spent budget stops after a few thousand runs.
+    let dir = temp_dir("count-short-lived");
+    const RUNS: u64 = 64;
+    let budgeted = |dir: &Path| {
+        Keyring::builder()
+            .encryption_budget(NonZeroU64::new(RUNS << 10).unwrap())
+            .open(Store::open(dir).unwrap(), root())
+            .unwrap()
+            .0
+    };
+    budgeted(&dir)
+        .create_key(
+            &CreateKey::new(KeySpec::SymmetricDefault)
+                .key_id("k")
+                .rotate_on_budget(false),
+        )
+        .unwrap();
+    for run in 0..RUNS {
+        let ring = budgeted(&dir);
+        let blob = ring.encrypt("k", b"x", &EncryptionContext::default());
+        assert!(blob.is_ok(), "run {run}: {blob:?}");
+    }
+    let meta = budgeted(&dir).describe_key("k").unwrap();
+    assert_eq!((meta.current_version, meta.versions.len()), (1, 1));
+    assert!(meta.versions[0].encryptions >= RUNS);
+    fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn a_busy_open_reserves_in_growing_steps_and_never_below_the_count() {
+    // Reservations grow with what the open has counted (up to 2^20), so a long-running process
+    // writes a few times at the start and then once per 2^20; a restart resumes at or above
+    // the true count whatever moment it stopped at.
+    let dir = temp_dir("count-growing");
+    {
+        let (ring, _) = open(&dir);
+        ring.create_key(&CreateKey::new(KeySpec::SymmetricDefault).key_id("k"))
+            .unwrap();
+    }
+    let mut true_count = 0u64;
+    for encryptions in [1u64, 1000, 5000, 20_000] {
+        {
+            let (ring, _) = open(&dir);
+            for _ in 0..encryptions {
+                ring.encrypt("k", b"x", &EncryptionContext::default())
+                    .unwrap();
+            }
+        }
+        true_count += encryptions;
+        let stored = open(&dir).0.describe_key("k").unwrap().versions[0].encryptions;
+        assert!(stored >= true_count, "stored {stored} < {true_count}");
+        // At most one step beyond: at least 2^10, at most the next power of two of what the
+        // open counted.
+        let step = encryptions.next_power_of_two().max(1 << 10);
+        assert!(
+            stored <= true_count + 2 * step + (1 << 10),
+            "stored {stored} for {true_count} (this open: {encryptions})"
+        );
+        true_count = stored;
+    }
+    fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
 fn opens_that_do_not_encrypt_spend_no_budget() {
     // A budget of two reservations, refusing when spent: opens that only manage the key must
     // leave it able to encrypt.

@@ -32,23 +32,32 @@ pub(super) struct Persistence {
 }
 
 /// A store-backed keyring writes again before acknowledging an encryption counted above what
-/// the store holds (the first one after each open, then one per 2^20), reserving this many
-/// beyond the count: a restart never resumes below the true count.
+/// the store holds, reserving up to this many beyond the count: a restart never resumes below
+/// the true count.
 const COUNT_RESERVATION: u64 = 1 << 20;
 
+/// The smallest reservation: what an open that encrypts once (a CLI run) spends.
+const MIN_COUNT_RESERVATION: u64 = 1 << 10;
+
 /// The count a record stores for a version that has counted `count` encryptions, `reserved`
-/// being what the store already holds for it. A count the store covers keeps its reservation
-/// as it is: rounding it up again would add a whole reservation at every rewrite of the
-/// record (each management change, in every process that opened the store), spending the
-/// budget without a single encryption. Only a count above the reservation reserves anew.
-fn stored_count(count: u64, reserved: &AtomicU64) -> u64 {
+/// being what the store already holds for it and `counted_from` the count this keyring loaded.
+/// A count the store covers keeps its reservation as it is: rounding it up again would add a
+/// whole reservation at every rewrite of the record (each management change, in every process
+/// that opened the store), spending the budget without a single encryption. A count above it
+/// reserves anew, rounded up to a multiple of a step that grows with what this keyring has
+/// counted since it loaded the version (from 2^10 to 2^20): a short-lived process that
+/// encrypts once spends 2^10 of the budget, a busy one writes once per 2^20 encryptions.
+fn stored_count(count: u64, reserved: &AtomicU64, counted_from: u64) -> u64 {
     let reserved = reserved.load(Ordering::Acquire);
     if count <= reserved {
         return reserved;
     }
-    (count / COUNT_RESERVATION)
-        .saturating_add(1)
-        .saturating_mul(COUNT_RESERVATION)
+    let step = count
+        .saturating_sub(counted_from)
+        .checked_next_power_of_two()
+        .unwrap_or(COUNT_RESERVATION)
+        .clamp(MIN_COUNT_RESERVATION, COUNT_RESERVATION);
+    (count / step).saturating_add(1).saturating_mul(step)
 }
 
 /// Brings a key's snapshot in line with what the API can make of such a key, so records
@@ -171,7 +180,7 @@ impl Keyring {
             .iter_mut()
             .zip(key.versions.iter().chain(pending))
         {
-            stored.encryptions = stored_count(stored.encryptions, &v.reserved);
+            stored.encryptions = stored_count(stored.encryptions, &v.reserved, v.counted_from);
         }
         let record = seal::seal_snapshot(&snapshot, &*p.root)?;
         p.store.write(&key.id, &record)?;
@@ -292,6 +301,7 @@ impl Keyring {
                 material,
                 encryptions: AtomicU64::new(v.encryptions),
                 reserved: AtomicU64::new(v.encryptions),
+                counted_from: v.encryptions,
             };
             if !key.versions.push(version) {
                 return Err(Error::Internal);
