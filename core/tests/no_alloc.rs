@@ -222,7 +222,7 @@ fn audited_encrypt_into_and_decrypt_into_allocate_nothing_on_the_calling_thread(
 fn a_small_context_is_built_without_allocating() {
     // What the bindings do on every call with a plain dict or object: borrowed pairs in any
     // order, validated, sorted, encoded and hashed.
-    let owned = vec![
+    let owned = [
         ("tenant".to_owned(), "acme".to_owned()),
         ("table".to_owned(), "orders".to_owned()),
     ];
