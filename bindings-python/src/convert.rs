@@ -159,12 +159,20 @@ pub(crate) fn not_unicode(py: Python<'_>, e: &PyErr, what: &str) -> PyErr {
 /// limited API in 3.10; it is used when the interpreter running the wheel is 3.10 or later, and
 /// the copy otherwise. Windows is left on the copy: there the module imports from `python3.dll`,
 /// whose 3.9 build does not export the function, so naming it would fail the import on 3.9.
-pub(crate) struct Utf8<'py> {
+pub(crate) struct Utf8 {
     // The `str` (borrowed view) or the `bytes` copy that holds the text `ptr` points to.
-    _owner: Bound<'py, PyAny>,
+    _owner: Py<PyAny>,
     ptr: *const u8,
     len: usize,
 }
+
+// SAFETY: as for pyo3's `PyBackedStr`, which this replaces: the text is immutable and owned by
+// `_owner`, a `Py` (itself `Send` and `Sync`) that keeps it alive until this value is dropped,
+// so the text may be read from any thread, with or without the GIL (the operations read key ids
+// with the GIL released).
+unsafe impl Send for Utf8 {}
+// SAFETY: see `Send`: nothing can write the text, so shared reads from several threads are sound.
+unsafe impl Sync for Utf8 {}
 
 #[cfg(not(windows))]
 unsafe extern "C" {
@@ -183,9 +191,9 @@ fn borrowed_utf8(py: Python<'_>) -> bool {
     *AVAILABLE.get_or_init(|| py.version_info() >= (3, 10))
 }
 
-impl<'py> Utf8<'py> {
+impl Utf8 {
     /// The text of `s`; a `UnicodeEncodeError` (as Python raised it) for a lone surrogate.
-    pub(crate) fn new(s: Bound<'py, PyString>) -> PyResult<Self> {
+    pub(crate) fn new(s: Bound<'_, PyString>) -> PyResult<Self> {
         #[cfg(not(windows))]
         if borrowed_utf8(s.py()) {
             let mut size: pyo3::ffi::Py_ssize_t = 0;
@@ -200,7 +208,7 @@ impl<'py> Utf8<'py> {
             let len = usize::try_from(size)
                 .map_err(|_| invalid_input("the interpreter gave a negative string length"))?;
             return Ok(Self {
-                _owner: s.into_any(),
+                _owner: s.into_any().unbind(),
                 ptr: ptr.cast(),
                 len,
             });
@@ -208,7 +216,7 @@ impl<'py> Utf8<'py> {
         let bytes = s.encode_utf8()?;
         let (ptr, len) = (bytes.as_bytes().as_ptr(), bytes.as_bytes().len());
         Ok(Self {
-            _owner: bytes.into_any(),
+            _owner: bytes.into_any().unbind(),
             ptr,
             len,
         })
@@ -222,14 +230,15 @@ impl<'py> Utf8<'py> {
     }
 }
 
-/// A `str` argument (see [`text`]), dereferencing to `&str`.
-pub(crate) struct Text(PyBackedStr);
+/// A `str` argument (see [`text`]), dereferencing to `&str`: borrowed from the `str` where the
+/// interpreter allows it (see [`Utf8`]), as key ids are on every call.
+pub(crate) struct Text(Utf8);
 
 impl Deref for Text {
     type Target = str;
 
     fn deref(&self) -> &str {
-        &self.0
+        self.0.as_str()
     }
 }
 
@@ -238,7 +247,13 @@ impl<'a, 'py> FromPyObject<'a, 'py> for Text {
 
     fn extract(obj: Borrowed<'a, 'py, PyAny>) -> PyResult<Self> {
         // pyo3 names the argument in a `TypeError`; other errors are passed on as they are.
-        text(&obj, "the argument").map(Self)
+        const WHAT: &str = "the argument";
+        let s = obj.cast::<PyString>().map_err(|_| {
+            PyTypeError::new_err(format!("{WHAT} must be a str, not '{}'", type_name(&obj)))
+        })?;
+        Utf8::new(s.to_owned())
+            .map(Self)
+            .map_err(|e| not_unicode(obj.py(), &e, WHAT))
     }
 }
 
