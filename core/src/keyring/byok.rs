@@ -78,7 +78,7 @@ impl Keyring {
     ) -> Result<()> {
         self.audited(Operation::ImportKeyMaterial, Some(key_id), None, || {
             let key = self.importable(key_id)?;
-            if valid_to.is_some_and(|t| t <= SystemTime::now()) {
+            if valid_to.is_some_and(|t| t <= self.import_clock()) {
                 return Err(Error::InvalidInput("valid_to must be in the future"));
             }
             let pending = import::open_token(self.import_root()?, &key.id, import_token)?;
@@ -171,8 +171,9 @@ impl Keyring {
         Ok(self.inner.import_root.get_or_init(|| root))
     }
 
-    /// The time import tokens' expiry is checked against.
-    fn import_clock(&self) -> SystemTime {
+    /// The time import tokens' and imported material's expiry is checked against: the
+    /// system's, unless a test hook moved it forward.
+    pub(super) fn import_clock(&self) -> SystemTime {
         let ahead = self.inner.import_clock_ahead.load(Ordering::Relaxed);
         SystemTime::now()
             .checked_add(Duration::from_nanos(ahead))

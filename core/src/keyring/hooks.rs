@@ -57,8 +57,9 @@ impl Keyring {
         )
     }
 
-    /// Moves the clock import tokens' expiry is checked against `by` into the future, so
-    /// tests can see expired tokens refused without waiting 24 hours.
+    /// Moves the clock that import tokens' and imported material's expiry (`valid_to`) are
+    /// checked against `by` into the future, so tests see tokens and material expire without
+    /// waiting for them (and without racing the system clock).
     pub fn insecure_age_import_parameters(&self, by: Duration) {
         let nanos = u64::try_from(by.as_nanos()).unwrap_or(u64::MAX);
         self.inner

@@ -143,7 +143,7 @@ impl Keyring {
             return Err(Error::NotFound);
         }
         let expires = key.valid_to.load(Ordering::Acquire);
-        if expires != 0 && unix_nanos(SystemTime::now()) >= expires {
+        if expires != 0 && unix_nanos(self.import_clock()) >= expires {
             return self.expire_material(&key);
         }
         Ok(key)
