@@ -356,15 +356,29 @@ fn one_process_at_a_time() {
 
 #[test]
 fn a_lock_released_while_waiting_is_taken() {
+    // The holder lets go a quarter of the wait after the second open starts waiting. Only a
+    // releasing thread the OS leaves unscheduled for the rest of the wait could fail an
+    // attempt, so an attempt that fails is repeated (at most 5); an open that did not wait
+    // for the lock fails every attempt.
     let dir = temp_dir("wait");
-    let first = Store::open(&dir).unwrap();
-    let releaser = std::thread::spawn(move || {
-        std::thread::sleep(Store::LOCK_WAIT / 4);
-        drop(first);
-    });
-    Store::open(&dir).unwrap();
-    releaser.join().unwrap();
-    fs::remove_dir_all(&dir).unwrap();
+    let mut errors = Vec::new();
+    for _ in 0..5 {
+        let first = Store::open(&dir).unwrap();
+        let releaser = std::thread::spawn(move || {
+            std::thread::sleep(Store::LOCK_WAIT / 4);
+            drop(first);
+        });
+        let second = Store::open(&dir);
+        releaser.join().unwrap();
+        match second {
+            Ok(_) => {
+                fs::remove_dir_all(&dir).unwrap();
+                return;
+            }
+            Err(e) => errors.push(e),
+        }
+    }
+    panic!("the second open never got the lock: {errors:?}");
 }
 
 /// A child process holds a copy of every open file from fork until exec, the lock's included:
