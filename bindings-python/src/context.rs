@@ -83,6 +83,10 @@ impl<'py> Ctx<'py> {
                 "context must be a dict[str, str], a keyplane.EncryptionContext or None",
             )
         })?;
+        if dict.is_empty() {
+            // The same digest as any empty context, without hashing it again.
+            return Ok(Self::Empty);
+        }
         Ok(Self::Owned(context_from_dict(dict)?))
     }
 
@@ -107,7 +111,7 @@ impl<'a, 'py> FromPyObject<'a, 'py> for Ctx<'py> {
 /// larger ones into a `Vec`.
 const INLINE_PAIRS: usize = 8;
 
-type Pair<'py> = (Utf8<'py>, Utf8<'py>);
+type Pair = (Utf8, Utf8);
 
 /// A context from a `dict[str, str]`.
 ///
@@ -118,7 +122,7 @@ type Pair<'py> = (Utf8<'py>, Utf8<'py>);
 fn context_from_dict(dict: &Bound<'_, PyDict>) -> PyResult<EncryptionContext> {
     let n = dict.len();
     if n <= INLINE_PAIRS {
-        let mut pairs: [Option<Pair<'_>>; INLINE_PAIRS] = Default::default();
+        let mut pairs: [Option<Pair>; INLINE_PAIRS] = Default::default();
         // No Python code runs while the dict is read (no `__eq__`, `__hash__` or `__str__` is
         // called), so it cannot change size; `zip` bounds the loop all the same.
         for (slot, (k, v)) in pairs.iter_mut().zip(dict.iter()) {
@@ -134,12 +138,12 @@ fn context_from_dict(dict: &Bound<'_, PyDict>) -> PyResult<EncryptionContext> {
     }
 }
 
-fn build<'a, 'py: 'a>(pairs: impl Iterator<Item = &'a Pair<'py>>) -> PyResult<EncryptionContext> {
+fn build<'a>(pairs: impl Iterator<Item = &'a Pair>) -> PyResult<EncryptionContext> {
     Ok(EncryptionContext::new(pairs.map(|(k, v)| (k.as_str(), v.as_str()))).map_err(KpError)?)
 }
 
 /// One pair of a context dict: both `str` (subclasses included), both encodable as UTF-8.
-fn read_pair<'py>(k: Bound<'py, PyAny>, v: Bound<'py, PyAny>) -> PyResult<Pair<'py>> {
+fn read_pair(k: Bound<'_, PyAny>, v: Bound<'_, PyAny>) -> PyResult<Pair> {
     let py = k.py();
     let (Ok(k), Ok(v)) = (k.cast_into::<PyString>(), v.cast_into::<PyString>()) else {
         return Err(PyTypeError::new_err(
