@@ -75,19 +75,21 @@ impl<'py> Ctx<'py> {
         let Some(obj) = obj.filter(|o| !o.is_none()) else {
             return Ok(Self::Empty);
         };
-        if let Ok(shared) = obj.cast::<PyEncryptionContext>() {
-            return Ok(Self::Shared(shared.clone()));
+        // A dict first: a flag test, where the class check looks up the class's type object.
+        // (The class cannot be subclassed, so no object is both.)
+        if let Ok(dict) = obj.cast::<PyDict>() {
+            if dict.is_empty() {
+                // The same digest as any empty context, without hashing it again.
+                return Ok(Self::Empty);
+            }
+            return Ok(Self::Owned(context_from_dict(dict)?));
         }
-        let dict = obj.cast::<PyDict>().map_err(|_| {
-            PyTypeError::new_err(
+        match obj.cast::<PyEncryptionContext>() {
+            Ok(shared) => Ok(Self::Shared(shared.clone())),
+            Err(_) => Err(PyTypeError::new_err(
                 "context must be a dict[str, str], a keyplane.EncryptionContext or None",
-            )
-        })?;
-        if dict.is_empty() {
-            // The same digest as any empty context, without hashing it again.
-            return Ok(Self::Empty);
+            )),
         }
-        Ok(Self::Owned(context_from_dict(dict)?))
     }
 
     pub(crate) fn get(&self) -> &EncryptionContext {
