@@ -54,14 +54,47 @@ export interface AuditLogBrokenError extends Error {
 export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-wasip1'
 
 /**
+ * An encryption context built once and reused: `new EncryptionContext({ tenant: 'acme' })`.
+ *
+ * Anywhere a `context` is accepted, a plain object of strings works too; a prebuilt context
+ * saves validating, sorting and hashing the pairs on every call. Its pairs cannot change.
+ */
+export declare class EncryptionContext {
+  /**
+   * A context from a plain object of strings or a `Map` of strings (or another
+   * `EncryptionContext`); none, `undefined` or `null` is the empty context. The errors are
+   * those of a `context` argument: `TypeError` for a wrong type, `KP_INVALID_INPUT` for an
+   * empty key or a lone surrogate, `KP_LIMIT_EXCEEDED` over 8192 bytes.
+   */
+  constructor(pairs?: Record<string, string> | Map<string, string> | EncryptionContext | null)
+  /** The value for `key`, or `undefined` (as `Map.prototype.get`). */
+  get(key: string): string | undefined
+  /** Whether the context has `key`. */
+  has(key: string): boolean
+  /** The number of pairs. */
+  get size(): number
+  /** The keys, sorted (by their UTF-8 bytes, the canonical order). */
+  keys(): Array<string>
+  /** The `[key, value]` pairs, sorted by key: `new Map(context.entries())` copies it. */
+  entries(): Array<[string, string]>
+  /**
+   * A new plain object of the pairs, keys in order: what `JSON.stringify` writes, and a
+   * `context` argument equal to this one.
+   */
+  toJSON(): Record<string, string>
+  /** Whether `other` is an `EncryptionContext` with the same pairs. */
+  equals(other: unknown): boolean
+}
+
+/**
  * A set of named, versioned keys whose material never leaves it in plaintext, and every
  * operation on them (AWS KMS's operations and names).
  *
  * Methods return Promises whose work runs on libuv's thread pool, off the event loop; each has
  * a `…Sync` twin that runs on the calling thread. Bytes go in as `Buffer` or `Uint8Array` and
- * come out as `Buffer`; encryption contexts are plain objects of strings. Failures are `Error`s
- * whose `code` is Keyplane's stable code (`KP_NOT_FOUND`, `KP_INVALID_CIPHERTEXT`, …); an
- * argument of the wrong type is a `TypeError`.
+ * come out as `Buffer`; encryption contexts are plain objects of strings or prebuilt
+ * `EncryptionContext`s. Failures are `Error`s whose `code` is Keyplane's stable code
+ * (`KP_NOT_FOUND`, `KP_INVALID_CIPHERTEXT`, …); an argument of the wrong type is a `TypeError`.
  */
 export declare class Keyring {
   /** An empty keyring. */
@@ -262,16 +295,16 @@ export declare class Keyring {
    * encryption context as authenticated data. Returns the ciphertext blob, which names its key and
    * version; `decrypt` needs the same context.
    */
-  encrypt(keyId: string, plaintext: Uint8Array, context?: Record<string, string> | null): Promise<Buffer>
+  encrypt(keyId: string, plaintext: Uint8Array, context?: Record<string, string> | EncryptionContext | null): Promise<Buffer>
   /** `encrypt` on the calling thread, returning its result directly (throws instead of rejecting). */
-  encryptSync(keyId: string, plaintext: Uint8Array, context?: Record<string, string> | null): Buffer
+  encryptSync(keyId: string, plaintext: Uint8Array, context?: Record<string, string> | EncryptionContext | null): Buffer
   /**
    * Decrypts a blob made by `encrypt` with the same encryption context. Any tampering, another keyring,
    * or another context is `KP_INVALID_CIPHERTEXT` (one error for every cause).
    */
-  decrypt(blob: Uint8Array, context?: Record<string, string> | null): Promise<Buffer>
+  decrypt(blob: Uint8Array, context?: Record<string, string> | EncryptionContext | null): Promise<Buffer>
   /** `decrypt` on the calling thread, returning its result directly (throws instead of rejecting). */
-  decryptSync(blob: Uint8Array, context?: Record<string, string> | null): Buffer
+  decryptSync(blob: Uint8Array, context?: Record<string, string> | EncryptionContext | null): Buffer
   /**
    * Encrypts `plaintext` (as `encryptSync`) into the start of `output`, a `Buffer` or
    * `Uint8Array` of at least `ciphertextLength(keyId, plaintext.length)` bytes, and returns
@@ -280,13 +313,13 @@ export declare class Keyring {
    * (with `needed`). Synchronous only (a thread-pool task must not write memory JavaScript
    * can read); `output` may overlap `plaintext`.
    */
-  encryptIntoSync(keyId: string, plaintext: Uint8Array, output: Uint8Array, context?: Record<string, string> | null): number
+  encryptIntoSync(keyId: string, plaintext: Uint8Array, output: Uint8Array, context?: Record<string, string> | EncryptionContext | null): number
   /**
    * Decrypts `blob` (as `decryptSync`) into the start of `output`, of at least
    * `plaintextLength(blob)` bytes, and returns the plaintext's length. On any error `output`
    * is left zeroed. Synchronous only, like `encryptIntoSync`.
    */
-  decryptIntoSync(blob: Uint8Array, output: Uint8Array, context?: Record<string, string> | null): number
+  decryptIntoSync(blob: Uint8Array, output: Uint8Array, context?: Record<string, string> | EncryptionContext | null): number
   /**
    * The exact length of the blob `encrypt` makes of `plaintextLength` bytes under `keyId`
    * (its current version).
@@ -316,13 +349,13 @@ export declare class Keyring {
    * A fresh key pair (`RSA_2048|3072|4096`, `ECC_NIST_P256|P384|P521`, `ECC_SECG_P256K1`) whose PKCS#8
    * private key is returned in plaintext and encrypted under the symmetric key `keyId`.
    */
-  generateDataKeyPair(keyId: string, keyPairSpec: string, context?: Record<string, string> | null): Promise<DataKeyPair>
+  generateDataKeyPair(keyId: string, keyPairSpec: string, context?: Record<string, string> | EncryptionContext | null): Promise<DataKeyPair>
   /** `generateDataKeyPair` on the calling thread, returning its result directly (throws instead of rejecting). */
-  generateDataKeyPairSync(keyId: string, keyPairSpec: string, context?: Record<string, string> | null): DataKeyPair
+  generateDataKeyPairSync(keyId: string, keyPairSpec: string, context?: Record<string, string> | EncryptionContext | null): DataKeyPair
   /** As `generateDataKeyPair`, without the plaintext private key. */
-  generateDataKeyPairWithoutPlaintext(keyId: string, keyPairSpec: string, context?: Record<string, string> | null): Promise<DataKeyPairWithoutPlaintext>
+  generateDataKeyPairWithoutPlaintext(keyId: string, keyPairSpec: string, context?: Record<string, string> | EncryptionContext | null): Promise<DataKeyPairWithoutPlaintext>
   /** `generateDataKeyPairWithoutPlaintext` on the calling thread, returning its result directly (throws instead of rejecting). */
-  generateDataKeyPairWithoutPlaintextSync(keyId: string, keyPairSpec: string, context?: Record<string, string> | null): DataKeyPairWithoutPlaintext
+  generateDataKeyPairWithoutPlaintextSync(keyId: string, keyPairSpec: string, context?: Record<string, string> | EncryptionContext | null): DataKeyPairWithoutPlaintext
   /** 1 to 1024 bytes from the system's cryptographic random number generator. */
   generateRandom(numberOfBytes: number): Promise<Buffer>
   /** `generateRandom` on the calling thread, returning its result directly (throws instead of rejecting). */
@@ -366,22 +399,22 @@ export declare class Keyring {
    * `Error`. Either an array of items, or a key id, an array of plaintexts and one context
    * for them all (the same-key form, which reads its input with the fewest Node-API calls).
    */
-  encryptMany(keyId: string, plaintexts: Array<Uint8Array>, context?: Record<string, string> | null): Promise<Array<Buffer | KeyplaneError>>
+  encryptMany(keyId: string, plaintexts: Array<Uint8Array>, context?: Record<string, string> | EncryptionContext | null): Promise<Array<Buffer | KeyplaneError>>
   /** `encryptMany` with one item object (key id, plaintext, context) per plaintext. */
   encryptMany(items: Array<EncryptItem>): Promise<Array<Buffer | KeyplaneError>>
   /** `encryptMany` on the calling thread, returning its result directly (throws instead of rejecting). */
-  encryptManySync(keyId: string, plaintexts: Array<Uint8Array>, context?: Record<string, string> | null): Array<Buffer | KeyplaneError>
+  encryptManySync(keyId: string, plaintexts: Array<Uint8Array>, context?: Record<string, string> | EncryptionContext | null): Array<Buffer | KeyplaneError>
   /** `encryptManySync` with one item object (key id, plaintext, context) per plaintext. */
   encryptManySync(items: Array<EncryptItem>): Array<Buffer | KeyplaneError>
   /**
    * Batch form of `decrypt`: one result per item, in order; a failed item's slot holds its
    * `Error`. Either an array of items, or an array of blobs and one context for them all.
    */
-  decryptMany(blobs: Array<Uint8Array>, context?: Record<string, string> | null): Promise<Array<Buffer | KeyplaneError>>
+  decryptMany(blobs: Array<Uint8Array>, context?: Record<string, string> | EncryptionContext | null): Promise<Array<Buffer | KeyplaneError>>
   /** `decryptMany` with one item object (blob, context) per blob. */
   decryptMany(items: Array<DecryptItem>): Promise<Array<Buffer | KeyplaneError>>
   /** `decryptMany` on the calling thread, returning its result directly (throws instead of rejecting). */
-  decryptManySync(blobs: Array<Uint8Array>, context?: Record<string, string> | null): Array<Buffer | KeyplaneError>
+  decryptManySync(blobs: Array<Uint8Array>, context?: Record<string, string> | EncryptionContext | null): Array<Buffer | KeyplaneError>
   /** `decryptManySync` with one item object (blob, context) per blob. */
   decryptManySync(items: Array<DecryptItem>): Array<Buffer | KeyplaneError>
   /** Batch form of `reEncrypt`: one result per item, in order; a failed item's slot holds its `Error`. */
@@ -603,7 +636,7 @@ export interface DataKeyItem {
   /** Any length from 1 to 1024 bytes, instead of `keySpec`. */
   numberOfBytes?: number
   /** Bound to the encrypted data key. */
-  context?: Record<string, string>
+  context?: Record<string, string> | EncryptionContext
 }
 
 /**
@@ -616,7 +649,7 @@ export interface DataKeyOptions {
   /** Any length from 1 to 1024 bytes, instead of `keySpec`. */
   numberOfBytes?: number
   /** Bound to the encrypted data key; `decrypt` must present it again. */
-  context?: Record<string, string>
+  context?: Record<string, string> | EncryptionContext
 }
 
 /**
@@ -653,7 +686,7 @@ export interface DecryptItem {
   /** A blob from `encrypt`. */
   blob: Uint8Array
   /** The context given to `encrypt`. */
-  context?: Record<string, string>
+  context?: Record<string, string> | EncryptionContext
 }
 
 /** One item of `encryptMany`. */
@@ -663,7 +696,7 @@ export interface EncryptItem {
   /** The data to encrypt. */
   plaintext: Uint8Array
   /** Bound as authenticated data. */
-  context?: Record<string, string>
+  context?: Record<string, string> | EncryptionContext
 }
 
 /** Options for `importKeyMaterial`. */
@@ -851,17 +884,17 @@ export interface ReEncryptItem {
   /** Key id or `alias/...` to encrypt under. */
   destinationKeyId: string
   /** The context the blob was encrypted with. */
-  sourceContext?: Record<string, string>
+  sourceContext?: Record<string, string> | EncryptionContext
   /** The context to bind to the new blob. */
-  destinationContext?: Record<string, string>
+  destinationContext?: Record<string, string> | EncryptionContext
 }
 
 /** Options for `reEncrypt`. */
 export interface ReEncryptOptions {
   /** The context the blob was encrypted with. */
-  sourceContext?: Record<string, string>
+  sourceContext?: Record<string, string> | EncryptionContext
   /** The context to bind to the new blob. */
-  destinationContext?: Record<string, string>
+  destinationContext?: Record<string, string> | EncryptionContext
 }
 
 /**

@@ -835,6 +835,7 @@ function __napiStampBindingTarget(exportsObject, target) {
 // linked import resolves to `undefined`.
 module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __napiLoadedBindingTarget)
 module.exports = nativeBinding
+module.exports.EncryptionContext = nativeBinding.EncryptionContext
 module.exports.Keyring = nativeBinding.Keyring
 module.exports.LocalRootKey = nativeBinding.LocalRootKey
 module.exports.inspectSealed = nativeBinding.inspectSealed

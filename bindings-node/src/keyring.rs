@@ -27,9 +27,9 @@ fn run(js: Js, prepared: std::result::Result<Work, Failure>) -> Result<JsAny> {
 ///
 /// Methods return Promises whose work runs on libuv's thread pool, off the event loop; each has
 /// a `…Sync` twin that runs on the calling thread. Bytes go in as `Buffer` or `Uint8Array` and
-/// come out as `Buffer`; encryption contexts are plain objects of strings. Failures are `Error`s
-/// whose `code` is Keyplane's stable code (`KP_NOT_FOUND`, `KP_INVALID_CIPHERTEXT`, …); an
-/// argument of the wrong type is a `TypeError`.
+/// come out as `Buffer`; encryption contexts are plain objects of strings or prebuilt
+/// `EncryptionContext`s. Failures are `Error`s whose `code` is Keyplane's stable code
+/// (`KP_NOT_FOUND`, `KP_INVALID_CIPHERTEXT`, …); an argument of the wrong type is a `TypeError`.
 #[napi]
 #[derive(Debug)]
 pub struct Keyring {

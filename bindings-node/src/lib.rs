@@ -1,6 +1,7 @@
 //! Keyplane for Node.js: the npm package `keyplane`, a Node-API addon built with napi-rs.
 //!
-//! One class, `Keyring`, carries every operation of the core keyring; `LocalRootKey` and a few
+//! One class, `Keyring`, carries every operation of the core keyring; `EncryptionContext` is a
+//! context built once and passed anywhere a context is accepted; `LocalRootKey` and a few
 //! module functions (`reseal`, `inspectSealed`, `verifyAuditLog`) serve sealed records and the
 //! audit log. Each operation has a Promise form (an asynchronous task whose work runs on libuv's
 //! thread pool, owning copies of its inputs) and a `…Sync` twin. See `README.md` for the
@@ -8,6 +9,7 @@
 //!
 //! Modules, each using only those listed before it: `error` (why an operation failed), `js` (the
 //! Node-API boundary: reading arguments, making values and `Buffer`s, JavaScript errors),
+//! `context` (the `EncryptionContext` class and the reader of every context argument),
 //! `types` (the objects that cross the boundary), `job` (the Promise task), `audit` (the audit
 //! trail), `seal` (sealed records, `LocalRootKey`, the module functions), `ops` (each
 //! operation's arguments read into owned work), `hot` (the synchronous fast paths), `batch`
@@ -15,6 +17,7 @@
 
 mod audit;
 mod batch;
+mod context;
 mod error;
 mod hot;
 mod job;
@@ -24,6 +27,7 @@ mod ops;
 mod seal;
 mod types;
 
+pub use context::EncryptionContext;
 pub use job::{Job, Outcome};
 pub use js::JsAny;
 pub use keyring::Keyring;

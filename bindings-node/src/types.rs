@@ -545,10 +545,10 @@ pub struct CreateKeyOptions {
 #[derive(Debug)]
 pub struct ReEncryptOptions {
     /// The context the blob was encrypted with.
-    #[napi(ts_type = "Record<string, string>")]
+    #[napi(ts_type = "Record<string, string> | EncryptionContext")]
     pub source_context: Option<()>,
     /// The context to bind to the new blob.
-    #[napi(ts_type = "Record<string, string>")]
+    #[napi(ts_type = "Record<string, string> | EncryptionContext")]
     pub destination_context: Option<()>,
 }
 
@@ -562,7 +562,7 @@ pub struct DataKeyOptions {
     /// Any length from 1 to 1024 bytes, instead of `keySpec`.
     pub number_of_bytes: Option<u32>,
     /// Bound to the encrypted data key; `decrypt` must present it again.
-    #[napi(ts_type = "Record<string, string>")]
+    #[napi(ts_type = "Record<string, string> | EncryptionContext")]
     pub context: Option<()>,
 }
 
@@ -576,7 +576,7 @@ pub struct EncryptItem {
     #[napi(ts_type = "Uint8Array")]
     pub plaintext: (),
     /// Bound as authenticated data.
-    #[napi(ts_type = "Record<string, string>")]
+    #[napi(ts_type = "Record<string, string> | EncryptionContext")]
     pub context: Option<()>,
 }
 
@@ -588,7 +588,7 @@ pub struct DecryptItem {
     #[napi(ts_type = "Uint8Array")]
     pub blob: (),
     /// The context given to `encrypt`.
-    #[napi(ts_type = "Record<string, string>")]
+    #[napi(ts_type = "Record<string, string> | EncryptionContext")]
     pub context: Option<()>,
 }
 
@@ -602,10 +602,10 @@ pub struct ReEncryptItem {
     /// Key id or `alias/...` to encrypt under.
     pub destination_key_id: String,
     /// The context the blob was encrypted with.
-    #[napi(ts_type = "Record<string, string>")]
+    #[napi(ts_type = "Record<string, string> | EncryptionContext")]
     pub source_context: Option<()>,
     /// The context to bind to the new blob.
-    #[napi(ts_type = "Record<string, string>")]
+    #[napi(ts_type = "Record<string, string> | EncryptionContext")]
     pub destination_context: Option<()>,
 }
 
@@ -620,7 +620,7 @@ pub struct DataKeyItem {
     /// Any length from 1 to 1024 bytes, instead of `keySpec`.
     pub number_of_bytes: Option<u32>,
     /// Bound to the encrypted data key.
-    #[napi(ts_type = "Record<string, string>")]
+    #[napi(ts_type = "Record<string, string> | EncryptionContext")]
     pub context: Option<()>,
 }
 

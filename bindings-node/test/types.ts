@@ -1,5 +1,5 @@
 // Type-checked with `tsc -p test` against the generated index.d.ts (never run).
-import { Keyring } from '..'
+import { EncryptionContext, Keyring } from '..'
 import type { DataKey, KeyMetadata, KeyplaneError, KeyplaneErrorCode, PublicKey } from '..'
 
 async function example(): Promise<void> {
@@ -14,7 +14,14 @@ async function example(): Promise<void> {
   const valid: boolean = ring.verifySync('k', plain, 'ECDSA_SHA_256', signed)
   const pk: PublicKey = await ring.getPublicKey('k')
   const pem: string = pk.publicKeyPem
-  const results = await ring.encryptMany([{ keyId: 'k', plaintext: plain, context: { x: 'y' } }])
+  const ctx = new EncryptionContext(new Map([['tenant', 'acme']]))
+  const size: number = ctx.size
+  const tenant: string | undefined = ctx.get('tenant')
+  const pairs: Array<[string, string]> = ctx.entries()
+  const json: Record<string, string> = ctx.toJSON()
+  void [size, tenant, pairs, json, ring.decryptSync(ring.encryptSync('k', plain, ctx), ctx)]
+  await ring.reEncrypt(blob, 'k', { sourceContext: ctx, destinationContext: { a: 'b' } })
+  const results = await ring.encryptMany([{ keyId: 'k', plaintext: plain, context: { x: 'y' } }, { keyId: 'k', plaintext: plain, context: ctx }])
   for (const r of results) {
     if (r instanceof Error) {
       const code: KeyplaneErrorCode = r.code

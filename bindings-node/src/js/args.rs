@@ -11,7 +11,9 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use keyplane::EncryptionContext;
 use keyplane::context::MAX_CONTEXT_BYTES;
-use napi::bindgen_prelude::{ClassInstance, FromNapiValue, MaybeTypeTag, ValidateNapiValue};
+use napi::bindgen_prelude::{
+    ClassInstance, FromNapiValue, MaybeTypeTag, TypeTag, ValidateNapiValue,
+};
 use napi::sys;
 
 use super::{Js, JsResult, NAME_BUF, check};
@@ -314,9 +316,10 @@ impl Js {
         Ok(len)
     }
 
-    /// An encryption context: `undefined`/`null` for none, else a plain object whose own
-    /// enumerable properties are all strings.
-    pub(crate) fn context(
+    /// An encryption context read property by property: `undefined`/`null` for none, else a
+    /// plain object whose own enumerable properties are all strings. The reference reader,
+    /// whose errors every faster reader of a context object returns by falling back to it.
+    pub(crate) fn context_by_property(
         self,
         v: sys::napi_value,
         what: impl Display + Copy,
@@ -404,6 +407,43 @@ impl Js {
         Ok(out)
     }
 
+    /// The UTF-16 code units of the string `v` (type-checked by the caller): in `buf` when they
+    /// fit, else on the heap.
+    pub(crate) fn utf16_in<'b>(
+        self,
+        v: sys::napi_value,
+        buf: &'b mut [u16],
+    ) -> JsResult<Cow<'b, [u16]>> {
+        let mut written = 0usize;
+        // SAFETY: `buf` is writable for `buf.len()` units; Node writes at most one less plus a
+        // NUL and reports the count (without the NUL) in `written`.
+        check(unsafe {
+            sys::napi_get_value_string_utf16(self.env, v, buf.as_mut_ptr(), buf.len(), &mut written)
+        })?;
+        // A string that filled the buffer may have been cut: read it whole instead.
+        if written.saturating_add(1) < buf.len() {
+            return buf
+                .get(..written)
+                .map(Cow::Borrowed)
+                .ok_or(Failure::Napi(sys::Status::napi_generic_failure));
+        }
+        let mut len = 0usize;
+        // SAFETY: a NULL buffer asks Node for the UTF-16 length only.
+        check(unsafe {
+            sys::napi_get_value_string_utf16(self.env, v, ptr::null_mut(), 0, &mut len)
+        })?;
+        let cap = len
+            .checked_add(1)
+            .ok_or(Failure::Napi(sys::Status::napi_generic_failure))?;
+        let mut units = vec![0u16; cap];
+        // SAFETY: `units` is writable for `cap` code units, the string and its NUL.
+        check(unsafe {
+            sys::napi_get_value_string_utf16(self.env, v, units.as_mut_ptr(), cap, &mut written)
+        })?;
+        units.truncate(written);
+        Ok(Cow::Owned(units))
+    }
+
     // ----- dates, functions, class instances --------------------------------------------------
 
     /// Checks that `v` is a function.
@@ -437,6 +477,38 @@ impl Js {
             UNIX_EPOCH.checked_sub(since)
         }
         .ok_or_else(invalid)
+    }
+
+    /// `f` of the object `v` when it is an instance of the `#[napi]` class `T`, else `None`:
+    /// a test cheap enough for a hot path that takes either a class instance or a plain
+    /// object (two Node-API calls, no error made, none of napi-rs's per-borrow bookkeeping,
+    /// which `T` does not need: its instances are never borrowed mutably).
+    pub(crate) fn instance_if<T, U>(
+        self,
+        v: sys::napi_value,
+        f: impl FnOnce(&T) -> U,
+    ) -> JsResult<Option<U>>
+    where
+        T: TypeTag + 'static,
+    {
+        let tag = T::type_tag();
+        let mut tagged = false;
+        // SAFETY: `v` is a live object handle (the caller checked its type); valid pointers.
+        check(unsafe { sys::napi_check_object_type_tag(self.env, v, &tag, &mut tagged) })?;
+        if !tagged {
+            return Ok(None);
+        }
+        let mut wrapped = ptr::null_mut();
+        // SAFETY: as above; `napi_unwrap` reads the object's wrap slot.
+        check(unsafe { sys::napi_unwrap(self.env, v, &mut wrapped) })?;
+        if wrapped.is_null() {
+            return Ok(None);
+        }
+        // SAFETY: only napi-rs's class glue for `T` stamps `T`'s type tag (no script can), and
+        // it does so on the object that wraps the `Box<T>` it made, which lives as long as the
+        // object: `v` is alive for this call, and no script runs while `f` has the reference.
+        let instance = unsafe { &*wrapped.cast::<T>() };
+        Ok(Some(f(instance)))
     }
 
     /// An instance of the `#[napi]` class `T` (`LocalRootKey`), seen through `f`.

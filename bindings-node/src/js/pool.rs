@@ -289,6 +289,21 @@ impl Js {
         Ok((refs, values, not_objects))
     }
 
+    /// The function a fixed script of this crate evaluates to (`source`, a function
+    /// expression held in a `static`, which is how it is found again), compiled once per
+    /// environment and kept with the pool.
+    pub(crate) fn helper(self, source: &'static core::ffi::CStr) -> JsResult<sys::napi_value> {
+        with_pool(self, |p| {
+            // By address: each helper is one `static`/`const` of this crate.
+            if let Some(&(_, r)) = p.helpers.iter().find(|(s, _)| ptr::eq(*s, source)) {
+                return self.dereference(r);
+            }
+            let helper = self.script(source)?;
+            p.helpers.push((source, self.reference(helper)?));
+            Ok(helper)
+        })
+    }
+
     fn usize_value(self, n: usize) -> JsResult<sys::napi_value> {
         let n = u32::try_from(n).map_err(|_| Failure::Napi(sys::Status::napi_generic_failure))?;
         let mut out = ptr::null_mut();
@@ -337,6 +352,8 @@ struct Pool {
     collect_values: sys::napi_ref,
     /// Item readers made by [`collect_source`], by field list.
     collectors: Vec<(&'static [&'static core::ffi::CStr], sys::napi_ref)>,
+    /// Other modules' fixed helper scripts ([`Js::helper`]), compiled on first use, by source.
+    helpers: Vec<(&'static core::ffi::CStr, sys::napi_ref)>,
 }
 
 /// `(values) => [refs, values]`: the distinct elements of an array (an element `===` to the one
@@ -461,6 +478,7 @@ impl Pool {
             views: js.reference(views)?,
             collect_values: js.reference(collect_values)?,
             collectors: Vec::new(),
+            helpers: Vec::new(),
             env: js.env,
             array_buffer: ptr::null_mut(),
             data: ptr::null_mut(),
@@ -524,6 +542,7 @@ impl Pool {
         for r in refs
             .into_iter()
             .chain(self.collectors.iter().map(|&(_, r)| r))
+            .chain(self.helpers.iter().map(|&(_, r)| r))
         {
             if !r.is_null() {
                 js.delete_reference(r);

@@ -51,7 +51,7 @@ impl Keyring {
     /// `Error`. Either an array of items, or a key id, an array of plaintexts and one context
     /// for them all (the same-key form, which reads its input with the fewest Node-API calls).
     #[napi(
-        ts_args_type = "keyId: string, plaintexts: Array<Uint8Array>, context?: Record<string, string> | null): Promise<Array<Buffer | KeyplaneError>>\n  /** `encryptMany` with one item object (key id, plaintext, context) per plaintext. */\n  encryptMany(items: Array<EncryptItem>",
+        ts_args_type = "keyId: string, plaintexts: Array<Uint8Array>, context?: Record<string, string> | EncryptionContext | null): Promise<Array<Buffer | KeyplaneError>>\n  /** `encryptMany` with one item object (key id, plaintext, context) per plaintext. */\n  encryptMany(items: Array<EncryptItem>",
         ts_return_type = "Promise<Array<Buffer | KeyplaneError>>"
     )]
     pub fn encrypt_many(
@@ -70,7 +70,7 @@ impl Keyring {
 
     /// `encryptMany` on the calling thread, returning its result directly (throws instead of rejecting).
     #[napi(
-        ts_args_type = "keyId: string, plaintexts: Array<Uint8Array>, context?: Record<string, string> | null): Array<Buffer | KeyplaneError>\n  /** `encryptManySync` with one item object (key id, plaintext, context) per plaintext. */\n  encryptManySync(items: Array<EncryptItem>",
+        ts_args_type = "keyId: string, plaintexts: Array<Uint8Array>, context?: Record<string, string> | EncryptionContext | null): Array<Buffer | KeyplaneError>\n  /** `encryptManySync` with one item object (key id, plaintext, context) per plaintext. */\n  encryptManySync(items: Array<EncryptItem>",
         ts_return_type = "Array<Buffer | KeyplaneError>"
     )]
     pub fn encrypt_many_sync(
@@ -90,7 +90,7 @@ impl Keyring {
     /// Batch form of `decrypt`: one result per item, in order; a failed item's slot holds its
     /// `Error`. Either an array of items, or an array of blobs and one context for them all.
     #[napi(
-        ts_args_type = "blobs: Array<Uint8Array>, context?: Record<string, string> | null): Promise<Array<Buffer | KeyplaneError>>\n  /** `decryptMany` with one item object (blob, context) per blob. */\n  decryptMany(items: Array<DecryptItem>",
+        ts_args_type = "blobs: Array<Uint8Array>, context?: Record<string, string> | EncryptionContext | null): Promise<Array<Buffer | KeyplaneError>>\n  /** `decryptMany` with one item object (blob, context) per blob. */\n  decryptMany(items: Array<DecryptItem>",
         ts_return_type = "Promise<Array<Buffer | KeyplaneError>>"
     )]
     pub fn decrypt_many(
@@ -105,7 +105,7 @@ impl Keyring {
 
     /// `decryptMany` on the calling thread, returning its result directly (throws instead of rejecting).
     #[napi(
-        ts_args_type = "blobs: Array<Uint8Array>, context?: Record<string, string> | null): Array<Buffer | KeyplaneError>\n  /** `decryptManySync` with one item object (blob, context) per blob. */\n  decryptManySync(items: Array<DecryptItem>",
+        ts_args_type = "blobs: Array<Uint8Array>, context?: Record<string, string> | EncryptionContext | null): Array<Buffer | KeyplaneError>\n  /** `decryptManySync` with one item object (blob, context) per blob. */\n  decryptManySync(items: Array<DecryptItem>",
         ts_return_type = "Array<Buffer | KeyplaneError>"
     )]
     pub fn decrypt_many_sync(

@@ -61,7 +61,7 @@ impl Keyring {
     /// INSECURE, tests only: encrypts under a chosen version with a chosen nonce.
     #[napi(
         js_name = "_insecureEncryptWithNonce",
-        ts_args_type = "keyId: string, version: number, nonce: Uint8Array, plaintext: Uint8Array, context?: Record<string, string> | null",
+        ts_args_type = "keyId: string, version: number, nonce: Uint8Array, plaintext: Uint8Array, context?: Record<string, string> | EncryptionContext | null",
         ts_return_type = "Buffer"
     )]
     pub fn insecure_encrypt_with_nonce(

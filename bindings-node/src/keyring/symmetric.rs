@@ -16,7 +16,7 @@ impl Keyring {
     /// encryption context as authenticated data. Returns the ciphertext blob, which names its key and
     /// version; `decrypt` needs the same context.
     #[napi(
-        ts_args_type = "keyId: string, plaintext: Uint8Array, context?: Record<string, string> | null",
+        ts_args_type = "keyId: string, plaintext: Uint8Array, context?: Record<string, string> | EncryptionContext | null",
         ts_return_type = "Promise<Buffer>"
     )]
     pub fn encrypt(
@@ -35,7 +35,7 @@ impl Keyring {
 
     /// `encrypt` on the calling thread, returning its result directly (throws instead of rejecting).
     #[napi(
-        ts_args_type = "keyId: string, plaintext: Uint8Array, context?: Record<string, string> | null",
+        ts_args_type = "keyId: string, plaintext: Uint8Array, context?: Record<string, string> | EncryptionContext | null",
         ts_return_type = "Buffer"
     )]
     pub fn encrypt_sync(
@@ -54,7 +54,7 @@ impl Keyring {
     /// Decrypts a blob made by `encrypt` with the same encryption context. Any tampering, another keyring,
     /// or another context is `KP_INVALID_CIPHERTEXT` (one error for every cause).
     #[napi(
-        ts_args_type = "blob: Uint8Array, context?: Record<string, string> | null",
+        ts_args_type = "blob: Uint8Array, context?: Record<string, string> | EncryptionContext | null",
         ts_return_type = "Promise<Buffer>"
     )]
     pub fn decrypt(
@@ -69,7 +69,7 @@ impl Keyring {
 
     /// `decrypt` on the calling thread, returning its result directly (throws instead of rejecting).
     #[napi(
-        ts_args_type = "blob: Uint8Array, context?: Record<string, string> | null",
+        ts_args_type = "blob: Uint8Array, context?: Record<string, string> | EncryptionContext | null",
         ts_return_type = "Buffer"
     )]
     pub fn decrypt_sync(&self, env: Env, blob: Unknown<'_>, context: Unknown<'_>) -> Result<JsAny> {
@@ -86,7 +86,7 @@ impl Keyring {
     /// (with `needed`). Synchronous only (a thread-pool task must not write memory JavaScript
     /// can read); `output` may overlap `plaintext`.
     #[napi(
-        ts_args_type = "keyId: string, plaintext: Uint8Array, output: Uint8Array, context?: Record<string, string> | null",
+        ts_args_type = "keyId: string, plaintext: Uint8Array, output: Uint8Array, context?: Record<string, string> | EncryptionContext | null",
         ts_return_type = "number"
     )]
     pub fn encrypt_into_sync(
@@ -114,7 +114,7 @@ impl Keyring {
     /// `plaintextLength(blob)` bytes, and returns the plaintext's length. On any error `output`
     /// is left zeroed. Synchronous only, like `encryptIntoSync`.
     #[napi(
-        ts_args_type = "blob: Uint8Array, output: Uint8Array, context?: Record<string, string> | null",
+        ts_args_type = "blob: Uint8Array, output: Uint8Array, context?: Record<string, string> | EncryptionContext | null",
         ts_return_type = "number"
     )]
     pub fn decrypt_into_sync(
@@ -284,7 +284,7 @@ impl Keyring {
     /// A fresh key pair (`RSA_2048|3072|4096`, `ECC_NIST_P256|P384|P521`, `ECC_SECG_P256K1`) whose PKCS#8
     /// private key is returned in plaintext and encrypted under the symmetric key `keyId`.
     #[napi(
-        ts_args_type = "keyId: string, keyPairSpec: string, context?: Record<string, string> | null",
+        ts_args_type = "keyId: string, keyPairSpec: string, context?: Record<string, string> | EncryptionContext | null",
         ts_return_type = "Promise<DataKeyPair>"
     )]
     pub fn generate_data_key_pair(
@@ -310,7 +310,7 @@ impl Keyring {
 
     /// `generateDataKeyPair` on the calling thread, returning its result directly (throws instead of rejecting).
     #[napi(
-        ts_args_type = "keyId: string, keyPairSpec: string, context?: Record<string, string> | null",
+        ts_args_type = "keyId: string, keyPairSpec: string, context?: Record<string, string> | EncryptionContext | null",
         ts_return_type = "DataKeyPair"
     )]
     pub fn generate_data_key_pair_sync(
@@ -336,7 +336,7 @@ impl Keyring {
 
     /// As `generateDataKeyPair`, without the plaintext private key.
     #[napi(
-        ts_args_type = "keyId: string, keyPairSpec: string, context?: Record<string, string> | null",
+        ts_args_type = "keyId: string, keyPairSpec: string, context?: Record<string, string> | EncryptionContext | null",
         ts_return_type = "Promise<DataKeyPairWithoutPlaintext>"
     )]
     pub fn generate_data_key_pair_without_plaintext(
@@ -362,7 +362,7 @@ impl Keyring {
 
     /// `generateDataKeyPairWithoutPlaintext` on the calling thread, returning its result directly (throws instead of rejecting).
     #[napi(
-        ts_args_type = "keyId: string, keyPairSpec: string, context?: Record<string, string> | null",
+        ts_args_type = "keyId: string, keyPairSpec: string, context?: Record<string, string> | EncryptionContext | null",
         ts_return_type = "DataKeyPairWithoutPlaintext"
     )]
     pub fn generate_data_key_pair_without_plaintext_sync(
