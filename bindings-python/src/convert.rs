@@ -184,9 +184,18 @@ unsafe extern "C" {
     ) -> *const core::ffi::c_char;
 }
 
+/// Test builds only: read every `str` as on CPython 3.9 (see `Keyring._insecure_copy_str_arguments`).
+#[cfg(feature = "insecure-test-hooks")]
+pub(crate) static COPY_STR_ARGUMENTS: core::sync::atomic::AtomicBool =
+    core::sync::atomic::AtomicBool::new(false);
+
 /// Whether the running interpreter has `PyUnicode_AsUTF8AndSize` in its limited API (3.10+).
 #[cfg(not(windows))]
 fn borrowed_utf8(py: Python<'_>) -> bool {
+    #[cfg(feature = "insecure-test-hooks")]
+    if COPY_STR_ARGUMENTS.load(core::sync::atomic::Ordering::Relaxed) {
+        return false;
+    }
     static AVAILABLE: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
     *AVAILABLE.get_or_init(|| py.version_info() >= (3, 10))
 }

@@ -1,6 +1,7 @@
 //! INSECURE test hooks, built only with the `insecure-test-hooks` feature: keys from
 //! caller-chosen material and encryption with a caller-chosen nonce, for the known-answer vector
-//! replay. Never in a shipped build.
+//! replay, and a switch that reads `str` arguments as on CPython 3.9 (copied), so the tests reach
+//! that path on a newer interpreter. Never in a shipped build.
 
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
@@ -80,5 +81,13 @@ impl PyKeyring {
             )
             .map_err(KpError)?;
         Ok(PyBytes::new(py, &blob))
+    }
+
+    /// Test builds only: while `copy` is true, every `str` argument is read as on CPython 3.9
+    /// (a `bytes` copy) instead of borrowed, for the whole process. Returns the previous setting.
+    #[cfg(feature = "insecure-test-hooks")]
+    #[staticmethod]
+    fn _insecure_copy_str_arguments(copy: bool) -> bool {
+        convert::COPY_STR_ARGUMENTS.swap(copy, core::sync::atomic::Ordering::Relaxed)
     }
 }

@@ -5,7 +5,7 @@ gets the same exception, with the same message, from every place a context is ta
 from __future__ import annotations
 
 import collections
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 import pytest
 
@@ -34,6 +34,23 @@ class _OpaqueDict(dict):  # type: ignore[type-arg]
         raise RuntimeError("__iter__ is not how a context is read")
 
 
+@pytest.fixture(params=["borrowed", "copied"])
+def str_reading(request: pytest.FixtureRequest) -> Iterator[str]:
+    """How `str` arguments are read: borrowed from the `str` (CPython 3.10+), or copied into a
+    `bytes` as on 3.9, which the test build can switch to (scripts/test runs this file there)."""
+    if request.param == "borrowed":
+        yield "borrowed"
+        return
+    switch = getattr(keyplane.Keyring, "_insecure_copy_str_arguments", None)
+    if switch is None:
+        pytest.skip("reading str as on 3.9 needs the insecure-test-hooks build")
+    before = switch(True)
+    try:
+        yield "copied"
+    finally:
+        switch(before)
+
+
 GOOD: list[dict[str, str]] = [
     {},
     {"tenant": "acme"},
@@ -48,7 +65,7 @@ GOOD: list[dict[str, str]] = [
 
 @pytest.mark.parametrize("pairs", GOOD, ids=lambda p: f"{len(p)} pairs")
 def test_dict_and_prebuilt_contexts_are_interchangeable(
-    ring: keyplane.Keyring, sym: str, pairs: dict[str, str]
+    ring: keyplane.Keyring, sym: str, pairs: dict[str, str], str_reading: str
 ) -> None:
     prebuilt = keyplane.EncryptionContext(pairs)
     assert prebuilt.to_dict() == pairs and list(prebuilt.to_dict()) == sorted(pairs, key=str.encode)
@@ -65,9 +82,13 @@ def test_dict_and_prebuilt_contexts_are_interchangeable(
     # The batch forms read contexts the same way.
     blobs = ring.encrypt_many(sym, [b"a", b"b"], [pairs, prebuilt])
     assert ring.decrypt_many(blobs, [prebuilt, pairs]) == [b"a", b"b"]  # type: ignore[arg-type]
+    # Key ids and aliases are read the same way.
+    assert ring.decrypt(ring.encrypt("alias/test", b"z", pairs), prebuilt) == b"z"
 
 
-def test_subclasses_of_dict_and_str_are_read_as_their_contents(ring: keyplane.Keyring, sym: str) -> None:
+def test_subclasses_of_dict_and_str_are_read_as_their_contents(
+    ring: keyplane.Keyring, sym: str, str_reading: str
+) -> None:
     plain = {"tenant": "acme"}
     blob = ring.encrypt(sym, b"x", plain)
     for same in [
@@ -160,7 +181,10 @@ def _context_takers(ring: keyplane.Keyring, sym: str) -> list[Callable[[Any], ob
 
 @pytest.mark.parametrize("bad", BAD_DICTS, ids=lambda case: case[0])
 def test_bad_dicts_get_the_same_errors_everywhere(
-    ring: keyplane.Keyring, sym: str, bad: tuple[str, dict[Any, Any], type[Exception], str]
+    ring: keyplane.Keyring,
+    sym: str,
+    bad: tuple[str, dict[Any, Any], type[Exception], str],
+    str_reading: str,
 ) -> None:
     _, context, error, message = bad
     for take in _context_takers(ring, sym):

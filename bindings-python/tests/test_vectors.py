@@ -34,7 +34,7 @@ needs_hooks = pytest.mark.skipif(
 def test_hooks_only_where_expected() -> None:
     hooks = [name for name in dir(keyplane.Keyring) if name.startswith("_insecure")]
     if EXPECT_HOOKS:
-        assert keyplane.INSECURE_TEST_HOOKS and len(hooks) == 3
+        assert keyplane.INSECURE_TEST_HOOKS and len(hooks) == 4
     else:
         assert not keyplane.INSECURE_TEST_HOOKS and hooks == []
 
