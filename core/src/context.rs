@@ -32,7 +32,47 @@ pub struct EncryptionContext {
 const INLINE: usize = 118;
 
 /// Contexts with up to this many pairs are sorted on the stack.
-const STACK_PAIRS: usize = 16;
+const STACK_PAIRS: usize = 8;
+
+/// How many recent inline encodings each thread remembers the digest of.
+const RECENT: usize = 4;
+
+/// Inline canonical encodings recently built on this thread, with their digests. Services pass
+/// the same few contexts again and again, often as a fresh dict or object per call; a hit
+/// costs a comparison of the bytes instead of a SHA-256. Contexts are not secret.
+struct Recent {
+    next: usize,
+    entries: [(u8, [u8; INLINE], [u8; 32]); RECENT],
+}
+
+thread_local! {
+    static RECENTLY: core::cell::RefCell<Recent> = const {
+        core::cell::RefCell::new(Recent { next: 0, entries: [(0, [0; INLINE], [0; 32]); RECENT] })
+    };
+}
+
+impl Recent {
+    fn digest(&mut self, bytes: &[u8]) -> [u8; 32] {
+        for (len, known, digest) in &self.entries {
+            if usize::from(*len) == bytes.len() && known.get(..bytes.len()) == Some(bytes) {
+                return *digest;
+            }
+        }
+        let digest = sha256(bytes);
+        let slot = &mut self.entries[self.next % RECENT];
+        self.next = self.next.wrapping_add(1);
+        slot.0 = u8::try_from(bytes.len()).unwrap_or(0);
+        slot.1[..bytes.len()].copy_from_slice(bytes);
+        slot.2 = digest;
+        digest
+    }
+}
+
+fn sha256(bytes: &[u8]) -> [u8; 32] {
+    let mut digest = [0u8; 32];
+    digest.copy_from_slice(digest::digest(&digest::SHA256, bytes).as_ref());
+    digest
+}
 
 /// The canonical encoding (`FORMAT.md`, "Encryption context"), inline when short.
 #[derive(Clone)]
@@ -128,8 +168,15 @@ impl EncryptionContext {
             encode(pairs, |chunk| bytes.extend_from_slice(chunk));
             Canonical::Shared(bytes.into())
         };
-        let mut digest = [0u8; 32];
-        digest.copy_from_slice(digest::digest(&digest::SHA256, canonical.as_bytes()).as_ref());
+        let digest = match &canonical {
+            Canonical::Inline { len, bytes } => {
+                let bytes = &bytes[..usize::from(*len)];
+                RECENTLY
+                    .try_with(|recent| recent.borrow_mut().digest(bytes))
+                    .unwrap_or_else(|_| sha256(bytes))
+            }
+            Canonical::Shared(bytes) => sha256(bytes),
+        };
         Self {
             canonical,
             digest,
@@ -280,5 +327,35 @@ impl Default for EncryptionContext {
 impl fmt::Debug for EncryptionContext {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_map().entries(self.iter()).finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{EncryptionContext, RECENT, sha256};
+
+    #[test]
+    fn remembered_digests_are_the_digests_of_the_encodings() {
+        // More distinct contexts than a thread remembers, each built several times in an
+        // order that hits, misses and evicts; a large one (never remembered) in between.
+        let large = "v".repeat(300);
+        let names: Vec<String> = (0..2 * RECENT).map(|i| format!("t{i}")).collect();
+        for round in 0..4 {
+            for (i, name) in names.iter().enumerate() {
+                let ctx = EncryptionContext::new([("tenant", name.as_str()), ("n", "1")]).unwrap();
+                assert_eq!(*ctx.digest(), sha256(&ctx.canonical_bytes()), "{round} {i}");
+                let again =
+                    EncryptionContext::new([("n", "1"), ("tenant", name.as_str())]).unwrap();
+                assert_eq!(again.digest(), ctx.digest());
+                let other = EncryptionContext::new([("tenant", name.as_str())]).unwrap();
+                assert_ne!(other.digest(), ctx.digest());
+                let big = EncryptionContext::new([("k", large.as_str())]).unwrap();
+                assert_eq!(*big.digest(), sha256(&big.canonical_bytes()));
+            }
+        }
+        assert_eq!(
+            *EncryptionContext::empty().digest(),
+            sha256(&EncryptionContext::empty().canonical_bytes())
+        );
     }
 }
