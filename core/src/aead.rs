@@ -329,6 +329,22 @@ mod tests {
     }
 
     #[test]
+    fn an_all_zero_salt_of_hash_length_is_the_empty_salt() {
+        // What lets `LocalRootKey` name its salt (32 zero bytes) without changing any key.
+        let root = [9u8; 32];
+        let (mut empty, mut zeros) = ([0u8; 32], [0u8; 32]);
+        hkdf_sha256(&[], &root, &[b"keyplane local root key v1"], &mut empty).unwrap();
+        hkdf_sha256(
+            &[0; 32],
+            &root,
+            &[b"keyplane local root key v1"],
+            &mut zeros,
+        )
+        .unwrap();
+        assert_eq!(empty, zeros);
+    }
+
+    #[test]
     fn nonces_do_not_repeat_across_refills() {
         let mut seen = HashSet::new();
         for _ in 0..POOL_NONCES * 5 {

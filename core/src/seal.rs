@@ -112,7 +112,9 @@ impl LocalRootKey {
             return Err(Error::InvalidInput("root key material must be 32 bytes"));
         }
         let mut derived = Zeroizing::new([0u8; KEY_LEN]);
-        hkdf_sha256(&[], material, &[LOCAL_ROOT_INFO], derived.as_mut())?;
+        // 32 zero bytes: the same key as an empty salt (RFC 5869 pads a short salt with zeros
+        // to the hash length, as HMAC pads its key), and the form a FIPS module accepts.
+        hkdf_sha256(&[0; 32], material, &[LOCAL_ROOT_INFO], derived.as_mut())?;
         let key =
             RandomizedNonceKey::new(&AES_256_GCM, derived.as_ref()).map_err(|_| Error::Internal)?;
         Ok(Self { id, key })
