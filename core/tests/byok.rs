@@ -403,6 +403,55 @@ fn reimport_takes_only_the_same_material_and_expiry_returns_to_pending_import() 
 }
 
 #[test]
+fn a_sealed_key_whose_material_has_expired_imports_waiting_for_material() {
+    // The metadata import_sealed returns is the key as it is now: material past its valid_to
+    // is gone at once, not at the first use after the import.
+    let ring = Keyring::new();
+    external(
+        &ring,
+        "k",
+        KeySpec::SymmetricDefault,
+        KeyUsage::EncryptDecrypt,
+    );
+    let alg = WrappingAlgorithm::RsaesOaepSha256;
+    let material = random(32);
+    let params = ring
+        .get_parameters_for_import("k", alg, WrappingKeySpec::Rsa2048)
+        .unwrap();
+    let valid_to = SystemTime::now() + Duration::from_secs(3600);
+    ring.import_key_material(
+        "k",
+        &params.import_token,
+        &wrap(&params.public_key, alg, &material),
+        Some(valid_to),
+    )
+    .unwrap();
+    let root = LocalRootKey::new("r", &[5; 32]).unwrap();
+    let record = ring.export_sealed("k", &root).unwrap();
+
+    let fresh = Keyring::new().import_sealed(&record, &root).unwrap();
+    assert_eq!(
+        (fresh.key_state, fresh.valid_to),
+        (KeyState::Enabled, Some(valid_to))
+    );
+
+    let later = Keyring::new();
+    later.insecure_age_import_parameters(Duration::from_secs(2 * 3600));
+    let meta = later.import_sealed(&record, &root).unwrap();
+    assert_eq!(
+        (meta.key_state, meta.valid_to, meta.current_version),
+        (KeyState::PendingImport, None, 0)
+    );
+    assert_eq!(later.describe_key("k").unwrap(), meta);
+    // Its material comes back with the same import.
+    import(&later, "k", alg, &material).unwrap();
+    assert_eq!(
+        later.describe_key("k").unwrap().key_state,
+        KeyState::Enabled
+    );
+}
+
+#[test]
 fn imported_keys_survive_a_sealed_round_trip() {
     let ring = Keyring::new();
     let ctx = EncryptionContext::empty();
