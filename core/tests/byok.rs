@@ -85,6 +85,17 @@ fn import(
     alg: WrappingAlgorithm,
     material: &[u8],
 ) -> keyplane::Result<()> {
+    import_until(ring, id, alg, material, None)
+}
+
+/// [`import`], the material valid until `valid_to`.
+fn import_until(
+    ring: &Keyring,
+    id: &str,
+    alg: WrappingAlgorithm,
+    material: &[u8],
+    valid_to: Option<SystemTime>,
+) -> keyplane::Result<()> {
     let params = ring
         .get_parameters_for_import(id, alg, WrappingKeySpec::Rsa2048)
         .unwrap();
@@ -92,7 +103,7 @@ fn import(
         id,
         &params.import_token,
         &wrap(&params.public_key, alg, material),
-        None,
+        valid_to,
     )
 }
 
@@ -374,20 +385,11 @@ fn reimport_takes_only_the_same_material_and_expiry_returns_to_pending_import() 
     import(&ring, "k", alg, &material).unwrap();
     assert_eq!(&ring.decrypt(&blob, ctx).unwrap()[..], b"before");
 
-    // Expiring material: the key returns to PendingImport by itself.
-    let params = ring
-        .get_parameters_for_import("k", alg, WrappingKeySpec::Rsa2048)
-        .unwrap();
-    // An hour ahead, then the keyring's clock is moved past it (the test hook): no race with
-    // the system clock however slow the machine.
+    // Expiring material: the key returns to PendingImport by itself once the keyring's clock
+    // passes valid_to, an hour ahead; the test hook moves the clock, so nothing races the
+    // system's however slow the machine.
     let soon = SystemTime::now() + Duration::from_secs(3600);
-    ring.import_key_material(
-        "k",
-        &params.import_token,
-        &wrap(&params.public_key, alg, &material),
-        Some(soon),
-    )
-    .unwrap();
+    import_until(&ring, "k", alg, &material, Some(soon)).unwrap();
     assert_eq!(ring.describe_key("k").unwrap().valid_to, Some(soon));
     assert_eq!(&ring.decrypt(&blob, ctx).unwrap()[..], b"before");
     ring.insecure_age_import_parameters(Duration::from_secs(2 * 3600));
@@ -415,17 +417,8 @@ fn a_sealed_key_whose_material_has_expired_imports_waiting_for_material() {
     );
     let alg = WrappingAlgorithm::RsaesOaepSha256;
     let material = random(32);
-    let params = ring
-        .get_parameters_for_import("k", alg, WrappingKeySpec::Rsa2048)
-        .unwrap();
     let valid_to = SystemTime::now() + Duration::from_secs(3600);
-    ring.import_key_material(
-        "k",
-        &params.import_token,
-        &wrap(&params.public_key, alg, &material),
-        Some(valid_to),
-    )
-    .unwrap();
+    import_until(&ring, "k", alg, &material, Some(valid_to)).unwrap();
     let root = LocalRootKey::new("r", &[5; 32]).unwrap();
     let record = ring.export_sealed("k", &root).unwrap();
 
@@ -690,17 +683,8 @@ fn material_expiring_while_pending_deletion_keeps_the_deletion() {
             KeySpec::SymmetricDefault,
             KeyUsage::EncryptDecrypt,
         );
-        let params = ring
-            .get_parameters_for_import("k", alg, WrappingKeySpec::Rsa2048)
-            .unwrap();
         let expiry = SystemTime::now() + Duration::from_secs(3600);
-        ring.import_key_material(
-            "k",
-            &params.import_token,
-            &wrap(&params.public_key, alg, &material),
-            Some(expiry),
-        )
-        .unwrap();
+        import_until(&ring, "k", alg, &material, Some(expiry)).unwrap();
         let date = ring
             .schedule_key_deletion("k", keyplane::PendingWindow::days(7).unwrap())
             .unwrap();
