@@ -192,10 +192,14 @@ impl Keyring {
         Ok(key)
     }
 
-    /// Imported material past its `valid_to`: the key goes back to `PendingImport` (or stays
-    /// pending deletion).
-    pub(super) fn expire_material(&self, key: &Arc<Key>) -> Result<Arc<Key>> {
-        self.drop_material(key)
+    /// `key`, or, if its imported material is past its `valid_to` by the import clock, the key
+    /// without it: back in `PendingImport` (or still pending deletion).
+    pub(super) fn expire_if_due(&self, key: Arc<Key>) -> Result<Arc<Key>> {
+        let expires = key.valid_to.load(Ordering::Acquire);
+        if expires != 0 && unix_nanos(self.import_clock()) >= expires {
+            return self.drop_material(&key);
+        }
+        Ok(key)
     }
 
     /// Replaces `key` with a copy without versions, in `PendingImport`, or still in

@@ -22,7 +22,7 @@ use crate::audit::{self, KeyLastUsage, Recorder};
 use crate::context::EncryptionContext;
 use crate::error::{Error, Result};
 use crate::fork::{self, read, write};
-use crate::key::{Key, unix_nanos};
+use crate::key::Key;
 use crate::lookup;
 use crate::pool::BatchConfig;
 use crate::seal;
@@ -142,11 +142,7 @@ impl Keyring {
         if key.state() == KeyState::PendingDeletion && self.purge_if_due(&key) {
             return Err(Error::NotFound);
         }
-        let expires = key.valid_to.load(Ordering::Acquire);
-        if expires != 0 && unix_nanos(self.import_clock()) >= expires {
-            return self.expire_material(&key);
-        }
-        Ok(key)
+        self.expire_if_due(key)
     }
 
     fn resolve_uncached(&self, key_id: &str) -> Result<Arc<Key>> {

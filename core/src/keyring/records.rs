@@ -341,12 +341,7 @@ impl Keyring {
         self.persist_new(&key)?;
         // The metadata says what the key is now: imported material already past its valid_to
         // goes at once, as it would at the key's first use.
-        let expires = key.valid_to.load(Ordering::Acquire);
-        let key = if expires != 0 && unix_nanos(self.import_clock()) >= expires {
-            self.expire_material(&key)?
-        } else {
-            key
-        };
+        let key = self.expire_if_due(key)?;
         Ok(key.metadata(self.aliases_of(&key.id)))
     }
 }
