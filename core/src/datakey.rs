@@ -10,7 +10,7 @@ use crate::envelope;
 use crate::error::{Error, Result};
 use crate::keyring::Keyring;
 use crate::material;
-use crate::spec::DataKeyPairSpec;
+use crate::spec::{DataKeyPairSpec, KeyUsage};
 
 /// The most random bytes (and data-key bytes) one call returns, as in AWS KMS.
 pub const MAX_RANDOM_BYTES: usize = 1024;
@@ -263,6 +263,7 @@ impl Keyring {
             || {
                 let key = self.resolve(key_id)?;
                 key.require_symmetric()?;
+                crate::fips::check_key(spec.key_spec(), KeyUsage::SignVerify)?;
                 let (pkcs8, public_key) = material::generate_pair(spec.key_spec())?;
                 let blob = self.encrypt_with_key(&key, &pkcs8, context)?;
                 Ok(DataKeyPair {

@@ -32,6 +32,10 @@ pub enum Error {
     },
     /// The algorithm or key spec is not supported for this operation.
     UnsupportedAlgorithm,
+    /// A FIPS build refuses a service the FIPS module does not approve (or any service while the
+    /// module is not in FIPS mode); the text says why. Its code is `KP_UNSUPPORTED_ALGORITHM`,
+    /// the same as [`UnsupportedAlgorithm`](Self::UnsupportedAlgorithm). See [`crate::fips`].
+    NotApproved(&'static str),
     /// A size or count limit was reached; the text names which.
     LimitExceeded(&'static str),
     /// The ciphertext was made with a key version older than the key's minimum decryption
@@ -58,7 +62,7 @@ impl Error {
             Self::InvalidKeyState => "KP_INVALID_KEY_STATE",
             Self::InvalidCiphertext => "KP_INVALID_CIPHERTEXT",
             Self::BufferTooSmall { .. } => "KP_BUFFER_TOO_SMALL",
-            Self::UnsupportedAlgorithm => "KP_UNSUPPORTED_ALGORITHM",
+            Self::UnsupportedAlgorithm | Self::NotApproved(_) => "KP_UNSUPPORTED_ALGORITHM",
             Self::LimitExceeded(_) => "KP_LIMIT_EXCEEDED",
             Self::VersionRetired => "KP_VERSION_RETIRED",
             Self::Storage(_) => "KP_STORAGE",
@@ -78,7 +82,7 @@ impl Error {
             Self::InvalidKeyState => 6,
             Self::InvalidCiphertext => 7,
             Self::BufferTooSmall { .. } => 8,
-            Self::UnsupportedAlgorithm => 9,
+            Self::UnsupportedAlgorithm | Self::NotApproved(_) => 9,
             Self::LimitExceeded(_) => 10,
             Self::VersionRetired => 11,
             Self::Storage(_) => 12,
@@ -101,6 +105,7 @@ impl fmt::Display for Error {
                 write!(f, "output buffer too small: {needed} bytes needed")
             }
             Self::UnsupportedAlgorithm => f.write_str("unsupported algorithm or key spec"),
+            Self::NotApproved(why) => write!(f, "not approved in FIPS mode: {why}"),
             Self::LimitExceeded(what) => write!(f, "limit exceeded: {what}"),
             Self::VersionRetired => {
                 f.write_str("key version is below the key's minimum decryption version")

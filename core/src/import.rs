@@ -133,6 +133,7 @@ pub(crate) fn open_token(root: &dyn RootKey, key_id: &str, token: &[u8]) -> Resu
 
 /// Whether `algorithm` can carry material of `spec` (RSA private keys are too long for OAEP).
 pub(crate) fn check_algorithm(spec: KeySpec, algorithm: WrappingAlgorithm) -> Result<()> {
+    crate::fips::refuse(crate::fips::IMPORT_WRAPPING)?;
     let direct = matches!(
         algorithm,
         WrappingAlgorithm::RsaesOaepSha1 | WrappingAlgorithm::RsaesOaepSha256
@@ -179,6 +180,7 @@ fn oaep(algorithm: WrappingAlgorithm) -> &'static OaepAlgorithm {
 
 /// The material inside `wrapped`; [`Error::InvalidCiphertext`] for anything else.
 pub(crate) fn unwrap(pending: &Pending, wrapped: &[u8]) -> Result<Zeroizing<Vec<u8>>> {
+    crate::fips::refuse(crate::fips::IMPORT_WRAPPING)?;
     let modulus = pending.key.key_size_bytes();
     let mut out = Zeroizing::new(vec![0u8; modulus]);
     match pending.algorithm {

@@ -34,6 +34,7 @@ pub mod context;
 pub mod datakey;
 pub mod envelope;
 pub mod error;
+pub mod fips;
 mod fork;
 #[cfg(feature = "fuzzing")]
 #[doc(hidden)]

@@ -55,6 +55,7 @@ fn max_ecdsa_len(spec: KeySpec) -> usize {
 
 /// The caller's digest, checked against the algorithm's digest length.
 fn imported_digest(message: &[u8], algorithm: SigningAlgorithm) -> Result<Digest> {
+    crate::fips::refuse(crate::fips::DIGEST_MESSAGE)?;
     Digest::import_less_safe(message, algorithm.digest_algorithm())
         .map_err(|_| Error::InvalidInput("digest length does not match the signing algorithm"))
 }

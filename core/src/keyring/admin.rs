@@ -59,6 +59,8 @@ impl Keyring {
                 "this key spec needs an explicit key usage",
             ))?,
         };
+        crate::fips::check_key(options.spec, usage)?;
+        crate::fips::check_origin(options.origin)?;
         if usage == KeyUsage::KeyAgreement {
             // No key-agreement operation exists yet; a key that can do nothing is refused.
             return Err(Error::UnsupportedAlgorithm);

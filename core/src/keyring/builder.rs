@@ -109,12 +109,29 @@ impl KeyringBuilder {
     }
 
     /// The keyring.
+    ///
+    /// # Panics
+    /// In a FIPS build whose module is not in FIPS mode, where [`try_build`](Self::try_build)
+    /// fails. (The module aborts the process itself when a power-on self-test fails; this is the
+    /// second line.) Never in a non-FIPS build.
     #[must_use]
     pub fn build(self) -> Keyring {
-        Keyring {
+        match self.try_build() {
+            Ok(ring) => ring,
+            Err(error) => panic!("{error}"),
+        }
+    }
+
+    /// The keyring, refusing to exist on a FIPS module that is not in FIPS mode.
+    ///
+    /// # Errors
+    /// [`Error::NotApproved`] in a FIPS build whose module is not in FIPS mode.
+    pub fn try_build(self) -> Result<Keyring> {
+        crate::fips::check_module()?;
+        Ok(Keyring {
             inner: Arc::new(self.inner()),
             caller: None,
-        }
+        })
     }
 
     /// A keyring on `store`: every key in it is loaded (records sealed under `root`), and every
@@ -128,13 +145,11 @@ impl KeyringBuilder {
     /// which spends from a count the store records) fails with [`Error::Storage`].
     ///
     /// # Errors
-    /// [`Error::Storage`] when the store cannot be listed.
+    /// [`Error::Storage`] when the store cannot be listed; [`Error::NotApproved`] as
+    /// [`try_build`](Self::try_build).
     pub fn open(self, store: Store, root: Arc<dyn RootKey>) -> Result<(Keyring, Vec<LoadProblem>)> {
         let records = store.records()?;
-        let ring = Keyring {
-            inner: Arc::new(self.inner()),
-            caller: None,
-        };
+        let ring = self.try_build()?;
         let mut problems = Vec::new();
         let mut repaired = Vec::new();
         for (path, bytes) in records {

@@ -122,6 +122,7 @@ impl Keyring {
     pub(crate) fn usable(&self, key_id: &str, usage: KeyUsage) -> Result<Arc<Key>> {
         let key = self.resolve(key_id)?;
         key.require(usage)?;
+        crate::fips::check_key(key.spec, key.usage)?;
         Ok(key)
     }
 
