@@ -38,7 +38,8 @@ fn class_name(e: &keyplane::Error) -> &'static str {
         E::InvalidKeyState => "KeyStateError",
         E::InvalidCiphertext => "InvalidCiphertextError",
         E::BufferTooSmall { .. } => "BufferTooSmallError",
-        E::UnsupportedAlgorithm => "UnsupportedAlgorithmError",
+        // A FIPS build's refusal shares the code; its message says why.
+        E::UnsupportedAlgorithm | E::NotApproved(_) => "UnsupportedAlgorithmError",
         E::LimitExceeded(_) => "LimitExceededError",
         E::VersionRetired => "VersionRetiredError",
         E::Storage(_) => "StorageError",

@@ -66,7 +66,13 @@ impl Drop for PyKeyring {
             // and only then this handle's reference to the callback's owner (letting go of it
             // earlier would close the callback and fail the events still queued). Without the
             // GIL, pyo3 defers that release to the next thread that holds it.
-            let ring = core::mem::replace(&mut self.ring, keyplane::Keyring::new());
+            // The placeholder cannot fail to build: this handle exists, so the module passed
+            // the same check when it was made, and a process's FIPS mode never changes. Were it
+            // to fail, the keyring is dropped in place (with the GIL) instead of panicking.
+            let Ok(placeholder) = keyplane::Keyring::builder().try_build() else {
+                return;
+            };
+            let ring = core::mem::replace(&mut self.ring, placeholder);
             if audit::in_callback() {
                 let callback = self.callback.take();
                 let _ = std::thread::Builder::new()
@@ -135,7 +141,7 @@ impl PyKeyring {
         let (builder, max_batch_items, callback) =
             builder(py, threads, encryption_budget, max_batch_items, audit)?;
         Ok(Self {
-            ring: builder.build(),
+            ring: builder.try_build().map_err(KpError)?,
             audited: audit.is_some(),
             max_batch_items,
             callback,

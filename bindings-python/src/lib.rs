@@ -56,6 +56,22 @@ fn reseal<'py>(
     Ok(pyo3::types::PyBytes::new(py, &resealed))
 }
 
+/// Which AWS-LC module this build runs on, as a dict: ``fips_build`` (built with the ``fips``
+/// feature), ``fips_mode`` (the module is in FIPS mode), ``module`` (``"AWS-LC FIPS"`` or
+/// ``"AWS-LC"``), ``module_version`` (as the module reports it) and ``fips_branch`` (the FIPS
+/// branch the module was built from, ``None`` in a non-FIPS build).
+#[pyfunction]
+fn fips_status(py: Python<'_>) -> PyResult<Bound<'_, pyo3::types::PyDict>> {
+    let status = keyplane::fips::status();
+    let dict = pyo3::types::PyDict::new(py);
+    dict.set_item("fips_build", status.fips_build)?;
+    dict.set_item("fips_mode", status.fips_mode)?;
+    dict.set_item("module", status.module)?;
+    dict.set_item("module_version", status.module_version)?;
+    dict.set_item("fips_branch", status.fips_branch)?;
+    Ok(dict)
+}
+
 /// The native part of the ``keyplane`` package; import ``keyplane`` instead.
 #[pymodule]
 fn _keyplane(m: &Bound<'_, PyModule>) -> PyResult<()> {
@@ -78,6 +94,10 @@ fn _keyplane(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(audit_reports::verify_audit_log, m)?)?;
     m.add_function(wrap_pyfunction!(inspect_blob, m)?)?;
     m.add_function(wrap_pyfunction!(reseal, m)?)?;
+    m.add_function(wrap_pyfunction!(fips_status, m)?)?;
+    // True only in a FIPS build whose module is in FIPS mode.
+    let status = keyplane::fips::status();
+    m.add("FIPS", status.fips_build && status.fips_mode)?;
     m.add("INSECURE_TEST_HOOKS", cfg!(feature = "insecure-test-hooks"))?;
     Ok(())
 }

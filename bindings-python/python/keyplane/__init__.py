@@ -33,6 +33,7 @@ from keyplane._errors import (
     VersionRetiredError,
 )
 from keyplane._keyplane import (
+    FIPS,
     INSECURE_TEST_HOOKS,
     Audit,
     AuditEvent,
@@ -50,6 +51,7 @@ from keyplane._keyplane import (
     LoadProblem,
     LocalRootKey,
     PublicKey,
+    fips_status,
     inspect_blob,
     reseal,
     verify_audit_log,
@@ -58,6 +60,7 @@ from keyplane._types import (
     DataKeyPairSpec,
     DataKeySpec,
     EncryptionAlgorithm,
+    FipsStatus,
     KeySpec,
     KeyState,
     KeyUsage,
@@ -70,6 +73,7 @@ from keyplane._types import (
 )
 
 __all__ = [
+    "FIPS",
     "INSECURE_TEST_HOOKS",
     "AlreadyExistsError",
     "Audit",
@@ -85,6 +89,7 @@ __all__ = [
     "DataKeySpec",
     "EncryptionAlgorithm",
     "EncryptionContext",
+    "FipsStatus",
     "ImportParameters",
     "InternalError",
     "InvalidCiphertextError",
@@ -114,6 +119,7 @@ __all__ = [
     "VersionRetiredError",
     "WrappingAlgorithm",
     "WrappingKeySpec",
+    "fips_status",
     "inspect_blob",
     "reseal",
     "verify_audit_log",

@@ -117,7 +117,9 @@ class BufferTooSmallError(KeyplaneError, ValueError):
 
 class UnsupportedAlgorithmError(KeyplaneError, ValueError):
     """The key spec or algorithm is not supported for this operation
-    (``KP_UNSUPPORTED_ALGORITHM``), e.g. rotating an asymmetric key."""
+    (``KP_UNSUPPORTED_ALGORITHM``), e.g. rotating an asymmetric key; also what a FIPS build
+    raises for a service the FIPS module does not approve, with a message that begins
+    ``"not approved in FIPS mode: "`` and says why (see ``keyplane.FIPS``)."""
 
     code = "KP_UNSUPPORTED_ALGORITHM"
     number = 9

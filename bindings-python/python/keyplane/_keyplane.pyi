@@ -13,6 +13,7 @@ from keyplane._types import (
     DataKeyPairSpec,
     DataKeySpec,
     EncryptionAlgorithm,
+    FipsStatus,
     KeySpec,
     KeyState,
     KeyUsage,
@@ -30,6 +31,7 @@ _Context: TypeAlias = Union[dict[str, str], EncryptionContext, None]
 _Path: TypeAlias = Union[str, os.PathLike[str]]
 
 __all__ = [
+    "FIPS",
     "INSECURE_TEST_HOOKS",
     "Audit",
     "AuditEvent",
@@ -47,13 +49,16 @@ __all__ = [
     "LoadProblem",
     "LocalRootKey",
     "PublicKey",
+    "fips_status",
     "inspect_blob",
     "reseal",
     "verify_audit_log",
 ]
 
+FIPS: bool
 INSECURE_TEST_HOOKS: bool
 
+def fips_status() -> FipsStatus: ...
 def inspect_blob(blob: Buffer) -> BlobInfo: ...
 def reseal(record: Buffer, old: LocalRootKey, new: LocalRootKey) -> bytes: ...
 def verify_audit_log(

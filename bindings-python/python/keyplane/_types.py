@@ -1,4 +1,5 @@
-"""Type aliases for the AWS KMS names Keyplane accepts: unions of ``typing.Literal`` strings.
+"""Type aliases for the AWS KMS names Keyplane accepts: unions of ``typing.Literal`` strings;
+and the shape of the dict ``keyplane.fips_status()`` returns.
 
 Written as ``Union[Literal[a], Literal[b], ...]`` (the same type as ``Literal[a, b, ...]``) so
 that ``mypy.stubtest`` can check them against their runtime values.
@@ -6,12 +7,13 @@ that ``mypy.stubtest`` can check them against their runtime values.
 
 from __future__ import annotations
 
-from typing import Literal, Union
+from typing import Literal, Optional, TypedDict, Union
 
 __all__ = [
     "DataKeyPairSpec",
     "DataKeySpec",
     "EncryptionAlgorithm",
+    "FipsStatus",
     "KeySpec",
     "KeyState",
     "KeyUsage",
@@ -126,3 +128,20 @@ WrappingKeySpec = Union[
     Literal["RSA_4096"],
 ]
 """The size of the RSA key that wraps material for import."""
+
+
+class FipsStatus(TypedDict):
+    """What ``keyplane.fips_status()`` returns: the AWS-LC module this build runs on."""
+
+    fips_build: bool
+    """Built with the ``fips`` feature, on the AWS-LC FIPS module."""
+    fips_mode: bool
+    """The module is in FIPS mode (its power-on self-tests passed); ``False`` in a non-FIPS
+    build."""
+    module: str
+    """``"AWS-LC FIPS"`` or ``"AWS-LC"``."""
+    module_version: str
+    """The module's version as it reports itself, e.g. ``"4.2.0"``."""
+    fips_branch: Optional[int]
+    """The FIPS branch the module was built from (4 for AWS-LC FIPS 4.x); ``None`` in a
+    non-FIPS build."""
