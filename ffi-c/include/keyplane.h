@@ -807,6 +807,22 @@ const char *kp_last_error_message(void);
 // The library's version, NUL-terminated (for example `"0.1.0"`). Never NULL.
 const char *kp_version(void);
 
+// 1 when this library is a FIPS build (the `fips` feature: linked to the AWS-LC FIPS module)
+// whose module is in FIPS mode (its power-on self-tests passed), else 0. A non-FIPS build
+// always returns 0. In a FIPS build, services the module does not approve are refused with
+// `KP_ERR_UNSUPPORTED_ALGORITHM` and a message starting `"not approved in FIPS mode: "`:
+// secp256k1 keys and data key pairs, signing or verifying with `KP_MESSAGE_TYPE_DIGEST`,
+// RSA keys with `KP_KEY_USAGE_ENCRYPT_DECRYPT` (RSA-OAEP), `KP_ORIGIN_EXTERNAL` keys and key
+// material import. A FIPS build whose module is not in FIPS mode makes no keyring
+// (`kp_keyring_new` and the others return `KP_ERR_UNSUPPORTED_ALGORITHM`).
+int kp_fips_mode(void);
+
+// The module this library runs on and its version, NUL-terminated: for example
+// `"AWS-LC FIPS 4.2.0"` in a FIPS build or `"AWS-LC 5.12.0"` otherwise. The version is the
+// one the module reports at run time; it is not by itself a statement of certification.
+// Static: never NULL, the same pointer on every call, valid for the life of the process.
+const char *kp_fips_module(void);
+
 // A new handle on the same keyring (same keys, same audit trail) whose operations the audit
 // trail attributes to `caller` (UTF-8, `(ptr, len)`), stored in `*out`. Free it with
 // `kp_keyring_free` like any keyring handle; the keyring lives until its last handle is
@@ -1152,6 +1168,8 @@ kp_status kp_delete_imported_key_material(const struct kp_keyring *keyring,
                                           size_t key_id_len);
 
 // Creates an empty keyring with default settings and stores it in `*out`.
+// `KP_ERR_UNSUPPORTED_ALGORITHM` in a FIPS build whose module is not in FIPS mode (see
+// `kp_fips_mode`).
 //
 // # Safety
 // `out` is NULL or valid for writing a pointer.
@@ -1160,7 +1178,8 @@ kp_status kp_keyring_new(struct kp_keyring **out);
 // Creates an empty keyring with `options` (NULL: the defaults) and stores it in `*out`. With
 // `options.audit`, the keyring audits every operation: `KP_ERR_INVALID_INPUT` for audit
 // options that do not fit together, `KP_ERR_STORAGE` for a log directory that cannot be
-// created or already holds a log.
+// created or already holds a log. `KP_ERR_UNSUPPORTED_ALGORITHM` in a FIPS build whose module
+// is not in FIPS mode (see `kp_fips_mode`).
 //
 // # Safety
 // `options` is NULL or points to a `kp_keyring_options` whose `audit` is NULL or valid as
@@ -2038,6 +2057,8 @@ kp_status kp_sealed_inspect(const uint8_t *record,
 // names them. `options` as for `kp_keyring_new_with_options` (NULL: the defaults), audit
 // included: loading the store's keys is not audited, every later operation is. The keyring
 // keeps its own reference to `root`, which may be freed after this call.
+// `KP_ERR_UNSUPPORTED_ALGORITHM` in a FIPS build whose module is not in FIPS mode (see
+// `kp_fips_mode`), before the directory is created.
 //
 // # Safety
 // `options` is NULL or points to a `kp_keyring_options` whose `audit` is NULL or valid as

@@ -101,6 +101,14 @@ class byte_view {
 
 inline std::string_view to_string_view(kp_str s) { return std::string_view(s.data, s.len); }
 
+// Whether this library is a FIPS build whose AWS-LC FIPS module is in FIPS mode (kp_fips_mode).
+// There, services the module does not approve throw keyplane::error with
+// KP_ERR_UNSUPPORTED_ALGORITHM ("not approved in FIPS mode: ...").
+inline bool fips_mode() noexcept { return kp_fips_mode() == 1; }
+
+// The module and its version, e.g. "AWS-LC FIPS 4.2.0" or "AWS-LC 5.12.0" (kp_fips_module).
+inline std::string_view fips_module() noexcept { return std::string_view(kp_fips_module()); }
+
 // An encryption context: UTF-8 key/value pairs, copied in.
 class context {
  public:

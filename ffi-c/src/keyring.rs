@@ -74,6 +74,8 @@ pub struct kp_keyring_options {
 }
 
 /// Creates an empty keyring with default settings and stores it in `*out`.
+/// `KP_ERR_UNSUPPORTED_ALGORITHM` in a FIPS build whose module is not in FIPS mode (see
+/// `kp_fips_mode`).
 ///
 /// # Safety
 /// `out` is NULL or valid for writing a pointer.
@@ -85,7 +87,9 @@ pub unsafe extern "C" fn kp_keyring_new(out: *mut *mut kp_keyring) -> kp_status 
         give(
             out,
             Ring {
-                keyring: Keyring::new(),
+                // `try_build`, not `Keyring::new()`: a FIPS module not in FIPS mode is a
+                // status here, never a panic.
+                keyring: Keyring::builder().try_build()?,
                 max_batch_items: keyplane_core::batch::DEFAULT_MAX_BATCH_ITEMS,
                 load_problems: std::sync::Arc::new([]),
             },
@@ -97,7 +101,8 @@ pub unsafe extern "C" fn kp_keyring_new(out: *mut *mut kp_keyring) -> kp_status 
 /// Creates an empty keyring with `options` (NULL: the defaults) and stores it in `*out`. With
 /// `options.audit`, the keyring audits every operation: `KP_ERR_INVALID_INPUT` for audit
 /// options that do not fit together, `KP_ERR_STORAGE` for a log directory that cannot be
-/// created or already holds a log.
+/// created or already holds a log. `KP_ERR_UNSUPPORTED_ALGORITHM` in a FIPS build whose module
+/// is not in FIPS mode (see `kp_fips_mode`).
 ///
 /// # Safety
 /// `options` is NULL or points to a `kp_keyring_options` whose `audit` is NULL or valid as
@@ -116,7 +121,7 @@ pub unsafe extern "C" fn kp_keyring_new_with_options(
         give(
             out,
             Ring {
-                keyring: builder.build(),
+                keyring: builder.try_build()?,
                 max_batch_items,
                 load_problems: std::sync::Arc::new([]),
             },
@@ -142,6 +147,8 @@ pub(crate) struct Settings {
 pub(crate) unsafe fn settings(options: *const kp_keyring_options) -> FfiResult<Settings> {
     // SAFETY: forwarded from the caller.
     let options = unsafe { in_opt(options) }?;
+    // Before a log or store directory is created for a keyring `try_build` would refuse.
+    crate::fips::check_module()?;
     let mut builder = Keyring::builder();
     let Some(options) = options else {
         let max = keyplane_core::batch::DEFAULT_MAX_BATCH_ITEMS;

@@ -19,6 +19,8 @@
 // Status codes, the last error, `catch_unwind`, and the pointer, slice and output conventions.
 #[macro_use]
 pub mod boundary;
+// Which AWS-LC module the library runs on and whether it is in FIPS mode.
+pub mod fips;
 // How a keyring audits: the audit options and event, checked into the core's audit trail.
 pub mod audit_options;
 // The audit trail of a keyring handle: callers, flushing, counters, last usage, checking a log.
@@ -59,6 +61,7 @@ pub use batch::*;
 pub use boundary::*;
 pub use datakey::*;
 pub use enums::*;
+pub use fips::*;
 #[cfg(feature = "insecure-test-hooks")]
 pub use hooks::*;
 pub use import::*;

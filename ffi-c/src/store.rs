@@ -22,6 +22,8 @@ use crate::seal::kp_root_key;
 /// names them. `options` as for `kp_keyring_new_with_options` (NULL: the defaults), audit
 /// included: loading the store's keys is not audited, every later operation is. The keyring
 /// keeps its own reference to `root`, which may be freed after this call.
+/// `KP_ERR_UNSUPPORTED_ALGORITHM` in a FIPS build whose module is not in FIPS mode (see
+/// `kp_fips_mode`), before the directory is created.
 ///
 /// # Safety
 /// `options` is NULL or points to a `kp_keyring_options` whose `audit` is NULL or valid as

@@ -32,6 +32,11 @@ static kp_status status_of(F &&f) {
 
 int main() {
   using namespace keyplane;
+  // The module's status, as kp_fips_mode / kp_fips_module say it.
+  CHECK(fips_mode() == (kp_fips_mode() == 1));
+  CHECK(fips_module().substr(0, 7) == "AWS-LC ");
+  CHECK((fips_module().find("FIPS") != std::string_view::npos) == fips_mode());
+
   keyring ring;
   key_metadata meta = ring.create_key({KP_KEY_SPEC_SYMMETRIC_DEFAULT, KP_KEY_USAGE_DEFAULT,
                                        "orders", "orders table", "alias/orders", 365, 0, false});

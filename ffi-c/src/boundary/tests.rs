@@ -15,6 +15,7 @@ fn statuses_are_the_core_numbers_and_codes() {
         Error::InvalidCiphertext,
         Error::BufferTooSmall { needed: 1 },
         Error::UnsupportedAlgorithm,
+        Error::NotApproved(keyplane_core::fips::SECP256K1),
         Error::LimitExceeded("x"),
         Error::VersionRetired,
         Error::Storage("x"),
@@ -25,7 +26,24 @@ fn statuses_are_the_core_numbers_and_codes() {
         assert_eq!(s as u32, e.number(), "{e:?}");
         assert_eq!(s.code().trim_end_matches('\0'), e.code(), "{e:?}");
     }
-    assert_eq!(errors.len() + 4, kp_status::ALL.len());
+    // Every status but KP_OK and the three of the boundary comes from some core error
+    // (`NotApproved` shares `UnsupportedAlgorithm`'s).
+    let mut numbers: Vec<u32> = errors.iter().map(Error::number).collect();
+    numbers.sort_unstable();
+    numbers.dedup();
+    assert_eq!(numbers.len() + 4, kp_status::ALL.len());
+}
+
+#[test]
+fn a_refusal_in_fips_mode_is_unsupported_algorithm_with_its_reason() {
+    let error = Error::NotApproved(keyplane_core::fips::DIGEST_MESSAGE);
+    let status = run(|| Err(error.into()));
+    assert_eq!(status, kp_status::KP_ERR_UNSUPPORTED_ALGORITHM);
+    // SAFETY: the pointer is this thread's NUL-terminated message buffer.
+    let msg = unsafe { core::ffi::CStr::from_ptr(kp_last_error_message()) };
+    let msg = msg.to_str().unwrap();
+    assert!(msg.starts_with("not approved in FIPS mode: "), "{msg}");
+    assert!(msg.contains("message type DIGEST"), "{msg}");
 }
 
 #[test]
