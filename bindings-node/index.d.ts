@@ -97,7 +97,10 @@ export declare class EncryptionContext {
  * (`KP_NOT_FOUND`, `KP_INVALID_CIPHERTEXT`, …); an argument of the wrong type is a `TypeError`.
  */
 export declare class Keyring {
-  /** An empty keyring. */
+  /**
+   * An empty keyring. In a FIPS build whose module is not in FIPS mode this throws
+   * `KP_UNSUPPORTED_ALGORITHM`.
+   */
   constructor(options?: KeyringOptions | null)
   /**
    * Opens (creating it if needed) a keyring persisted in the directory `storeDir`: every key
@@ -697,6 +700,31 @@ export interface EncryptItem {
   plaintext: Uint8Array
   /** Bound as authenticated data. */
   context?: Record<string, string> | EncryptionContext
+}
+
+/**
+ * Which AWS-LC module this build runs on: `fipsBuild` (built with the `fips` feature),
+ * `fipsMode` (the module is in FIPS mode; then the services it does not approve are refused
+ * with `KP_UNSUPPORTED_ALGORITHM`), `module`, `moduleVersion` and `fipsBranch` (`null` in a
+ * non-FIPS build).
+ */
+export declare function fipsStatus(): FipsStatus
+
+/** Which AWS-LC module this build runs on (`fipsStatus()`). */
+export interface FipsStatus {
+  /** Built with the `fips` feature, on the AWS-LC FIPS module. */
+  fipsBuild: boolean
+  /** The module is in FIPS mode (its power-on self-tests passed); `false` in a non-FIPS build. */
+  fipsMode: boolean
+  /** `"AWS-LC FIPS"` or `"AWS-LC"`. */
+  module: string
+  /** The module's version as it reports itself, e.g. `"4.2.0"`. */
+  moduleVersion: string
+  /**
+   * The FIPS branch the module was built from (4 for AWS-LC FIPS 4.x); `null` in a non-FIPS
+   * build.
+   */
+  fipsBranch: number | null
 }
 
 /** Options for `importKeyMaterial`. */

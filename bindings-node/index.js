@@ -838,6 +838,7 @@ module.exports = nativeBinding
 module.exports.EncryptionContext = nativeBinding.EncryptionContext
 module.exports.Keyring = nativeBinding.Keyring
 module.exports.LocalRootKey = nativeBinding.LocalRootKey
+module.exports.fipsStatus = nativeBinding.fipsStatus
 module.exports.inspectSealed = nativeBinding.inspectSealed
 module.exports.reseal = nativeBinding.reseal
 module.exports.resealSync = nativeBinding.resealSync

@@ -12,6 +12,9 @@
 //   node scripts/build.mjs --out DIR        the same, but index.js / index.d.ts go into DIR (drift check)
 //   node scripts/build.mjs --hooks FILE     dev build with the insecure-test-hooks feature, copied to FILE
 //                                           (the vectors replay only; no index.js / index.d.ts)
+//
+// Any other argument goes to cargo as it is, e.g. the FIPS build (README, "FIPS mode"):
+//   CARGO_TARGET_DIR=$PWD/../target/fips npm run build -- --no-default-features --features fips
 import { spawnSync } from 'node:child_process'
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -29,6 +32,19 @@ const option = (name) => {
 const hooks = option('--hooks')
 const debug = args.includes('--debug') || hooks !== undefined
 const outDir = resolve(option('--out') ?? root)
+// The arguments that are not this script's own, for cargo (features, --locked, -v, ...).
+const cargoExtra = []
+for (let i = 0; i < args.length; i++) {
+  if (args[i] === '--hooks' || args[i] === '--out') {
+    if (args[i + 1] === undefined) {
+      console.error(`${args[i]} needs a value`)
+      process.exit(2)
+    }
+    i++
+  } else if (args[i] !== '--debug') {
+    cargoExtra.push(args[i])
+  }
+}
 
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'))
 const { binaryName, dtsHeaderFile } = pkg.napi
@@ -53,6 +69,7 @@ function targetDir() {
 const profileDir = join(targetDir(), debug ? 'debug' : 'release')
 const cargoArgs = ['build', '--locked', '-p', 'keyplane-node', '--lib']
 if (!debug) cargoArgs.push('--release')
+cargoArgs.push(...cargoExtra)
 
 if (hooks !== undefined) {
   run('cargo', [...cargoArgs, '--features', 'insecure-test-hooks'])

@@ -317,6 +317,23 @@ pub struct SealedRecordInfo {
     pub root_id: String,
 }
 
+/// Which AWS-LC module this build runs on (`fipsStatus()`).
+#[napi(object, object_from_js = false, use_nullable = true)]
+#[derive(Debug)]
+pub struct FipsStatus {
+    /// Built with the `fips` feature, on the AWS-LC FIPS module.
+    pub fips_build: bool,
+    /// The module is in FIPS mode (its power-on self-tests passed); `false` in a non-FIPS build.
+    pub fips_mode: bool,
+    /// `"AWS-LC FIPS"` or `"AWS-LC"`.
+    pub module: String,
+    /// The module's version as it reports itself, e.g. `"4.2.0"`.
+    pub module_version: String,
+    /// The FIPS branch the module was built from (4 for AWS-LC FIPS 4.x); `null` in a non-FIPS
+    /// build.
+    pub fips_branch: Option<u32>,
+}
+
 /// One audited operation, as an audit callback receives it. Never carries a plaintext, a
 /// ciphertext or key material.
 #[napi(object, object_from_js = false, object_to_js = false)]

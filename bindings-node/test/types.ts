@@ -111,3 +111,14 @@ void new Keyring().exportSealedSync('k', Buffer.alloc(32))
 // @ts-expect-error audit context names are fixed
 void new Keyring({ audit: { callback: () => {}, context: 'keys_only' } })
 void survive
+
+// FIPS mode: which module the addon runs on.
+import { fipsStatus } from '..'
+import type { FipsStatus } from '..'
+const fips: FipsStatus = fipsStatus()
+const fipsMode: boolean = fips.fipsBuild && fips.fipsMode
+const fipsModule: string = `${fips.module} ${fips.moduleVersion}`
+const fipsBranch: number | null = fips.fipsBranch
+void [fipsMode, fipsModule, fipsBranch]
+// @ts-expect-error fipsBranch may be null
+void (fips.fipsBranch satisfies number)

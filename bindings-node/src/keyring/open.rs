@@ -15,18 +15,22 @@ use crate::ops;
 
 #[napi]
 impl Keyring {
-    /// An empty keyring.
+    /// An empty keyring. In a FIPS build whose module is not in FIPS mode this throws
+    /// `KP_UNSUPPORTED_ALGORITHM`.
     #[napi(constructor, ts_args_type = "options?: KeyringOptions | null")]
     pub fn new(env: Env, options: Unknown<'_>) -> Result<Self> {
         let js = Js::new(&env);
         ops::KeyringPlan::read(js, options.raw())
             .and_then(ops::KeyringPlan::build)
-            .map(|(builder, delivery)| Self {
-                ring: Arc::new(builder.build()),
-                shared: Arc::new(ops::Shared {
-                    load_problems: Vec::new(),
-                    delivery,
-                }),
+            .and_then(|(builder, delivery)| {
+                // A FIPS build whose module is not in FIPS mode refuses to make a keyring.
+                Ok(Self {
+                    ring: Arc::new(builder.try_build()?),
+                    shared: Arc::new(ops::Shared {
+                        load_problems: Vec::new(),
+                        delivery,
+                    }),
+                })
             })
             .map_err(|f| f.throw(js))
     }
