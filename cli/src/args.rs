@@ -154,6 +154,12 @@ pub(crate) enum Command {
     DeleteImportedKeyMaterial(KeyArg),
     /// Measure throughput on a temporary in-memory keyring (the store is not touched).
     Bench(BenchArgs),
+    /// The tool's version, the cryptographic module it runs on, and whether it is in FIPS mode.
+    ///
+    /// The module is AWS-LC, or in a FIPS build (the `fips` feature) the AWS-LC FIPS module,
+    /// with the version it reports at run time. Lines of text by default, a JSON object with
+    /// --output json. Needs no home.
+    Version,
     /// Audit logs written by a keyring's file sink.
     #[command(subcommand)]
     Audit(AuditCommand),

@@ -84,7 +84,7 @@ pub(crate) fn run(args: &BenchArgs, format: Format) -> Result<u8, CliError> {
         ));
     }
     let budget = Duration::from_secs_f64(args.seconds);
-    let ring = Keyring::new();
+    let ring = Keyring::builder().try_build()?;
     ring.create_key(&CreateKey::new(KeySpec::SymmetricDefault).key_id("bench-aes"))?;
     ring.create_key(&CreateKey::new(KeySpec::EccNistP256).key_id("bench-p256"))?;
     let ctx = EncryptionContext::new([("purpose", "bench")])?;

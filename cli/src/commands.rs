@@ -1,5 +1,7 @@
 //! The dispatch: which command runs, and with what (the home opened, or not yet for `init`,
-//! `bench` and `audit verify`); and `init`, which makes the home.
+//! `bench`, `version` and `audit verify`); `init`, which makes the home; and `version`.
+
+use std::io::Write as _;
 
 use crate::args::{self, Command};
 use crate::error::{CliError, EXIT_OK};
@@ -20,6 +22,9 @@ pub(crate) fn run(command: Command, format: Option<Format>) -> Result<u8, CliErr
     if let Command::Bench(a) = &command {
         return crate::bench::run(a, format.unwrap_or(Format::Text));
     }
+    if let Command::Version = command {
+        return version(format.unwrap_or(Format::Text));
+    }
     let out = Out {
         format: format.unwrap_or(Format::Json),
     };
@@ -37,7 +42,7 @@ pub(crate) fn run(command: Command, format: Option<Format>) -> Result<u8, CliErr
         out: &out,
     };
     match command {
-        Command::Init | Command::Bench(_) | Command::Audit(_) => Ok(EXIT_OK),
+        Command::Init | Command::Bench(_) | Command::Version | Command::Audit(_) => Ok(EXIT_OK),
         Command::CreateKey(a) => keys::create_key(&cx, a),
         Command::ListKeys => keys::list_keys(&cx),
         Command::ListAliases => keys::list_aliases(&cx),
@@ -83,5 +88,37 @@ fn init(home: &Home, out: &Out) -> Result<u8, CliError> {
             .with("KeyplaneHome", home.dir.display().to_string())
             .with("Store", home.store_path().display().to_string())
             .with("RootKey", root_key),
+    )
+}
+
+/// `keyplane version`: this tool's version, and what `keyplane::fips::status()` says of the
+/// module it runs on.
+fn version(format: Format) -> Result<u8, CliError> {
+    let status = keyplane::fips::status();
+    let version = env!("CARGO_PKG_VERSION");
+    if format == Format::Text {
+        let yes = |b: bool| if b { "yes" } else { "no" };
+        let text = format!(
+            "keyplane {version}\nmodule: {} {}\nfips build: {}\nfips mode: {}\n",
+            status.module,
+            status.module_version,
+            yes(status.fips_build),
+            yes(status.fips_mode)
+        );
+        let mut stdout = std::io::stdout().lock();
+        stdout
+            .write_all(text.as_bytes())
+            .and_then(|()| stdout.flush())
+            .map_err(|e| CliError::Io(format!("cannot write standard output: {e}")))?;
+        return Ok(EXIT_OK);
+    }
+    Out { format }.print(
+        &Obj::new()
+            .with("Version", version)
+            .with("Module", status.module)
+            .with("ModuleVersion", status.module_version)
+            .with("FipsBuild", status.fips_build)
+            .with("FipsMode", status.fips_mode)
+            .with("FipsBranch", status.fips_branch),
     )
 }

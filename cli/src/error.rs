@@ -5,8 +5,8 @@ use std::process::ExitCode;
 
 /// A command's success exit code.
 pub(crate) const EXIT_OK: u8 = 0;
-/// A Keyplane operation failed (the error's code is printed), or a file could not be read or
-/// written.
+/// A Keyplane operation failed (the error's code is printed; a service a FIPS build refuses is
+/// one, `KP_UNSUPPORTED_ALGORITHM`), or a file could not be read or written.
 pub(crate) const EXIT_FAILED: u8 = 1;
 /// The command line is wrong (clap's usage errors, and values clap cannot check).
 pub(crate) const EXIT_USAGE: u8 = 2;
@@ -107,6 +107,10 @@ fn default_hint(error: &keyplane::Error) -> Option<String> {
             "this key spec does not support the operation (for example, only SYMMETRIC_DEFAULT \
              keys made here rotate)"
         }
+        E::NotApproved(_) => {
+            "this keyplane is built on the AWS-LC FIPS module (see `keyplane version`), which \
+             does not approve this; use an approved key spec, algorithm or message type"
+        }
         E::LimitExceeded(_) => "use a smaller input or a new key",
         E::VersionRetired => {
             "the blob was made with a key version below the key's minimum decryption version"
@@ -117,4 +121,26 @@ fn default_hint(error: &keyplane::Error) -> Option<String> {
         _ => return None,
     };
     Some(hint.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_fips_refusal_is_an_unsupported_algorithm_with_its_reason() {
+        let e = CliError::from(keyplane::Error::NotApproved(keyplane::fips::SECP256K1));
+        assert_eq!(e.exit_code(), ExitCode::from(EXIT_FAILED));
+        let unsupported = CliError::from(keyplane::Error::UnsupportedAlgorithm);
+        assert_eq!(unsupported.exit_code(), ExitCode::from(EXIT_FAILED));
+        let message = e.message();
+        assert!(
+            message.starts_with(&format!(
+                "keyplane: KP_UNSUPPORTED_ALGORITHM: not approved in FIPS mode: {}",
+                keyplane::fips::SECP256K1
+            )),
+            "{message}"
+        );
+        assert!(message.contains("hint: this keyplane is built on the AWS-LC FIPS module"));
+    }
 }

@@ -144,6 +144,8 @@ impl Home {
 
     fn store_error(&self, e: keyplane::Error) -> CliError {
         match e {
+            // A FIPS build whose module is not in FIPS mode: not a problem of the store.
+            keyplane::Error::NotApproved(_) => CliError::from(e),
             keyplane::Error::Storage("the store is in use by another process") => {
                 CliError::Setup(format!(
                     "the key store in {} is in use by another keyplane process: try again when \
@@ -166,7 +168,7 @@ impl Home {
         let Ok(record) = fs::read(&path) else {
             return Ok(());
         };
-        match Keyring::new().import_sealed(&record, root) {
+        match Keyring::builder().try_build()?.import_sealed(&record, root) {
             Ok(_) => Ok(()),
             Err(keyplane::Error::InvalidCiphertext) => Err(CliError::Setup(format!(
                 "wrong root key: the root key from {} is not the one {} was initialised with, \
@@ -185,6 +187,9 @@ impl Home {
     /// `keyplane init`: the directory, the root key (unless `KEYPLANE_ROOT_KEY` is set), the
     /// check record and the store. Returns where the root key is.
     pub(crate) fn init(&self) -> Result<RootSource, CliError> {
+        // Made before anything is written: a FIPS module that is not in FIPS mode makes no
+        // keyring, and then no home either.
+        let scratch = Keyring::builder().try_build()?;
         let key_path = self.root_key_path();
         if key_path.exists() {
             return Err(CliError::Setup(format!(
@@ -216,7 +221,6 @@ impl Home {
             // Initialised before from the same KEYPLANE_ROOT_KEY: nothing to write.
             self.check_root(&root, &source)?;
         } else {
-            let scratch = Keyring::new();
             scratch.create_key(&CreateKey::new(KeySpec::SymmetricDefault).key_id(CHECK_KEY_ID))?;
             let record = scratch.export_sealed(CHECK_KEY_ID, &root)?;
             write_atomically(&self.check_path(), &record)?;

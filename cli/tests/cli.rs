@@ -1718,6 +1718,43 @@ fn bad_arguments_are_usage_errors() {
 // ----- bench and the session script ----------------------------------------------------------
 
 #[test]
+fn version_names_the_module_and_its_fips_status() {
+    // No home: `version` works before `init` and creates nothing.
+    let home = Home::new();
+    let out = home.run(&["version"]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let text = String::from_utf8(out.stdout).unwrap();
+    // A FIPS build of this test (`--features fips`) expects the other answers.
+    let fips = cfg!(feature = "fips");
+    let (module, yes_no) = if fips {
+        ("AWS-LC FIPS", "yes")
+    } else {
+        ("AWS-LC", "no")
+    };
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 4, "{text}");
+    assert_eq!(lines[0], format!("keyplane {}", env!("CARGO_PKG_VERSION")));
+    let version = lines[1]
+        .strip_prefix(&format!("module: {module} "))
+        .unwrap_or_else(|| panic!("{text}"));
+    assert!(version.starts_with(|c: char| c.is_ascii_digit()), "{text}");
+    assert_eq!(lines[2], format!("fips build: {yes_no}"));
+    assert_eq!(lines[3], format!("fips mode: {yes_no}"));
+    assert!(!home.home().exists());
+
+    let json = home.ok(&["version", "--output", "json"]);
+    assert_eq!(json["Version"], env!("CARGO_PKG_VERSION"));
+    assert_eq!(json["Module"], module);
+    assert_eq!(json["ModuleVersion"], version);
+    assert_eq!(json["FipsBuild"], fips);
+    assert_eq!(json["FipsMode"], fips);
+    assert_eq!(json["FipsBranch"].is_u64(), fips);
+    // `--output text` is the default's lines.
+    let again = home.run(&["--output", "text", "version"]);
+    assert_eq!(String::from_utf8(again.stdout).unwrap(), text);
+}
+
+#[test]
 fn bench_prints_a_table_or_json_with_progress() {
     let home = Home::new();
     let out = home.run(&["bench", "--seconds", "0.02"]);
