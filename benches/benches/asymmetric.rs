@@ -12,6 +12,12 @@
 //! to three times its mean. Its ratio is the ratio of the mean times over 100 interleaved
 //! pairs, printed with a bootstrap 95% interval: it cannot resolve a few percent.
 //!
+//! A FIPS build (`--no-default-features --features fips`) leaves out RSA-OAEP, which the FIPS
+//! module does not approve (Keyplane refuses it there); every signature here is over a RAW
+//! message, as the module requires. With `KEYPLANE_BENCH_ROWS=<file>` the rows are also written
+//! to that file, for `benches/fips-table`, which sets a FIPS build's table beside a non-FIPS
+//! build's.
+//!
 //! `KEYPLANE_BENCH_PAIRED_ONLY=1` skips criterion and reruns the paired pass alone; the table
 //! then shows the criterion means of the latest earlier run.
 //!
@@ -38,10 +44,15 @@ use keyplane::{
     CreateKey, DataKeyPairSpec, EncryptionAlgorithm, EncryptionContext, KeySpec, KeyUsage, Keyring,
     MacAlgorithm, MessageType, SigningAlgorithm,
 };
-use keyplane_benches::{Pairing, criterion_dir, mean_ns, time_iters};
+use keyplane_benches::{Pairing, Row, Rows, criterion_dir, mean_ns, time_iters};
 
-/// The command that reproduces the table.
-const COMMAND: &str = "cargo bench -p keyplane-benches --bench asymmetric";
+/// The command that reproduces the table (a FIPS build has a target directory of its own).
+const COMMAND: &str = if keyplane::fips::FIPS_BUILD {
+    "CARGO_TARGET_DIR=target/fips cargo bench -p keyplane-benches --no-default-features \
+     --features fips --bench asymmetric"
+} else {
+    "cargo bench -p keyplane-benches --bench asymmetric"
+};
 
 const KEYPLANE: &str = "keyplane";
 const RAW: &str = "aws-lc-rs";
@@ -84,12 +95,30 @@ struct Fixture {
     hmac: String,
     ec: [(String, &'static EcdsaSigningAlgorithm, EcdsaKeyPair); 2],
     rsa: [(String, RsaKeyPair); 2],
-    oaep: String,
-    oaep_raw: OaepPrivateDecryptingKey,
-    oaep_raw_public: OaepPublicEncryptingKey,
+    /// None in a FIPS build, which refuses RSA-OAEP.
+    oaep: Option<Oaep>,
     symmetric: String,
     context: EncryptionContext,
     hmac_raw: hmac::Key,
+}
+
+/// A Keyplane RSA-OAEP key and a raw one of the same size.
+struct Oaep {
+    key_id: String,
+    raw: OaepPrivateDecryptingKey,
+    raw_public: OaepPublicEncryptingKey,
+}
+
+impl Oaep {
+    fn new(ring: &Keyring) -> Self {
+        let raw = PrivateDecryptingKey::generate(KeySize::Rsa2048).expect("RSA key");
+        let raw_public = OaepPublicEncryptingKey::new(raw.public_key()).expect("OAEP public key");
+        Self {
+            key_id: create(ring, KeySpec::Rsa2048, KeyUsage::EncryptDecrypt),
+            raw: OaepPrivateDecryptingKey::new(raw).expect("OAEP private key"),
+            raw_public,
+        }
+    }
 }
 
 fn create(ring: &Keyring, spec: KeySpec, usage: KeyUsage) -> String {
@@ -111,9 +140,6 @@ impl Fixture {
             let raw = RsaKeyPair::generate(size).expect("RSA key");
             (create(&ring, spec, KeyUsage::SignVerify), raw)
         };
-        let oaep_raw = PrivateDecryptingKey::generate(KeySize::Rsa2048).expect("RSA key");
-        let oaep_raw_public =
-            OaepPublicEncryptingKey::new(oaep_raw.public_key()).expect("OAEP public key");
         Self {
             hmac: create(&ring, KeySpec::Hmac256, KeyUsage::GenerateVerifyMac),
             ec: [
@@ -130,9 +156,7 @@ impl Fixture {
                 rsa(KeySpec::Rsa2048, KeySize::Rsa2048),
                 rsa(KeySpec::Rsa3072, KeySize::Rsa3072),
             ],
-            oaep: create(&ring, KeySpec::Rsa2048, KeyUsage::EncryptDecrypt),
-            oaep_raw: OaepPrivateDecryptingKey::new(oaep_raw).expect("OAEP private key"),
-            oaep_raw_public,
+            oaep: (!keyplane::fips::FIPS_BUILD).then(|| Oaep::new(&ring)),
             symmetric: create(&ring, KeySpec::SymmetricDefault, KeyUsage::EncryptDecrypt),
             context: EncryptionContext::new([("tenant", "acme"), ("purpose", "bench")])
                 .expect("encryption context"),
@@ -362,23 +386,23 @@ fn rsa_cases(fx: &Fixture) -> Vec<Case<'_>> {
     signs
 }
 
-fn oaep_case(fx: &Fixture) -> Case<'_> {
+fn oaep_case<'a>(oaep: &'a Oaep, fx: &'a Fixture) -> Case<'a> {
     // A 32-byte data key, the usual RSA-OAEP payload.
     let plaintext = [0x42u8; 32];
     let alg = EncryptionAlgorithm::RsaesOaepSha256;
     let ciphertext = fx
         .ring
-        .encrypt_asymmetric(&fx.oaep, &plaintext, alg)
+        .encrypt_asymmetric(&oaep.key_id, &plaintext, alg)
         .expect("encrypt_asymmetric");
     let decrypted = fx
         .ring
-        .decrypt_asymmetric(&fx.oaep, &ciphertext, alg)
+        .decrypt_asymmetric(&oaep.key_id, &ciphertext, alg)
         .expect("decrypt_asymmetric");
     assert_eq!(&decrypted[..], plaintext, "Keyplane round trip");
 
-    let mut raw_ciphertext = vec![0u8; fx.oaep_raw_public.ciphertext_size()];
-    let n = fx
-        .oaep_raw_public
+    let mut raw_ciphertext = vec![0u8; oaep.raw_public.ciphertext_size()];
+    let n = oaep
+        .raw_public
         .encrypt(
             &OAEP_SHA256_MGF1SHA256,
             &plaintext,
@@ -388,9 +412,9 @@ fn oaep_case(fx: &Fixture) -> Case<'_> {
         .expect("encrypt")
         .len();
     raw_ciphertext.truncate(n);
-    let mut raw_out = vec![0u8; fx.oaep_raw.min_output_size()];
-    let got = fx
-        .oaep_raw
+    let mut raw_out = vec![0u8; oaep.raw.min_output_size()];
+    let got = oaep
+        .raw
         .decrypt(&OAEP_SHA256_MGF1SHA256, &raw_ciphertext, &mut raw_out, None)
         .expect("decrypt");
     assert_eq!(got, plaintext, "raw round trip");
@@ -403,12 +427,12 @@ fn oaep_case(fx: &Fixture) -> Case<'_> {
         keyplane: Box::new(move || {
             black_box(
                 fx.ring
-                    .decrypt_asymmetric(black_box(&fx.oaep), black_box(&ciphertext), alg)
+                    .decrypt_asymmetric(black_box(&oaep.key_id), black_box(&ciphertext), alg)
                     .expect("decrypt_asymmetric"),
             );
         }),
         raw: Box::new(move || {
-            fx.oaep_raw
+            oaep.raw
                 .decrypt(
                     &OAEP_SHA256_MGF1SHA256,
                     black_box(&raw_ciphertext),
@@ -468,7 +492,8 @@ fn cases(fx: &Fixture) -> Vec<Case<'_>> {
     let mut cases = hmac_cases(fx);
     cases.extend(ecdsa_cases(fx));
     cases.extend(rsa_cases(fx));
-    cases.push(oaep_case(fx));
+    // RSA-OAEP is not an approved service of the FIPS module: a FIPS build refuses it.
+    cases.extend(fx.oaep.as_ref().map(|oaep| oaep_case(oaep, fx)));
     cases.extend(data_key_pair_cases(fx));
     cases
 }
@@ -622,10 +647,12 @@ fn format_ratio(ratio: Option<Ratio>, target: Option<f64>) -> String {
     cell
 }
 
-fn print_table(cases: &[Case<'_>], since: SystemTime, paired: &[Ratio]) {
+/// Prints the table and returns its rows, for `benches/fips-table`.
+fn print_table(cases: &[Case<'_>], since: SystemTime, paired: &[Ratio]) -> Vec<Row> {
     let groups: Vec<&str> = cases.iter().map(|case| case.group).collect();
     let dir = criterion_dir(&groups).unwrap_or_default();
     let mut rows = Vec::new();
+    let mut kept = Vec::new();
     for (i, case) in cases.iter().enumerate() {
         let get = |function| mean_ns(&dir, case.group, function, case.param, since);
         let (keyplane, raw) = (get(KEYPLANE), get(RAW));
@@ -633,6 +660,13 @@ fn print_table(cases: &[Case<'_>], since: SystemTime, paired: &[Ratio]) {
         if keyplane.is_none() && raw.is_none() && pair.is_none() {
             continue;
         }
+        kept.push(Row {
+            label: case.label.to_owned(),
+            keyplane_ns: keyplane,
+            raw_ns: raw,
+            ratio: pair.map(|p| p.value),
+            interval: pair.and_then(|p| p.interval),
+        });
         rows.push(format!(
             "| {} | {} | {} | {} | {} |",
             case.label,
@@ -645,7 +679,7 @@ fn print_table(cases: &[Case<'_>], since: SystemTime, paired: &[Ratio]) {
     }
     if rows.is_empty() {
         println!("\nNo estimates written by this run; summary table skipped.");
-        return;
+        return Vec::new();
     }
     println!();
     println!(
@@ -654,6 +688,8 @@ fn print_table(cases: &[Case<'_>], since: SystemTime, paired: &[Ratio]) {
          bootstrap 95% interval); 1.00 = as fast as raw; ✗ = below target; ? = the interval \
          includes the target."
     );
+    let status = keyplane::fips::status();
+    println!("Module: {} {}.", status.module, status.module_version);
     println!("Results: {}", dir.display());
     println!();
     println!("| operation | Keyplane | raw aws-lc-rs | ratio | target |");
@@ -663,6 +699,7 @@ fn print_table(cases: &[Case<'_>], since: SystemTime, paired: &[Ratio]) {
     }
     println!();
     println!("Reproduce: `{COMMAND}`");
+    kept
 }
 
 fn main() {
@@ -693,5 +730,13 @@ fn main() {
     } else {
         paired_ratios(&mut cases)
     };
-    print_table(&cases, started, &paired);
+    let rows = print_table(&cases, started, &paired);
+    let note = if keyplane::fips::FIPS_BUILD {
+        "no RSA-OAEP (not an approved service); signatures over RAW messages"
+    } else {
+        ""
+    };
+    Rows::new("asymmetric", note, rows)
+        .write_if_asked()
+        .expect("write the rows for benches/fips-table");
 }

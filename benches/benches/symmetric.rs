@@ -1,5 +1,11 @@
 //! Symmetric encrypt/decrypt throughput: Keyplane's `encrypt_into` / `decrypt_into` against the
-//! raw aws-lc-rs AES-256-GCM floor (`LessSafeKey`), at 64 B to 1 MiB.
+//! raw aws-lc-rs AES-256-GCM floor, at 64 B to 1 MiB.
+//!
+//! The floor is the route Keyplane's own build takes: `LessSafeKey` seal and open with a nonce
+//! the caller chose in the ordinary build; in a FIPS build (`--no-default-features --features
+//! fips`) sealing is `RandomizedNonceKey`'s, which draws the nonce inside the module (the only
+//! AES-GCM sealing the module approves, and the one Keyplane uses there), and opening is
+//! `LessSafeKey`'s as before. The AAD is as long as the one Keyplane authenticates.
 //!
 //! Run with `cargo bench -p keyplane-benches --bench symmetric`. After the criterion groups the
 //! bench reads each benchmark's mean back from criterion's `estimates.json` files and prints a
@@ -11,18 +17,30 @@
 //! per-round ratios. Criterion measures each benchmark for seconds one after the other, so on a
 //! shared machine whose speed drifts, the ratio of two criterion means says more about the
 //! drift than about Keyplane; the paired ratio cancels it.
+//!
+//! With `KEYPLANE_BENCH_ROWS=<file>` the rows are also written to that file, for
+//! `benches/fips-table`, which sets a FIPS build's table beside a non-FIPS build's.
 
 use std::hint::black_box;
 use std::time::{Duration, SystemTime};
 
-use aws_lc_rs::aead::{AES_256_GCM, Aad, LessSafeKey, NONCE_LEN, Nonce, UnboundKey};
+#[cfg(feature = "fips")]
+use aws_lc_rs::aead::RandomizedNonceKey;
+use aws_lc_rs::aead::{AES_256_GCM, Aad, LessSafeKey, NONCE_LEN, Nonce, Tag, UnboundKey};
 use aws_lc_rs::rand;
 use criterion::{BenchmarkId, Criterion, Throughput};
 use keyplane::{CreateKey, EncryptionContext, KeySpec, Keyring};
-use keyplane_benches::{Pairing, criterion_dir, format_time, mean_ns, paired_median, quick_mode};
+use keyplane_benches::{
+    Pairing, Row, Rows, criterion_dir, format_time, mean_ns, paired_median, quick_mode,
+};
 
-/// The command that reproduces the table.
-const COMMAND: &str = "cargo bench -p keyplane-benches --bench symmetric";
+/// The command that reproduces the table (a FIPS build has a target directory of its own).
+const COMMAND: &str = if keyplane::fips::FIPS_BUILD {
+    "CARGO_TARGET_DIR=target/fips cargo bench -p keyplane-benches --no-default-features \
+     --features fips --bench symmetric"
+} else {
+    "cargo bench -p keyplane-benches --bench symmetric"
+};
 
 const ENCRYPT_GROUP: &str = "symmetric_encrypt";
 const DECRYPT_GROUP: &str = "symmetric_decrypt";
@@ -72,30 +90,83 @@ impl Fixture {
         }
     }
 
-    /// The length of the AAD Keyplane authenticates for this key: header plus context digest.
+    /// The length of the AAD Keyplane authenticates for this key: the header (without the
+    /// nonce in format `0x02`, whose nonce the module draws after the AAD is fixed) plus the
+    /// context digest. Read from a blob, so it follows whichever format this build writes.
     fn aad_len(&self) -> usize {
-        keyplane::envelope::header_len(self.key_id.len()) + CONTEXT_DIGEST_LEN
+        let blob = self
+            .ring
+            .encrypt(&self.key_id, b"", &self.context)
+            .expect("encrypt");
+        let format = keyplane::envelope::inspect(&blob)
+            .expect("inspect")
+            .format_version;
+        let header = keyplane::envelope::header_len(self.key_id.len());
+        let header = match format {
+            keyplane::envelope::FORMAT_V1 => header,
+            0x02 => header - NONCE_LEN,
+            other => panic!("blob format {other:#04x} unknown to this bench"),
+        };
+        header + CONTEXT_DIGEST_LEN
     }
 }
 
-/// The raw aws-lc-rs floor: an AES-256-GCM key, a fixed nonce and an AAD as long as Keyplane's.
+/// The raw aws-lc-rs floor: an AES-256-GCM key and an AAD as long as Keyplane's. Opening uses
+/// a fixed nonce; sealing too, except in a FIPS build (see [`Raw::seal`]).
 struct Raw {
     key: LessSafeKey,
+    /// The same key behind the module's own nonce generator.
+    #[cfg(feature = "fips")]
+    randomized: RandomizedNonceKey,
     aad: Vec<u8>,
 }
+
+/// What the table says the raw seal is in this build.
+const RAW_SEAL: &str = if keyplane::fips::FIPS_BUILD {
+    "raw seal: `RandomizedNonceKey::seal_in_place_separate_tag` (the nonce drawn inside the \
+     module, the approved route Keyplane's FIPS build takes); raw open: `LessSafeKey`"
+} else {
+    "raw seal and open: `LessSafeKey` with a fixed nonce"
+};
 
 impl Raw {
     fn new(aad_len: usize) -> Self {
         let mut key = [0u8; 32];
         rand::fill(&mut key).expect("random key");
-        let key = LessSafeKey::new(UnboundKey::new(&AES_256_GCM, &key).expect("AES-256 key"));
         let aad = (0..aad_len).map(|i| i.to_le_bytes()[0] ^ 0x5a).collect();
-        Self { key, aad }
+        Self {
+            #[cfg(feature = "fips")]
+            randomized: RandomizedNonceKey::new(&AES_256_GCM, &key).expect("AES-256 key"),
+            key: LessSafeKey::new(UnboundKey::new(&AES_256_GCM, &key).expect("AES-256 key")),
+            aad,
+        }
     }
 
     fn nonce() -> Nonce {
         // Fixed on purpose: only the cost is measured, nothing sealed here is kept.
         Nonce::assume_unique_for_key([7u8; NONCE_LEN])
+    }
+
+    /// The encryption floor in a FIPS build: `RandomizedNonceKey`, the module's approved AES-GCM
+    /// sealing, whose nonce comes from the module's DRBG on every call.
+    #[cfg(feature = "fips")]
+    fn seal(&self, in_out: &mut [u8]) -> Tag {
+        let aad = Aad::from(black_box(self.aad.as_slice()));
+        let (_nonce, tag) = self
+            .randomized
+            .seal_in_place_separate_tag(aad, in_out)
+            .expect("seal");
+        tag
+    }
+
+    /// The encryption floor in the ordinary build: `LessSafeKey` with a fixed nonce (Keyplane
+    /// draws its nonces from a per-thread pool).
+    #[cfg(not(feature = "fips"))]
+    fn seal(&self, in_out: &mut [u8]) -> Tag {
+        let aad = Aad::from(black_box(self.aad.as_slice()));
+        self.key
+            .seal_in_place_separate_tag(Self::nonce(), aad, in_out)
+            .expect("seal")
     }
 }
 
@@ -126,15 +197,7 @@ fn bench_encrypt(c: &mut Criterion, fx: &Fixture, raw: &Raw) {
 
         let mut in_out = pt.clone();
         group.bench_with_input(BenchmarkId::new(RAW, label), &pt, |b, _| {
-            b.iter(|| {
-                raw.key
-                    .seal_in_place_separate_tag(
-                        Raw::nonce(),
-                        Aad::from(black_box(raw.aad.as_slice())),
-                        black_box(in_out.as_mut_slice()),
-                    )
-                    .expect("seal")
-            });
+            b.iter(|| raw.seal(black_box(in_out.as_mut_slice())));
         });
     }
     group.finish();
@@ -227,14 +290,7 @@ fn paired_ratios(fx: &Fixture, raw: &Raw) -> Vec<(&'static str, f64, f64)> {
                         .expect("encrypt_into");
                 },
                 || {
-                    let _tag = raw
-                        .key
-                        .seal_in_place_separate_tag(
-                            Raw::nonce(),
-                            Aad::from(raw.aad.as_slice()),
-                            black_box(in_out.as_mut_slice()),
-                        )
-                        .expect("seal");
+                    let _tag = raw.seal(black_box(in_out.as_mut_slice()));
                 },
             );
 
@@ -295,9 +351,11 @@ fn format_ratio(paired: Option<f64>) -> String {
     paired.map_or_else(|| "—".to_owned(), |r| format!("{r:.2}"))
 }
 
-fn print_table(since: SystemTime, paired: &[(&str, f64, f64)]) {
+/// Prints the table and returns its rows, encryption then decryption, for `benches/fips-table`.
+fn print_table(since: SystemTime, paired: &[(&str, f64, f64)]) -> Vec<Row> {
     let dir = criterion_dir(&[ENCRYPT_GROUP, DECRYPT_GROUP]).unwrap_or_default();
     let mut rows = Vec::new();
+    let (mut encrypt_rows, mut decrypt_rows) = (Vec::new(), Vec::new());
     for (size, label) in SIZES {
         let get = |group, function| mean_ns(&dir, group, function, label, since);
         let enc = get(ENCRYPT_GROUP, KEYPLANE);
@@ -308,6 +366,15 @@ fn print_table(since: SystemTime, paired: &[(&str, f64, f64)]) {
         if [enc, seal, dec, open].iter().all(Option::is_none) && pair.is_none() {
             continue;
         }
+        let row = |op: &str, keyplane_ns, raw_ns, ratio| Row {
+            label: format!("{op} {label}"),
+            keyplane_ns,
+            raw_ns,
+            ratio,
+            interval: None,
+        };
+        encrypt_rows.push(row("encrypt", enc, seal, pair.map(|p| p.1)));
+        decrypt_rows.push(row("decrypt", dec, open, pair.map(|p| p.2)));
         rows.push(format!(
             "| {label} | {} | {} | {} | {} | {} | {} |",
             format_cell(enc, size),
@@ -320,12 +387,17 @@ fn print_table(since: SystemTime, paired: &[(&str, f64, f64)]) {
     }
     if rows.is_empty() {
         println!("\nNo estimates written by this run; summary table skipped.");
-        return;
+        return Vec::new();
     }
+    let status = keyplane::fips::status();
     println!();
     println!(
         "Criterion mean time (throughput). ratio = raw time / Keyplane time, median of {ROUNDS} \
          interleaved rounds; 1.00 = as fast as raw."
+    );
+    println!(
+        "Module: {} {}; {RAW_SEAL}.",
+        status.module, status.module_version
     );
     println!("Results: {}", dir.display());
     println!();
@@ -338,6 +410,8 @@ fn print_table(since: SystemTime, paired: &[(&str, f64, f64)]) {
     }
     println!();
     println!("Reproduce: `{COMMAND}`");
+    encrypt_rows.extend(decrypt_rows);
+    encrypt_rows
 }
 
 fn main() {
@@ -361,5 +435,8 @@ fn main() {
     } else {
         paired_ratios(&fx, &raw)
     };
-    print_table(started, &paired);
+    let rows = print_table(started, &paired);
+    Rows::new("symmetric", RAW_SEAL, rows)
+        .write_if_asked()
+        .expect("write the rows for benches/fips-table");
 }
