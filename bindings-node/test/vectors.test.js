@@ -25,7 +25,7 @@ const contextOf = (pairs) => Object.fromEntries(pairs)
 
 /** Decrypts a blob from FORMAT.md alone, with node:crypto: no Keyplane code. */
 function formatMdDecrypt(blob, roots, context) {
-  if (blob[0] !== 1) return null
+  if (blob[0] !== 1 && blob[0] !== 2) return null
   const L = blob[1]
   const keyId = blob.subarray(2, 2 + L)
   const version = blob.readUInt32BE(2 + L)
@@ -38,7 +38,9 @@ function formatMdDecrypt(blob, roots, context) {
   const pairs = Object.entries(context).sort(([a], [b]) => Buffer.compare(Buffer.from(a), Buffer.from(b)))
   const u16 = (n) => Buffer.from([n >> 8, n & 0xff])
   const canonical = Buffer.concat([u16(pairs.length), ...pairs.flatMap(([k, v]) => [u16(Buffer.byteLength(k)), Buffer.from(k), u16(Buffer.byteLength(v)), Buffer.from(v)])])
-  const aad = Buffer.concat([header, crypto.createHash('sha256').update(canonical).digest()])
+  // Format 0x02 (FIPS builds) leaves the nonce out of the AAD.
+  const aadHeader = blob[0] === 2 ? header.subarray(0, 6 + L) : header
+  const aad = Buffer.concat([aadHeader, crypto.createHash('sha256').update(canonical).digest()])
   const d = crypto.createDecipheriv('aes-256-gcm', key, nonce)
   d.setAAD(aad)
   d.setAuthTag(tag)
@@ -64,9 +66,12 @@ describe('vectors/symmetric.json', () => {
       const blob = hex(v.blob)
       if (v.valid) {
         assert.deepEqual(ring.decryptSync(blob, context), hex(v.plaintext))
-        // Encrypting with the vector's nonce reproduces the blob byte for byte.
-        const again = ring._insecureEncryptWithNonce(v.key_id, v.version, hex(v.nonce), hex(v.plaintext), context)
-        assert.deepEqual(again, blob)
+        if (v.format === 1) {
+          // Encrypting with the vector's nonce reproduces the blob byte for byte (the hook writes
+          // format 0x01; a FIPS build's 0x02 nonces come from the module).
+          const again = ring._insecureEncryptWithNonce(v.key_id, v.version, hex(v.nonce), hex(v.plaintext), context)
+          assert.deepEqual(again, blob)
+        }
         // And node:crypto alone, following FORMAT.md, decrypts it.
         assert.deepEqual(formatMdDecrypt(blob, v.roots, context), hex(v.plaintext))
       } else {

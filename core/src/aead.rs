@@ -44,6 +44,10 @@ const POOL_NONCES: usize = 128;
 /// themselves live only in a zeroized temporary.
 pub(crate) struct VersionKey {
     aead: LessSafeKey,
+    /// A FIPS build seals with the module's internal-nonce AES-GCM, the route the module
+    /// approves (NIST SP 800-38D 8.2.2): a second schedule of the same key.
+    #[cfg(feature = "fips")]
+    internal_nonce: aws_lc_rs::aead::RandomizedNonceKey,
 }
 
 impl VersionKey {
@@ -64,10 +68,34 @@ impl VersionKey {
         let unbound = UnboundKey::new(&AES_256_GCM, key).map_err(|_| Error::Internal)?;
         Ok(Self {
             aead: LessSafeKey::new(unbound),
+            #[cfg(feature = "fips")]
+            internal_nonce: aws_lc_rs::aead::RandomizedNonceKey::new(&AES_256_GCM, key)
+                .map_err(|_| Error::Internal)?,
         })
     }
 
-    /// Seals `plaintext` into `ciphertext` (same length) and `tag`.
+    /// Seals `in_out` in place under a nonce the FIPS module draws, and returns that nonce;
+    /// the tag goes to `tag`.
+    #[cfg(feature = "fips")]
+    pub(crate) fn seal_internal_nonce(
+        &self,
+        aad: &[u8],
+        in_out: &mut [u8],
+        tag: &mut [u8],
+    ) -> Result<[u8; NONCE_LEN]> {
+        let (nonce, sealed_tag) = crate::fork::guarded(|| {
+            self.internal_nonce
+                .seal_in_place_separate_tag(Aad::from(aad), in_out)
+        })
+        .map_err(|_| Error::Internal)?;
+        tag.get_mut(..TAG_LEN)
+            .ok_or(Error::Internal)?
+            .copy_from_slice(sealed_tag.as_ref());
+        Ok(*nonce.as_ref())
+    }
+
+    /// Seals `plaintext` into `ciphertext` (same length) and `tag` under a nonce the caller
+    /// drew (format `0x01`).
     pub(crate) fn seal(
         &self,
         nonce: [u8; NONCE_LEN],
@@ -186,6 +214,8 @@ thread_local! {
 
 /// A uniformly random nonce that no other call in this or any forked process returns (up to
 /// the birthday bound of 96-bit random values).
+// A FIPS build seals with nonces the module draws and needs no pool.
+#[cfg_attr(feature = "fips", allow(dead_code))]
 pub(crate) fn random_nonce() -> Result<[u8; NONCE_LEN]> {
     let generation = crate::fork::generation();
     let pooled = NONCES.try_with(|pool| {

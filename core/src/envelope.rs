@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! offset      size  field
-//! 0           1     format version (0x01)
+//! 0           1     format version (0x01, or 0x02 from a FIPS build)
 //! 1           1     L = key id length (1..=255)
 //! 2           L     key id (UTF-8)
 //! 2+L         4     key version (u32, big-endian, >= 1)
@@ -11,14 +11,25 @@
 //! 18+L+n      16    tag
 //! ```
 //! The AAD is the header (bytes `0..18+L`) followed by the SHA-256 digest of the encryption
-//! context's canonical encoding.
+//! context's canonical encoding. Format `0x02` differs only there: its AAD leaves the nonce out
+//! (bytes `0..6+L`), because the FIPS module draws the nonce itself while sealing, after the AAD
+//! is fixed. GCM authenticates the nonce in both (it determines the tag's mask).
 
 use crate::aead::{NONCE_LEN, TAG_LEN};
 use crate::context::EncryptionContext;
 use crate::error::{Error, Result};
 
-/// The format version byte this crate writes.
+/// The format version byte a non-FIPS build writes: Keyplane draws the nonce.
 pub const FORMAT_V1: u8 = 0x01;
+/// The format version byte a FIPS build writes: the FIPS module draws the nonce, so the AAD
+/// cannot contain it. Every build reads both.
+pub const FORMAT_V2: u8 = 0x02;
+/// The format this build writes.
+pub const FORMAT_WRITTEN: u8 = if crate::fips::FIPS_BUILD {
+    FORMAT_V2
+} else {
+    FORMAT_V1
+};
 /// The longest key id a blob can name.
 pub const MAX_KEY_ID_LEN: usize = 255;
 /// Header bytes besides the key id: version byte, id length, key version, nonce.
@@ -40,6 +51,7 @@ pub struct BlobInfo<'a> {
 
 /// A parsed blob: header fields plus the slices around them.
 pub(crate) struct Parsed<'a> {
+    pub(crate) format: u8,
     /// The key id's bytes, not yet checked to be UTF-8: a key look-up compares bytes anyway.
     pub(crate) key_id: &'a [u8],
     pub(crate) key_version: u32,
@@ -77,7 +89,7 @@ pub fn max_ciphertext_len(plaintext_len: usize) -> Option<usize> {
 pub fn inspect(blob: &[u8]) -> Result<BlobInfo<'_>> {
     let parsed = parse(blob)?;
     Ok(BlobInfo {
-        format_version: FORMAT_V1,
+        format_version: parsed.format,
         key_id: core::str::from_utf8(parsed.key_id).map_err(|_| Error::InvalidCiphertext)?,
         key_version: parsed.key_version,
     })
@@ -86,7 +98,7 @@ pub fn inspect(blob: &[u8]) -> Result<BlobInfo<'_>> {
 pub(crate) fn parse(blob: &[u8]) -> Result<Parsed<'_>> {
     let bad = Error::InvalidCiphertext;
     let (&format_version, rest) = blob.split_first().ok_or(bad)?;
-    if format_version != FORMAT_V1 {
+    if format_version != FORMAT_V1 && format_version != FORMAT_V2 {
         return Err(bad);
     }
     let (&id_len, rest) = rest.split_first().ok_or(bad)?;
@@ -103,6 +115,7 @@ pub(crate) fn parse(blob: &[u8]) -> Result<Parsed<'_>> {
     let (nonce, rest) = rest.split_at(NONCE_LEN);
     let (ciphertext, tag) = rest.split_at(rest.len() - TAG_LEN);
     Ok(Parsed {
+        format: format_version,
         key_id,
         key_version,
         nonce: nonce.try_into().map_err(|_| bad)?,
@@ -112,9 +125,27 @@ pub(crate) fn parse(blob: &[u8]) -> Result<Parsed<'_>> {
     })
 }
 
-/// Writes the header into `out` (which must hold it) and returns its length.
+impl Parsed<'_> {
+    /// The header bytes the AAD begins with: all of them in format `0x01`, those before the
+    /// nonce in `0x02`.
+    pub(crate) fn aad_header(&self) -> &[u8] {
+        aad_header(self.format, self.header)
+    }
+}
+
+/// The part of a `format` header that goes into the AAD.
+pub(crate) fn aad_header(format: u8, header: &[u8]) -> &[u8] {
+    if format == FORMAT_V2 {
+        header.split_at(header.len().saturating_sub(NONCE_LEN)).0
+    } else {
+        header
+    }
+}
+
+/// Writes the header of a `format` blob into `out` (which must hold it) and returns its length.
 pub(crate) fn write_header(
     out: &mut [u8],
+    format: u8,
     key_id: &str,
     key_version: u32,
     nonce: &[u8; NONCE_LEN],
@@ -125,7 +156,7 @@ pub(crate) fn write_header(
         .get_mut(..len)
         .ok_or(Error::BufferTooSmall { needed: len })?;
     let (first, rest) = header.split_at_mut(2);
-    first.copy_from_slice(&[FORMAT_V1, id_len]);
+    first.copy_from_slice(&[format, id_len]);
     let (id, rest) = rest.split_at_mut(key_id.len());
     id.copy_from_slice(key_id.as_bytes());
     let (version, nonce_out) = rest.split_at_mut(4);

@@ -264,20 +264,19 @@ pub(crate) fn seal_payload(
     record.extend_from_slice(&wrapped);
     let header_len = record.len();
 
-    // The record key is fresh for every record, so a random nonce is only belt and braces.
-    let mut nonce = [0u8; NONCE_LEN];
-    crate::fork::fill(&mut nonce).map_err(|_| Error::Internal)?;
-    record.extend_from_slice(&nonce);
+    // The record key is fresh for every record, so a random nonce is only belt and braces. The
+    // module draws it (AES-GCM with an internal IV: the route a FIPS module approves), and the
+    // AAD is the header before it, so it goes into its slot after sealing.
+    record.extend_from_slice(&[0; NONCE_LEN]);
     record.extend_from_slice(payload);
-    let key = payload_key(record_key.as_ref())?;
+    let key =
+        RandomizedNonceKey::new(&AES_256_GCM, record_key.as_ref()).map_err(|_| Error::Internal)?;
     let (head, body) = record.split_at_mut(header_len + NONCE_LEN);
-    let tag = key
-        .seal_in_place_separate_tag(
-            Nonce::assume_unique_for_key(nonce),
-            Aad::from(&head[..header_len]),
-            body,
-        )
-        .map_err(|_| Error::Internal)?;
+    let (aad, nonce_slot) = head.split_at_mut(header_len);
+    let (nonce, tag) =
+        crate::fork::guarded(|| key.seal_in_place_separate_tag(Aad::from(&*aad), body))
+            .map_err(|_| Error::Internal)?;
+    nonce_slot.copy_from_slice(nonce.as_ref());
     record.extend_from_slice(tag.as_ref());
     Ok(record)
 }

@@ -35,6 +35,8 @@ fn nonce(seed: u8) -> [u8; 12] {
 
 struct Case {
     name: &'static str,
+    /// The blob format: `0x01` (non-FIPS builds) or `0x02` (FIPS builds).
+    format: u8,
     key_id: String,
     roots: Vec<[u8; 32]>,
     version: u32,
@@ -46,6 +48,7 @@ struct Case {
 fn cases() -> Vec<Case> {
     vec![
         Case {
+            format: 0x01,
             name: "empty plaintext, empty context",
             key_id: "1234abcd-12ab-34cd-56ef-1234567890ab".into(),
             roots: vec![root(1)],
@@ -55,6 +58,7 @@ fn cases() -> Vec<Case> {
             plaintext: vec![],
         },
         Case {
+            format: 0x01,
             name: "short plaintext, one context pair",
             key_id: "1234abcd-12ab-34cd-56ef-1234567890ab".into(),
             roots: vec![root(1)],
@@ -64,6 +68,7 @@ fn cases() -> Vec<Case> {
             plaintext: b"hello, keyplane".to_vec(),
         },
         Case {
+            format: 0x01,
             name: "second version, pairs given out of order",
             key_id: "orders-key".into(),
             roots: vec![root(2), root(3)],
@@ -77,6 +82,7 @@ fn cases() -> Vec<Case> {
             plaintext: b"card 4111 1111 1111 1111".to_vec(),
         },
         Case {
+            format: 0x01,
             name: "first version of a rotated key",
             key_id: "orders-key".into(),
             roots: vec![root(2), root(3)],
@@ -86,6 +92,7 @@ fn cases() -> Vec<Case> {
             plaintext: b"written before rotation".to_vec(),
         },
         Case {
+            format: 0x01,
             name: "255-byte key id, 1000-byte plaintext, UTF-8 context",
             key_id: "k".repeat(255),
             roots: vec![root(4)],
@@ -95,6 +102,26 @@ fn cases() -> Vec<Case> {
             plaintext: (0..1000u32)
                 .map(|i| u8::try_from(i % 251).unwrap())
                 .collect(),
+        },
+        Case {
+            format: 0x02,
+            name: "format 0x02: short plaintext, one context pair",
+            key_id: "1234abcd-12ab-34cd-56ef-1234567890ab".into(),
+            roots: vec![root(1)],
+            version: 1,
+            nonce: nonce(6),
+            context: vec![("tenant", "acme")],
+            plaintext: b"hello, FIPS".to_vec(),
+        },
+        Case {
+            format: 0x02,
+            name: "format 0x02: second version, empty context",
+            key_id: "orders-key".into(),
+            roots: vec![root(2), root(3)],
+            version: 2,
+            nonce: nonce(7),
+            context: vec![],
+            plaintext: b"sealed with a nonce the module drew".to_vec(),
         },
     ]
 }
@@ -111,11 +138,12 @@ fn generate() -> Value {
             .unwrap();
         let ctx = EncryptionContext::new(c.context.iter().copied()).unwrap();
         let blob = ring
-            .insecure_encrypt_with_nonce(&c.key_id, c.version, c.nonce, &c.plaintext, &ctx)
+            .insecure_encrypt_in_format(c.format, &c.key_id, c.version, c.nonce, &c.plaintext, &ctx)
             .unwrap();
         let roots: Vec<String> = c.roots.iter().map(hex::encode).collect();
         vectors.push(json!({
             "name": c.name,
+            "format": c.format,
             "key_id": c.key_id,
             "roots": roots,
             "version": c.version,
@@ -126,7 +154,7 @@ fn generate() -> Value {
             "blob": hex::encode(&blob),
             "valid": true,
         }));
-        if c.name == "short plaintext, one context pair" {
+        if c.name.ends_with("short plaintext, one context pair") {
             let invalid = |name: &str, context: &[(&str, &str)], blob: &[u8]| {
                 json!({
                     "name": name,
@@ -143,17 +171,33 @@ fn generate() -> Value {
             let mut other_version = blob.clone();
             // Version 1 -> 3, which the key does not have.
             other_version[2 + c.key_id.len() + 3] ^= 0x02;
+            let mut other_nonce = blob.clone();
+            other_nonce[2 + c.key_id.len() + 4] ^= 0x01;
+            let mut other_format = blob.clone();
+            other_format[0] ^= 0x03;
+            let prefix = if c.format == 0x01 {
+                ""
+            } else {
+                "format 0x02: "
+            };
+            let name = |what: &str| format!("{prefix}{what}");
             vectors.extend([
-                invalid("tag bit flipped", &c.context, &tampered),
-                invalid("wrong context value", &[("tenant", "acme2")], &blob),
-                invalid("missing context", &[], &blob),
-                invalid("key version changed", &c.context, &other_version),
+                invalid(&name("tag bit flipped"), &c.context, &tampered),
+                invalid(&name("wrong context value"), &[("tenant", "acme2")], &blob),
+                invalid(&name("missing context"), &[], &blob),
+                invalid(&name("key version changed"), &c.context, &other_version),
             ]);
+            if c.format == 0x02 {
+                vectors.extend([
+                    invalid(&name("nonce bit flipped"), &c.context, &other_nonce),
+                    invalid(&name("format byte 0x02 -> 0x01"), &c.context, &other_format),
+                ]);
+            }
         }
     }
     json!({
         "schema": SCHEMA,
-        "format_version": 1,
+        "format_versions": [1, 2],
         "generator": "KEYPLANE_REGENERATE_VECTORS=1 cargo test -p keyplane --test vectors",
         "vectors": vectors,
     })
@@ -238,7 +282,8 @@ fn format_md_decrypt(
     context: &[(String, String)],
 ) -> Option<Vec<u8>> {
     // Header.
-    if blob.first() != Some(&0x01) {
+    let format = *blob.first()?;
+    if format != 0x01 && format != 0x02 {
         return None;
     }
     let id_len = usize::from(*blob.get(1)?);
@@ -263,7 +308,7 @@ fn format_md_decrypt(
         .fill(&mut key)
         .ok()?;
 
-    // AAD: header || SHA-256(canonical context).
+    // AAD: header || SHA-256(canonical context); in format 0x02 the header without its nonce.
     let mut pairs: Vec<&(String, String)> = context.iter().collect();
     pairs.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
     let mut canonical = u16::try_from(pairs.len()).ok()?.to_be_bytes().to_vec();
@@ -273,7 +318,12 @@ fn format_md_decrypt(
         canonical.extend_from_slice(&u16::try_from(v.len()).ok()?.to_be_bytes());
         canonical.extend_from_slice(v.as_bytes());
     }
-    let mut aad = blob[..header_len].to_vec();
+    let aad_header_len = if format == 0x02 {
+        header_len - 12
+    } else {
+        header_len
+    };
+    let mut aad = blob[..aad_header_len].to_vec();
     aad.extend_from_slice(digest::digest(&digest::SHA256, &canonical).as_ref());
 
     let key = LessSafeKey::new(UnboundKey::new(&AES_256_GCM, &key).ok()?);

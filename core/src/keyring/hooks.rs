@@ -6,9 +6,10 @@ use std::time::Duration;
 use zeroize::Zeroizing;
 
 use super::Keyring;
-use super::symmetric::seal;
+use super::symmetric::seal_with_nonce;
 use crate::aead::NONCE_LEN;
 use crate::context::EncryptionContext;
+use crate::envelope::{FORMAT_V1, FORMAT_V2};
 use crate::error::{Error, Result};
 use crate::key::{CreateKey, KeyMetadata};
 use crate::spec::{KeySpec, KeyUsage, Origin};
@@ -67,7 +68,7 @@ impl Keyring {
             .fetch_add(nanos, Ordering::Relaxed);
     }
 
-    /// Encrypts under a chosen version with a chosen nonce.
+    /// Encrypts under a chosen version with a chosen nonce, in format `0x01`.
     ///
     /// # Errors
     /// As [`encrypt`](Self::encrypt); [`Error::NotFound`] for an unknown version.
@@ -79,11 +80,32 @@ impl Keyring {
         plaintext: &[u8],
         context: &EncryptionContext,
     ) -> Result<Vec<u8>> {
+        self.insecure_encrypt_in_format(FORMAT_V1, key_id, version, nonce, plaintext, context)
+    }
+
+    /// Encrypts under a chosen version with a chosen nonce, in `format` (`0x01` or `0x02`; a
+    /// FIPS build writes `0x02` with a nonce the module draws, which no vector can fix).
+    ///
+    /// # Errors
+    /// As [`insecure_encrypt_with_nonce`](Self::insecure_encrypt_with_nonce);
+    /// [`Error::InvalidInput`] for another format.
+    pub fn insecure_encrypt_in_format(
+        &self,
+        format: u8,
+        key_id: &str,
+        version: u32,
+        nonce: [u8; NONCE_LEN],
+        plaintext: &[u8],
+        context: &EncryptionContext,
+    ) -> Result<Vec<u8>> {
+        if format != FORMAT_V1 && format != FORMAT_V2 {
+            return Err(Error::InvalidInput("unknown blob format"));
+        }
         let key = self.resolve(key_id)?;
         key.require_symmetric()?;
         let v = key.versions.get(version).ok_or(Error::NotFound)?;
         let mut out = vec![0; self.ciphertext_len(key_id, plaintext.len())?];
-        seal(&key.id, v, nonce, plaintext, context, &mut out)?;
+        seal_with_nonce(format, &key.id, v, nonce, plaintext, context, &mut out)?;
         Ok(out)
     }
 }

@@ -119,8 +119,7 @@ impl Keyring {
                 self.persist_locked(key, m, Some(v))
             })?;
         audit::note(&key.id, version.number);
-        let nonce = aead::random_nonce()?;
-        seal(&key.id, version, nonce, plaintext, context, out).inspect_err(|_| out.fill(0))?;
+        seal(&key.id, version, plaintext, context, out).inspect_err(|_| out.fill(0))?;
         self.cover_count(key, version, before + 1)
             .inspect_err(|_| out.fill(0))?;
         Ok(needed)
@@ -180,8 +179,7 @@ impl Keyring {
             .ok_or(Error::Internal)?;
         held.block.next += 1;
         audit::note(&key.id, version.number);
-        let nonce = aead::random_nonce()?;
-        seal(&key.id, version, nonce, plaintext, context, out).inspect_err(|_| out.fill(0))?;
+        seal(&key.id, version, plaintext, context, out).inspect_err(|_| out.fill(0))?;
         Ok(needed)
     }
 
@@ -328,13 +326,13 @@ impl Keyring {
         let (Some(key), Some(version), Some(version_key)) =
             (key.as_deref(), version, version.and_then(Version::aead))
         else {
-            return envelope::with_aad(parsed.header, context, |aad| {
+            return envelope::with_aad(parsed.aad_header(), context, |aad| {
                 aead::decoy_open(parsed.nonce, aad, parsed.ciphertext, parsed.tag, out)
             })
             .and(Err(Error::InvalidCiphertext));
         };
         audit::note(&key.id, version.number);
-        envelope::with_aad(parsed.header, context, |aad| {
+        envelope::with_aad(parsed.aad_header(), context, |aad| {
             version_key.open(parsed.nonce, aad, parsed.ciphertext, parsed.tag, out)
         })?;
         // Authentic: now the key's state (usage was settled above).
@@ -384,8 +382,58 @@ impl Keyring {
     }
 }
 
-/// Writes header, ciphertext and tag into `out` (exactly the blob's length).
+/// Writes header, ciphertext and tag into `out` (exactly the blob's length) in the format this
+/// build writes: `0x01` with a nonce from Keyplane's pool, or in a FIPS build `0x02` with a nonce
+/// the module draws.
 pub(super) fn seal(
+    key_id: &str,
+    version: &Version,
+    plaintext: &[u8],
+    context: &EncryptionContext,
+    out: &mut [u8],
+) -> Result<()> {
+    #[cfg(not(feature = "fips"))]
+    {
+        let nonce = aead::random_nonce()?;
+        seal_with_nonce(
+            envelope::FORMAT_V1,
+            key_id,
+            version,
+            nonce,
+            plaintext,
+            context,
+            out,
+        )
+    }
+    #[cfg(feature = "fips")]
+    {
+        let aead = version.aead().ok_or(Error::InvalidKeyUsage)?;
+        let header_len = envelope::write_header(
+            out,
+            envelope::FORMAT_V2,
+            key_id,
+            version.number,
+            &[0; NONCE_LEN],
+        )?;
+        let (header, body) = out.split_at_mut(header_len);
+        let (ciphertext, tag) = body.split_at_mut(plaintext.len());
+        ciphertext.copy_from_slice(plaintext);
+        let (aad_header, nonce_slot) = header.split_at_mut(header_len - NONCE_LEN);
+        let nonce = envelope::with_aad(aad_header, context, |aad| {
+            aead.seal_internal_nonce(aad, ciphertext, tag)
+        })?;
+        nonce_slot.copy_from_slice(&nonce);
+        Ok(())
+    }
+}
+
+/// [`seal`] in `format` under a nonce the caller chose: the non-FIPS route, and the test hooks'.
+#[cfg_attr(
+    all(feature = "fips", not(feature = "insecure-test-hooks")),
+    allow(dead_code)
+)]
+pub(super) fn seal_with_nonce(
+    format: u8,
     key_id: &str,
     version: &Version,
     nonce: [u8; NONCE_LEN],
@@ -393,10 +441,10 @@ pub(super) fn seal(
     context: &EncryptionContext,
     out: &mut [u8],
 ) -> Result<()> {
-    let header_len = envelope::write_header(out, key_id, version.number, &nonce)?;
+    let header_len = envelope::write_header(out, format, key_id, version.number, &nonce)?;
     let (header, body) = out.split_at_mut(header_len);
     let (ciphertext, tag) = body.split_at_mut(plaintext.len());
-    envelope::with_aad(header, context, |aad| {
+    envelope::with_aad(envelope::aad_header(format, header), context, |aad| {
         version
             .aead()
             .ok_or(Error::InvalidKeyUsage)?
