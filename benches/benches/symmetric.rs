@@ -104,7 +104,7 @@ impl Fixture {
         let header = keyplane::envelope::header_len(self.key_id.len());
         let header = match format {
             keyplane::envelope::FORMAT_V1 => header,
-            0x02 => header - NONCE_LEN,
+            keyplane::envelope::FORMAT_V2 => header - NONCE_LEN,
             other => panic!("blob format {other:#04x} unknown to this bench"),
         };
         header + CONTEXT_DIGEST_LEN
