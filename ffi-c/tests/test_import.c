@@ -1,6 +1,7 @@
 /* Importing key material through the C ABI: material wrapped by an independent implementation
  * (the openssl command line) imports into an EXTERNAL key and works; wrong tokens, other keys,
- * bad wrappings, expiry in the past and different material on re-import are refused. */
+ * bad wrappings, expiry in the past and different material on re-import are refused. In FIPS
+ * mode, where the import's RSA-OAEP wrapping is not approved, the import is refused instead. */
 #define _DEFAULT_SOURCE /* mkdtemp */
 #include <stdlib.h>
 #include <time.h>
@@ -181,9 +182,39 @@ static void test_import(void) {
   kp_keyring_free(&ring);
 }
 
+/* FIPS mode: no EXTERNAL key and no import parameters. */
+static void test_refused_in_fips_mode(void) {
+  kp_keyring *ring = NULL;
+  OK(kp_keyring_new(&ring));
+  kp_create_key_options o;
+  memset(&o, 0, sizeof o);
+  o.key_spec = KP_KEY_SPEC_SYMMETRIC_DEFAULT;
+  o.key_id = "byok";
+  o.key_id_len = 4;
+  o.origin = KP_ORIGIN_EXTERNAL;
+  kp_key_metadata *m = NULL;
+  CHECK_STATUS(kp_create_key(ring, &o, &m), KP_ERR_UNSUPPORTED_ALGORITHM);
+  CHECK(m == NULL);
+  CHECK(kp_last_error_contains("not approved in FIPS mode: "));
+  CHECK_STATUS(kp_describe_key(ring, S("byok"), &m), KP_ERR_NOT_FOUND);
+  o.origin = KP_ORIGIN_KEYPLANE;
+  OK(kp_create_key(ring, &o, NULL));
+  kp_import_parameters *p = NULL;
+  CHECK_STATUS(kp_get_parameters_for_import(ring, S("byok"),
+                                            KP_WRAPPING_ALGORITHM_RSAES_OAEP_SHA_256,
+                                            KP_WRAPPING_KEY_SPEC_RSA_2048, &p),
+               KP_ERR_UNSUPPORTED_ALGORITHM);
+  CHECK(p == NULL);
+  kp_keyring_free(&ring);
+}
+
 int main(void) {
   CHECK(mkdtemp(dir) != NULL);
-  test_import();
+  if (kp_fips_mode()) {
+    test_refused_in_fips_mode();
+  } else {
+    test_import();
+  }
   char command[96];
   snprintf(command, sizeof command, "rm -rf '%s'", dir);
   CHECK(system(command) == 0);

@@ -1,7 +1,9 @@
 /* Replays the project's known-answer corpus (the JSON files in vectors/, reformatted into lines by
  * vectors_to_lines.py) through the C ABI: decrypts every symmetric blob, verifies every
  * signature and MAC, decrypts every RSA-OAEP ciphertext, and checks every public key.
- * Built against the library with the insecure test hooks (keys from known material). */
+ * Built against the library with the insecure test hooks (keys from known material). In FIPS
+ * mode, the records of services the module does not approve (a caller's digest, secp256k1,
+ * RSA-OAEP) must be refused with KP_ERR_UNSUPPORTED_ALGORITHM instead. */
 #define _POSIX_C_SOURCE 200809L
 #define KEYPLANE_INSECURE_TEST_HOOKS 1
 
@@ -60,6 +62,25 @@ static const char *current_name;
 
 static int counts[5], seen[5];
 static kp_keyring *signing_ring; /* every KEY record, for the SIG records */
+static int fips, refused;        /* kp_fips_mode(); records refused as FIPS mode refuses them */
+
+/* A refusal of FIPS mode: the status and the message that says why. */
+#define EXPECT_REFUSED(expr)                                                 \
+  do {                                                                       \
+    EXPECT((expr) == KP_ERR_UNSUPPORTED_ALGORITHM);                          \
+    EXPECT(kp_last_error_contains("not approved in FIPS mode: "));           \
+  } while (0)
+
+/* Whether FIPS mode refuses a signature record: a caller's digest, or a secp256k1 key. */
+static int refused_in_fips(const buf *key_id, uint32_t type) {
+  if (!fips) return 0;
+  if (type == KP_MESSAGE_TYPE_DIGEST) return 1;
+  kp_key_metadata *m = NULL;
+  int k1 = kp_describe_key(signing_ring, (const char *)key_id->data, key_id->len, &m) == KP_OK &&
+           kp_key_metadata_key_spec(m) == KP_KEY_SPEC_ECC_SECG_P256K1;
+  kp_key_metadata_free(&m);
+  return k1;
+}
 
 static void symmetric(char **tok, int ntok) {
   buf key_id = hex(tok[1]), roots = hex(tok[2]), blob = hex(tok[3]), plaintext = hex(tok[4]);
@@ -133,10 +154,20 @@ static void signature(char **tok, int ntok) {
   int valid = atoi(tok[6]);
   EXPECT(alg != 0 && type != 0);
   bool ok = !valid;
-  EXPECT(kp_verify(signing_ring, (const char *)key_id.data, key_id.len, message.data, message.len,
-                   type, alg, sig.data, sig.len, &ok) == KP_OK);
-  EXPECT(ok == (valid != 0));
-  if (valid && strncmp(tok[2], "RSASSA_PKCS1", 12) == 0) {
+  if (refused_in_fips(&key_id, type)) {
+    EXPECT_REFUSED(kp_verify(signing_ring, (const char *)key_id.data, key_id.len, message.data,
+                             message.len, type, alg, sig.data, sig.len, &ok));
+    unsigned char out[512];
+    size_t n = 0;
+    EXPECT_REFUSED(kp_sign(signing_ring, (const char *)key_id.data, key_id.len, message.data,
+                           message.len, type, alg, out, sizeof out, &n));
+    refused++;
+  } else {
+    EXPECT(kp_verify(signing_ring, (const char *)key_id.data, key_id.len, message.data,
+                     message.len, type, alg, sig.data, sig.len, &ok) == KP_OK);
+    EXPECT(ok == (valid != 0));
+  }
+  if (!refused_in_fips(&key_id, type) && valid && strncmp(tok[2], "RSASSA_PKCS1", 12) == 0) {
     /* PKCS#1 v1.5 is deterministic: signing again gives the same bytes. */
     unsigned char again[512];
     size_t n = 0;
@@ -199,7 +230,15 @@ static void oaep(char **tok, int ntok) {
   memset(out, 0xAA, sizeof out);
   kp_status s = kp_decrypt_asymmetric(ring, id, key_id.len, ciphertext.data, ciphertext.len, alg,
                                       out, sizeof out, &n);
-  if (valid) {
+  if (fips) {
+    /* RSA-OAEP is not approved: refused both ways, the output left zeroed. */
+    EXPECT(s == KP_ERR_UNSUPPORTED_ALGORITHM && n == 0 && all_zero(out, sizeof out));
+    EXPECT(kp_last_error_contains("not approved in FIPS mode: "));
+    unsigned char ct[512];
+    EXPECT_REFUSED(kp_encrypt_asymmetric(ring, id, key_id.len, plaintext.data, plaintext.len, alg,
+                                         ct, sizeof ct, &n));
+    refused++;
+  } else if (valid) {
     EXPECT(s == KP_OK && n == plaintext.len && (n == 0 || memcmp(out, plaintext.data, n) == 0));
     /* Encrypting with the same key round-trips (OAEP is randomized, so not the same bytes). */
     unsigned char ct[512], back[512];
@@ -229,6 +268,7 @@ int main(int argc, char **argv) {
     perror(argv[1]);
     return 2;
   }
+  fips = kp_fips_mode();
   OK(kp_keyring_new(&signing_ring));
   static char line[1 << 16];
   while (fgets(line, sizeof line, f) != NULL) {
@@ -263,7 +303,11 @@ int main(int argc, char **argv) {
   line_no = 0;
   current_name = "counts";
   for (int i = 0; i < 5; i++) EXPECT(counts[i] > 0 && seen[i] == counts[i]);
-  printf("replayed %d symmetric, %d keys, %d signatures, %d MACs, %d OAEP vectors\n", seen[0],
+  printf("replayed %d symmetric, %d keys, %d signatures, %d MACs, %d OAEP vectors", seen[0],
          seen[1], seen[2], seen[3], seen[4]);
+  if (fips) printf(" (FIPS mode: %d of them refused, as it refuses them)", refused);
+  printf("\n");
+  /* In FIPS mode the corpus has records of each refused kind, and the others all ran. */
+  if (fips) EXPECT(refused > 0 && refused < seen[2] + seen[4]);
   return kp_summary("test_vectors");
 }
