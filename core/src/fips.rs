@@ -100,6 +100,14 @@ pub(crate) fn check_key(spec: KeySpec, usage: KeyUsage) -> Result<()> {
     }
 }
 
+/// Whether this build creates and uses keys of `spec` with `usage` (a FIPS build refuses
+/// secp256k1 keys and RSA encryption keys): for a control plane deciding which key specs to
+/// offer.
+#[must_use]
+pub fn allows_key(spec: KeySpec, usage: KeyUsage) -> bool {
+    check_key(spec, usage).is_ok()
+}
+
 /// Refuses, in a FIPS build, a key that is to receive imported material.
 pub(crate) fn check_origin(origin: Origin) -> Result<()> {
     match origin {

@@ -1,6 +1,10 @@
 //! Importing key material (BYOK): material wrapped by an independent implementation (raw
 //! aws-lc-rs here, and the openssl command line when present) imports and works; tokens,
 //! expiry, re-import rules and bad wrappings are enforced.
+//!
+//! A FIPS build refuses key import (every wrapping algorithm KMS defines starts with RSA-OAEP),
+//! so these tests are the default build's; `core/tests/fips.rs` tests the refusal.
+#![cfg(not(feature = "fips"))]
 
 use std::time::{Duration, SystemTime};
 

@@ -256,6 +256,10 @@ fn key_specs_and_usages() -> keyplane::Result<()> {
             if usage == KeyUsage::KeyAgreement && spec.allowed_usages().contains(&usage) {
                 // Allowed by the spec, but key agreement has no operation yet.
                 assert_err!(result, Error::UnsupportedAlgorithm);
+            } else if spec.allowed_usages().contains(&usage)
+                && !keyplane::fips::allows_key(spec, usage)
+            {
+                assert_err!(result, Error::NotApproved(_));
             } else if spec.allowed_usages().contains(&usage) {
                 let meta = result?;
                 assert_eq!((meta.key_spec, meta.key_usage), (spec, usage));
@@ -264,7 +268,9 @@ fn key_specs_and_usages() -> keyplane::Result<()> {
                 assert_err!(result, Error::InvalidKeyUsage);
             }
         }
-        if let Some(usage) = spec.default_usage() {
+        if let Some(usage) = spec.default_usage()
+            && keyplane::fips::allows_key(spec, usage)
+        {
             assert_eq!(ring.create_key(&CreateKey::new(spec))?.key_usage, usage);
             created += 1;
         }

@@ -89,7 +89,7 @@ proptest! {
         let blob = ring.encrypt(name, &plaintext, &context)?;
         prop_assert_eq!(blob.len(), needed);
         let info = envelope::inspect(&blob)?;
-        prop_assert_eq!(info.format_version, envelope::FORMAT_V1);
+        prop_assert_eq!(info.format_version, envelope::FORMAT_WRITTEN);
         prop_assert_eq!(info.key_id, key_id.as_str());
         prop_assert_eq!(info.key_version, 1);
         prop_assert_eq!(ring.plaintext_len(&blob)?, len);

@@ -263,8 +263,9 @@ fn garbage_is_invalid() {
     let mut zero_version = blob.clone();
     zero_version[2 + KEY.len()..2 + KEY.len() + 4].fill(0);
     assert_invalid(&f.ring, &zero_version, &f.context, "version 0");
-    // Another format version byte.
-    for format in [0x00, 0x02, 0x81, 0xff] {
+    // Another format version byte, the other valid format included (its AAD differs).
+    let other_valid = envelope::FORMAT_V1 ^ envelope::FORMAT_V2 ^ blob[0];
+    for format in [0x00, other_valid, 0x03, 0x81, 0xff] {
         let mut other_format = blob.clone();
         other_format[0] = format;
         assert_invalid(&f.ring, &other_format, &f.context, "format version");
@@ -491,16 +492,42 @@ fn a_forged_blob_learns_nothing_about_the_key_it_names() {
     ring.create_key(&symmetric("pending-deletion")).unwrap();
     ring.schedule_key_deletion("pending-deletion", PendingWindow::days(7).unwrap())
         .unwrap();
-    ring.create_key(&symmetric("pending-import").origin(Origin::External))
+    if keyplane::fips::FIPS_BUILD {
+        // A FIPS build creates no EXTERNAL keys; one a non-FIPS build stored is this.
+        ring.insecure_import_key_material(
+            "pending-import",
+            KeySpec::SymmetricDefault,
+            KeyUsage::EncryptDecrypt,
+            &[5; 32],
+        )
         .unwrap();
+        ring.delete_imported_key_material("pending-import").unwrap();
+    } else {
+        ring.create_key(&symmetric("pending-import").origin(Origin::External))
+            .unwrap();
+    }
     ring.create_key(&CreateKey::new(KeySpec::Hmac256).key_id("a-mac-key"))
         .unwrap();
-    ring.create_key(
-        &CreateKey::new(KeySpec::Rsa2048)
-            .key_id("an-rsa-key")
-            .usage(KeyUsage::EncryptDecrypt),
-    )
-    .unwrap();
+    if keyplane::fips::FIPS_BUILD {
+        // An RSA encryption key, as a non-FIPS build's store could hold one.
+        use aws_lc_rs::encoding::AsDer;
+        let pair = aws_lc_rs::rsa::PrivateDecryptingKey::generate(aws_lc_rs::rsa::KeySize::Rsa2048)
+            .unwrap();
+        ring.insecure_import_key_material(
+            "an-rsa-key",
+            KeySpec::Rsa2048,
+            KeyUsage::EncryptDecrypt,
+            pair.as_der().unwrap().as_ref(),
+        )
+        .unwrap();
+    } else {
+        ring.create_key(
+            &CreateKey::new(KeySpec::Rsa2048)
+                .key_id("an-rsa-key")
+                .usage(KeyUsage::EncryptDecrypt),
+        )
+        .unwrap();
+    }
     let names = [
         "enabled",
         "disabled",
