@@ -1,7 +1,9 @@
 //! Every key spec through its operations once: create, use, get_public_key, verify with
-//! aws-lc-rs's own verifier from the returned DER.
+//! aws-lc-rs's own verifier from the returned DER. What a FIPS build refuses (secp256k1 keys,
+//! DIGEST messages, RSA-OAEP) is asserted refused there.
 
 use aws_lc_rs::signature::{self, UnparsedPublicKey, VerificationAlgorithm};
+use keyplane::fips::{self, FIPS_BUILD};
 use keyplane::{
     CreateKey, DataKeyPairSpec, EncryptionAlgorithm, EncryptionContext, Error, KeySpec, KeyUsage,
     Keyring, MacAlgorithm, MessageType, SigningAlgorithm,
@@ -34,7 +36,15 @@ fn every_signing_spec_signs_and_verifies() -> keyplane::Result<()> {
         KeySpec::EccSecgP256k1,
         KeySpec::Rsa2048,
     ] {
-        let key = ring.create_key(&CreateKey::new(spec).usage(KeyUsage::SignVerify))?;
+        let request = CreateKey::new(spec).usage(KeyUsage::SignVerify);
+        if !fips::allows_key(spec, KeyUsage::SignVerify) {
+            assert_eq!(
+                ring.create_key(&request),
+                Err(Error::NotApproved(fips::SECP256K1))
+            );
+            continue;
+        }
+        let key = ring.create_key(&request)?;
         let public = ring.get_public_key(&key.key_id)?;
         assert_eq!(public.signing_algorithms, spec.signing_algorithms());
         assert!(public.to_pem().starts_with("-----BEGIN PUBLIC KEY-----\n"));
@@ -48,6 +58,16 @@ fn every_signing_spec_signs_and_verifies() -> keyplane::Result<()> {
                 .expect("aws-lc-rs verifies Keyplane's signature");
 
             let digest = aws_lc_rs::digest::digest(alg.digest_algorithm(), b"message");
+            if FIPS_BUILD {
+                // Refused before the digest's length is checked.
+                for digest in [digest.as_ref(), &digest.as_ref()[1..]] {
+                    assert_eq!(
+                        ring.sign(&key.key_id, digest, MessageType::Digest, alg),
+                        Err(Error::NotApproved(fips::DIGEST_MESSAGE))
+                    );
+                }
+                continue;
+            }
             let sig = ring.sign(&key.key_id, digest.as_ref(), MessageType::Digest, alg)?;
             assert!(ring.verify(&key.key_id, b"message", MessageType::Raw, alg, &sig)?);
             assert_eq!(
@@ -127,6 +147,11 @@ fn hmac_keys_mac_and_verify() -> keyplane::Result<()> {
 }
 
 #[test]
+#[cfg_attr(
+    feature = "fips",
+    ignore = "a FIPS build refuses RSA-OAEP (RSA ENCRYPT_DECRYPT keys); core/tests/fips.rs tests \
+              the refusal"
+)]
 fn rsa_oaep_round_trips_within_kms_limits() -> keyplane::Result<()> {
     let ring = Keyring::new();
     let key = ring.create_key(&CreateKey::new(KeySpec::Rsa2048).usage(KeyUsage::EncryptDecrypt))?;

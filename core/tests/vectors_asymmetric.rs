@@ -15,7 +15,14 @@
 //! - every vector replays through the keyring (`verify`, `verify_mac`, `decrypt_asymmetric`), and
 //!   independently through raw aws-lc-rs from the public key's DER, the HMAC secret and the
 //!   PKCS#8 private key, without any Keyplane code.
+//!
+//! The file is the non-FIPS build's. A FIPS build's keyring refuses secp256k1 keys, DIGEST
+//! messages and RSA-OAEP, so it can neither recompute nor replay those rows: its generator keeps
+//! their outputs from the file (every other field of them, and every other row, is still
+//! compared), its replays assert the refusal and check those rows with raw aws-lc-rs instead, and
+//! it does not regenerate the file.
 
+use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 use std::str::FromStr;
@@ -31,6 +38,7 @@ use aws_lc_rs::signature::{
     VerificationAlgorithm,
 };
 use aws_lc_rs::{hmac, rand};
+use keyplane::fips::{self, FIPS_BUILD};
 use keyplane::{
     EncryptionAlgorithm, Error, KeySpec, KeyUsage, Keyring, MacAlgorithm, MessageType,
     SigningAlgorithm,
@@ -105,6 +113,25 @@ fn pattern(len: usize, seed: u8) -> Vec<u8> {
         .collect()
 }
 
+/// Why a FIPS build refuses every use of a key of `spec` with `usage`, or `None` where it does not.
+fn key_refusal(spec: KeySpec, usage: KeyUsage) -> Option<&'static str> {
+    if fips::allows_key(spec, usage) {
+        return None;
+    }
+    Some(match (spec, usage) {
+        (KeySpec::EccSecgP256k1, _) => fips::SECP256K1,
+        (_, KeyUsage::EncryptDecrypt) => fips::RSA_OAEP,
+        other => panic!("{other:?} refused for a reason these tests do not know"),
+    })
+}
+
+/// Why a FIPS build refuses signing or verifying `message_type` with a key of `spec` (the key is
+/// checked first), or `None`.
+fn signing_refusal(spec: KeySpec, message_type: MessageType) -> Option<&'static str> {
+    key_refusal(spec, SIGN)
+        .or((FIPS_BUILD && message_type == MessageType::Digest).then_some(fips::DIGEST_MESSAGE))
+}
+
 fn load() -> Value {
     let text = std::fs::read_to_string(vectors_path()).expect("vectors/asymmetric.json exists");
     serde_json::from_str(&text).expect("valid JSON")
@@ -152,6 +179,9 @@ struct Generator<'a> {
     /// Whether a key missing from `previous` may be generated (only when regenerating).
     allow_new_keys: bool,
     ring: Keyring,
+    /// The names of the vectors whose output this build's keyring refuses to compute or replay,
+    /// kept from `previous` (a FIPS build only).
+    kept: RefCell<BTreeSet<String>>,
 }
 
 impl Generator<'_> {
@@ -173,6 +203,20 @@ impl Generator<'_> {
             .find(|v| v["name"] == name)?;
         let same = same.as_object().unwrap();
         same.iter().all(|(k, want)| v[k] == *want).then_some(v)
+    }
+
+    /// The previous file's `field` of vector `name`, for a vector whose output the keyring
+    /// refused to compute: a FIPS build cannot recompute or replay it, so it keeps the file's
+    /// (every field in `same` unchanged), and the replay tests check it with raw aws-lc-rs.
+    fn kept(&self, section_name: &str, name: &str, same: &Value, field: &str) -> Vec<u8> {
+        if !FIPS_BUILD {
+            panic!("{name}: refused outside a FIPS build");
+        }
+        let v = self
+            .previous_vector(section_name, name, same)
+            .unwrap_or_else(|| panic!("{STALE} ({name}: not recomputable in a FIPS build)"));
+        self.kept.borrow_mut().insert(name.to_owned());
+        unhex(&v[field])
     }
 
     fn keys(&self) -> Vec<Value> {
@@ -320,9 +364,11 @@ impl Generator<'_> {
                 return previous;
             }
         }
-        self.ring
-            .sign(key_id, message, message_type, algorithm)
-            .unwrap()
+        match self.ring.sign(key_id, message, message_type, algorithm) {
+            Ok(signature) => signature,
+            Err(Error::NotApproved(_)) => self.kept("signatures", name, &same, "signature"),
+            Err(e) => panic!("{name}: {e}"),
+        }
     }
 
     fn macs(&self) -> Vec<Value> {
@@ -471,44 +517,79 @@ impl Generator<'_> {
                 return previous;
             }
         }
-        self.ring
-            .encrypt_asymmetric(key_id, plaintext, algorithm)
-            .unwrap()
+        match self.ring.encrypt_asymmetric(key_id, plaintext, algorithm) {
+            Ok(ciphertext) => ciphertext,
+            Err(Error::NotApproved(_)) => self.kept("oaep", name, &same, "ciphertext"),
+            Err(e) => panic!("{name}: {e}"),
+        }
     }
 }
 
-fn generate(previous: Option<&Value>, allow_new_keys: bool) -> Value {
+/// The file, and the names of the vectors whose outputs were kept from `previous` rather than
+/// recomputed (see [`Generator::kept`]).
+fn generate(previous: Option<&Value>, allow_new_keys: bool) -> (Value, BTreeSet<String>) {
     let generator = Generator {
         previous,
         allow_new_keys,
         ring: Keyring::new(),
+        kept: RefCell::default(),
     };
     let keys = generator.keys();
-    json!({
+    let file = json!({
         "schema": SCHEMA,
         "generator": GENERATOR,
         "signatures": generator.signatures(),
         "macs": generator.macs(),
         "oaep": generator.oaep(&keys),
         "keys": keys,
-    })
+    });
+    (file, generator.kept.into_inner())
+}
+
+/// The vectors whose outputs this build's keyring refuses to compute: in a FIPS build, the valid
+/// signatures with the secp256k1 key or of a DIGEST, and the valid RSA-OAEP ciphertexts (the
+/// invalid ones are derived from those by the generator itself). None in a non-FIPS build.
+fn refused_outputs(file: &Value) -> BTreeSet<String> {
+    let signatures = section(file, "signatures").iter().filter(|v| {
+        let spec = KeySpec::from_str(text(&v["key_spec"])).unwrap();
+        let message_type = MessageType::from_str(text(&v["message_type"])).unwrap();
+        signing_refusal(spec, message_type).is_some()
+    });
+    let oaep = section(file, "oaep").iter().filter(|v| {
+        let spec = KeySpec::from_str(text(&v["key_spec"])).unwrap();
+        key_refusal(spec, DECRYPT).is_some()
+    });
+    signatures
+        .chain(oaep)
+        .filter(|v| v["valid"] == true)
+        .map(|v| text(&v["name"]).to_owned())
+        .collect()
 }
 
 #[test]
 fn file_matches_generator() {
     if std::env::var_os("KEYPLANE_REGENERATE_VECTORS").is_some() {
+        if FIPS_BUILD {
+            panic!(
+                "regenerate vectors/asymmetric.json with a non-FIPS build: a FIPS build refuses \
+                 some of its services"
+            );
+        }
         let previous = std::fs::read_to_string(vectors_path())
             .ok()
             .and_then(|t| serde_json::from_str::<Value>(&t).ok())
             .filter(|v| v["schema"] == SCHEMA);
-        let generated = generate(previous.as_ref(), true);
+        let (generated, _) = generate(previous.as_ref(), true);
         let text = serde_json::to_string_pretty(&generated).unwrap() + "\n";
         std::fs::write(vectors_path(), text).unwrap();
     }
     let file = load();
     // With the file's own keys and randomized outputs (each reused only if it still replays),
-    // the generator must reproduce the file exactly.
-    let generated = generate(Some(&file), false);
+    // the generator must reproduce the file exactly; in a FIPS build, except the outputs of the
+    // refused services, which it keeps from the file: exactly those, and nothing else.
+    let (generated, kept) = generate(Some(&file), false);
+    assert_eq!(kept, refused_outputs(&file));
+    assert_eq!(kept.is_empty(), !FIPS_BUILD);
     for name in ["keys", "signatures", "macs", "oaep"] {
         let (got, want) = (section(&file, name), section(&generated, name));
         assert_eq!(got.len(), want.len(), "{STALE} ({name}: vector count)");
@@ -551,12 +632,20 @@ fn keyring_replays_every_signature() {
         let key = keys.iter().find(|k| k["key_id"] == key_id).unwrap();
         assert_eq!(v["public_key"], key["public_key"], "{name}");
         assert_eq!(v["key_spec"], key["key_spec"], "{name}");
+        let spec = KeySpec::from_str(text(&v["key_spec"])).unwrap();
         let algorithm = SigningAlgorithm::from_str(text(&v["algorithm"])).unwrap();
         let message_type = MessageType::from_str(text(&v["message_type"])).unwrap();
         let (message, sig) = (unhex(&v["message"]), unhex(&v["signature"]));
         let valid = v["valid"].as_bool().unwrap();
         let got = ring.verify(key_id, &message, message_type, algorithm, &sig);
-        assert_eq!(got, Ok(valid), "{name}");
+        let refused = signing_refusal(spec, message_type);
+        if let Some(why) = refused {
+            assert_eq!(got, Err(Error::NotApproved(why)), "{name}");
+            // The vector itself is still checked, without the keyring.
+            assert_eq!(raw_verifies(v), valid, "{name}");
+        } else {
+            assert_eq!(got, Ok(valid), "{name}");
+        }
         if valid {
             covered.insert((
                 text(&v["key_spec"]).to_owned(),
@@ -566,7 +655,8 @@ fn keyring_replays_every_signature() {
             // PKCS#1 v1.5 is deterministic: signing again gives the same bytes.
             if algorithm.as_str().starts_with("RSASSA_PKCS1") {
                 let again = ring.sign(key_id, &message, message_type, algorithm);
-                assert_eq!(again, Ok(sig), "{name}");
+                let expected = refused.map_or(Ok(sig), |why| Err(Error::NotApproved(why)));
+                assert_eq!(again, expected, "{name}");
             }
         } else {
             *invalid_per_spec
@@ -668,7 +758,15 @@ fn keyring_replays_every_oaep_ciphertext() {
         let got = ring
             .decrypt_asymmetric(key_id, &unhex(&v["ciphertext"]), algorithm)
             .map(|p| p.to_vec());
-        if v["valid"].as_bool().unwrap() {
+        if let Some(why) = key_refusal(spec, DECRYPT) {
+            assert_eq!(got, Err(Error::NotApproved(why)), "{name}");
+            // The vector itself is still checked, without the keyring.
+            let expected = v["valid"]
+                .as_bool()
+                .unwrap()
+                .then(|| unhex(&v["plaintext"]));
+            assert_eq!(raw_oaep_decrypt(v), expected, "{name}");
+        } else if v["valid"].as_bool().unwrap() {
             assert_eq!(got, Ok(unhex(&v["plaintext"])), "{name}");
         } else {
             assert_eq!(got, Err(Error::InvalidCiphertext), "{name}");
@@ -747,25 +845,35 @@ fn raw_aws_lc_rs_agrees_on_every_key() {
     }
 }
 
+/// Whether the signature vector `v` verifies under its public key.
+fn raw_verifies(v: &Value) -> bool {
+    let algorithm = text(&v["algorithm"]);
+    let public = UnparsedPublicKey::new(
+        raw_verification(text(&v["key_spec"]), algorithm),
+        unhex(&v["public_key"]),
+    );
+    let (message, sig) = (unhex(&v["message"]), unhex(&v["signature"]));
+    let got = match text(&v["message_type"]) {
+        "RAW" => public.verify(&message, &sig),
+        "DIGEST" => {
+            let digest = Digest::import_less_safe(&message, raw_digest(algorithm))
+                .expect("digest of the algorithm's length");
+            public.verify_digest(&digest, &sig)
+        }
+        other => panic!("unexpected message type {other}"),
+    };
+    got.is_ok()
+}
+
 #[test]
 fn raw_aws_lc_rs_verifies_every_signature() {
     for v in section(&load(), "signatures") {
-        let algorithm = text(&v["algorithm"]);
-        let public = UnparsedPublicKey::new(
-            raw_verification(text(&v["key_spec"]), algorithm),
-            unhex(&v["public_key"]),
+        assert_eq!(
+            raw_verifies(v),
+            v["valid"].as_bool().unwrap(),
+            "{}",
+            v["name"]
         );
-        let (message, sig) = (unhex(&v["message"]), unhex(&v["signature"]));
-        let got = match text(&v["message_type"]) {
-            "RAW" => public.verify(&message, &sig),
-            "DIGEST" => {
-                let digest = Digest::import_less_safe(&message, raw_digest(algorithm))
-                    .expect("digest of the algorithm's length");
-                public.verify_digest(&digest, &sig)
-            }
-            other => panic!("unexpected message type {other}"),
-        };
-        assert_eq!(got.is_ok(), v["valid"].as_bool().unwrap(), "{}", v["name"]);
     }
 }
 
@@ -787,28 +895,35 @@ fn raw_aws_lc_rs_verifies_every_mac() {
     }
 }
 
+/// The plaintext of the RSA-OAEP vector `v` under its private key (checked against its public
+/// key), or `None` where it does not decrypt.
+fn raw_oaep_decrypt(v: &Value) -> Option<Vec<u8>> {
+    let name = &v["name"];
+    let algorithm: &'static OaepAlgorithm = match text(&v["algorithm"]) {
+        "RSAES_OAEP_SHA_1" => &OAEP_SHA1_MGF1SHA1,
+        "RSAES_OAEP_SHA_256" => &OAEP_SHA256_MGF1SHA256,
+        other => panic!("unexpected algorithm {other}"),
+    };
+    let pkcs8 = unhex(&v["private_key_pkcs8"]);
+    let public = raw_public_key(text(&v["key_spec"]), "ENCRYPT_DECRYPT", &pkcs8);
+    assert_eq!(public, unhex(&v["public_key"]), "{name}");
+    let key = PrivateDecryptingKey::from_pkcs8(&pkcs8).unwrap();
+    let key = OaepPrivateDecryptingKey::new(key).unwrap();
+    let mut out = vec![0; key.min_output_size()];
+    key.decrypt(algorithm, &unhex(&v["ciphertext"]), &mut out, None)
+        .map(|p| p.to_vec())
+        .ok()
+}
+
 #[test]
 fn raw_aws_lc_rs_decrypts_every_oaep_ciphertext() {
     for v in section(&load(), "oaep") {
         let name = &v["name"];
-        let algorithm: &'static OaepAlgorithm = match text(&v["algorithm"]) {
-            "RSAES_OAEP_SHA_1" => &OAEP_SHA1_MGF1SHA1,
-            "RSAES_OAEP_SHA_256" => &OAEP_SHA256_MGF1SHA256,
-            other => panic!("unexpected algorithm {other}"),
-        };
-        let pkcs8 = unhex(&v["private_key_pkcs8"]);
-        let public = raw_public_key(text(&v["key_spec"]), "ENCRYPT_DECRYPT", &pkcs8);
-        assert_eq!(public, unhex(&v["public_key"]), "{name}");
-        let key = PrivateDecryptingKey::from_pkcs8(&pkcs8).unwrap();
-        let key = OaepPrivateDecryptingKey::new(key).unwrap();
-        let mut out = vec![0; key.min_output_size()];
-        let got = key
-            .decrypt(algorithm, &unhex(&v["ciphertext"]), &mut out, None)
-            .map(|p| p.to_vec());
+        let got = raw_oaep_decrypt(v);
         if v["valid"].as_bool().unwrap() {
-            assert_eq!(got.ok(), Some(unhex(&v["plaintext"])), "{name}");
+            assert_eq!(got, Some(unhex(&v["plaintext"])), "{name}");
         } else {
-            assert!(got.is_err(), "{name}");
+            assert!(got.is_none(), "{name}");
         }
     }
 }
