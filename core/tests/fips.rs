@@ -271,7 +271,7 @@ mod indicator {
                 &mut in_out,
             )
         });
-        sealed.unwrap();
+        let _tag = sealed.unwrap();
         assert_eq!(counted, 0);
     }
 
