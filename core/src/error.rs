@@ -34,7 +34,7 @@ pub enum Error {
     UnsupportedAlgorithm,
     /// A FIPS build refuses a service the FIPS module does not approve (or any service while the
     /// module is not in FIPS mode); the text says why. Its code is `KP_UNSUPPORTED_ALGORITHM`,
-    /// the same as [`UnsupportedAlgorithm`](Self::UnsupportedAlgorithm). See [`crate::fips`].
+    /// the same as [`UnsupportedAlgorithm`](Self::UnsupportedAlgorithm) (see the `fips` module).
     NotApproved(&'static str),
     /// A size or count limit was reached; the text names which.
     LimitExceeded(&'static str),
