@@ -165,7 +165,7 @@ fn symmetric(f: &Fixture, pick: usize, blob: &[u8]) {
                 .expect("inspect accepted what FORMAT.md refuses");
             assert_eq!(info.key_id.as_bytes(), h.key_id);
             assert_eq!(info.key_version, h.version);
-            assert_eq!(info.format_version, envelope::FORMAT_V1);
+            assert_eq!(info.format_version, h.format);
             let n = h.sealed.len() - 16;
             assert_eq!(
                 envelope::ciphertext_len(h.key_id.len(), n),

@@ -55,6 +55,8 @@ pub fn canonical(pairs: &[(String, String)]) -> Vec<u8> {
 
 /// A blob's header fields as FORMAT.md defines them (the key id as bytes).
 pub struct Header<'a> {
+    /// The format byte: 1, or 2 (FIPS builds; the AAD leaves the nonce out).
+    pub format: u8,
     pub key_id: &'a [u8],
     pub version: u32,
     pub header: &'a [u8],
@@ -63,13 +65,13 @@ pub struct Header<'a> {
     pub sealed: &'a [u8],
 }
 
-/// FORMAT.md: "Anything shorter than `34 + L`, a format byte other than `0x01`, `L = 0` or
-/// `v = 0` is not a blob."
+/// FORMAT.md: "Anything shorter than `34 + L`, a format byte other than `0x01` or `0x02`,
+/// `L = 0` or `v = 0` is not a blob."
 pub fn parse_blob(blob: &[u8]) -> Option<Header<'_>> {
     let (&format, rest) = blob.split_first()?;
     let (&l, _) = rest.split_first()?;
     let l = usize::from(l);
-    if format != 1 || l == 0 || blob.len() < 34 + l {
+    if !(format == 1 || format == 2) || l == 0 || blob.len() < 34 + l {
         return None;
     }
     let version = u32::from_be_bytes(blob[2 + l..6 + l].try_into().ok()?);
@@ -77,6 +79,7 @@ pub fn parse_blob(blob: &[u8]) -> Option<Header<'_>> {
         return None;
     }
     Some(Header {
+        format,
         key_id: &blob[2..2 + l],
         version,
         header: &blob[..18 + l],
@@ -113,7 +116,13 @@ pub fn format_decrypt(h: &Header<'_>, root: &[u8], canonical_context: &[u8]) -> 
         .fill(&mut key)
         .ok()?;
     let key = LessSafeKey::new(UnboundKey::new(&AES_256_GCM, &key).ok()?);
-    let mut aad = h.header.to_vec();
+    // Format 0x02: the header before the nonce.
+    let aad_header = if h.format == 2 {
+        &h.header[..h.header.len() - 12]
+    } else {
+        h.header
+    };
+    let mut aad = aad_header.to_vec();
     aad.extend_from_slice(digest::digest(&digest::SHA256, canonical_context).as_ref());
     let mut buf = h.sealed.to_vec();
     let n = key
